@@ -1,0 +1,33 @@
+# Two commands matter: `make run` starts the bot, `make test` runs the whole suite.
+# Both install what they need first; only python3 (with venv/pip) is assumed.
+
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+PYTHON ?= python3
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: test lint run install clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv>=0.5,<1"
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked --quiet
+	@touch $@
+
+install: .venv/.synced
+
+test: install
+	$(UV) run --locked pytest
+
+lint: install
+	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
+	$(UV) run --locked mypy --strict bot handlers providers
+
+run: install
+	$(UV) run --locked reenviar-bot serve
+
+clean:
+	rm -rf $(TOOLS) .venv .pytest_cache .mypy_cache .ruff_cache
