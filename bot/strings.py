@@ -1,0 +1,101 @@
+"""Every sentence a person reads in Slack, in neutral Latin American Spanish.
+
+Kept in one place so the tone stays consistent and translators have one file.
+Forms avoid usted, tú and vos alike: infinitives and impersonal phrasing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+# --- Provider outcomes ---------------------------------------------------------
+
+PROVIDER_ERRORS: Final[dict[str, str]] = {
+    "not_configured": (
+        "{provider} no está configurado en el bot. "
+        "Pedir al administrador del bot que cargue sus credenciales."
+    ),
+    "authentication_failed": (
+        "{provider} rechazó las credenciales del bot o la conexión está mal configurada. "
+        "Avisar al administrador del bot; reintentar no va a servir."
+    ),
+    "invalid_request": (
+        "{provider} consideró inválidos los datos enviados. Revisar los datos y volver a intentar."
+    ),
+    "not_found": (
+        "{provider} no encontró ese comprobante. "
+        "Revisar el identificador (y la cuenta del cliente) y volver a intentar."
+    ),
+    "rate_limited": "{provider} frenó el reenvío por exceso de pedidos; no se envió nada.",
+    "rejected": "{provider} rechazó el reenvío.",
+    "unavailable": (
+        "{provider} no respondió o tuvo una falla interna; no se envió nada. "
+        "Se puede reintentar sin riesgo."
+    ),
+    "unknown": (
+        "No llegó respuesta de {provider}: el reenvío pudo haber salido igual. "
+        "Antes de reintentar, confirmar con el cliente si recibió el correo."
+    ),
+}
+
+NOT_CONFIGURED_FOR_PUNTO_VENTA: Final = (
+    "El bot no tiene credenciales de {provider} para el punto de venta {punto_venta}. "
+    "Pedir al administrador del bot que las cargue."
+)
+INVALID_FIELD: Final[dict[str, str]] = {
+    "email": (
+        "El proveedor rechazó el e-mail alternativo. Revisar la dirección y volver a intentar."
+    ),
+    "invoice_id": "El proveedor rechazó el ID de la factura. Debe ser un UUID de Lummy.",
+}
+RATE_LIMIT_PER_HOUR: Final = "El límite es de {limit} reenvíos por hora por factura."
+RETRY_IN: Final = "Se puede volver a intentar en {wait}."
+EMAIL_NOT_ENABLED: Final = (
+    "TusFacturas no permite reenviar este comprobante: el perfil del cliente no tenía "
+    "activado el envío por e-mail cuando se emitió. Activarlo en TusFacturas no cambia "
+    "comprobantes ya emitidos; enviar el PDF por otro medio."
+)
+
+
+def format_wait(wait: timedelta) -> str:
+    """A short Spanish duration, rounded up to whole minutes past the first minute."""
+    seconds = max(0, int(wait.total_seconds() + 0.999))
+    if seconds < 60:
+        return "1 segundo" if seconds == 1 else f"{seconds} segundos"
+    minutes = -(-seconds // 60)
+    if minutes < 60:
+        return "1 minuto" if minutes == 1 else f"{minutes} minutos"
+    hours, rest = divmod(minutes, 60)
+    text = "1 hora" if hours == 1 else f"{hours} horas"
+    return f"{text} {rest} min" if rest else text
+
+
+# --- Reading what agents paste -------------------------------------------------
+
+PARSE_EMPTY: Final = "No hay nada para leer. Pegar el comprobante o el ID de la factura."
+PARSE_UNKNOWN_TIPO: Final = (
+    "No se reconoce el tipo de comprobante «{text}». Ejemplos: FACTURA B, NOTA DE CREDITO A, "
+    "FACTURA DE CREDITO ELECTRONICA MiPyME (FCE) A."
+)
+PARSE_MISSING_NUMBERS: Final = (
+    "Falta el punto de venta y el número. Formato esperado: FACTURA B 0002-00000006."
+)
+PARSE_BAD_NUMBERS: Final = (
+    "No se entiende «{text}» como punto de venta y número. Formato esperado: 0002-00000006."
+)
+PARSE_NOT_A_REFERENCE: Final = (
+    "No se entiende «{text}». Se espera un comprobante de TusFacturas "
+    "(FACTURA B 0002-00000006) o el ID de una factura de Lummy (un UUID)."
+)
+PARSE_EXTRA_TEXT: Final = "Sobra texto al final: «{text}»."
+FIELD_REQUIRED: Final = "Este dato es obligatorio."
+TIPO_INVALID: Final = "Elegir uno de los 27 tipos de comprobante de TusFacturas."
+OPERACION_INVALID: Final = "La operación debe ser V (venta) o C (compra)."
+PUNTO_VENTA_INVALID: Final = "El punto de venta debe ser un número entre 1 y 99999."
+NUMERO_INVALID: Final = "El número de comprobante debe ser un número entre 1 y 99999999."
+INVOICE_ID_INVALID: Final = (
+    "El ID de la factura debe ser un UUID de Lummy, por ejemplo "
+    "550e8400-e29b-41d4-a716-446655440000."
+)
+EMAIL_INVALID: Final = "«{text}» no es un e-mail válido."
