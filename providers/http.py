@@ -1,0 +1,215 @@
+"""The HTTP machinery both provider clients share.
+
+This is the one place where transport failures become provider errors, and the
+one retry loop. A retry happens only when the request surely never reached the
+provider (it could not connect) or, when the caller says the provider
+deduplicates (an idempotency key), after a 5xx. A read timeout or a dropped
+connection after sending is "outcome unknown" and is never retried here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+
+import httpx
+import structlog
+
+from providers.base import Provider
+from providers.errors import (
+    AuthenticationError,
+    ErrorContext,
+    InvalidRequestError,
+    NotFoundError,
+    OutcomeUnknownError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitedError,
+    RejectedError,
+)
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """Timeouts (seconds), pool size and retry policy for a provider client."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    max_retries: int = 2
+    retry_backoff: float = 0.5
+    max_backoff: float = 8.0
+    max_connections: int = 20
+
+    def timeout(self) -> httpx.Timeout:
+        """The httpx timeout: connect and pool waits are short, reads may be slow."""
+        return httpx.Timeout(
+            connect=self.connect_timeout,
+            read=self.read_timeout,
+            write=self.read_timeout,
+            pool=self.connect_timeout,
+        )
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter for retry number ``attempt`` (1-based)."""
+        ceiling = min(self.max_backoff, self.retry_backoff * 2 ** (attempt - 1))
+        return random.uniform(0, ceiling)  # noqa: S311 - jitter, not cryptography
+
+
+def retry_after(response: httpx.Response) -> timedelta | None:
+    """The ``Retry-After`` header as a duration, if present and sensible."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return timedelta(seconds=max(0.0, seconds)) if seconds < 86_400 else None
+
+
+class HttpProviderClient:
+    """A long-lived ``httpx.AsyncClient`` for one provider, with transport error mapping."""
+
+    provider: ClassVar[Provider]
+
+    def __init__(
+        self,
+        base_url: str,
+        options: HttpOptions,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._options = options
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + "/",
+            timeout=options.timeout(),
+            limits=httpx.Limits(
+                max_connections=options.max_connections,
+                max_keepalive_connections=options.max_connections,
+            ),
+            headers={"Accept": "application/json", "User-Agent": "reenviar-bot"},
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    async def _post(
+        self,
+        path: str,
+        *,
+        json: dict[str, Any] | None,
+        headers: dict[str, str] | None = None,
+        retry_server_errors: bool = False,
+    ) -> httpx.Response:
+        """POST with bounded retries; every transport failure becomes a provider error."""
+        attempt = 0
+        while True:
+            attempt += 1
+            retries_left = attempt <= self._options.max_retries
+            try:
+                response = await self._client.post(path, json=json, headers=headers)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                # The request never left this process: retrying cannot send twice.
+                if retries_left:
+                    await self._pause(attempt, reason=type(exc).__name__)
+                    continue
+                raise ProviderUnavailableError(
+                    f"could not connect after {attempt} attempts: {type(exc).__name__}: {exc}",
+                    provider=self.provider,
+                ) from exc
+            except httpx.TimeoutException as exc:
+                raise OutcomeUnknownError(
+                    f"no answer in time ({type(exc).__name__}); it may have been processed",
+                    provider=self.provider,
+                ) from exc
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+                raise AuthenticationError(
+                    f"provider URL is misconfigured: {exc}", provider=self.provider
+                ) from exc
+            except httpx.TransportError as exc:
+                raise OutcomeUnknownError(
+                    f"connection failed after sending ({type(exc).__name__}: {exc})",
+                    provider=self.provider,
+                ) from exc
+            if response.status_code >= 500 and retry_server_errors and retries_left:
+                await self._pause(attempt, reason=f"HTTP {response.status_code}")
+                continue
+            return response
+
+    async def _pause(self, attempt: int, *, reason: str) -> None:
+        delay = self._options.backoff(attempt)
+        log.info(
+            "provider_retry",
+            provider=self.provider.value,
+            attempt=attempt,
+            reason=reason,
+            delay_ms=round(delay * 1000),
+        )
+        await asyncio.sleep(delay)
+
+
+def error_for_status(
+    provider: Provider,
+    response: httpx.Response,
+    *,
+    message: str | None = None,
+    code: str | None = None,
+    request_id: str | None = None,
+    limit_per_hour: int | None = None,
+    invalid_field: str | None = None,
+) -> ProviderError:
+    """The provider error for a non-success HTTP status, with whatever the body told."""
+    status = response.status_code
+    detail = f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
+    context: ErrorContext = {
+        "request_id": request_id,
+        "status_code": status,
+        "provider_message": message,
+    }
+    if status in (401, 403):
+        return AuthenticationError(detail, provider=provider, **context)
+    if status == 404:
+        return NotFoundError(detail, provider=provider, **context)
+    if status == 429:
+        return RateLimitedError(
+            detail,
+            provider=provider,
+            limit_per_hour=limit_per_hour,
+            retry_after=retry_after(response),
+            **context,
+        )
+    if status >= 500:
+        return ProviderUnavailableError(detail, provider=provider, **context)
+    if status in (400, 422):
+        return InvalidRequestError(detail, provider=provider, field=invalid_field, **context)
+    return RejectedError(
+        detail,
+        provider=provider,
+        messages=(message,) if message else (),
+        codes=(code,) if code else (),
+        **context,
+    )
+
+
+def json_object(response: httpx.Response) -> dict[str, Any] | None:
+    """The body as a JSON object, or None when it is anything else."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
