@@ -1,0 +1,41 @@
+"""Loopback HTTP emulators of the invoicing providers, for the demo and the tests."""
+
+from providers.emulators.common import (
+    Clock,
+    EmulatorServer,
+    Fault,
+    FaultKind,
+    RecordedRequest,
+    utc_now,
+)
+from providers.emulators.lummy import DEFAULT_LUMMY_INVOICES, LummyEmulator, LummySend
+from providers.emulators.tusfacturas import (
+    DEFAULT_TUSFACTURAS_VOUCHERS,
+    TusFacturasCredentials,
+    TusFacturasEmulator,
+    TusFacturasSend,
+    VoucherKey,
+    VoucherRecord,
+    format_voucher,
+    tusfacturas_key,
+)
+
+__all__ = [
+    "DEFAULT_LUMMY_INVOICES",
+    "DEFAULT_TUSFACTURAS_VOUCHERS",
+    "Clock",
+    "EmulatorServer",
+    "Fault",
+    "FaultKind",
+    "LummyEmulator",
+    "LummySend",
+    "RecordedRequest",
+    "TusFacturasCredentials",
+    "TusFacturasEmulator",
+    "TusFacturasSend",
+    "VoucherKey",
+    "VoucherRecord",
+    "format_voucher",
+    "tusfacturas_key",
+    "utc_now",
+]
