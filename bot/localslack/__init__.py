@@ -1,0 +1,53 @@
+"""A local stand-in for Slack: a fake Web API and a signed request sender."""
+
+from bot.localslack.sender import (
+    SenderResponse,
+    SlackEventSender,
+    button_action,
+    checkboxes_value,
+    email_value,
+    plain_text_value,
+    radio_action,
+    radio_value,
+    sign,
+    static_select_action,
+    static_select_value,
+)
+from bot.localslack.webapi import (
+    ApiCall,
+    Channel,
+    EphemeralMessage,
+    FakeSlackWebAPI,
+    InjectedFailure,
+    Message,
+    ResponseUrl,
+    ResponseUrlMessage,
+    SlackApiRefusal,
+    Trigger,
+    User,
+)
+
+__all__ = [
+    "ApiCall",
+    "Channel",
+    "EphemeralMessage",
+    "FakeSlackWebAPI",
+    "InjectedFailure",
+    "Message",
+    "ResponseUrl",
+    "ResponseUrlMessage",
+    "SenderResponse",
+    "SlackApiRefusal",
+    "SlackEventSender",
+    "Trigger",
+    "User",
+    "button_action",
+    "checkboxes_value",
+    "email_value",
+    "plain_text_value",
+    "radio_action",
+    "radio_value",
+    "sign",
+    "static_select_action",
+    "static_select_value",
+]
