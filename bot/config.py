@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from typing import Annotated, Self
+from urllib.parse import unquote, urlsplit
 
 from pydantic import (
     AliasChoices,
     BaseModel,
+    ConfigDict,
     Field,
     HttpUrl,
     SecretStr,
@@ -23,6 +25,9 @@ from providers.tusfacturas import TusFacturasConfig, TusFacturasCredentials
 class TusFacturasCredentialSet(BaseModel):
     """One punto de venta's credentials, as written in ``TUSFACTURAS_CREDENTIALS``."""
 
+    # A validation error must not print the secrets it was given.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     apikey: SecretStr
     apitoken: SecretStr
     usertoken: SecretStr
@@ -37,11 +42,25 @@ def _split_ids(value: object) -> object:
 SlackIds = Annotated[list[str], NoDecode]
 
 
+def _url_password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
 class Settings(BaseSettings):
     """Everything the bot reads from its environment. Secrets are `SecretStr`."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        # `LUMMY_BASE_URL=` or `PORT=` copied from a template means "use the default".
+        env_ignore_empty=True,
+        # A validation error must not print the secrets it was given.
+        hide_input_in_errors=True,
     )
 
     # Slack
@@ -86,7 +105,10 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = None
 
     # Process
+    # Slack and load balancers must reach the HTTP endpoint, so listen on every interface.
+    host: str = "0.0.0.0"  # noqa: S104
     port: int = Field(default=3000, ge=1, le=65535)
+    shutdown_grace_seconds: float = Field(default=25.0, ge=0, le=300)
     log_level: str = "INFO"
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
 
@@ -123,6 +145,16 @@ class Settings(BaseSettings):
         return self
 
     # --- Views for the provider layer ---------------------------------------
+
+    def missing_slack_settings(self, *, socket_mode: bool) -> list[str]:
+        """The Slack variables this mode needs that are not set."""
+        required = {
+            "SLACK_BOT_TOKEN": self.slack_bot_token,
+            "SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET": (
+                self.slack_app_token if socket_mode else self.slack_signing_secret
+            ),
+        }
+        return [name for name, value in required.items() if value is None]
 
     def http_options(self) -> HttpOptions:
         """Timeouts and retry policy shared by both provider clients."""
@@ -188,4 +220,9 @@ class Settings(BaseSettings):
                 secret.get_secret_value()
                 for secret in (creds.apikey, creds.apitoken, creds.usertoken)
             )
+        if self.database_url is not None:
+            # Drivers log the password alone too (e.g. in a DSN without the scheme).
+            password = _url_password(self.database_url.get_secret_value())
+            if password:
+                secrets.extend(dict.fromkeys((password, unquote(password))))
         return [secret for secret in secrets if secret]

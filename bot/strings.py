@@ -99,3 +99,101 @@ INVOICE_ID_INVALID: Final = (
     "550e8400-e29b-41d4-a716-446655440000."
 )
 EMAIL_INVALID: Final = "«{text}» no es un e-mail válido."
+
+# --- The modal -----------------------------------------------------------------
+
+PREFILL_NOTICE: Final = (
+    ":warning: No se entendió todo lo escrito: {problem} Completar o corregir abajo."
+)
+PROVIDER_REQUIRED: Final = "Elegir el proveedor."
+MODAL_TITLE: Final = "Reenviar comprobante"
+MODAL_SUBMIT: Final = "Reenviar"
+MODAL_CLOSE: Final = "Cancelar"
+PROVIDER_LABEL: Final = "Proveedor"
+PROVIDER_OPTION_LABELS: Final = {
+    "tusfacturas": "TusFacturas (Argentina)",
+    "lummy": "Lummy (México)",
+}
+PROVIDER_NOT_CONFIGURED_SHORT: Final = "No configurado en el bot"
+TIPO_LABEL: Final = "Tipo de comprobante"
+TIPO_PLACEHOLDER: Final = "Elegir o escribir para buscar"
+#: Option groups of the tipo select, by the prefix of the API spelling ("" catches the rest).
+TIPO_GROUPS: Final = {
+    "FACTURA DE CREDITO ELECTRONICA": "MiPyME (FCE)",
+    "NOTA DE DEBITO ELECTRONICA": "MiPyME (FCE)",
+    "NOTA DE CREDITO ELECTRONICA": "MiPyME (FCE)",
+    "FACTURA NO VALIDA": "No válidas en AFIP",
+    "NOTA DE CREDITO NO VALIDA": "No válidas en AFIP",
+    "FACTURA": "Facturas",
+    "NOTA DE DEBITO": "Notas de débito",
+    "NOTA DE CREDITO": "Notas de crédito",
+    "": "Recibos",
+}
+OPERACION_LABEL: Final = "Operación"
+OPERACION_LABELS: Final = {"V": "Venta", "C": "Compra"}
+PUNTO_VENTA_LABEL: Final = "Punto de venta"
+NUMERO_LABEL: Final = "Número"
+TUSFACTURAS_HINT: Final = (
+    "Como en el comprobante impreso: FACTURA B 0002-00000006 es punto de venta 0002, número "
+    "00000006. Se envía a los e-mails de la ficha del cliente."
+)
+INVOICE_ID_LABEL: Final = "ID de la factura en Lummy"
+EMAIL_LABEL: Final = "E-mail alternativo"
+EMAIL_HINT: Final = (
+    "Opcional. Si se completa, el PDF va a esta dirección en lugar del e-mail del cliente, "
+    "solo en este envío."
+)
+
+# --- Messages in the channel ---------------------------------------------------
+
+HELP_TEXT: Final = (
+    "*Reenviar una factura al cliente*\n"
+    "• `/reenviar`: abre el formulario.\n"
+    "• `/reenviar FACTURA B 0002-00000006`: TusFacturas (venta; agregar `compra` si corresponde).\n"
+    "• `/reenviar 550e8400-e29b-41d4-a716-446655440000`: Lummy, al e-mail del cliente.\n"
+    "• `/reenviar 550e8400-e29b-41d4-a716-446655440000 otro@cliente.com`: Lummy, a otra "
+    "dirección.\n"
+    "• Se puede anteponer el proveedor: `/reenviar lummy …`, `/reenviar tusfacturas …`.\n"
+    "El resultado queda publicado en el canal."
+)
+SUBJECT: Final = "{reference} ({provider})"
+COMPRA_SUFFIX: Final = "(compra)"
+PROGRESS: Final = "Reenviando {subject}, a pedido de {user}…"
+ATTEMPT: Final = "Intento {attempt}."
+SUCCESS_HEADER: Final = ":white_check_mark: Comprobante reenviado"
+SUCCESS_TEXT: Final = "Comprobante reenviado: {subject} a {recipients}."
+FAILURE_HEADER: Final = ":x: No se pudo reenviar"
+UNKNOWN_HEADER: Final = ":grey_question: Resultado incierto"
+FAILURE_SUBJECT: Final = "{subject}, pedido por {user}."
+FIELD_PROVIDER: Final = "Proveedor"
+FIELD_REFERENCE: Final = "Comprobante"
+FIELD_RECIPIENTS: Final = "Enviado a"
+FIELD_SENT_AT: Final = "Enviado"
+FIELD_CONFIRMED_AT: Final = "Confirmado"
+FIELD_REQUESTED_BY: Final = "Pedido por"
+RECIPIENTS_ON_FILE: Final = "los e-mails de la ficha del cliente en TusFacturas"
+RECIPIENTS_LUMMY_DEFAULT: Final = "el e-mail del receptor registrado en el CFDI"
+LOCAL_TIME: Final = "{time} hora local ({zone})"
+PROVIDER_SAYS: Final = "Respuesta de {provider}: _{message}_"
+REQUEST_ID: Final = "ID de solicitud: `{request_id}`"
+RETRY_BUTTON: Final = "Reintentar"
+RETRY_CONFIRM_TITLE: Final = "¿Reintentar el reenvío?"
+RETRY_CONFIRM_SAFE: Final = "No se envió nada la vez anterior. Se va a pedir el reenvío otra vez."
+RETRY_CONFIRM_UNKNOWN: Final = (
+    "El primer reenvío pudo haber salido: reintentar puede mandarle un segundo correo al cliente."
+)
+RETRY_CONFIRM_YES: Final = "Reintentar"
+RETRY_CONFIRM_NO: Final = "Cancelar"
+RETRY_EXPIRED: Final = "Este botón ya no sirve. Volver a pedir el reenvío con /reenviar."
+INTERNAL_ERROR: Final = (
+    "Algo falló dentro del bot (error {error_id}); el reenvío puede no haberse completado. "
+    "Avisar al administrador del bot con ese código."
+)
+DM_FALLBACK_NOTICE: Final = (
+    ":information_source: No se pudo publicar en {channel}: el bot no tiene acceso. "
+    "El resultado queda aquí; invitar al bot al canal para dejarlo a la vista del equipo."
+)
+MODAL_OPEN_FAILED: Final = (
+    "No se pudo abrir el formulario (Slack respondió «{error}»). Volver a escribir el comando."
+)
+THE_CHANNEL: Final = "el canal"

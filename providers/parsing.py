@@ -113,6 +113,9 @@ def _check_number(raw: str | int | None, *, maximum: int, invalid: str) -> int |
     text = str(raw).strip()
     if not text.isascii() or not text.isdigit():
         return invalid
+    # Bound the length before int(): Python refuses to convert over 4300 digits.
+    if len(text.lstrip("0")) > len(str(maximum)):
+        return invalid
     value = int(text)
     return value if 1 <= value <= maximum else invalid
 
@@ -284,7 +287,8 @@ def parse_reference(text: str) -> TusFacturasVoucher | LummyInvoice:
     stripped = text.strip()
     if not stripped:
         raise InvalidReferenceError({"text": strings.PARSE_EMPTY})
-    first, _, rest = stripped.partition(" ")
+    first, *remainder = stripped.split(maxsplit=1)
+    rest = remainder[0] if remainder else ""
     forced = _PROVIDER_ALIASES.get(first.lower().rstrip(":,"))
     if forced is Provider.LUMMY:
         return parse_lummy(rest)

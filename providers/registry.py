@@ -50,6 +50,16 @@ class Providers:
         client = self._tusfacturas if provider is Provider.TUSFACTURAS else self._lummy
         return client is not None
 
+    def missing_configuration(self, request: ResendRequest) -> ProviderNotConfiguredError | None:
+        """Why this request cannot be sent with the configured credentials, or None."""
+        if isinstance(request, LummyInvoice):
+            return None if self._lummy else _not_configured(Provider.LUMMY)
+        if self._tusfacturas is None:
+            return _not_configured(Provider.TUSFACTURAS)
+        if not self._tusfacturas.has_credentials_for(request.punto_venta):
+            return self._tusfacturas.not_configured_for(request.punto_venta)
+        return None
+
     async def resend(self, request: ResendRequest, *, idempotency_key: str) -> ResendResult:
         """Re-send and log one canonical line; failures are always `ProviderError`s.
 
@@ -102,14 +112,10 @@ class Providers:
     async def _dispatch(self, request: ResendRequest, idempotency_key: str) -> ResendResult:
         if isinstance(request, LummyInvoice):
             if self._lummy is None:
-                raise ProviderNotConfiguredError(
-                    "Lummy credentials are not set", provider=Provider.LUMMY
-                )
+                raise _not_configured(Provider.LUMMY)
             return await self._lummy.resend(request, idempotency_key=idempotency_key)
         if self._tusfacturas is None:
-            raise ProviderNotConfiguredError(
-                "TusFacturas credentials are not set", provider=Provider.TUSFACTURAS
-            )
+            raise _not_configured(Provider.TUSFACTURAS)
         return await self._tusfacturas.resend(request)
 
     async def aclose(self) -> None:
@@ -117,6 +123,12 @@ class Providers:
         for client in (self._tusfacturas, self._lummy):
             if client is not None:
                 await client.aclose()
+
+
+def _not_configured(provider: Provider) -> ProviderNotConfiguredError:
+    return ProviderNotConfiguredError(
+        f"{provider.display_name} credentials are not set", provider=provider
+    )
 
 
 def _elapsed_ms(started: float) -> int:

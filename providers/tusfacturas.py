@@ -101,15 +101,15 @@ class TusFacturasClient(HttpProviderClient):
         super().__init__(config.base_url, options, transport=transport)
         self._config = config
 
+    def has_credentials_for(self, punto_venta: int) -> bool:
+        """Whether a credential set covers this punto de venta."""
+        return self._config.credentials_for(punto_venta) is not None
+
     async def resend(self, voucher: TusFacturasVoucher) -> ResendResult:
         """Ask TusFacturas to e-mail the voucher again to the addresses on file."""
         credentials = self._config.credentials_for(voucher.punto_venta)
         if credentials is None:
-            raise ProviderNotConfiguredError(
-                f"no credentials for punto de venta {voucher.punto_venta} and no default set",
-                provider=self.provider,
-                punto_venta=voucher.punto_venta,
-            )
+            raise self.not_configured_for(voucher.punto_venta)
         body = {
             "apikey": credentials.apikey.get_secret_value(),
             "apitoken": credentials.apitoken.get_secret_value(),
@@ -123,6 +123,14 @@ class TusFacturasClient(HttpProviderClient):
         }
         response = await self._post(RESEND_PATH, json=body)
         return self._interpret(voucher, response)
+
+    def not_configured_for(self, punto_venta: int) -> ProviderNotConfiguredError:
+        """The error for a punto de venta no credential set covers."""
+        return ProviderNotConfiguredError(
+            f"no credentials for punto de venta {punto_venta} and no default set",
+            provider=self.provider,
+            punto_venta=punto_venta,
+        )
 
     def _interpret(self, voucher: TusFacturasVoucher, response: httpx.Response) -> ResendResult:
         body = json_object(response)

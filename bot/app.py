@@ -1,0 +1,72 @@
+"""Assembling the Bolt app: services in the context, one module per Slack surface."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot import views
+from bot.services import CONTEXT_KEY, Services
+from bot.workflow import new_error_id
+from handlers import actions, command, modal
+
+log = structlog.get_logger(__name__)
+
+
+def build_app(services: Services) -> AsyncApp:
+    """The Bolt app wired to ``services``; the same in HTTP and Socket Mode."""
+    signing_secret = services.settings.slack_signing_secret
+    app = AsyncApp(
+        client=services.client,
+        signing_secret=signing_secret.get_secret_value() if signing_secret else None,
+        request_verification_enabled=signing_secret is not None,
+        logger=logging.getLogger("slack_bolt"),
+        name="reenviar-bot",
+    )
+
+    async def provide_services(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+    ) -> None:
+        # Bolt injects middleware arguments by name, hence `next`.
+        context[CONTEXT_KEY] = services
+        await next()
+
+    app.use(provide_services)
+    command.register(app)
+    modal.register(app)
+    actions.register(app)
+    app.error(_report_unhandled_error)
+    return app
+
+
+async def _report_unhandled_error(
+    error: Exception, body: dict[str, Any], client: AsyncWebClient
+) -> None:
+    """Log a surprise with an id, and tell the agent that id; never a stack trace in Slack."""
+    error_id = new_error_id()
+    log.error(
+        "unhandled_error",
+        error_id=error_id,
+        request_type=body.get("type") or ("command" if body.get("command") else None),
+        exc_info=error,
+    )
+    message = views.internal_error_message(error_id)
+    user_id = (body.get("user") or {}).get("id") or body.get("user_id")
+    try:
+        if body.get("response_url"):
+            await AsyncWebhookClient(body["response_url"], timeout=5).send(
+                text=message.text,
+                blocks=message.blocks,
+                response_type="ephemeral",
+                replace_original=False,
+            )
+        elif user_id:
+            await client.chat_postMessage(channel=user_id, text=message.text, blocks=message.blocks)
+    except Exception:  # reporting must never raise out of the error handler itself
+        log.warning("unhandled_error_not_reported", error_id=error_id)

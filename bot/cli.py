@@ -1,0 +1,96 @@
+"""The ``reenviar-bot`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+import structlog
+from pydantic import ValidationError
+
+from bot.config import Settings
+from bot.logs import configure_logging
+from bot.server import serve_http, serve_socket_mode
+from bot.services import Services
+
+SETUP_HINT = "See the README section 'Set up the Slack app'."
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reenviar-bot", description="Re-send invoices from Slack (TusFacturas, Lummy)."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser(
+        "serve",
+        help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, HTTP otherwise)",
+    )
+    serve.add_argument(
+        "--http", action="store_true", help="serve HTTP even if SLACK_APP_TOKEN is set"
+    )
+    serve.add_argument("--host", help="interface to listen on (default: HOST or 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 3000)")
+    return parser
+
+
+def _load_settings() -> Settings | None:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        print("Invalid configuration:", file=sys.stderr)
+        for error in exc.errors():
+            name = "_".join(str(part) for part in error["loc"]).upper()
+            print(f"  {name}: {error['msg']}", file=sys.stderr)
+        return None
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    socket_mode = settings.slack_app_token is not None and not args.http
+    missing = settings.missing_slack_settings(socket_mode=socket_mode)
+    if missing:
+        mode = "Socket Mode" if socket_mode else "HTTP mode"
+        print(f"Missing Slack settings for {mode}: {', '.join(missing)}.", file=sys.stderr)
+        print(SETUP_HINT, file=sys.stderr)
+        return 2
+    configure_logging(
+        level=settings.log_level, fmt=settings.log_format, secrets=settings.secret_values()
+    )
+    log = structlog.get_logger("reenviar")
+    host = args.host or settings.host
+    port = args.port or settings.port
+    services = Services.create(settings)
+    for provider, configured in services.configured.items():
+        if not configured:
+            log.warning("provider_not_configured", provider=provider.value)
+    if socket_mode and settings.slack_app_token is not None:
+        coroutine = serve_socket_mode(
+            services,
+            app_token=settings.slack_app_token.get_secret_value(),
+            host=host,
+            port=port,
+            grace_seconds=settings.shutdown_grace_seconds,
+        )
+    else:
+        coroutine = serve_http(
+            services, host=host, port=port, grace_seconds=settings.shutdown_grace_seconds
+        )
+    asyncio.run(coroutine)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script and ``python -m bot``."""
+    args = _parser().parse_args(argv)
+    settings = _load_settings()
+    if settings is None:
+        return 2
+    if args.command == "serve":
+        return _serve(settings, args)
+    return 2  # argparse rejects unknown commands before this
+
+
+def run() -> None:
+    """Console script wrapper: exit with `main`'s status."""
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Getting a message in front of people, whatever Slack says.
+
+An outcome is never lost: the channel first; if the bot cannot post there
+(``not_in_channel``, ``channel_not_found``, ``is_archived``, or any other
+refusal) the command's ``response_url`` (visible in the channel); failing that,
+a DM to the agent. Slack's 429s are retried by slack-sdk's retry handler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import structlog
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.views import SlackMessage, with_dm_notice
+
+log = structlog.get_logger(__name__)
+
+#: Channel errors after which the response_url is the way in, as the brief names them.
+EXPECTED_CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a message may go: the channel, the command's response_url, the agent's DM."""
+
+    user_id: str
+    channel_id: str | None = None
+    response_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ChannelMessageRef:
+    """A message the bot posted with chat.postMessage; updated with chat.update."""
+
+    channel_id: str
+    ts: str
+
+
+@dataclass(frozen=True)
+class ResponseUrlRef:
+    """A message posted through a response_url; replaced through the same URL."""
+
+    response_url: str
+
+
+MessageRef = ChannelMessageRef | ResponseUrlRef
+
+
+def _slack_error(exc: SlackClientError) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error", "unknown_error"))
+    return type(exc).__name__
+
+
+class Delivery:
+    """Posts and updates messages with the fallbacks above."""
+
+    def __init__(self, client: AsyncWebClient, *, webhook_timeout: float = 10.0) -> None:
+        self._client = client
+        self._webhook_timeout = webhook_timeout
+
+    async def post(self, destination: Destination, message: SlackMessage) -> MessageRef | None:
+        """Post a new message; returns where it landed, or None if every route failed."""
+        if destination.channel_id:
+            ref = await self._post_to_channel(destination.channel_id, message)
+            if ref is not None:
+                return ref
+        if destination.response_url:
+            ref = await self._send_to_response_url(destination.response_url, message)
+            if ref is not None:
+                return ref
+        return await self._post_to_dm(destination, message)
+
+    async def replace(
+        self, ref: MessageRef | None, destination: Destination, message: SlackMessage
+    ) -> MessageRef | None:
+        """Replace an earlier message in place; if that fails, post it anew."""
+        if isinstance(ref, ChannelMessageRef):
+            try:
+                await self._client.chat_update(
+                    channel=ref.channel_id, ts=ref.ts, text=message.text, blocks=message.blocks
+                )
+                return ref
+            except SlackClientError as exc:
+                log.warning("slack_update_failed", channel=ref.channel_id, error=_slack_error(exc))
+        elif isinstance(ref, ResponseUrlRef):
+            replaced = await self._send_to_response_url(
+                ref.response_url, message, replace_original=True
+            )
+            if replaced is not None:
+                return replaced
+        # The original is out of reach: post the outcome as a new message instead.
+        if isinstance(ref, ChannelMessageRef) and destination.response_url:
+            replaced = await self._send_to_response_url(
+                destination.response_url, message, replace_original=True
+            )
+            if replaced is not None:
+                return replaced
+            destination = replace(destination, response_url=None)
+        return await self.post(destination, message)
+
+    async def _post_to_channel(self, channel_id: str, message: SlackMessage) -> MessageRef | None:
+        try:
+            response = await self._client.chat_postMessage(
+                channel=channel_id, text=message.text, blocks=message.blocks, unfurl_links=False
+            )
+        except SlackClientError as exc:
+            error = _slack_error(exc)
+            level = "info" if error in EXPECTED_CHANNEL_ERRORS else "warning"
+            getattr(log, level)("slack_channel_post_failed", channel=channel_id, error=error)
+            return None
+        return ChannelMessageRef(channel_id=str(response["channel"]), ts=str(response["ts"]))
+
+    async def _send_to_response_url(
+        self, response_url: str, message: SlackMessage, *, replace_original: bool = False
+    ) -> MessageRef | None:
+        webhook = AsyncWebhookClient(response_url, timeout=int(self._webhook_timeout))
+        try:
+            response = await webhook.send(
+                text=message.text,
+                blocks=message.blocks,
+                response_type="in_channel",
+                replace_original=replace_original,
+            )
+        except Exception as exc:  # any network failure means: try the next route
+            log.warning("slack_response_url_failed", error=type(exc).__name__)
+            return None
+        if response.status_code != 200:
+            log.warning(
+                "slack_response_url_failed", status=response.status_code, body=response.body[:100]
+            )
+            return None
+        return ResponseUrlRef(response_url=response_url)
+
+    async def _post_to_dm(
+        self, destination: Destination, message: SlackMessage
+    ) -> MessageRef | None:
+        dm_message = with_dm_notice(message, destination.channel_id)
+        # Posting to a user id lands in the bot's DM with that user (needs only chat:write).
+        ref = await self._post_to_channel(destination.user_id, dm_message)
+        if ref is None:
+            log.error("slack_delivery_lost", user=destination.user_id, text=message.text[:200])
+        return ref

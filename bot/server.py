@@ -1,0 +1,182 @@
+"""Running the bot: HTTP mode (``POST /slack/events``) or Socket Mode, plus health routes.
+
+Both modes serve ``GET /healthz`` (the process is alive) and ``GET /readyz``
+(ready to serve; 503 with a reason). SIGTERM stops taking new work, lets
+in-flight re-sends finish within a bounded grace period, then exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+import structlog
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackClientError
+
+from bot.app import build_app
+from bot.services import Services
+
+log = structlog.get_logger(__name__)
+
+EVENTS_PATH: Final = "/slack/events"
+_STALE_SOCKET_SECONDS: Final = 60.0
+
+
+class Readiness:
+    """Whether the bot can do its job now, with the reason when it cannot."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        socket_handler: AsyncSocketModeHandler | None = None,
+        auth_cache_seconds: float = 30.0,
+    ) -> None:
+        self._services = services
+        self._socket_handler = socket_handler
+        self._auth_cache_seconds = auth_cache_seconds
+        self._auth_checked_at = float("-inf")
+        self._auth_problem: str | None = None
+
+    async def check(self) -> str | None:
+        """None when ready, else a short English reason for operators."""
+        if self._services.shutting_down:
+            return "shutting down"
+        if self._socket_handler is not None:
+            problem = self._socket_problem(self._socket_handler)
+            if problem:
+                return problem
+        return await self._slack_auth_problem()
+
+    @staticmethod
+    def _socket_problem(handler: AsyncSocketModeHandler) -> str | None:
+        client = handler.client
+        if not client.is_connected():
+            return "socket mode connection is down"
+        last = getattr(client, "last_ping_pong_time", None)
+        if last is not None and time.time() - float(last) > _STALE_SOCKET_SECONDS:
+            return f"socket mode connection is stale (no pong for {time.time() - last:.0f} s)"
+        return None
+
+    async def _slack_auth_problem(self) -> str | None:
+        if time.monotonic() - self._auth_checked_at < self._auth_cache_seconds:
+            return self._auth_problem
+        try:
+            await asyncio.wait_for(self._services.client.auth_test(), 5)
+            problem = None
+        except SlackClientError as exc:
+            response = getattr(exc, "response", None)
+            problem = "slack auth failed: " + (
+                str(response.get("error")) if response is not None else type(exc).__name__
+            )
+        except (TimeoutError, OSError) as exc:
+            problem = f"slack unreachable: {type(exc).__name__}"
+        self._auth_checked_at = time.monotonic()
+        self._auth_problem = problem
+        return problem
+
+
+def create_web_app(
+    services: Services, readiness: Readiness, bolt_app: AsyncApp | None = None
+) -> web.Application:
+    """The aiohttp application: health routes, and Slack's endpoint when ``bolt_app`` is given."""
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_: web.Request) -> web.Response:
+        problem = await readiness.check()
+        if problem:
+            return web.json_response({"status": "unavailable", "reason": problem}, status=503)
+        return web.json_response({"status": "ready"})
+
+    web_app = web.Application(client_max_size=1024 * 1024)
+    web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/readyz", readyz)
+    if bolt_app is not None:
+
+        async def slack_events(request: web.Request) -> web.Response:
+            if services.shutting_down:
+                return web.Response(status=503, text="shutting down")
+            bolt_response = await bolt_app.async_dispatch(await to_bolt_request(request))
+            return await to_aiohttp_response(bolt_response)
+
+        web_app.router.add_post(EVENTS_PATH, slack_events)
+    return web_app
+
+
+async def _start_site(web_app: web.Application, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=5)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def _drain_and_close(
+    services: Services,
+    runner: web.AppRunner,
+    grace_seconds: float,
+    *extra: Callable[[], Awaitable[None]],
+) -> None:
+    services.shutting_down = True
+    log.info("shutdown_started", in_flight=services.inflight.count)
+    for close in extra:
+        await close()
+    drained = await services.inflight.drain(grace_seconds)
+    if not drained:
+        log.error("shutdown_grace_exceeded", in_flight=services.inflight.count)
+    await runner.cleanup()
+    await services.aclose()
+    log.info("shutdown_complete", drained=drained)
+
+
+async def serve_http(
+    services: Services,
+    *,
+    host: str,
+    port: int,
+    grace_seconds: float,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve Slack over HTTP until SIGTERM/SIGINT (or ``stop``)."""
+    stop = stop or asyncio.Event()
+    _stop_on_signals(stop)
+    readiness = Readiness(services)
+    runner = await _start_site(create_web_app(services, readiness, build_app(services)), host, port)
+    log.info("serving", mode="http", url=f"http://{host}:{port}{EVENTS_PATH}")
+    await stop.wait()
+    await _drain_and_close(services, runner, grace_seconds)
+
+
+async def serve_socket_mode(
+    services: Services,
+    *,
+    app_token: str,
+    host: str,
+    port: int,
+    grace_seconds: float,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve Slack over Socket Mode; health routes stay on HTTP for the orchestrator."""
+    stop = stop or asyncio.Event()
+    _stop_on_signals(stop)
+    handler = AsyncSocketModeHandler(build_app(services), app_token)
+    readiness = Readiness(services, socket_handler=handler)
+    runner = await _start_site(create_web_app(services, readiness), host, port)
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    log.info("serving", mode="socket", health=f"http://{host}:{port}/readyz")
+    await stop.wait()
+    await _drain_and_close(services, runner, grace_seconds, handler.close_async)

@@ -1,0 +1,405 @@
+"""Block Kit builders: pure functions from typed data to Slack payloads.
+
+Nothing here does I/O. Every string a person reads comes from `bot.strings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from bot import strings
+from bot.forms import (
+    LUMMY_FIELDS,
+    PROVIDER_ACTION,
+    PROVIDER_BLOCK,
+    VALUE_ACTION,
+    FormState,
+    ModalContext,
+)
+from bot.jobs import ResendJob
+from providers.base import VOUCHER_TYPES, LummyInvoice, Operacion, Provider, ResendResult
+from providers.errors import OutcomeUnknownError, ProviderError, RejectedError
+
+Block = dict[str, Any]
+
+MODAL_CALLBACK_ID: Final = "reenviar_modal"
+RETRY_ACTION: Final = "retry_resend"
+_SECTION_LIMIT: Final = 2900
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """A message: the notification ``text`` plus its blocks."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int = _SECTION_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": _clip(text)}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _context(*texts: str) -> Block:
+    return {"type": "context", "elements": [_mrkdwn(text) for text in texts[:10]]}
+
+
+def _option(text: str, value: str, description: str | None = None) -> dict[str, Any]:
+    option: dict[str, Any] = {"text": _plain(text[:75]), "value": value}
+    if description:
+        option["description"] = _plain(description[:75])
+    return option
+
+
+# --- The modal -----------------------------------------------------------------
+
+
+def _tipo_groups() -> list[dict[str, Any]]:
+    groups: dict[str, list[dict[str, Any]]] = {label: [] for label in strings.TIPO_GROUPS.values()}
+    for tipo in VOUCHER_TYPES:
+        prefix = next(p for p in strings.TIPO_GROUPS if tipo.startswith(p) or p == "")
+        groups[strings.TIPO_GROUPS[prefix]].append(_option(tipo, tipo))
+    return [{"label": _plain(label), "options": options} for label, options in groups.items()]
+
+
+def _text_input(
+    block_id: str,
+    label: str,
+    *,
+    value: str | None,
+    placeholder: str,
+    hint: str | None = None,
+    optional: bool = False,
+    element_type: str = "plain_text_input",
+) -> Block:
+    element: dict[str, Any] = {
+        "type": element_type,
+        "action_id": VALUE_ACTION,
+        "placeholder": _plain(placeholder),
+    }
+    if value:
+        element["initial_value"] = value
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": _plain(label),
+        "element": element,
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = _plain(hint)
+    return block
+
+
+def _tusfacturas_fields(values: Mapping[str, str]) -> list[Block]:
+    tipo_select: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": VALUE_ACTION,
+        "placeholder": _plain(strings.TIPO_PLACEHOLDER),
+        "option_groups": _tipo_groups(),
+    }
+    if values.get("tipo") in VOUCHER_TYPES:
+        tipo_select["initial_option"] = _option(values["tipo"], values["tipo"])
+    operaciones = [
+        _option(strings.OPERACION_LABELS[op], op.value)
+        for op in (Operacion.VENTA, Operacion.COMPRA)
+    ]
+    chosen = Operacion.COMPRA.value if values.get("operacion") == "C" else Operacion.VENTA.value
+    return [
+        {
+            "type": "input",
+            "block_id": "tipo",
+            "label": _plain(strings.TIPO_LABEL),
+            "element": tipo_select,
+        },
+        {
+            "type": "input",
+            "block_id": "operacion",
+            "label": _plain(strings.OPERACION_LABEL),
+            "element": {
+                "type": "radio_buttons",
+                "action_id": VALUE_ACTION,
+                "options": operaciones,
+                "initial_option": next(o for o in operaciones if o["value"] == chosen),
+            },
+        },
+        _text_input(
+            "punto_venta",
+            strings.PUNTO_VENTA_LABEL,
+            value=values.get("punto_venta"),
+            placeholder="0002",
+        ),
+        _text_input(
+            "numero",
+            strings.NUMERO_LABEL,
+            value=values.get("numero"),
+            placeholder="00000006",
+            hint=strings.TUSFACTURAS_HINT,
+        ),
+    ]
+
+
+def _lummy_fields(values: Mapping[str, str]) -> list[Block]:
+    invoice_id, email = LUMMY_FIELDS
+    return [
+        _text_input(
+            invoice_id,
+            strings.INVOICE_ID_LABEL,
+            value=values.get(invoice_id),
+            placeholder="550e8400-e29b-41d4-a716-446655440000",
+        ),
+        _text_input(
+            email,
+            strings.EMAIL_LABEL,
+            value=values.get(email),
+            placeholder="otro@cliente.com",
+            hint=strings.EMAIL_HINT,
+            optional=True,
+            element_type="email_text_input",
+        ),
+    ]
+
+
+def chosen_provider(form: FormState, configured: Mapping[Provider, bool]) -> Provider:
+    """The provider the modal shows: the form's, else the first configured one."""
+    if form.provider is not None:
+        return form.provider
+    return next((p for p in Provider if configured.get(p)), Provider.TUSFACTURAS)
+
+
+def resend_modal(
+    form: FormState, context: ModalContext, *, configured: Mapping[Provider, bool]
+) -> dict[str, Any]:
+    """The ``/reenviar`` modal for ``form``'s provider, prefilled with its values."""
+    provider = chosen_provider(form, configured)
+    options = [
+        _option(
+            strings.PROVIDER_OPTION_LABELS[p],
+            p.value,
+            None if configured.get(p) else strings.PROVIDER_NOT_CONFIGURED_SHORT,
+        )
+        for p in Provider
+    ]
+    blocks: list[Block] = []
+    if form.notice:
+        blocks.append(_context(form.notice))
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": PROVIDER_BLOCK,
+            "dispatch_action": True,
+            "label": _plain(strings.PROVIDER_LABEL),
+            "element": {
+                "type": "radio_buttons",
+                "action_id": PROVIDER_ACTION,
+                "options": options,
+                "initial_option": next(o for o in options if o["value"] == provider.value),
+            },
+        }
+    )
+    if not configured.get(provider):
+        blocks.append(
+            _section(
+                ":no_entry: "
+                + strings.PROVIDER_ERRORS["not_configured"].format(provider=provider.display_name)
+            )
+        )
+    fields = _lummy_fields if provider is Provider.LUMMY else _tusfacturas_fields
+    blocks.extend(fields(form.values))
+    return {
+        "type": "modal",
+        "callback_id": MODAL_CALLBACK_ID,
+        "title": _plain(strings.MODAL_TITLE),
+        "submit": _plain(strings.MODAL_SUBMIT),
+        "close": _plain(strings.MODAL_CLOSE),
+        "private_metadata": context.to_metadata(),
+        "blocks": blocks,
+    }
+
+
+# --- Messages ------------------------------------------------------------------
+
+
+def help_message() -> SlackMessage:
+    """Usage with examples, shown only to the caller."""
+    return SlackMessage(text=strings.HELP_TEXT, blocks=[_section(strings.HELP_TEXT)])
+
+
+def _subject(request: LummyInvoice | Any) -> str:
+    """The invoice in the agent's terms, with the provider."""
+    reference = f"`{escape(request.reference)}`"
+    if getattr(request, "operacion", Operacion.VENTA) is Operacion.COMPRA:
+        reference += " " + strings.COMPRA_SUFFIX
+    return strings.SUBJECT.format(reference=reference, provider=request.provider.display_name)
+
+
+def progress_message(job: ResendJob) -> SlackMessage:
+    """The message shown while the provider is working."""
+    subject = _subject(job.request)
+    text = strings.PROGRESS.format(subject=subject, user=f"<@{job.requested_by}>")
+    if job.attempt > 1:
+        text += " " + strings.ATTEMPT.format(attempt=job.attempt)
+    return SlackMessage(text=text, blocks=[_section(":hourglass_flowing_sand: " + text)])
+
+
+def _local_time(sent_at: datetime, tz_name: str | None) -> str | None:
+    if not tz_name:
+        return None
+    try:
+        zone = ZoneInfo(tz_name)
+    except (ValueError, KeyError, OSError):
+        return None
+    local = sent_at.astimezone(zone)
+    return strings.LOCAL_TIME.format(time=local.strftime("%d/%m/%Y %H:%M"), zone=tz_name)
+
+
+def _when(sent_at: datetime, tz_name: str | None) -> str:
+    lines = [sent_at.astimezone(ZoneInfo("UTC")).strftime("%d/%m/%Y %H:%M:%S UTC")]
+    local = _local_time(sent_at, tz_name)
+    if local:
+        lines.append(local)
+    return "\n".join(lines)
+
+
+def success_message(
+    job: ResendJob, result: ResendResult, *, now: datetime, agent_tz: str | None
+) -> SlackMessage:
+    """The outcome message for a successful re-send."""
+    if result.recipients:
+        recipients = ", ".join(escape(r) for r in result.recipients)
+    elif isinstance(job.request, LummyInvoice):
+        recipients = strings.RECIPIENTS_LUMMY_DEFAULT
+    else:
+        recipients = strings.RECIPIENTS_ON_FILE
+    when_label = strings.FIELD_SENT_AT if result.sent_at else strings.FIELD_CONFIRMED_AT
+    fields = [
+        f"*{strings.FIELD_PROVIDER}*\n{result.provider.display_name}",
+        f"*{strings.FIELD_REFERENCE}*\n`{escape(job.request.reference)}`",
+        f"*{strings.FIELD_RECIPIENTS}*\n{recipients}",
+        f"*{when_label}*\n{_when(result.sent_at or now, agent_tz)}",
+        f"*{strings.FIELD_REQUESTED_BY}*\n<@{job.requested_by}>",
+    ]
+    notes = []
+    if result.provider_message:
+        notes.append(
+            strings.PROVIDER_SAYS.format(
+                provider=result.provider.display_name,
+                message=escape(_clip(result.provider_message, 500)),
+            )
+        )
+    if result.request_id:
+        notes.append(strings.REQUEST_ID.format(request_id=escape(result.request_id)))
+    if job.attempt > 1:
+        notes.append(strings.ATTEMPT.format(attempt=job.attempt))
+    blocks: list[Block] = [
+        {"type": "header", "text": _plain(strings.SUCCESS_HEADER)},
+        {"type": "section", "fields": [_mrkdwn(f) for f in fields]},
+    ]
+    if notes:
+        blocks.append(_context(*notes))
+    text = strings.SUCCESS_TEXT.format(subject=_subject(job.request), recipients=recipients)
+    return SlackMessage(text=text, blocks=blocks)
+
+
+def _retry_button(job: ResendJob, error: ProviderError) -> Block:
+    confirm_text = (
+        strings.RETRY_CONFIRM_UNKNOWN
+        if isinstance(error, OutcomeUnknownError)
+        else strings.RETRY_CONFIRM_SAFE
+    )
+    return {
+        "type": "actions",
+        "block_id": "retry",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": RETRY_ACTION,
+                "text": _plain(strings.RETRY_BUTTON),
+                "value": job.next_attempt().to_button_value(),
+                "confirm": {
+                    "title": _plain(strings.RETRY_CONFIRM_TITLE),
+                    "text": _plain(confirm_text),
+                    "confirm": _plain(strings.RETRY_CONFIRM_YES),
+                    "deny": _plain(strings.RETRY_CONFIRM_NO),
+                },
+            }
+        ],
+    }
+
+
+def failure_message(job: ResendJob, error: ProviderError) -> SlackMessage:
+    """The outcome message for a failed (or uncertain) re-send."""
+    subject = _subject(job.request)
+    header = strings.UNKNOWN_HEADER if error.may_have_sent else strings.FAILURE_HEADER
+    blocks: list[Block] = [
+        {"type": "header", "text": _plain(header)},
+        _section(
+            strings.FAILURE_SUBJECT.format(subject=subject, user=f"<@{job.requested_by}>")
+            + "\n"
+            + escape(error.agent_message)
+        ),
+    ]
+    if error.provider_message:
+        says = strings.PROVIDER_SAYS.format(
+            provider=error.provider.display_name,
+            message=escape(_clip(error.provider_message, 1000)),
+        )
+        if isinstance(error, RejectedError) and error.codes:
+            says += " (" + ", ".join(escape(c) for c in error.codes) + ")"
+        blocks.append(_section(says))
+    notes = []
+    if error.request_id:
+        notes.append(strings.REQUEST_ID.format(request_id=escape(error.request_id)))
+    if job.attempt > 1:
+        notes.append(strings.ATTEMPT.format(attempt=job.attempt))
+    if notes:
+        blocks.append(_context(*notes))
+    if error.offers_retry:
+        blocks.append(_retry_button(job, error))
+    text = f"{header}: {subject}. {error.agent_message}"
+    return SlackMessage(text=text, blocks=blocks)
+
+
+def internal_error_message(error_id: str, job: ResendJob | None = None) -> SlackMessage:
+    """What the agent sees when the bot itself failed; the id matches the log line."""
+    text = strings.INTERNAL_ERROR.format(error_id=error_id)
+    if job is not None:
+        text = _subject(job.request) + ". " + text
+    return SlackMessage(text=text, blocks=[_section(":warning: " + text)])
+
+
+def with_dm_notice(message: SlackMessage, channel_id: str | None) -> SlackMessage:
+    """The message as sent by DM, saying why it did not go to the channel."""
+    channel = f"<#{channel_id}>" if channel_id else strings.THE_CHANNEL
+    notice = strings.DM_FALLBACK_NOTICE.format(channel=channel)
+    return SlackMessage(text=message.text, blocks=[_context(notice), *message.blocks])
+
+
+def notice_message(text: str) -> SlackMessage:
+    """A one-line message (a refusal, a hint) for the caller."""
+    return SlackMessage(text=text, blocks=[_section(text)])
+
+
+def provider_configuration(configured: Mapping[Provider, bool]) -> dict[Provider, bool]:
+    """A complete map of provider to configured, for the modal builder."""
+    return {p: bool(configured.get(p)) for p in Provider}

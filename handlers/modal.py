@@ -1,0 +1,81 @@
+"""The re-send modal: switching provider, and submitting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import views
+from bot.delivery import Destination
+from bot.forms import (
+    PROVIDER_ACTION,
+    PROVIDER_BLOCK,
+    ModalContext,
+    form_from_view_state,
+    request_from_form,
+)
+from bot.jobs import ResendJob
+from bot.services import services_of
+from providers.parsing import InvalidReferenceError
+
+log = structlog.get_logger(__name__)
+
+
+async def switch_provider(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """Rebuild the modal for the chosen provider, keeping what was typed."""
+    await ack()
+    view = body["view"]
+    form = form_from_view_state(view.get("state", {}).get("values", {}))
+    modal = views.resend_modal(
+        form,
+        ModalContext.from_metadata(view.get("private_metadata")),
+        configured=services_of(context).configured,
+    )
+    try:
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=modal)
+    except SlackApiError as exc:
+        # hash_conflict: a newer switch already updated the view; that one wins.
+        log.info("slack_views_update_skipped", error=exc.response.get("error"))
+
+
+async def submit_resend(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    """Validate inline (nothing is sent while a field is wrong), close, then re-send."""
+    services = services_of(context)
+    form = form_from_view_state(view.get("state", {}).get("values", {}))
+    try:
+        request = request_from_form(form)
+    except InvalidReferenceError as exc:
+        await ack(response_action="errors", errors=exc.field_errors)
+        return
+    missing = services.providers.missing_configuration(request)
+    if missing is not None:
+        block = "punto_venta" if missing.punto_venta is not None else PROVIDER_BLOCK
+        await ack(response_action="errors", errors={block: missing.agent_message})
+        return
+    await ack()
+
+    modal_context = ModalContext.from_metadata(view.get("private_metadata"))
+    user_id = body["user"]["id"]
+    job = ResendJob(request=request, requested_by=user_id)
+    await services.workflow.run(
+        job,
+        Destination(
+            user_id=user_id,
+            channel_id=modal_context.channel_id,
+            response_url=modal_context.response_url,
+        ),
+    )
+
+
+def register(app: AsyncApp) -> None:
+    """Wire the modal's provider switch and its submission."""
+    app.action(PROVIDER_ACTION)(switch_provider)
+    app.view(views.MODAL_CALLBACK_ID)(submit_resend)

@@ -1,0 +1,182 @@
+"""Shared fixtures: the production bot on loopback, a fake Slack and both provider emulators.
+
+The bot runs exactly as in production (`Services.create` + `create_web_app`),
+only with its URLs pointed at local servers. Tests talk to it the way Slack
+does: signed HTTP requests to ``/slack/events``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bot.config import Settings
+from bot.localslack import FakeSlackWebAPI, SlackEventSender
+from bot.localslack.sender import SenderResponse
+from bot.localslack.webapi import Message
+from bot.server import EVENTS_PATH, Readiness, create_web_app
+from bot.app import build_app
+from bot.services import Services
+from providers.emulators import LummyEmulator, TusFacturasEmulator
+from providers.emulators.tusfacturas import TusFacturasCredentials as EmulatorCredentials
+
+SIGNING_SECRET = "test-signing-secret-0123456789"
+BOT_TOKEN = "xoxb-test-bot-token-000000000000"
+LUMMY_API_KEY = "lummy-api-key-s3cr3t"
+LUMMY_ORG = "7b0c5a2e-1111-4c3d-9e8f-000000000001"
+TF_APIKEY, TF_APITOKEN, TF_USERTOKEN = (
+    "tf-apikey-s3cr3t",
+    "tf-apitoken-s3cr3t",
+    "tf-usertoken-s3cr3t",
+)
+
+AGENT = "U0AGENT01"
+OTHER_AGENT = "U0AGENT02"
+CHANNEL = "C0SUPPORT"
+SEED_LUMMY_ID = "550e8400-e29b-41d4-a716-446655440000"
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Settings for tests: never read from the developer's environment or .env."""
+    values: dict[str, Any] = {
+        "slack_bot_token": BOT_TOKEN,
+        "slack_signing_secret": SIGNING_SECRET,
+        "tusfacturas_apikey": TF_APIKEY,
+        "tusfacturas_apitoken": TF_APITOKEN,
+        "tusfacturas_usertoken": TF_USERTOKEN,
+        "lummy_api_key": LUMMY_API_KEY,
+        "lummy_organization_id": LUMMY_ORG,
+        "provider_connect_timeout": 1.0,
+        "provider_read_timeout": 2.0,
+        "provider_retry_backoff": 0.01,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@dataclass
+class Bot:
+    """A running bot wired to the fakes, with helpers that act like an agent in Slack."""
+
+    slack: FakeSlackWebAPI
+    sender: SlackEventSender
+    lummy: LummyEmulator
+    tusfacturas: TusFacturasEmulator
+    services: Services
+    url: str
+
+    async def command(
+        self, text: str = "", *, user: str = AGENT, channel: str = CHANNEL
+    ) -> SenderResponse:
+        """Type ``/reenviar text`` in ``channel``."""
+        return await self.sender.slash_command("/reenviar", text, user_id=user, channel_id=channel)
+
+    async def open_modal(
+        self, text: str = "", *, user: str = AGENT, channel: str = CHANNEL
+    ) -> dict[str, Any]:
+        """Type the command and return the modal Slack shows."""
+        response = await self.command(text, user=user, channel=channel)
+        assert response.status == 200, response.body
+        await self.slack.wait_for_call(
+            "views.open", count=len(self.slack.calls_to("views.open")) + 0 or 1
+        )
+        view = self.slack.current_view(user)
+        assert view is not None, "no modal was opened"
+        return view
+
+    async def wait_for_outcome(
+        self, channel: str = CHANNEL, *, count: int = 1, timeout: float = 10.0
+    ) -> list[Message]:
+        """Wait until ``count`` messages in ``channel`` show an outcome (not "re-sending")."""
+
+        def outcomes() -> list[Message]:
+            return [m for m in self.slack.messages_in(channel) if not _is_progress(m)]
+
+        await self.slack.wait_until(
+            lambda: len(outcomes()) >= count,
+            timeout=timeout,
+            description=f"{count} outcome message(s) in {channel}",
+        )
+        assert await self.services.inflight.drain(timeout), "re-sends still running"
+        return outcomes()
+
+
+def _is_progress(message: Message) -> bool:
+    return any(":hourglass_flowing_sand:" in str(block) for block in message.blocks)
+
+
+@pytest.fixture
+async def lummy() -> AsyncIterator[LummyEmulator]:
+    async with LummyEmulator(api_key=LUMMY_API_KEY, organization_id=LUMMY_ORG) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+async def tusfacturas() -> AsyncIterator[TusFacturasEmulator]:
+    credentials = [
+        EmulatorCredentials(apikey=TF_APIKEY, apitoken=TF_APITOKEN, usertoken=TF_USERTOKEN)
+    ]
+    async with TusFacturasEmulator(credentials, requests_per_second=1000) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlackWebAPI]:
+    async with FakeSlackWebAPI(bot_token=BOT_TOKEN) as slack:
+        slack.add_user(AGENT, "ana", "Ana Pérez", tz="America/Argentina/Buenos_Aires")
+        slack.add_user(OTHER_AGENT, "beto", "Beto Ruiz", tz="America/Mexico_City", tz_offset=-21600)
+        slack.add_channel(CHANNEL, "soporte")
+        yield slack
+
+
+BotFactory = Callable[..., "asyncio.Future[Bot]"]
+
+
+@pytest.fixture
+async def start_bot(
+    fake_slack: FakeSlackWebAPI, lummy: LummyEmulator, tusfacturas: TusFacturasEmulator
+) -> AsyncIterator[Callable[..., Any]]:
+    """Start the bot with settings overrides; every started bot is stopped at teardown."""
+    cleanups: list[Callable[[], Any]] = []
+
+    async def start(**overrides: Any) -> Bot:
+        settings = make_settings(
+            slack_api_url=fake_slack.api_url,
+            lummy_base_url=lummy.base_url,
+            tusfacturas_base_url=tusfacturas.base_url,
+            **overrides,
+        )
+        services = Services.create(settings)
+        web_app = create_web_app(services, Readiness(services), build_app(services))
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        url = f"http://{host}:{port}{EVENTS_PATH}"
+        sender = SlackEventSender(url, SIGNING_SECRET, fake_slack)
+
+        async def stop() -> None:
+            await services.inflight.drain(5)
+            await sender.aclose()
+            await runner.cleanup()
+            await services.aclose()
+
+        cleanups.append(stop)
+        return Bot(fake_slack, sender, lummy, tusfacturas, services, url)
+
+    yield start
+    for stop in reversed(cleanups):
+        await stop()
+
+
+@pytest.fixture
+async def bot(start_bot: Callable[..., Any]) -> Bot:
+    """The bot with both providers configured."""
+    started: Bot = await start_bot()
+    return started
