@@ -15,15 +15,16 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from bot.app import build_app
 from bot.config import Settings
 from bot.localslack import FakeSlackWebAPI, SlackEventSender
 from bot.localslack.sender import SenderResponse
 from bot.localslack.webapi import Message
 from bot.server import EVENTS_PATH, Readiness, create_web_app
-from bot.app import build_app
 from bot.services import Services
 from providers.emulators import LummyEmulator, TusFacturasEmulator
 from providers.emulators.tusfacturas import TusFacturasCredentials as EmulatorCredentials
+from tests.blockkit import assert_valid_blocks, assert_valid_modal
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-bot-token-000000000000"
@@ -132,6 +133,21 @@ async def fake_slack() -> AsyncIterator[FakeSlackWebAPI]:
         slack.add_user(OTHER_AGENT, "beto", "Beto Ruiz", tz="America/Mexico_City", tz_offset=-21600)
         slack.add_channel(CHANNEL, "soporte")
         yield slack
+        assert_everything_sent_is_valid(slack)
+
+
+def assert_everything_sent_is_valid(slack: FakeSlackWebAPI) -> None:
+    """Every view and message the bot sent during a test must be valid Block Kit."""
+    for call in slack.calls:
+        if call.method in {"views.open", "views.update", "views.push"}:
+            assert_valid_modal(call.params["view"])
+        elif call.method in {"chat.postMessage", "chat.update", "chat.postEphemeral"}:
+            assert call.params.get("text"), f"{call.method} without notification text"
+            if call.params.get("blocks"):
+                assert_valid_blocks(call.params["blocks"])
+    for message in slack.response_url_messages:
+        if message.blocks:
+            assert_valid_blocks(message.blocks)
 
 
 BotFactory = Callable[..., "asyncio.Future[Bot]"]
