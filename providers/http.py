@@ -183,6 +183,14 @@ def error_for_status(
     }
     if status in (401, 403):
         return AuthenticationError(detail, provider=provider, **context)
+    if 300 <= status < 400:
+        # Redirects are not followed (a POST must not turn into a GET): the base URL is wrong.
+        location = response.headers.get("location", "")
+        return AuthenticationError(
+            f"{detail}; redirected to {location!r}, check the provider base URL",
+            provider=provider,
+            **context,
+        )
     if status == 404:
         return NotFoundError(detail, provider=provider, **context)
     if status == 429:

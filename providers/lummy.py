@@ -19,7 +19,12 @@ import structlog
 from pydantic import SecretStr
 
 from providers.base import LummyInvoice, Provider, ResendResult
-from providers.errors import OutcomeUnknownError, ProviderError, RejectedError
+from providers.errors import (
+    AuthenticationError,
+    OutcomeUnknownError,
+    ProviderError,
+    RejectedError,
+)
 from providers.http import HttpOptions, HttpProviderClient, error_for_status, json_object
 
 log = structlog.get_logger(__name__)
@@ -73,6 +78,13 @@ def _error_field(message: str | None) -> str | None:
     if "invoice" in text or "uuid" in text or "factura" in text:
         return "invoice_id"
     return None
+
+
+def _is_wrong_endpoint(status: int, message: str | None) -> bool:
+    """A 404/405 about the route (``Cannot POST /path``, or no Lummy envelope at all)."""
+    if status == 405:
+        return True
+    return status == 404 and (message is None or message.startswith("Cannot "))
 
 
 class LummyClient(HttpProviderClient):
@@ -145,6 +157,15 @@ class LummyClient(HttpProviderClient):
             raw_message, raw_code = error.get("message"), error.get("code")
             message = str(raw_message) if raw_message else None
             code = str(raw_code) if raw_code else None
+        if _is_wrong_endpoint(response.status_code, message):
+            # The route itself is wrong: a base URL problem, not a missing invoice.
+            return AuthenticationError(
+                f"HTTP {response.status_code} from the endpoint; check LUMMY_BASE_URL",
+                provider=self.provider,
+                request_id=request_id,
+                status_code=response.status_code,
+                provider_message=message,
+            )
         return error_for_status(
             self.provider,
             response,

@@ -1,0 +1,256 @@
+"""The `Providers` entry point: dispatch, "not configured", and the canonical log line."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, MutableMapping, Sequence
+from typing import Any
+
+import pytest
+import structlog
+from pydantic import SecretStr
+
+from providers.base import LummyInvoice, Provider, ResendResult, TusFacturasVoucher
+from providers.emulators import Fault, FaultKind, LummyEmulator, TusFacturasEmulator
+from providers.emulators import TusFacturasCredentials as EmulatorCredentials
+from providers.errors import NotFoundError, OutcomeUnknownError, ProviderNotConfiguredError
+from providers.errors import ProviderUnavailableError as Unavailable
+from providers.http import HttpOptions
+from providers.lummy import LummyClient, LummyConfig
+from providers.registry import Providers
+from providers.tusfacturas import TusFacturasConfig, TusFacturasCredentials
+
+pytestmark = pytest.mark.timeout(10)
+
+SEED_ID = "550e8400-e29b-41d4-a716-446655440000"
+UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+LUMMY_SEED = LummyInvoice.model_validate({"invoice_id": SEED_ID})
+TF_SEED = TusFacturasVoucher(tipo="FACTURA B", punto_venta=2, numero=6)
+
+
+def lummy_config(emulator: LummyEmulator) -> LummyConfig:
+    return LummyConfig(
+        base_url=emulator.base_url,
+        api_key=SecretStr(emulator.api_key),
+        organization_id=emulator.organization_id,
+    )
+
+
+def tf_config(emulator: TusFacturasEmulator, creds: EmulatorCredentials) -> TusFacturasConfig:
+    return TusFacturasConfig(
+        base_url=emulator.base_url,
+        default_credentials=TusFacturasCredentials(
+            SecretStr(creds.apikey), SecretStr(creds.apitoken), SecretStr(creds.usertoken)
+        ),
+    )
+
+
+def resend_lines(logs: Sequence[MutableMapping[str, Any]]) -> list[MutableMapping[str, Any]]:
+    return [entry for entry in logs if entry["event"] == "resend_attempt"]
+
+
+@pytest.fixture
+async def both(
+    lummy_emulator: LummyEmulator,
+    tf_emulator: TusFacturasEmulator,
+    tf_all: EmulatorCredentials,
+    options: HttpOptions,
+) -> AsyncIterator[Providers]:
+    providers = Providers.from_configs(
+        tusfacturas=tf_config(tf_emulator, tf_all),
+        lummy=lummy_config(lummy_emulator),
+        options=options,
+    )
+    yield providers
+    await providers.aclose()
+
+
+@pytest.fixture
+async def none_configured(options: HttpOptions) -> AsyncIterator[Providers]:
+    providers = Providers.from_configs(tusfacturas=None, lummy=None, options=options)
+    yield providers
+    await providers.aclose()
+
+
+# -- configuration --------------------------------------------------------------------
+
+
+async def test_is_configured_follows_the_configs(
+    both: Providers, none_configured: Providers, lummy_client: LummyClient
+) -> None:
+    only_lummy = Providers(lummy=lummy_client)
+
+    assert both.is_configured(Provider.TUSFACTURAS)
+    assert both.is_configured(Provider.LUMMY)
+    assert not none_configured.is_configured(Provider.TUSFACTURAS)
+    assert not none_configured.is_configured(Provider.LUMMY)
+    assert only_lummy.is_configured(Provider.LUMMY)
+    assert not only_lummy.is_configured(Provider.TUSFACTURAS)
+
+
+@pytest.mark.parametrize(
+    ("request_", "provider"),
+    [(LUMMY_SEED, Provider.LUMMY), (TF_SEED, Provider.TUSFACTURAS)],
+    ids=["lummy", "tusfacturas"],
+)
+async def test_unconfigured_provider_is_not_configured_and_logged(
+    none_configured: Providers,
+    assert_agent_message: Callable[..., str],
+    request_: LummyInvoice | TusFacturasVoucher,
+    provider: Provider,
+) -> None:
+    key = str(uuid.uuid4())
+
+    with structlog.testing.capture_logs() as logs, pytest.raises(ProviderNotConfiguredError) as e:
+        await none_configured.resend(request_, idempotency_key=key)
+
+    assert e.value.provider is provider
+    assert e.value.punto_venta is None
+    assert not e.value.offers_retry
+    assert_agent_message(e.value, f"{provider.display_name} no está configurado en el bot")
+    [line] = resend_lines(logs)
+    assert line["outcome"] == "not_configured"
+    assert line["provider"] == provider.value
+    assert line["reference"] == request_.reference
+    assert line["idempotency_key"] == key
+    assert line["log_level"] == "warning"
+
+
+async def test_dispatch_reaches_only_the_right_provider(
+    both: Providers, lummy_emulator: LummyEmulator, tf_emulator: TusFacturasEmulator
+) -> None:
+    lummy_result = await both.resend(LUMMY_SEED, idempotency_key=str(uuid.uuid4()))
+    tf_result = await both.resend(TF_SEED, idempotency_key=str(uuid.uuid4()))
+
+    assert isinstance(lummy_result, ResendResult)
+    assert lummy_result.provider is Provider.LUMMY
+    assert tf_result.provider is Provider.TUSFACTURAS
+    assert len(lummy_emulator.requests) == len(tf_emulator.requests) == 1
+
+
+# -- the canonical log line -------------------------------------------------------------
+
+
+async def test_lummy_success_logs_one_line_with_request_id(
+    both: Providers,
+    lummy_emulator: LummyEmulator,
+    assert_no_secrets: Callable[[object], None],
+) -> None:
+    key = str(uuid.uuid4())
+
+    with structlog.testing.capture_logs() as logs:
+        result = await both.resend(LUMMY_SEED, idempotency_key=key)
+
+    [line] = resend_lines(logs)
+    assert line["log_level"] == "info"
+    assert line["provider"] == "lummy"
+    assert line["reference"] == SEED_ID
+    assert line["outcome"] == "success"
+    assert isinstance(line["latency_ms"], int)
+    assert line["latency_ms"] >= 0
+    assert line["request_id"] == result.request_id == lummy_emulator.sends[0].request_id
+    assert line["idempotency_key"] == key
+    assert line["recipients"] == ["cliente@empresa.com"]
+    assert_no_secrets(logs)
+
+
+async def test_alternative_email_is_logged(both: Providers) -> None:
+    invoice = LummyInvoice.model_validate({"invoice_id": SEED_ID, "email": "otro@cliente.com"})
+
+    with structlog.testing.capture_logs() as logs:
+        await both.resend(invoice, idempotency_key=str(uuid.uuid4()))
+
+    [line] = resend_lines(logs)
+    assert line["alternative_email"] == "otro@cliente.com"
+    assert line["recipients"] == ["otro@cliente.com"]
+
+
+async def test_tusfacturas_success_logs_one_line_without_request_id(
+    both: Providers, assert_no_secrets: Callable[[object], None]
+) -> None:
+    key = str(uuid.uuid4())
+
+    with structlog.testing.capture_logs() as logs:
+        await both.resend(TF_SEED, idempotency_key=key)
+
+    [line] = resend_lines(logs)
+    assert line["provider"] == "tusfacturas"
+    assert line["reference"] == "FACTURA B 0002-00000006"
+    assert line["outcome"] == "success"
+    assert line["request_id"] is None
+    assert line["idempotency_key"] == key
+    assert isinstance(line["latency_ms"], int)
+    assert_no_secrets(logs)  # the credentials travel in the body; never in the log
+
+
+async def test_provider_failure_logs_one_warning_with_request_id_and_status(
+    both: Providers, assert_no_secrets: Callable[[object], None]
+) -> None:
+    key = str(uuid.uuid4())
+    missing = LummyInvoice.model_validate({"invoice_id": UNKNOWN_ID})
+
+    with structlog.testing.capture_logs() as logs, pytest.raises(NotFoundError) as caught:
+        await both.resend(missing, idempotency_key=key)
+
+    [line] = resend_lines(logs)
+    assert line["log_level"] == "warning"
+    assert line["outcome"] == "not_found"
+    assert line["reference"] == UNKNOWN_ID
+    assert line["request_id"] == caught.value.request_id
+    assert line["request_id"] is not None
+    assert line["status_code"] == 404
+    assert line["idempotency_key"] == key
+    assert isinstance(line["latency_ms"], int)
+    assert "Invoice not found" in line["detail"]
+    assert_no_secrets(logs)
+
+
+async def test_automatic_retries_still_log_one_resend_attempt(
+    both: Providers, lummy_emulator: LummyEmulator, options: HttpOptions
+) -> None:
+    lummy_emulator.inject(Fault(FaultKind.SERVER_ERROR))
+
+    with structlog.testing.capture_logs() as logs, pytest.raises(Unavailable):
+        await both.resend(LUMMY_SEED, idempotency_key=str(uuid.uuid4()))
+
+    [line] = resend_lines(logs)
+    assert line["outcome"] == "unavailable"
+    assert line["status_code"] == 503
+    assert len([e for e in logs if e["event"] == "provider_retry"]) == options.max_retries
+
+
+class ExplodingLummyClient(LummyClient):
+    """A client with a bug: it fails with something that is not a ProviderError."""
+
+    async def resend(self, invoice: LummyInvoice, *, idempotency_key: str) -> ResendResult:
+        raise RuntimeError("boom: unexpected state")
+
+
+async def test_unexpected_exception_becomes_outcome_unknown_and_is_logged(
+    lummy_emulator: LummyEmulator,
+    options: HttpOptions,
+    assert_agent_message: Callable[..., str],
+) -> None:
+    client = ExplodingLummyClient(lummy_config(lummy_emulator), options)
+    providers = Providers(lummy=client)
+    key = str(uuid.uuid4())
+    try:
+        with structlog.testing.capture_logs() as logs, pytest.raises(OutcomeUnknownError) as e:
+            await providers.resend(LUMMY_SEED, idempotency_key=key)
+    finally:
+        await providers.aclose()
+
+    error = e.value
+    assert isinstance(error.__cause__, RuntimeError)
+    assert error.provider is Provider.LUMMY
+    assert error.may_have_sent
+    assert "RuntimeError" in error.detail
+    assert_agent_message(error, "Lummy", "pudo haber salido")
+    [line] = resend_lines(logs)
+    assert line["log_level"] == "error"
+    assert line["exc_info"] is True
+    assert line["outcome"] == "unknown"
+    assert line["provider"] == "lummy"
+    assert line["idempotency_key"] == key
+    assert line["detail"] == "unexpected RuntimeError"
+    assert isinstance(line["latency_ms"], int)
