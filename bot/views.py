@@ -202,7 +202,8 @@ def resend_modal(
     ]
     blocks: list[Block] = []
     if form.notice:
-        blocks.append(_context(form.notice))
+        # The notice quotes what the agent typed: escape it so it is shown, not rendered.
+        blocks.append(_context(escape(form.notice)))
     blocks.append(
         {
             "type": "input",

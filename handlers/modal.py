@@ -20,6 +20,7 @@ from bot.forms import (
 )
 from bot.jobs import ResendJob
 from bot.services import services_of
+from providers.base import Provider
 from providers.parsing import InvalidReferenceError
 
 log = structlog.get_logger(__name__)
@@ -32,6 +33,10 @@ async def switch_provider(
     await ack()
     view = body["view"]
     form = form_from_view_state(view.get("state", {}).get("values", {}))
+    # The clicked option is the authority; state.values may lag behind it.
+    chosen = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value")
+    if chosen in {p.value for p in Provider}:
+        form = form.model_copy(update={"provider": Provider(chosen)})
     modal = views.resend_modal(
         form,
         ModalContext.from_metadata(view.get("private_metadata")),

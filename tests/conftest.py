@@ -81,11 +81,10 @@ class Bot:
         self, text: str = "", *, user: str = AGENT, channel: str = CHANNEL
     ) -> dict[str, Any]:
         """Type the command and return the modal Slack shows."""
+        opened_before = len(self.slack.calls_to("views.open"))
         response = await self.command(text, user=user, channel=channel)
         assert response.status == 200, response.body
-        await self.slack.wait_for_call(
-            "views.open", count=len(self.slack.calls_to("views.open")) + 0 or 1
-        )
+        await self.slack.wait_for_call("views.open", count=opened_before + 1)
         view = self.slack.current_view(user)
         assert view is not None, "no modal was opened"
         return view
@@ -161,12 +160,12 @@ async def start_bot(
     cleanups: list[Callable[[], Any]] = []
 
     async def start(**overrides: Any) -> Bot:
-        settings = make_settings(
-            slack_api_url=fake_slack.api_url,
-            lummy_base_url=lummy.base_url,
-            tusfacturas_base_url=tusfacturas.base_url,
-            **overrides,
-        )
+        urls = {
+            "slack_api_url": fake_slack.api_url,
+            "lummy_base_url": lummy.base_url,
+            "tusfacturas_base_url": tusfacturas.base_url,
+        }
+        settings = make_settings(**{**urls, **overrides})
         services = Services.create(settings)
         web_app = create_web_app(services, Readiness(services), build_app(services))
         runner = web.AppRunner(web_app, access_log=None)

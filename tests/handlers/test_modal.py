@@ -1,0 +1,759 @@
+"""The re-send modal end to end: switching provider, inline errors, and every outcome.
+
+The bot runs as in production behind signed HTTP; the fake Slack applies what the
+bot answers to its views, and the provider emulators record what reached them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiohttp import web
+
+from bot import strings
+from bot.localslack import (
+    email_value,
+    plain_text_value,
+    radio_action,
+    radio_value,
+    static_select_value,
+)
+from bot.localslack.sender import SenderResponse
+from bot.localslack.webapi import JsonDict, Message
+from providers.emulators import Fault, FaultKind, LummySend, TusFacturasEmulator
+from tests.conftest import (
+    AGENT,
+    CHANNEL,
+    LUMMY_API_KEY,
+    LUMMY_ORG,
+    OTHER_AGENT,
+    SEED_LUMMY_ID,
+    TF_APIKEY,
+    TF_APITOKEN,
+    TF_USERTOKEN,
+    Bot,
+)
+
+SEED_VOUCHER = "FACTURA B 0002-00000006"
+UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
+REQUEST_ID_RE = re.compile(r"ID de solicitud: `([0-9a-f]{6}-[0-9a-f]{6})`")
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def tf_values(
+    tipo: str | None = None,
+    punto_venta: str | None = None,
+    numero: str | None = None,
+    operacion: str | None = "V",
+    *,
+    provider: str | None = "tusfacturas",
+) -> JsonDict:
+    """``state.values`` of the modal showing TusFacturas fields."""
+    return {
+        "provider": {"provider_choice": radio_value(provider)},
+        "tipo": {"value": static_select_value(tipo)},
+        "operacion": {"value": radio_value(operacion)},
+        "punto_venta": {"value": plain_text_value(punto_venta)},
+        "numero": {"value": plain_text_value(numero)},
+    }
+
+
+def lummy_values(invoice_id: str | None, email: str | None = None) -> JsonDict:
+    """``state.values`` of the modal showing Lummy fields."""
+    return {
+        "provider": {"provider_choice": radio_value("lummy")},
+        "invoice_id": {"value": plain_text_value(invoice_id)},
+        "email": {"value": email_value(email)},
+    }
+
+
+def block_ids(view: JsonDict) -> set[str]:
+    return {b["block_id"] for b in view["blocks"] if "block_id" in b}
+
+
+def selected_provider(view: JsonDict) -> str:
+    (block,) = [b for b in view["blocks"] if b.get("block_id") == "provider"]
+    value: str = block["element"]["initial_option"]["value"]
+    return value
+
+
+def _texts_in(node: Any) -> Iterator[str]:
+    """Every ``text`` string in a block tree (what Slack renders; not button values)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "text" and isinstance(value, str):
+                yield value
+            else:
+                yield from _texts_in(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _texts_in(item)
+
+
+def shown(message: Message) -> str:
+    """Everything a person can read in a message: its text and every text in its blocks."""
+    return "\n".join([message.text, *_texts_in(message.blocks)])
+
+
+def retry_button(message: Message) -> JsonDict | None:
+    for block in message.blocks:
+        for element in block.get("elements", []):
+            if element.get("action_id") == "retry_resend":
+                button: JsonDict = element
+                return button
+    return None
+
+
+def assert_readable(message: Message) -> None:
+    """Never a stack trace or raw JSON in front of an agent."""
+    text = shown(message)
+    assert "Traceback" not in text
+    assert '{"' not in text
+    assert "Exception" not in text
+
+
+async def open_modal(
+    bot: Bot, text: str = "", *, user: str = AGENT, channel: str = CHANNEL
+) -> JsonDict:
+    """Type the command and return the modal (works for several modals in one test)."""
+    before = len(bot.slack.calls_to("views.open"))
+    response = await bot.command(text, user=user, channel=channel)
+    assert response.status == 200
+    await bot.slack.wait_for_call("views.open", count=before + 1)
+    view = bot.slack.current_view(user)
+    assert view is not None
+    return view
+
+
+async def submit(
+    bot: Bot, view: JsonDict, values: JsonDict, *, user: str = AGENT
+) -> SenderResponse:
+    return await bot.sender.view_submission(user_id=user, view=view["id"], values=values)
+
+
+async def resend_via_modal(
+    bot: Bot,
+    text: str,
+    values: JsonDict,
+    *,
+    user: str = AGENT,
+    channel: str = CHANNEL,
+) -> Message:
+    """Open, submit (the modal must close at once) and return the outcome message."""
+    view = await open_modal(bot, text, user=user, channel=channel)
+    response = await submit(bot, view, values, user=user)
+    assert response.status == 200
+    assert response.body == ""  # no response_action: Slack closes the modal
+    assert view["id"] in bot.slack.closed_views
+    (outcome,) = await bot.wait_for_outcome(channel)
+    assert_readable(outcome)
+    return outcome
+
+
+def assert_progress_then_update(bot: Bot, channel: str, user: str, reference: str) -> None:
+    """A "re-sending" message naming agent and invoice, then chat.update on the same ts."""
+    (post,) = bot.slack.calls_to("chat.postMessage")
+    assert post.params["channel"] == channel
+    assert f"<@{user}>" in post.params["text"]
+    assert reference in post.params["text"]
+    assert "Reenviando" in post.params["text"]
+    (message,) = bot.slack.messages_in(channel)
+    (update,) = bot.slack.calls_to("chat.update")
+    assert update.params["channel"] == channel
+    assert update.params["ts"] == message.ts
+    assert message.edited
+
+
+def nothing_sent(bot: Bot) -> None:
+    assert bot.lummy.requests == []
+    assert bot.tusfacturas.requests == []
+    assert bot.slack.calls_to("chat.postMessage") == []
+    assert bot.slack.response_url_messages == []
+
+
+def answer_tusfacturas_with(
+    monkeypatch: pytest.MonkeyPatch, emulator: TusFacturasEmulator, payload: JsonDict
+) -> None:
+    """Make the emulator answer every request with ``payload`` (still recorded)."""
+
+    async def canned(request: web.Request, handler: Any) -> web.StreamResponse:
+        return web.json_response(payload)
+
+    monkeypatch.setattr(emulator, "_dispatch", canned)
+
+
+# --- switching provider --------------------------------------------------------------
+
+
+async def test_switching_provider_updates_the_same_view_with_its_hash(bot: Bot) -> None:
+    view = await open_modal(bot, SEED_VOUCHER)
+    assert selected_provider(view) == "tusfacturas"
+    metadata, first_hash = view["private_metadata"], view["hash"]
+
+    response = await bot.sender.block_actions(
+        user_id=AGENT,
+        view=view["id"],
+        actions=[radio_action("provider_choice", "lummy", block_id="provider")],
+        values=tf_values("FACTURA B", "0002", "00000006", provider="lummy"),
+    )
+
+    assert response.status == 200
+    (update,) = await bot.slack.wait_for_call("views.update")
+    assert update.params["view_id"] == view["id"]
+    assert update.params["hash"] == first_hash
+    lummy_view = bot.slack.views[view["id"]]
+    assert selected_provider(lummy_view) == "lummy"
+    assert {"invoice_id", "email"} <= block_ids(lummy_view)
+    assert not {"tipo", "operacion", "punto_venta", "numero"} & block_ids(lummy_view)
+    assert lummy_view["private_metadata"] == metadata
+    assert lummy_view["hash"] != first_hash
+
+    # And back: the TusFacturas fields return, the context still travels along.
+    await bot.sender.block_actions(
+        user_id=AGENT,
+        view=view["id"],
+        actions=[radio_action("provider_choice", "tusfacturas", block_id="provider")],
+        values={
+            **lummy_values(SEED_LUMMY_ID),
+            "provider": {"provider_choice": radio_value("tusfacturas")},
+        },
+    )
+    updates = await bot.slack.wait_for_call("views.update", count=2)
+    assert updates[1].params["hash"] == lummy_view["hash"]
+    back = bot.slack.views[view["id"]]
+    assert selected_provider(back) == "tusfacturas"
+    assert {"tipo", "operacion", "punto_venta", "numero"} <= block_ids(back)
+    assert not {"invoice_id", "email"} & block_ids(back)
+    assert back["private_metadata"] == metadata
+    assert bot.lummy.requests == []
+    assert bot.tusfacturas.requests == []
+
+
+async def test_switch_follows_the_clicked_option_even_without_state(bot: Bot) -> None:
+    view = await open_modal(bot)
+
+    await bot.sender.block_actions(
+        user_id=AGENT,
+        view=view["id"],
+        actions=[radio_action("provider_choice", "lummy", block_id="provider")],
+    )
+
+    await bot.slack.wait_for_call("views.update")
+    assert selected_provider(bot.slack.views[view["id"]]) == "lummy"
+
+
+async def test_switching_keeps_what_was_typed_for_that_provider(bot: Bot) -> None:
+    view = await open_modal(bot)
+
+    await bot.sender.block_actions(
+        user_id=AGENT,
+        view=view["id"],
+        actions=[radio_action("provider_choice", "lummy", block_id="provider")],
+        values={
+            "provider": {"provider_choice": radio_value("lummy")},
+            "invoice_id": {"value": plain_text_value(SEED_LUMMY_ID)},
+        },
+    )
+
+    await bot.slack.wait_for_call("views.update")
+    updated = bot.slack.views[view["id"]]
+    (invoice_block,) = [b for b in updated["blocks"] if b.get("block_id") == "invoice_id"]
+    assert invoice_block["element"]["initial_value"] == SEED_LUMMY_ID
+
+
+async def test_hash_conflict_on_switch_is_ignored_quietly(bot: Bot) -> None:
+    view = await open_modal(bot, SEED_VOUCHER)
+    bot.slack.fail("views.update", "hash_conflict")
+
+    response = await bot.sender.block_actions(
+        user_id=AGENT,
+        view=view["id"],
+        actions=[radio_action("provider_choice", "lummy", block_id="provider")],
+        values=tf_values("FACTURA B", "0002", "00000006", provider="lummy"),
+    )
+
+    assert response.status == 200
+    await bot.slack.wait_for_call("views.update")
+    await asyncio.sleep(0.1)  # anything sent in reaction would have arrived by now
+    methods = [c.method for c in bot.slack.calls if c.method != "auth.test"]
+    assert methods == ["views.open", "views.update"]
+    assert bot.slack.response_url_messages == []
+    assert selected_provider(bot.slack.views[view["id"]]) == "tusfacturas"
+
+
+async def test_stale_hash_from_an_older_snapshot_loses_quietly(bot: Bot) -> None:
+    view = await open_modal(bot, SEED_VOUCHER)
+    stale_snapshot = dict(view)  # what a second, slower click would carry
+
+    await bot.sender.block_actions(
+        user_id=AGENT,
+        view=view["id"],
+        actions=[radio_action("provider_choice", "lummy", block_id="provider")],
+        values=tf_values(provider="lummy"),
+    )
+    await bot.slack.wait_for_call("views.update")
+    await bot.sender.block_actions(
+        user_id=AGENT,
+        view={**stale_snapshot, "state": {"values": tf_values(provider="tusfacturas")}},
+        actions=[radio_action("provider_choice", "tusfacturas", block_id="provider")],
+        values=tf_values(provider="tusfacturas"),
+    )
+    await bot.slack.wait_for_call("views.update", count=2)
+    await asyncio.sleep(0.05)
+
+    # The first switch stays; the stale one was refused by Slack and nothing else happened.
+    assert selected_provider(bot.slack.views[view["id"]]) == "lummy"
+    assert bot.slack.calls_to("chat.postMessage") == []
+    assert bot.slack.response_url_messages == []
+
+
+# --- inline errors: nothing is sent while a field is wrong ---------------------------
+
+
+async def test_empty_tusfacturas_fields_are_reported_inline(bot: Bot) -> None:
+    view = await open_modal(bot)
+
+    response = await submit(bot, view, tf_values())
+
+    assert response.status == 200
+    assert response.json == {
+        "response_action": "errors",
+        "errors": {
+            "tipo": strings.FIELD_REQUIRED,
+            "punto_venta": strings.FIELD_REQUIRED,
+            "numero": strings.FIELD_REQUIRED,
+        },
+    }
+    assert view["id"] in bot.slack.views  # still open
+    await asyncio.sleep(0.05)
+    nothing_sent(bot)
+
+
+@pytest.mark.parametrize(
+    ("punto_venta", "numero", "errors"),
+    [
+        ("abc", "6", {"punto_venta": strings.PUNTO_VENTA_INVALID}),
+        ("100000", "6", {"punto_venta": strings.PUNTO_VENTA_INVALID}),
+        ("0", "6", {"punto_venta": strings.PUNTO_VENTA_INVALID}),
+        ("2", "123456789", {"numero": strings.NUMERO_INVALID}),
+        ("2", "-6", {"numero": strings.NUMERO_INVALID}),
+        (
+            "x",
+            "y",
+            {"punto_venta": strings.PUNTO_VENTA_INVALID, "numero": strings.NUMERO_INVALID},
+        ),
+    ],
+)
+async def test_invalid_numbers_are_reported_under_their_field(
+    bot: Bot, punto_venta: str, numero: str, errors: dict[str, str]
+) -> None:
+    view = await open_modal(bot)
+
+    response = await submit(bot, view, tf_values("FACTURA B", punto_venta, numero))
+
+    assert response.json == {"response_action": "errors", "errors": errors}
+    assert set(errors) <= block_ids(view)
+    nothing_sent(bot)
+
+
+async def test_invalid_lummy_fields_are_reported_inline(bot: Bot) -> None:
+    view = await open_modal(bot, SEED_LUMMY_ID)
+
+    empty = await submit(bot, view, lummy_values(None))
+    wrong = await submit(bot, view, lummy_values("no-es-un-uuid", "a..b@cliente.mx"))
+
+    assert empty.json == {
+        "response_action": "errors",
+        "errors": {"invoice_id": strings.FIELD_REQUIRED},
+    }
+    assert wrong.json is not None
+    assert wrong.json["response_action"] == "errors"
+    assert wrong.json["errors"] == {
+        "invoice_id": strings.INVOICE_ID_INVALID,
+        "email": strings.EMAIL_INVALID.format(text="a..b@cliente.mx"),
+    }
+    assert set(wrong.json["errors"]) <= block_ids(view)
+    assert view["id"] in bot.slack.views
+    nothing_sent(bot)
+
+
+async def test_no_provider_chosen_is_reported_on_the_provider_block(bot: Bot) -> None:
+    view = await open_modal(bot)
+
+    response = await submit(bot, view, tf_values("FACTURA B", "2", "6", provider=None))
+
+    assert response.json == {
+        "response_action": "errors",
+        "errors": {"provider": strings.PROVIDER_REQUIRED},
+    }
+    nothing_sent(bot)
+
+
+async def test_inline_error_fixed_on_the_second_try_sends_once(bot: Bot) -> None:
+    view = await open_modal(bot, "FACTURA B 0002")
+
+    first = await submit(bot, view, tf_values("FACTURA B", "0002", None))
+    assert first.json == {
+        "response_action": "errors",
+        "errors": {"numero": strings.FIELD_REQUIRED},
+    }
+    assert bot.tusfacturas.requests == []
+
+    second = await submit(bot, view, tf_values("FACTURA B", "0002", "6"))
+
+    assert second.status == 200
+    assert second.body == ""
+    assert view["id"] in bot.slack.closed_views
+    (outcome,) = await bot.wait_for_outcome()
+    assert strings.SUCCESS_HEADER in shown(outcome)
+    assert len(bot.tusfacturas.requests) == 1
+    assert len(bot.tusfacturas.sends) == 1
+
+
+# --- success ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("user", "tz"),
+    [(AGENT, "America/Argentina/Buenos_Aires"), (OTHER_AGENT, "America/Mexico_City")],
+)
+async def test_lummy_success_shows_recipient_time_and_request_id(
+    bot: Bot, user: str, tz: str
+) -> None:
+    outcome = await resend_via_modal(bot, SEED_LUMMY_ID, lummy_values(SEED_LUMMY_ID), user=user)
+
+    assert_progress_then_update(bot, CHANNEL, user, SEED_LUMMY_ID)
+    (send,) = bot.lummy.sends
+    assert send.to == "cliente@empresa.com"
+    text = shown(outcome)
+    assert strings.SUCCESS_HEADER in text
+    assert "cliente@empresa.com" in text
+    assert send.at.strftime("%d/%m/%Y %H:%M:%S UTC") in text
+    local = send.at.astimezone(ZoneInfo(tz)).strftime("%d/%m/%Y %H:%M")
+    assert f"{local} hora local ({tz})" in text
+    assert f"ID de solicitud: `{send.request_id}`" in text
+    assert f"<@{user}>" in text
+    assert any(c.params.get("user") == user for c in bot.slack.calls_to("users.info"))
+    assert retry_button(outcome) is None
+
+    (request,) = bot.lummy.requests
+    assert request.method == "POST"
+    assert request.path == f"/v1/invoices/{SEED_LUMMY_ID}/resend-pdf"
+    assert request.header("x-api-key") == LUMMY_API_KEY
+    assert request.header("authorization") == f"Bearer {LUMMY_API_KEY}"
+    assert request.header("x-organization-id") == LUMMY_ORG
+    idempotency = request.header("x-idempotency")
+    assert idempotency is not None
+    assert str(UUID(idempotency)) == idempotency.lower()
+    assert request.json == {}
+
+
+async def test_lummy_alternative_email_goes_to_that_address(bot: Bot) -> None:
+    outcome = await resend_via_modal(
+        bot,
+        f"{SEED_LUMMY_ID} otro@cliente.com",
+        lummy_values(SEED_LUMMY_ID, "otro@cliente.com"),
+    )
+
+    (request,) = bot.lummy.requests
+    assert request.json == {"email": "otro@cliente.com"}
+    (send,) = bot.lummy.sends
+    assert send.to == "otro@cliente.com"
+    text = shown(outcome)
+    assert "otro@cliente.com" in text
+    assert "cliente@empresa.com" not in text
+
+
+async def test_tusfacturas_success_names_the_voucher_and_the_emails_on_file(bot: Bot) -> None:
+    outcome = await resend_via_modal(bot, SEED_VOUCHER, tf_values("FACTURA B", "0002", "00000006"))
+
+    assert_progress_then_update(bot, CHANNEL, AGENT, SEED_VOUCHER)
+    text = shown(outcome)
+    assert strings.SUCCESS_HEADER in text
+    assert strings.RECIPIENTS_ON_FILE in text
+    assert f"`{SEED_VOUCHER}`" in text
+    assert "compras@panaderialaespiga.com.ar" in text  # TusFacturas' own "rta"
+    assert "hora local (America/Argentina/Buenos_Aires)" in text
+    (request,) = bot.tusfacturas.requests
+    assert request.path == "/app/api/v2/facturacion/reenviar"
+    assert request.json == {
+        "apikey": TF_APIKEY,
+        "apitoken": TF_APITOKEN,
+        "usertoken": TF_USERTOKEN,
+        "comprobante": {
+            "tipo": "FACTURA B",
+            "operacion": "V",
+            "punto_venta": "2",
+            "numero": "6",
+        },
+    }
+    assert len(bot.tusfacturas.sends) == 1
+
+
+async def test_tusfacturas_compra_is_sent_as_operacion_c(bot: Bot) -> None:
+    bot.tusfacturas.vouchers[("FACTURA A", "C", 1, 1534)] = bot.tusfacturas.vouchers[
+        ("FACTURA A", "V", 1, 1534)
+    ]
+
+    outcome = await resend_via_modal(
+        bot, "FACTURA A 0001-00001534 compra", tf_values("FACTURA A", "0001", "00001534", "C")
+    )
+
+    (request,) = bot.tusfacturas.requests
+    assert request.json is not None
+    assert request.json["comprobante"]["operacion"] == "C"
+    assert strings.COMPRA_SUFFIX in shown(outcome)
+
+
+# --- every provider outcome, through the modal ---------------------------------------
+
+
+async def test_lummy_not_found_quotes_lummy_and_its_request_id(bot: Bot) -> None:
+    outcome = await resend_via_modal(bot, UNKNOWN_UUID, lummy_values(UNKNOWN_UUID))
+
+    text = shown(outcome)
+    assert strings.FAILURE_HEADER in text
+    assert "Lummy no encontró ese comprobante" in text
+    assert "Invoice not found" in text
+    assert REQUEST_ID_RE.search(text)
+    assert UNKNOWN_UUID in text
+    assert retry_button(outcome) is None
+    assert bot.lummy.sends == []
+
+
+async def test_lummy_rejecting_an_email_our_validator_accepts(bot: Bot) -> None:
+    # An internationalised domain passes our validator but not the provider's.
+    address = "pagos@café.mx"
+
+    outcome = await resend_via_modal(bot, SEED_LUMMY_ID, lummy_values(SEED_LUMMY_ID, address))
+
+    (request,) = bot.lummy.requests
+    assert request.json == {"email": address}
+    text = shown(outcome)
+    assert strings.FAILURE_HEADER in text
+    assert strings.INVALID_FIELD["email"] in text
+    assert "Email invalido" in text
+    assert REQUEST_ID_RE.search(text)
+    assert retry_button(outcome) is None
+    assert bot.lummy.sends == []
+
+
+async def test_lummy_rate_limit_after_ten_resends(bot: Bot) -> None:
+    earlier = bot.lummy.now() - timedelta(minutes=5)
+    bot.lummy.sends.extend(
+        LummySend(SEED_LUMMY_ID, "cliente@empresa.com", earlier, None, f"seed-{n}")
+        for n in range(10)
+    )
+
+    outcome = await resend_via_modal(bot, SEED_LUMMY_ID, lummy_values(SEED_LUMMY_ID))
+
+    text = shown(outcome)
+    assert strings.FAILURE_HEADER in text
+    assert "no se envió nada" in text
+    assert "10 reenvíos por hora" in text
+    assert "Se puede volver a intentar en 55 minutos" in text
+    assert "limite de reenvios" in text  # Lummy's own words
+    assert REQUEST_ID_RE.search(text)
+    assert retry_button(outcome) is None
+    assert len(bot.lummy.sends) == 10  # nothing new went out
+
+
+async def test_tusfacturas_error_s_shows_its_message_and_code(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    problem = "El CUIT emisor se encuentra suspendido para operar."
+    answer_tusfacturas_with(
+        monkeypatch,
+        bot.tusfacturas,
+        {
+            "error": "S",
+            "errores": [problem],
+            "error_details": [{"code": "TFC-9001", "text": problem}],
+        },
+    )
+
+    outcome = await resend_via_modal(bot, SEED_VOUCHER, tf_values("FACTURA B", "0002", "00000006"))
+
+    text = shown(outcome)
+    assert strings.FAILURE_HEADER in text
+    assert "TusFacturas rechazó el reenvío" in text
+    assert problem in text
+    assert "TFC-9001" in text
+    assert retry_button(outcome) is None
+    assert len(bot.tusfacturas.requests) == 1
+
+
+async def test_tusfacturas_voucher_without_email_sending(bot: Bot) -> None:
+    outcome = await resend_via_modal(
+        bot, "FACTURA C 0002-00000041", tf_values("FACTURA C", "0002", "00000041")
+    )
+
+    text = shown(outcome)
+    assert strings.FAILURE_HEADER in text
+    assert "envío por e-mail" in text
+    assert strings.EMAIL_NOT_ENABLED in text
+    assert "TFC-8010" in text
+    assert retry_button(outcome) is None
+    assert bot.tusfacturas.sends == []
+
+
+async def test_tusfacturas_unknown_voucher(bot: Bot) -> None:
+    outcome = await resend_via_modal(
+        bot, "FACTURA B 0002-00000099", tf_values("FACTURA B", "0002", "00000099")
+    )
+
+    text = shown(outcome)
+    assert strings.FAILURE_HEADER in text
+    assert "TusFacturas no encontró ese comprobante" in text
+    assert "no existe" in text  # TusFacturas' own words
+    assert "FACTURA B 0002-00000099" in text
+    assert retry_button(outcome) is None
+
+
+@pytest.mark.parametrize("provider", ["tusfacturas", "lummy"])
+async def test_provider_5xx_is_unavailable_and_offers_a_safe_retry(bot: Bot, provider: str) -> None:
+    if provider == "lummy":
+        bot.lummy.inject(Fault(FaultKind.SERVER_ERROR, status=502))
+        text_in, values = SEED_LUMMY_ID, lummy_values(SEED_LUMMY_ID)
+    else:
+        bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR, status=503))
+        text_in, values = SEED_VOUCHER, tf_values("FACTURA B", "0002", "00000006")
+
+    outcome = await resend_via_modal(bot, text_in, values)
+
+    text = shown(outcome)
+    assert strings.FAILURE_HEADER in text
+    assert "no se envió nada" in text
+    assert "<html>" not in text
+    button = retry_button(outcome)
+    assert button is not None
+    assert button["text"]["text"] == "Reintentar"
+    assert button["confirm"]["text"]["text"] == strings.RETRY_CONFIRM_SAFE
+    if provider == "lummy":
+        # Retried automatically, always with the same idempotency key.
+        keys = {r.header("x-idempotency") for r in bot.lummy.requests}
+        assert len(bot.lummy.requests) >= 2
+        assert len(keys) == 1
+        assert bot.lummy.sends == []
+    else:
+        assert len(bot.tusfacturas.requests) == 1  # no idempotency: never retried blindly
+        assert bot.tusfacturas.sends == []
+
+
+@pytest.mark.parametrize("provider", ["tusfacturas", "lummy"])
+async def test_provider_hang_is_outcome_unknown_with_a_warning_retry(
+    start_bot: Any, provider: str
+) -> None:
+    bot: Bot = await start_bot(provider_read_timeout=0.5)
+    if provider == "lummy":
+        bot.lummy.inject(Fault(FaultKind.HANG))
+        text_in, values = SEED_LUMMY_ID, lummy_values(SEED_LUMMY_ID)
+    else:
+        bot.tusfacturas.inject(Fault(FaultKind.HANG))
+        text_in, values = SEED_VOUCHER, tf_values("FACTURA B", "0002", "00000006")
+
+    outcome = await resend_via_modal(bot, text_in, values)
+
+    text = shown(outcome)
+    assert strings.UNKNOWN_HEADER in text
+    assert "pudo haber salido" in text
+    button = retry_button(outcome)
+    assert button is not None
+    assert button["confirm"]["text"]["text"] == strings.RETRY_CONFIRM_UNKNOWN
+    assert "segundo correo" in button["confirm"]["text"]["text"]
+    emulator = bot.lummy if provider == "lummy" else bot.tusfacturas
+    assert len(emulator.requests) == 1  # a read timeout is never retried blindly
+
+
+# --- not configured at submit time ---------------------------------------------------
+
+
+async def test_punto_de_venta_without_credentials_is_an_inline_error(start_bot: Any) -> None:
+    bot: Bot = await start_bot(
+        tusfacturas_apikey=None,
+        tusfacturas_apitoken=None,
+        tusfacturas_usertoken=None,
+        tusfacturas_credentials={
+            2: {"apikey": TF_APIKEY, "apitoken": TF_APITOKEN, "usertoken": TF_USERTOKEN}
+        },
+    )
+    view = await open_modal(bot, "FACTURA B 0007-00000006")
+
+    refused = await submit(bot, view, tf_values("FACTURA B", "0007", "00000006"))
+
+    assert refused.json is not None
+    assert refused.json["response_action"] == "errors"
+    assert list(refused.json["errors"]) == ["punto_venta"]
+    assert "punto de venta 7" in refused.json["errors"]["punto_venta"]
+    assert view["id"] in bot.slack.views
+    nothing_sent(bot)
+
+    # The configured punto de venta goes through with its own credentials.
+    accepted = await submit(bot, view, tf_values("FACTURA B", "0002", "00000006"))
+    assert accepted.body == ""
+    (outcome,) = await bot.wait_for_outcome()
+    assert strings.SUCCESS_HEADER in shown(outcome)
+    (request,) = bot.tusfacturas.requests
+    assert request.json is not None
+    assert request.json["apikey"] == TF_APIKEY
+
+
+async def test_unconfigured_lummy_submit_is_an_inline_error_on_the_provider(
+    start_bot: Any,
+) -> None:
+    bot: Bot = await start_bot(lummy_api_key=None)
+    view = await open_modal(bot, SEED_LUMMY_ID)
+
+    response = await submit(bot, view, lummy_values(SEED_LUMMY_ID))
+
+    assert response.json is not None
+    assert response.json["response_action"] == "errors"
+    assert list(response.json["errors"]) == ["provider"]
+    assert "Lummy no está configurado" in response.json["errors"]["provider"]
+    assert view["id"] in bot.slack.views
+    nothing_sent(bot)
+
+
+# --- the outcome goes where the command was typed ------------------------------------
+
+
+async def test_outcome_goes_to_the_channel_where_the_command_was_typed(bot: Bot) -> None:
+    bot.slack.add_channel("C0FACTURAS", "facturacion")
+
+    outcome = await resend_via_modal(
+        bot,
+        SEED_VOUCHER,
+        tf_values("FACTURA B", "0002", "00000006"),
+        channel="C0FACTURAS",
+    )
+
+    assert outcome.channel == "C0FACTURAS"
+    assert bot.slack.messages_in(CHANNEL) == []
+    assert_progress_then_update(bot, "C0FACTURAS", AGENT, SEED_VOUCHER)
+
+
+async def test_channel_the_bot_cannot_post_in_gets_the_outcome_via_response_url(
+    bot: Bot,
+) -> None:
+    bot.slack.add_channel("G0PRIVADO", "escalaciones", bot_is_member=False, is_private=True)
+
+    outcome = await resend_via_modal(
+        bot, SEED_LUMMY_ID, lummy_values(SEED_LUMMY_ID), channel="G0PRIVADO"
+    )
+
+    assert outcome.source == "response_url"
+    assert strings.SUCCESS_HEADER in shown(outcome)
+    messages = bot.slack.response_url_messages
+    assert messages
+    assert all(m.channel_id == "G0PRIVADO" for m in messages)
+    assert all(m.response_type == "in_channel" for m in messages)
+    assert bot.slack.messages_in(CHANNEL) == []
+    assert len(bot.lummy.sends) == 1
