@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from bot.config import Settings
 from bot.logs import configure_logging
-from bot.server import serve_http, serve_socket_mode
+from bot.server import ListenError, serve_http, serve_socket_mode
 from bot.services import Services
 
 SETUP_HINT = "See the README section 'Set up the Slack app'."
@@ -76,7 +76,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         coroutine = serve_http(
             services, host=host, port=port, grace_seconds=settings.shutdown_grace_seconds
         )
-    asyncio.run(coroutine)
+    try:
+        asyncio.run(coroutine)
+    except ListenError as exc:
+        log.error("listen_failed", error=str(exc))
+        return 1
     return 0
 
 

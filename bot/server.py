@@ -112,10 +112,18 @@ def create_web_app(
     return web_app
 
 
+class ListenError(Exception):
+    """The HTTP port could not be opened (in use, not permitted, unknown host)."""
+
+
 async def _start_site(web_app: web.Application, host: str, port: int) -> web.AppRunner:
     runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=5)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     return runner
 
 

@@ -1,0 +1,477 @@
+"""``reenviar-bot serve`` as a real process: start-up, Slack traffic, logs, SIGTERM, bad settings.
+
+The process gets a clean environment (no developer secrets, cwd in a temporary
+directory so no ``.env`` is read) with its Slack and provider URLs pointed at the
+fake Slack and the emulators running in this test's event loop. File-local
+helpers: ``BotProcess`` (a started process with its captured output) and the
+``run_bot`` fixture (starts one, kills it at teardown if a test left it running).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.forms import LUMMY_FIELDS, PROVIDER_ACTION, PROVIDER_BLOCK, VALUE_ACTION
+from bot.localslack import (
+    FakeSlackWebAPI,
+    SlackEventSender,
+    email_value,
+    plain_text_value,
+    radio_value,
+)
+from bot.localslack.webapi import Message
+from bot.server import EVENTS_PATH
+from providers.emulators import Fault, FaultKind, LummyEmulator, TusFacturasEmulator
+from tests.conftest import (
+    AGENT,
+    BOT_TOKEN,
+    CHANNEL,
+    LUMMY_API_KEY,
+    LUMMY_ORG,
+    SEED_LUMMY_ID,
+    SIGNING_SECRET,
+    TF_APIKEY,
+    TF_APITOKEN,
+    TF_USERTOKEN,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_LUMMY_EMAIL = "cliente@empresa.com"
+SECRETS = (BOT_TOKEN, SIGNING_SECRET, LUMMY_API_KEY, TF_APIKEY, TF_APITOKEN, TF_USERTOKEN)
+CONSOLE_SCRIPT = Path(sys.executable).with_name("reenviar-bot")
+ENTRY_POINTS = {
+    "console-script": [str(CONSOLE_SCRIPT)],
+    "python-m-bot": [sys.executable, "-m", "bot"],
+}
+SUBPROCESS_TIMEOUT = 30.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def clean_env(cwd: Path, **settings: str) -> dict[str, str]:
+    """Only what Python needs to start and import ``bot``, plus ``settings``."""
+    return {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "PYTHONPATH": str(ROOT),
+        "HOME": str(cwd),
+        "LANG": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "DATA_DIR": str(cwd / "data"),
+        **settings,
+    }
+
+
+def _is_progress(message: Message) -> bool:
+    return any(":hourglass_flowing_sand:" in str(block) for block in message.blocks)
+
+
+def _outcomes(slack: FakeSlackWebAPI) -> list[Message]:
+    return [m for m in slack.messages_in(CHANNEL) if not _is_progress(m)]
+
+
+async def eventually(predicate: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
+    """Poll ``predicate`` (state another server or process changes) for at most ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def _lummy_values(invoice_id: str) -> dict[str, Any]:
+    invoice_block, email_block = LUMMY_FIELDS
+    return {
+        PROVIDER_BLOCK: {PROVIDER_ACTION: radio_value("lummy")},
+        invoice_block: {VALUE_ACTION: plain_text_value(invoice_id)},
+        email_block: {VALUE_ACTION: email_value(None)},
+    }
+
+
+@dataclass
+class BotProcess:
+    """A ``reenviar-bot serve --http`` process and everything it wrote."""
+
+    proc: asyncio.subprocess.Process
+    base_url: str
+    stdout: list[str] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)
+    _readers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def events_url(self) -> str:
+        return self.base_url + EVENTS_PATH
+
+    def output(self) -> str:
+        return "".join(self.stdout) + "".join(self.stderr)
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        """stderr parsed as JSON lines (the process' stderr is not a TTY)."""
+        return [json.loads(line) for line in "".join(self.stderr).splitlines() if line.strip()]
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        return [line for line in self.log_lines() if line.get("event") == name]
+
+    async def get(self, path: str) -> httpx.Response:
+        async with httpx.AsyncClient(timeout=5) as http:
+            return await http.get(self.base_url + path)
+
+    async def wait_ready(self, timeout: float = 20.0) -> None:
+        """Poll ``/readyz`` until 200 (bounded); fail with the output if the process died."""
+        deadline = time.monotonic() + timeout
+        last: str = "no answer"
+        while time.monotonic() < deadline:
+            if self.proc.returncode is not None:
+                pytest.fail(f"bot exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                response = await self.get("/readyz")
+            except httpx.TransportError as exc:
+                last = type(exc).__name__
+            else:
+                if response.status_code == 200:
+                    return
+                last = f"{response.status_code} {response.text}"
+            await asyncio.sleep(0.1)
+        pytest.fail(f"/readyz not 200 after {timeout} s (last: {last}):\n{self.output()}")
+
+    async def wait_exit(self, timeout: float) -> int:
+        code = await asyncio.wait_for(self.proc.wait(), timeout)
+        # Drain the pipes so every line written before exiting is captured.
+        await asyncio.wait_for(asyncio.gather(*self._readers), 5)
+        return code
+
+
+async def _collect(stream: asyncio.StreamReader | None, sink: list[str]) -> None:
+    if stream is None:
+        return
+    while line := await stream.readline():
+        sink.append(line.decode("utf-8", errors="replace"))
+
+
+@pytest.fixture
+async def run_bot(
+    fake_slack: FakeSlackWebAPI,
+    lummy: LummyEmulator,
+    tusfacturas: TusFacturasEmulator,
+    tmp_path: Path,
+) -> AsyncIterator[Callable[..., Any]]:
+    """Start ``python -m bot serve --http`` wired to the fakes; killed at teardown if alive."""
+    started: list[BotProcess] = []
+
+    async def start(port: int | None = None, **extra: str) -> BotProcess:
+        port = port or _free_port()
+        settings = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": fake_slack.api_url,
+            "LUMMY_API_KEY": LUMMY_API_KEY,
+            "LUMMY_ORGANIZATION_ID": LUMMY_ORG,
+            "LUMMY_BASE_URL": lummy.base_url,
+            "TUSFACTURAS_APIKEY": TF_APIKEY,
+            "TUSFACTURAS_APITOKEN": TF_APITOKEN,
+            "TUSFACTURAS_USERTOKEN": TF_USERTOKEN,
+            "TUSFACTURAS_BASE_URL": tusfacturas.base_url,
+            "PROVIDER_CONNECT_TIMEOUT": "2",
+            "PROVIDER_READ_TIMEOUT": "10",
+            "SHUTDOWN_GRACE_SECONDS": "10",
+        }
+        env = clean_env(tmp_path, **{**settings, **extra})
+        proc = await asyncio.create_subprocess_exec(
+            *ENTRY_POINTS["python-m-bot"],
+            "serve",
+            "--http",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            env=env,
+            cwd=tmp_path,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        process = BotProcess(proc, f"http://127.0.0.1:{port}")
+        process._readers = [
+            asyncio.create_task(_collect(proc.stdout, process.stdout)),
+            asyncio.create_task(_collect(proc.stderr, process.stderr)),
+        ]
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.proc.returncode is None:
+            process.proc.kill()  # our own child, by its handle
+            await process.proc.wait()
+        for reader in process._readers:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+
+@pytest.fixture
+async def sender_for(fake_slack: FakeSlackWebAPI) -> AsyncIterator[Callable[[BotProcess], Any]]:
+    """Signed Slack requests to a process' endpoint (closed at teardown)."""
+    senders: list[SlackEventSender] = []
+
+    def make(process: BotProcess) -> SlackEventSender:
+        sender = SlackEventSender(process.events_url, SIGNING_SECRET, fake_slack)
+        senders.append(sender)
+        return sender
+
+    yield make
+    for sender in senders:
+        await sender.aclose()
+
+
+async def _open_modal_and_submit(
+    sender: SlackEventSender, slack: FakeSlackWebAPI, invoice_id: str
+) -> None:
+    response = await sender.slash_command(
+        "/reenviar", invoice_id, user_id=AGENT, channel_id=CHANNEL
+    )
+    assert response.status == 200, response.body
+    await slack.wait_for_call("views.open", timeout=5)
+    view = slack.current_view(AGENT)
+    assert view is not None
+    submitted = await sender.view_submission(
+        user_id=AGENT, view=view["id"], values=_lummy_values(invoice_id)
+    )
+    assert submitted.status == 200, submitted.body
+    assert submitted.body == ""  # closes the modal: no response_action errors
+
+
+# -- serving --------------------------------------------------------------------------
+
+
+async def test_serves_slack_over_http_and_logs_without_secrets(
+    run_bot: Callable[..., Any],
+    sender_for: Callable[[BotProcess], SlackEventSender],
+    fake_slack: FakeSlackWebAPI,
+    lummy: LummyEmulator,
+) -> None:
+    # DEBUG makes every library talk: the strongest test of the redaction.
+    bot: BotProcess = await run_bot(LOG_LEVEL="DEBUG")
+    await bot.wait_ready()
+    assert (await bot.get("/healthz")).status_code == 200
+    sender = sender_for(bot)
+
+    await _open_modal_and_submit(sender, fake_slack, SEED_LUMMY_ID)
+    await fake_slack.wait_until(lambda: bool(_outcomes(fake_slack)), timeout=10)
+    (outcome,) = _outcomes(fake_slack)
+    assert SEED_LUMMY_EMAIL in outcome.text
+    assert [send.invoice_id for send in lummy.sends] == [SEED_LUMMY_ID]
+
+    bot.proc.send_signal(signal.SIGTERM)
+    assert await bot.wait_exit(timeout=15) == 0
+
+    output = bot.output()
+    assert "Traceback" not in output
+    for secret in SECRETS:
+        assert secret not in output, "a configured secret reached the logs"
+    lines = bot.log_lines()  # every stderr line is JSON
+    assert any(line["level"] == "debug" for line in lines)
+    (attempt,) = bot.events("resend_attempt")
+    assert attempt["provider"] == "lummy"
+    assert attempt["outcome"] == "success"
+    assert isinstance(attempt["latency_ms"], int | float)
+    assert attempt["latency_ms"] >= 0
+    assert attempt["slack_user"] == AGENT
+    assert attempt["slack_channel"] == CHANNEL
+    assert attempt["reference"] == SEED_LUMMY_ID
+    assert attempt["level"] == "info"
+    assert bot.events("serving")[0]["mode"] == "http"
+
+
+async def test_sigterm_lets_the_in_flight_resend_finish(
+    run_bot: Callable[..., Any],
+    sender_for: Callable[[BotProcess], SlackEventSender],
+    fake_slack: FakeSlackWebAPI,
+    lummy: LummyEmulator,
+) -> None:
+    bot: BotProcess = await run_bot()
+    await bot.wait_ready()
+    sender = sender_for(bot)
+    lummy.inject(Fault(FaultKind.LATENCY, delay_seconds=2))
+
+    await _open_modal_and_submit(sender, fake_slack, SEED_LUMMY_ID)
+    await eventually(lambda: bool(lummy.requests), "the re-send to reach Lummy")
+    assert _outcomes(fake_slack) == []  # in flight: only the "re-sending" message so far
+
+    signalled = time.monotonic()
+    bot.proc.send_signal(signal.SIGTERM)
+
+    # While draining: not ready, and new Slack requests are refused (Slack retries elsewhere).
+    while True:
+        readyz = await bot.get("/readyz")
+        if readyz.status_code == 503:
+            break
+        assert time.monotonic() - signalled < 1.5, "still ready after SIGTERM"
+        await asyncio.sleep(0.02)
+    assert readyz.json()["reason"] == "shutting down"
+    refused = await sender.slash_command("/reenviar", "", user_id=AGENT, channel_id=CHANNEL)
+    assert refused.status == 503
+    assert len(fake_slack.calls_to("views.open")) == 1
+
+    assert await bot.wait_exit(timeout=15) == 0
+    took = time.monotonic() - signalled
+    # The outcome landed before the process exited: it waited for the provider's answer.
+    (outcome,) = _outcomes(fake_slack)
+    assert SEED_LUMMY_EMAIL in outcome.text
+    assert 1.0 < took < 10, f"shutdown took {took:.1f} s"
+    (started,) = bot.events("shutdown_started")
+    assert started["in_flight"] == 1
+    assert bot.events("shutdown_complete")[0]["drained"] is True
+    assert "Traceback" not in bot.output()
+
+
+async def test_sigterm_does_not_wait_longer_than_the_grace_period(
+    run_bot: Callable[..., Any],
+    sender_for: Callable[[BotProcess], SlackEventSender],
+    fake_slack: FakeSlackWebAPI,
+    lummy: LummyEmulator,
+) -> None:
+    bot: BotProcess = await run_bot(SHUTDOWN_GRACE_SECONDS="0.5")
+    await bot.wait_ready()
+    lummy.inject(Fault(FaultKind.LATENCY, delay_seconds=8))
+    await _open_modal_and_submit(sender_for(bot), fake_slack, SEED_LUMMY_ID)
+    await eventually(lambda: bool(lummy.requests), "the re-send to reach Lummy")
+
+    signalled = time.monotonic()
+    bot.proc.send_signal(signal.SIGTERM)
+    assert await bot.wait_exit(timeout=10) == 0
+    assert time.monotonic() - signalled < 5
+    assert bot.events("shutdown_grace_exceeded")[0]["in_flight"] == 1
+    assert bot.events("shutdown_complete")[0]["drained"] is False
+
+
+async def test_port_in_use_is_a_readable_error(run_bot: Callable[..., Any]) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        bot: BotProcess = await run_bot(port=port)
+        assert await bot.wait_exit(timeout=SUBPROCESS_TIMEOUT) == 1
+    assert "Traceback" not in bot.output()
+    (failed,) = bot.events("listen_failed")
+    assert f"127.0.0.1:{port}" in failed["error"]
+    assert "in use" in failed["error"]
+
+
+# -- refusing to start ------------------------------------------------------------------
+
+
+def _run(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own interpreter and console script
+        argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT
+    )
+
+
+@pytest.fixture(params=sorted(ENTRY_POINTS))
+def entry_point(request: pytest.FixtureRequest) -> list[str]:
+    """``reenviar-bot`` and ``python -m bot`` (file-local)."""
+    argv = ENTRY_POINTS[request.param]
+    assert Path(argv[0]).exists(), f"{argv[0]} is not installed (run `uv sync`)"
+    return argv
+
+
+def test_missing_slack_settings_exit_2_with_a_hint(entry_point: list[str], tmp_path: Path) -> None:
+    result = _run([*entry_point, "serve"], clean_env(tmp_path), tmp_path)
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN" in result.stderr
+    assert "SLACK_SIGNING_SECRET" in result.stderr
+    assert "README" in result.stderr
+    assert "Set up the Slack app" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_socket_mode_without_bot_token_names_it(tmp_path: Path) -> None:
+    app_token = "xapp-1-A0-123-secretsecret"
+    result = _run(
+        [*ENTRY_POINTS["python-m-bot"], "serve"],
+        clean_env(tmp_path, SLACK_APP_TOKEN=app_token),
+        tmp_path,
+    )
+    assert result.returncode == 2
+    assert "Socket Mode" in result.stderr
+    assert "SLACK_BOT_TOKEN" in result.stderr
+    assert "SLACK_SIGNING_SECRET" not in result.stderr  # not needed in Socket Mode
+    assert app_token not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def _assert_invalid_setting_refused(
+    argv: list[str], tmp_path: Path, setting: str, value: str
+) -> None:
+    env = clean_env(
+        tmp_path, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, **{setting: value}
+    )
+    result = _run([*argv, "serve", "--http"], env, tmp_path)
+    assert result.returncode == 2
+    assert "Invalid configuration" in result.stderr
+    assert setting in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    for secret in (BOT_TOKEN, SIGNING_SECRET):
+        assert secret not in result.stderr + result.stdout
+
+
+def test_invalid_port_exit_2_readable(entry_point: list[str], tmp_path: Path) -> None:
+    _assert_invalid_setting_refused(entry_point, tmp_path, "PORT", "abc")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("PORT", "70000"),
+        ("SLACK_API_URL", "not a url"),
+        ("PROVIDER_READ_TIMEOUT", "-1"),
+        ("LOG_FORMAT", "xml"),
+    ],
+)
+def test_invalid_setting_exit_2_readable(tmp_path: Path, setting: str, value: str) -> None:
+    _assert_invalid_setting_refused(ENTRY_POINTS["python-m-bot"], tmp_path, setting, value)
+
+
+def test_invalid_credentials_json_does_not_echo_the_secrets(tmp_path: Path) -> None:
+    leaked = "tf-apikey-must-not-be-printed"
+    env = clean_env(
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        TUSFACTURAS_CREDENTIALS=json.dumps({"2": {"apikey": leaked}}),  # apitoken missing
+    )
+    result = _run([*ENTRY_POINTS["python-m-bot"], "serve", "--http"], env, tmp_path)
+    assert result.returncode == 2
+    assert "TUSFACTURAS_CREDENTIALS" in result.stderr
+    assert leaked not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_bad_port_argument_is_a_usage_error(tmp_path: Path) -> None:
+    result = _run(
+        [*ENTRY_POINTS["python-m-bot"], "serve", "--port", "abc"], clean_env(tmp_path), tmp_path
+    )
+    assert result.returncode == 2
+    assert "usage: reenviar-bot" in result.stderr
+    assert "--port" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
