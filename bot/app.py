@@ -19,14 +19,24 @@ from handlers import actions, command, modal
 log = structlog.get_logger(__name__)
 
 
+class _DropClientTokenNotice(logging.Filter):
+    """Bolt notes on every start that the client's token wins over SLACK_BOT_TOKEN: by design."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def build_app(services: Services) -> AsyncApp:
     """The Bolt app wired to ``services``; the same in HTTP and Socket Mode."""
     signing_secret = services.settings.slack_signing_secret
+    bolt_logger = logging.getLogger("slack_bolt")
+    if not any(isinstance(f, _DropClientTokenNotice) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_DropClientTokenNotice())
     app = AsyncApp(
         client=services.client,
         signing_secret=signing_secret.get_secret_value() if signing_secret else None,
         request_verification_enabled=signing_secret is not None,
-        logger=logging.getLogger("slack_bolt"),
+        logger=bolt_logger,
         name="reenviar-bot",
     )
 

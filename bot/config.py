@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     provider_connect_timeout: float = Field(default=5.0, gt=0, le=60)
     provider_read_timeout: float = Field(default=20.0, gt=0, le=300)
     provider_max_retries: int = Field(default=2, ge=0, le=5)
+    provider_max_connections: int = Field(default=50, ge=1, le=1000)
     provider_retry_backoff: float = Field(
         default=0.5,
         ge=0,
@@ -163,6 +164,7 @@ class Settings(BaseSettings):
             read_timeout=self.provider_read_timeout,
             max_retries=self.provider_max_retries,
             retry_backoff=self.provider_retry_backoff,
+            max_connections=self.provider_max_connections,
         )
 
     def tusfacturas_config(self) -> TusFacturasConfig | None:

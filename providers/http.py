@@ -44,15 +44,16 @@ class HttpOptions:
     max_retries: int = 2
     retry_backoff: float = 0.5
     max_backoff: float = 8.0
-    max_connections: int = 20
+    max_connections: int = 50
 
     def timeout(self) -> httpx.Timeout:
-        """The httpx timeout: connect and pool waits are short, reads may be slow."""
+        """The httpx timeout: connects are short; reads, and waits for a pooled connection
+        during a burst of re-sends, may take as long as a slow answer."""
         return httpx.Timeout(
             connect=self.connect_timeout,
             read=self.read_timeout,
             write=self.read_timeout,
-            pool=self.connect_timeout,
+            pool=self.read_timeout,
         )
 
     def backoff(self, attempt: int) -> float:
