@@ -78,6 +78,7 @@ PARSE_UNKNOWN_TIPO: Final = (
     "No se reconoce el tipo de comprobante «{text}». Ejemplos: FACTURA B, NOTA DE CREDITO A, "
     "FACTURA DE CREDITO ELECTRONICA MiPyME (FCE) A."
 )
+TIPO_MISSING: Final = "Falta el tipo de comprobante, por ejemplo: FACTURA B 0002-00000006."
 PARSE_MISSING_NUMBERS: Final = (
     "Falta el punto de venta y el número. Formato esperado: FACTURA B 0002-00000006."
 )

@@ -72,7 +72,8 @@ _OPERACION_WORDS: Final[dict[str, Operacion]] = {
 # "N°", "Nº", "Nro.", "Num." and "#" before the numbers carry no meaning.
 _NUMBER_SIGN = re.compile(r"(?i)(?:\bN\s*[°º]|#|\bNRO\b\.?|\bNUM\b\.?|\bNUMERO\b\.?)")
 _NUMBERS = re.compile(r"^(\d+)\s*(?:-|\s)\s*(\d+)$")
-_TRAILING_NUMBERS = re.compile(r"(\d+)\s*-\s*(\d+)\s*$")
+# The look-behind keeps `search` linear: a match may only start where a digit run does.
+_TRAILING_NUMBERS = re.compile(r"(?<!\d)(\d+)\s*-\s*(\d+)\s*$")
 
 
 def _fold(text: str) -> str:
@@ -189,8 +190,11 @@ def parse_voucher(text: str) -> TusFacturasVoucher:
             shown = " ".join(tokens)[: trailing.start()].strip()
         else:
             shown = " ".join(tokens)
+        message = (
+            strings.PARSE_UNKNOWN_TIPO.format(text=shown[:60]) if shown else strings.TIPO_MISSING
+        )
         raise InvalidReferenceError(
-            {"tipo": strings.PARSE_UNKNOWN_TIPO.format(text=shown[:60])},
+            {"tipo": message},
             provider=Provider.TUSFACTURAS,
             understood=understood,
         )

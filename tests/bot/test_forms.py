@@ -1,0 +1,434 @@
+"""The modal's form state, to and from Slack's shapes, and the re-send job it becomes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot import strings
+from bot.forms import (
+    LUMMY_FIELDS,
+    PROVIDER_ACTION,
+    PROVIDER_BLOCK,
+    TUSFACTURAS_FIELDS,
+    VALUE_ACTION,
+    FormState,
+    ModalContext,
+    form_from_text,
+    form_from_view_state,
+    request_from_form,
+)
+from bot.jobs import ResendJob
+from providers.base import (
+    NUMERO_MAX,
+    PUNTO_VENTA_MAX,
+    VOUCHER_TYPES,
+    LummyInvoice,
+    Operacion,
+    Provider,
+    TusFacturasVoucher,
+)
+from providers.parsing import InvalidReferenceError, parse_reference
+
+pytestmark = pytest.mark.timeout(20)
+
+UUID_TEXT = "550e8400-e29b-41d4-a716-446655440000"
+VOUCHER = TusFacturasVoucher(tipo="FACTURA B", punto_venta=2, numero=6)
+INVOICE = LummyInvoice(invoice_id=UUID(UUID_TEXT), email="otro@cliente.com")
+
+
+# --- Slack's view.state.values, as Slack sends them ------------------------------------
+
+
+def _option(value: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": value, "emoji": True}, "value": value}
+
+
+def radio(value: str | None, action: str = VALUE_ACTION) -> dict[str, Any]:
+    return {action: {"type": "radio_buttons", "selected_option": value and _option(value)}}
+
+
+def select(value: str | None) -> dict[str, Any]:
+    return {VALUE_ACTION: {"type": "static_select", "selected_option": value and _option(value)}}
+
+
+def text_input(value: str | None) -> dict[str, Any]:
+    return {VALUE_ACTION: {"type": "plain_text_input", "value": value}}
+
+
+def email_input(value: str | None) -> dict[str, Any]:
+    return {VALUE_ACTION: {"type": "email_text_input", "value": value}}
+
+
+def tusfacturas_state(
+    tipo: str | None = "FACTURA B",
+    operacion: str | None = "V",
+    punto_venta: str | None = "0002",
+    numero: str | None = "00000006",
+) -> dict[str, dict[str, Any]]:
+    return {
+        PROVIDER_BLOCK: radio("tusfacturas", PROVIDER_ACTION),
+        "tipo": select(tipo),
+        "operacion": radio(operacion),
+        "punto_venta": text_input(punto_venta),
+        "numero": text_input(numero),
+    }
+
+
+def lummy_state(invoice_id: str | None = UUID_TEXT, email: str | None = None) -> dict[str, Any]:
+    return {
+        PROVIDER_BLOCK: radio("lummy", PROVIDER_ACTION),
+        "invoice_id": text_input(invoice_id),
+        "email": email_input(email),
+    }
+
+
+# --- form_from_text ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n"])
+def test_no_text_gives_an_empty_form(text: str) -> None:
+    assert form_from_text(text) == FormState()
+
+
+@pytest.mark.parametrize(
+    ("text", "provider", "values"),
+    [
+        (
+            "FACTURA B 0002-00000006",
+            Provider.TUSFACTURAS,
+            {"tipo": "FACTURA B", "operacion": "V", "punto_venta": "0002", "numero": "00000006"},
+        ),
+        (
+            "tusfacturas nota de crédito a 5-123 compra",
+            Provider.TUSFACTURAS,
+            {
+                "tipo": "NOTA DE CREDITO A",
+                "operacion": "C",
+                "punto_venta": "0005",
+                "numero": "00000123",
+            },
+        ),
+        (UUID_TEXT.upper(), Provider.LUMMY, {"invoice_id": UUID_TEXT}),
+        (
+            f"lummy {UUID_TEXT} otro@cliente.com",
+            Provider.LUMMY,
+            {"invoice_id": UUID_TEXT, "email": "otro@cliente.com"},
+        ),
+    ],
+)
+def test_good_text_prefills_everything(
+    text: str, provider: Provider, values: dict[str, str]
+) -> None:
+    form = form_from_text(text)
+    assert form.provider is provider
+    assert form.values == values
+    assert form.notice is None
+    # What the modal is prefilled with submits to the very request the text meant.
+    assert request_from_form(form) == parse_reference(text)
+
+
+def test_unknown_tipo_prefills_the_numbers_and_explains() -> None:
+    form = form_from_text("FACTURA Z 0002-00000006")
+    assert form.provider is Provider.TUSFACTURAS
+    assert form.values == {"punto_venta": "0002", "numero": "00000006"}
+    assert form.notice is not None
+    assert form.notice.startswith(":warning: No se entendió todo lo escrito:")
+    assert "«FACTURA Z»" in form.notice
+    assert form.notice.endswith("Completar o corregir abajo.")
+
+
+def test_numbers_out_of_range_keep_the_tipo() -> None:
+    form = form_from_text("NOTA DE DEBITO A 0-00000006 compra")
+    assert form.provider is Provider.TUSFACTURAS
+    assert form.values == {"tipo": "NOTA DE DEBITO A", "operacion": "C", "numero": "6"}
+    assert form.notice is not None
+    assert strings.PUNTO_VENTA_INVALID in form.notice
+
+
+def test_bad_email_keeps_the_invoice_id() -> None:
+    form = form_from_text(f"{UUID_TEXT} no-es-mail")
+    assert form.provider is Provider.LUMMY
+    assert form.values == {"invoice_id": UUID_TEXT}
+    assert form.notice is not None
+    assert "«no-es-mail» no es un e-mail válido." in form.notice
+
+
+def test_extra_text_after_a_lummy_id_drops_no_empty_values() -> None:
+    form = form_from_text(f"{UUID_TEXT} de parte de ventas")
+    assert form.provider is Provider.LUMMY
+    assert "" not in form.values.values()
+    assert form.values.get("invoice_id") == UUID_TEXT
+    assert form.notice is not None
+
+
+def test_unreadable_text_opens_a_blank_form_with_a_notice() -> None:
+    form = form_from_text("el cliente dice que no le llegó")
+    assert form.provider is None
+    assert form.values == {}
+    assert form.notice is not None
+    assert "«el cliente dice que no le llegó»" in form.notice
+
+
+# --- form_from_view_state ------------------------------------------------------------------
+
+
+def test_reads_a_tusfacturas_submission() -> None:
+    form = form_from_view_state(tusfacturas_state(operacion="C"))
+    assert form.provider is Provider.TUSFACTURAS
+    assert form.values == {
+        "tipo": "FACTURA B",
+        "operacion": "C",
+        "punto_venta": "0002",
+        "numero": "00000006",
+    }
+    assert request_from_form(form) == TusFacturasVoucher(
+        tipo="FACTURA B", operacion=Operacion.COMPRA, punto_venta=2, numero=6
+    )
+
+
+def test_reads_a_lummy_submission_with_and_without_email() -> None:
+    form = form_from_view_state(lummy_state(email="otro@cliente.com"))
+    assert form.provider is Provider.LUMMY
+    assert form.values == {"invoice_id": UUID_TEXT, "email": "otro@cliente.com"}
+    assert request_from_form(form) == INVOICE
+
+    form = form_from_view_state(lummy_state(email=None))
+    assert form.values == {"invoice_id": UUID_TEXT}
+    assert request_from_form(form) == LummyInvoice(invoice_id=UUID(UUID_TEXT))
+
+
+def test_unanswered_elements_are_left_out() -> None:
+    state = tusfacturas_state(tipo=None, punto_venta=None, numero=None)
+    form = form_from_view_state(state)
+    assert form.values == {"operacion": "V"}
+
+
+def test_provider_default_and_unknown_provider_values() -> None:
+    state = {"invoice_id": text_input(UUID_TEXT)}
+    assert form_from_view_state(state).provider is None
+    assert form_from_view_state(state, default_provider=Provider.LUMMY).provider is Provider.LUMMY
+
+    state = {PROVIDER_BLOCK: radio("sap", PROVIDER_ACTION), "invoice_id": text_input(UUID_TEXT)}
+    form = form_from_view_state(state, default_provider=Provider.LUMMY)
+    assert form.provider is Provider.LUMMY
+    assert PROVIDER_BLOCK not in form.values
+
+    state = {PROVIDER_BLOCK: radio(None, PROVIDER_ACTION)}
+    assert form_from_view_state(state, default_provider=Provider.TUSFACTURAS).provider is (
+        Provider.TUSFACTURAS
+    )
+    # The radio the agent chose wins over the default.
+    form = form_from_view_state(lummy_state(), default_provider=Provider.TUSFACTURAS)
+    assert form.provider is Provider.LUMMY
+
+
+def test_empty_state() -> None:
+    assert form_from_view_state({}) == FormState()
+
+
+# --- request_from_form ----------------------------------------------------------------------
+
+
+def test_no_provider_is_an_error_on_the_provider_block() -> None:
+    with pytest.raises(InvalidReferenceError) as info:
+        request_from_form(FormState(values={"invoice_id": UUID_TEXT}))
+    assert info.value.field_errors == {PROVIDER_BLOCK: strings.PROVIDER_REQUIRED}
+
+
+def test_tusfacturas_errors_are_keyed_by_block_id() -> None:
+    form = form_from_view_state(tusfacturas_state(tipo=None, punto_venta="0", numero="abc"))
+    with pytest.raises(InvalidReferenceError) as info:
+        request_from_form(form)
+    errors = info.value.field_errors
+    assert errors == {
+        "tipo": strings.FIELD_REQUIRED,
+        "punto_venta": strings.PUNTO_VENTA_INVALID,
+        "numero": strings.NUMERO_INVALID,
+    }
+    assert set(errors) <= set(TUSFACTURAS_FIELDS)
+    assert set(errors) <= set(tusfacturas_state())  # every key is a block in the modal
+
+
+def test_tusfacturas_all_missing() -> None:
+    with pytest.raises(InvalidReferenceError) as info:
+        request_from_form(FormState(provider=Provider.TUSFACTURAS))
+    assert set(info.value.field_errors) == {"tipo", "punto_venta", "numero"}
+    assert all(m == strings.FIELD_REQUIRED for m in info.value.field_errors.values())
+
+
+def test_lummy_errors_are_keyed_by_block_id() -> None:
+    form = form_from_view_state(lummy_state(invoice_id="not-a-uuid", email="a@"))
+    with pytest.raises(InvalidReferenceError) as info:
+        request_from_form(form)
+    assert info.value.field_errors == {
+        "invoice_id": strings.INVOICE_ID_INVALID,
+        "email": strings.EMAIL_INVALID.format(text="a@"),
+    }
+    assert set(info.value.field_errors) <= set(LUMMY_FIELDS)
+
+    with pytest.raises(InvalidReferenceError) as info:
+        request_from_form(form_from_view_state(lummy_state(invoice_id=None)))
+    assert info.value.field_errors == {"invoice_id": strings.FIELD_REQUIRED}
+
+
+def test_other_providers_fields_are_ignored() -> None:
+    # After switching provider the state may still hold the other provider's values.
+    state = {**tusfacturas_state(), **lummy_state()}
+    form = form_from_view_state(state)
+    assert form.provider is Provider.LUMMY
+    assert request_from_form(form) == LummyInvoice(invoice_id=UUID(UUID_TEXT))
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(
+    tipo=st.sampled_from(VOUCHER_TYPES),
+    operacion=st.sampled_from(list(Operacion)),
+    punto_venta=st.integers(min_value=1, max_value=PUNTO_VENTA_MAX),
+    numero=st.integers(min_value=1, max_value=NUMERO_MAX),
+)
+def test_text_to_form_to_request_round_trip(
+    tipo: str, operacion: Operacion, punto_venta: int, numero: int
+) -> None:
+    voucher = TusFacturasVoucher(
+        tipo=tipo, operacion=operacion, punto_venta=punto_venta, numero=numero
+    )
+    suffix = " compra" if operacion is Operacion.COMPRA else ""
+    form = form_from_text(voucher.reference + suffix)
+    assert form.notice is None
+    assert request_from_form(form) == voucher
+    # And through the modal's own shape.
+    state = tusfacturas_state(
+        form.values["tipo"],
+        form.values["operacion"],
+        form.values["punto_venta"],
+        form.values["numero"],
+    )
+    assert request_from_form(form_from_view_state(state)) == voucher
+
+
+# --- ModalContext -------------------------------------------------------------------------
+
+
+def test_modal_context_round_trip() -> None:
+    context = ModalContext(
+        channel_id="C0SUPPORT",
+        response_url="https://hooks.slack.com/commands/T0/123/abc",
+        user_id="U0AGENT01",
+    )
+    metadata = context.to_metadata()
+    assert len(metadata) <= 3000
+    assert ModalContext.from_metadata(metadata) == context
+
+
+def test_modal_context_leaves_out_what_it_does_not_know() -> None:
+    metadata = ModalContext(channel_id="C1").to_metadata()
+    assert json.loads(metadata) == {"channel_id": "C1"}
+    assert ModalContext.from_metadata(metadata) == ModalContext(channel_id="C1")
+    assert ModalContext().to_metadata() == "{}"
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        None,
+        "",
+        "garbage",
+        "{",
+        "[]",
+        "null",
+        '"C1"',
+        '{"channel_id": 5}',
+        '{"channel_id": ["C1"]}',
+        "\x00\xff",
+    ],
+)
+def test_modal_context_tolerates_foreign_metadata(metadata: str | None) -> None:
+    assert ModalContext.from_metadata(metadata) == ModalContext()
+
+
+def test_modal_context_ignores_unknown_keys() -> None:
+    context = ModalContext.from_metadata('{"channel_id": "C1", "from_another_version": true}')
+    assert context == ModalContext(channel_id="C1")
+
+
+def test_modal_context_is_frozen() -> None:
+    context = ModalContext(channel_id="C1")
+    with pytest.raises(ValueError, match="frozen"):
+        context.channel_id = "C2"  # type: ignore[misc]
+
+
+# --- ResendJob ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        VOUCHER,
+        TusFacturasVoucher(
+            tipo="NOTA DE CREDITO ELECTRONICA MiPyME (FCE) A",
+            operacion=Operacion.COMPRA,
+            punto_venta=PUNTO_VENTA_MAX,
+            numero=NUMERO_MAX,
+        ),
+        INVOICE,
+        LummyInvoice(invoice_id=UUID(UUID_TEXT)),
+        LummyInvoice(invoice_id=UUID(UUID_TEXT), email=("a" * 64) + "@" + ("b" * 60) + ".com"),
+    ],
+)
+def test_job_button_value_round_trip(request_: TusFacturasVoucher | LummyInvoice) -> None:
+    job = ResendJob(request=request_, requested_by="U0AGENT01", attempt=3)
+    value = job.to_button_value()
+    assert len(value) <= 2000  # Slack's limit for a button value
+    back = ResendJob.from_button_value(value)
+    assert back == job
+    assert type(back.request) is type(request_)
+    assert back.request == request_
+    assert back.idempotency_key == job.idempotency_key
+    assert back.attempt == 3
+
+
+def test_new_jobs_get_distinct_idempotency_keys() -> None:
+    first = ResendJob(request=VOUCHER, requested_by="U1")
+    second = ResendJob(request=VOUCHER, requested_by="U1")
+    assert first.attempt == 1
+    assert first.idempotency_key != second.idempotency_key
+    assert UUID(first.idempotency_key).version == 4
+
+
+def test_next_attempt_keeps_the_request_and_the_idempotency_key() -> None:
+    job = ResendJob(request=INVOICE, requested_by="U0AGENT01")
+    retry = job.next_attempt()
+    assert retry.attempt == 2
+    assert retry.idempotency_key == job.idempotency_key
+    assert retry.request == job.request
+    assert retry.requested_by == job.requested_by
+    assert job.attempt == 1  # the original is unchanged
+    third = ResendJob.from_button_value(retry.to_button_value()).next_attempt()
+    assert third.attempt == 3
+    assert third.idempotency_key == job.idempotency_key
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "retry",
+        "{}",
+        '{"request": {"provider": "sap"}, "requested_by": "U1"}',
+        json.dumps(
+            {"request": VOUCHER.model_dump(mode="json"), "requested_by": "U1", "attempt": 0}
+        ),
+        json.dumps(
+            {"request": {**VOUCHER.model_dump(mode="json"), "numero": 0}, "requested_by": "U1"}
+        ),
+    ],
+)
+def test_foreign_button_values_are_rejected(value: str) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - the documented contract is ValueError
+        ResendJob.from_button_value(value)
