@@ -38,6 +38,8 @@ class ChannelMessageRef:
 
     channel_id: str
     ts: str
+    #: Posted in the agent's DM because the channel was out of reach: keep the notice.
+    via_dm: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,9 +82,10 @@ class Delivery:
     ) -> MessageRef | None:
         """Replace an earlier message in place; if that fails, post it anew."""
         if isinstance(ref, ChannelMessageRef):
+            shown = with_dm_notice(message, destination.channel_id) if ref.via_dm else message
             try:
                 await self._client.chat_update(
-                    channel=ref.channel_id, ts=ref.ts, text=message.text, blocks=message.blocks
+                    channel=ref.channel_id, ts=ref.ts, text=shown.text, blocks=shown.blocks
                 )
                 return ref
             except SlackClientError as exc:
@@ -144,4 +147,5 @@ class Delivery:
         ref = await self._post_to_channel(destination.user_id, dm_message)
         if ref is None:
             log.error("slack_delivery_lost", user=destination.user_id, text=message.text[:200])
-        return ref
+            return None
+        return replace(ref, via_dm=True) if isinstance(ref, ChannelMessageRef) else ref

@@ -59,6 +59,9 @@ class InFlight:
 
     async def drain(self, grace_seconds: float) -> bool:
         """Wait until nothing runs, at most ``grace_seconds``; True if drained."""
+        if self._idle.is_set():
+            # Python 3.11's wait_for(timeout=0) times out even on a set event.
+            return True
         try:
             await asyncio.wait_for(self._idle.wait(), grace_seconds)
         except TimeoutError:
