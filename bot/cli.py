@@ -6,14 +6,19 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from datetime import date
+from typing import IO
 
 import structlog
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
+from bot.export import export_history
 from bot.logs import configure_logging
 from bot.server import ListenError, serve_http, serve_socket_mode
 from bot.services import Services
+from bot.store import HistoryStore, StoreUnavailableError
 
 SETUP_HINT = "See the README section 'Set up the Slack app'."
 
@@ -32,7 +37,49 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="interface to listen on (default: HOST or 0.0.0.0)")
     serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 3000)")
+
+    history = commands.add_parser("history", help="the re-send history")
+    history_commands = history.add_subparsers(dest="history_command", required=True)
+    export = history_commands.add_parser(
+        "export", help="write every attempt since a date, for auditors"
+    )
+    export.add_argument(
+        "--since", required=True, type=_iso_date, help="first day, YYYY-MM-DD (00:00 UTC)"
+    )
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    export.add_argument("--output", "-o", help="file to write (default: standard output)")
     return parser
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {value!r}") from None
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    configure_logging(level="WARNING", fmt=settings.log_format, secrets=settings.secret_values())
+
+    async def run(output: IO[str]) -> int:
+        store = HistoryStore(settings.history_url())
+        try:
+            await store.start()
+            return await export_history(store, since=args.since, output=output, fmt=args.format)
+        finally:
+            await store.aclose()
+
+    try:
+        if args.output:
+            with open(args.output, "w", encoding="utf-8", newline="") as output:
+                count = asyncio.run(run(output))
+        else:
+            count = asyncio.run(run(sys.stdout))
+    except (StoreUnavailableError, SQLAlchemyError, OSError) as exc:
+        print(f"Could not read the history: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(f"{count} attempts exported.", file=sys.stderr)
+    return 0
 
 
 def _load_settings() -> Settings | None:
@@ -92,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return _serve(settings, args)
+    if args.command == "history":
+        return _export(settings, args)
     return 2  # argparse rejects unknown commands before this
 
 

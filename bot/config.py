@@ -17,6 +17,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.access import AccessRules, AlternativeEmailPolicy
+from bot.store import database_url
 from providers.http import HttpOptions
 from providers.lummy import LummyConfig
 from providers.tusfacturas import TusFacturasConfig, TusFacturasCredentials
@@ -101,6 +103,12 @@ class Settings(BaseSettings):
     allowed_user_ids: SlackIds = Field(default_factory=list)
     allowed_usergroup_ids: SlackIds = Field(default_factory=list)
     allowed_channel_ids: SlackIds = Field(default_factory=list)
+    alternative_email_policy: AlternativeEmailPolicy = AlternativeEmailPolicy.EVERYONE
+    alternative_email_user_ids: SlackIds = Field(default_factory=list)
+    alternative_email_usergroup_ids: SlackIds = Field(default_factory=list)
+    alternative_email_domains: SlackIds = Field(default_factory=list)
+    usergroup_cache_seconds: float = Field(default=300.0, ge=0, le=86_400)
+    duplicate_window_minutes: float = Field(default=15.0, ge=0, le=24 * 60)
     audit_channel_id: str | None = None
     data_dir: str = "./data"
     database_url: SecretStr | None = None
@@ -114,7 +122,13 @@ class Settings(BaseSettings):
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
 
     _split = field_validator(
-        "allowed_user_ids", "allowed_usergroup_ids", "allowed_channel_ids", mode="before"
+        "allowed_user_ids",
+        "allowed_usergroup_ids",
+        "allowed_channel_ids",
+        "alternative_email_user_ids",
+        "alternative_email_usergroup_ids",
+        "alternative_email_domains",
+        mode="before",
     )(_split_ids)
 
     @field_validator(
@@ -156,6 +170,25 @@ class Settings(BaseSettings):
             ),
         }
         return [name for name, value in required.items() if value is None]
+
+    def access_rules(self) -> AccessRules:
+        """Who may re-send, from where, and to which alternative addresses."""
+        return AccessRules(
+            user_ids=frozenset(self.allowed_user_ids),
+            usergroup_ids=frozenset(self.allowed_usergroup_ids),
+            channel_ids=frozenset(self.allowed_channel_ids),
+            alternative_email=self.alternative_email_policy,
+            alternative_email_user_ids=frozenset(self.alternative_email_user_ids),
+            alternative_email_usergroup_ids=frozenset(self.alternative_email_usergroup_ids),
+            alternative_email_domains=frozenset(d.lower() for d in self.alternative_email_domains),
+        )
+
+    def history_url(self) -> str:
+        """Where the history lives: ``DATABASE_URL`` (PostgreSQL) or SQLite in ``DATA_DIR``."""
+        return database_url(
+            data_dir=self.data_dir,
+            database_url=self.database_url.get_secret_value() if self.database_url else None,
+        )
 
     def http_options(self) -> HttpOptions:
         """Timeouts and retry policy shared by both provider clients."""

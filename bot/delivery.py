@@ -27,7 +27,8 @@ EXPECTED_CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_
 class Destination:
     """Where a message may go: the channel, the command's response_url, the agent's DM."""
 
-    user_id: str
+    #: The agent to DM as a last resort; None for announcements nobody must get by DM.
+    user_id: str | None = None
     channel_id: str | None = None
     response_url: str | None = None
 
@@ -121,7 +122,7 @@ class Delivery:
     async def _send_to_response_url(
         self, response_url: str, message: SlackMessage, *, replace_original: bool = False
     ) -> MessageRef | None:
-        webhook = AsyncWebhookClient(response_url, timeout=int(self._webhook_timeout))
+        webhook = AsyncWebhookClient(response_url, timeout=max(1, round(self._webhook_timeout)))
         try:
             response = await webhook.send(
                 text=message.text,
@@ -142,6 +143,11 @@ class Delivery:
     async def _post_to_dm(
         self, destination: Destination, message: SlackMessage
     ) -> MessageRef | None:
+        if destination.user_id is None:
+            log.error(
+                "slack_delivery_lost", channel=destination.channel_id, text=message.text[:200]
+            )
+            return None
         dm_message = with_dm_notice(message, destination.channel_id)
         # Posting to a user id lands in the bot's DM with that user (needs only chat:write).
         ref = await self._post_to_channel(destination.user_id, dm_message)

@@ -27,6 +27,9 @@ LUMMY_FIELDS: Final = ("invoice_id", "email")
 #: Every input element in the modal uses this action id; the block id names the field.
 VALUE_ACTION: Final = "value"
 PROVIDER_ACTION: Final = "provider_choice"
+#: The duplicate guard's "yes, send it again" checkbox.
+CONFIRM_BLOCK: Final = "confirm_duplicate"
+CONFIRMED: Final = "confirmed"
 
 
 class ModalContext(BaseModel):
@@ -59,6 +62,11 @@ class FormState(BaseModel):
     provider: Provider | None = None
     values: dict[str, str] = Field(default_factory=dict)
     notice: str | None = None
+
+    @property
+    def duplicate_confirmed(self) -> bool:
+        """Whether the agent ticked "send it again" after a duplicate warning."""
+        return CONFIRMED in self.values.get(CONFIRM_BLOCK, "").split(",")
 
 
 def form_from_text(text: str) -> FormState:
@@ -95,6 +103,8 @@ def _element_value(element: Mapping[str, Any]) -> str | None:
     if element.get("selected_option"):
         value = element["selected_option"].get("value")
         return str(value) if value is not None else None
+    if element.get("selected_options"):
+        return ",".join(str(option.get("value")) for option in element["selected_options"])
     for key in ("value", "email"):
         if element.get(key) is not None:
             return str(element[key])

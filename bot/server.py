@@ -27,6 +27,7 @@ log = structlog.get_logger(__name__)
 
 EVENTS_PATH: Final = "/slack/events"
 _STALE_SOCKET_SECONDS: Final = 60.0
+_INTERRUPT_REPORT_SECONDS: Final = 6.0
 
 
 class Readiness:
@@ -93,9 +94,13 @@ def create_web_app(
 
     async def readyz(_: web.Request) -> web.Response:
         problem = await readiness.check()
+        # Without history the bot still re-sends (without duplicate checks): report, not fail.
+        history = await services.ensure_store() or "ok"
         if problem:
-            return web.json_response({"status": "unavailable", "reason": problem}, status=503)
-        return web.json_response({"status": "ready"})
+            return web.json_response(
+                {"status": "unavailable", "reason": problem, "history": history}, status=503
+            )
+        return web.json_response({"status": "ready", "history": history})
 
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app.router.add_get("/healthz", healthz)
@@ -145,7 +150,10 @@ async def _drain_and_close(
         await close()
     drained = await services.inflight.drain(grace_seconds)
     if not drained:
-        log.error("shutdown_grace_exceeded", in_flight=services.inflight.count)
+        # Cut the rest short: each one tells its agent the outcome is unknown.
+        cancelled = services.inflight.cancel_all()
+        log.error("shutdown_grace_exceeded", cancelled=cancelled)
+        await services.inflight.drain(_INTERRUPT_REPORT_SECONDS)
     await runner.cleanup()
     await services.aclose()
     log.info("shutdown_complete", drained=drained)
@@ -161,6 +169,7 @@ async def serve_http(
 ) -> None:
     """Serve Slack over HTTP until SIGTERM/SIGINT (or ``stop``)."""
     stop = stop or asyncio.Event()
+    await services.start()
     _stop_on_signals(stop)
     readiness = Readiness(services)
     runner = await _start_site(create_web_app(services, readiness, build_app(services)), host, port)
@@ -180,6 +189,7 @@ async def serve_socket_mode(
 ) -> None:
     """Serve Slack over Socket Mode; health routes stay on HTTP for the orchestrator."""
     stop = stop or asyncio.Event()
+    await services.start()
     _stop_on_signals(stop)
     handler = AsyncSocketModeHandler(build_app(services), app_token)
     readiness = Readiness(services, socket_handler=handler)

@@ -174,6 +174,7 @@ FIELD_CONFIRMED_AT: Final = "Confirmado"
 FIELD_REQUESTED_BY: Final = "Pedido por"
 RECIPIENTS_ON_FILE: Final = "los e-mails de la ficha del cliente en TusFacturas"
 RECIPIENTS_LUMMY_DEFAULT: Final = "el e-mail del receptor registrado en el CFDI"
+AND_MORE: Final = "y {count} más"
 LOCAL_TIME: Final = "{time} hora local ({zone})"
 PROVIDER_SAYS: Final = "Respuesta de {provider}: _{message}_"
 REQUEST_ID: Final = "ID de solicitud: `{request_id}`"
@@ -198,3 +199,72 @@ MODAL_OPEN_FAILED: Final = (
     "No se pudo abrir el formulario (Slack respondió «{error}»). Volver a escribir el comando."
 )
 THE_CHANNEL: Final = "el canal"
+
+# --- Access control ------------------------------------------------------------
+
+REFUSED_CHANNEL: Final = (
+    ":no_entry: Este canal no está habilitado para reenviar facturas. "
+    "Usar el comando desde un canal de soporte habilitado."
+)
+REFUSED_USER: Final = (
+    ":no_entry: Este usuario no tiene permiso para reenviar facturas. "
+    "Pedir acceso al administrador del bot."
+)
+REFUSED_ALT_EMAIL_OFF: Final = (
+    "El envío a un e-mail alternativo está desactivado. Dejar el campo vacío para enviar "
+    "al e-mail del cliente."
+)
+REFUSED_ALT_EMAIL_USER: Final = (
+    "Este usuario no tiene permiso para enviar a un e-mail alternativo. Dejar el campo vacío "
+    "o pedir el permiso al administrador del bot."
+)
+REFUSED_ALT_EMAIL_DOMAIN: Final = "No se permite enviar a direcciones de «{domain}»."
+
+# --- History, duplicates, quota, audit -----------------------------------------
+
+QUOTA_USED: Final = "Reenvíos de esta factura en la última hora: {used} de {limit}."
+QUOTA_FREES_IN: Final = "Se libera uno en {wait}."
+QUOTA_EXHAUSTED: Final = (
+    "Ya se usaron los {limit} reenvíos por hora de esta factura en Lummy. "
+    "Se puede volver a intentar en {wait}."
+)
+DUPLICATE_RECENT: Final = "Ya fue reenviada {ago} por {user} a {recipients}."
+DUPLICATE_IN_PROGRESS: Final = "{user} la está reenviando en este momento."
+DUPLICATE_CONFIRM_LABEL: Final = "Confirmación"
+DUPLICATE_CONFIRM_OPTION: Final = "Reenviar igual (el cliente va a recibir otro correo)"
+THE_CUSTOMER: Final = "el cliente"
+JUST_NOW: Final = "recién"
+MINUTES_AGO: Final = "hace {minutes} min"
+HISTORY_HEADER: Final = "*Últimos intentos de* `{reference}` ({count}):"
+HISTORY_EMPTY: Final = "No hay intentos registrados de `{reference}`."
+HISTORY_ZONE: Final = "Horas en {zone}."
+HISTORY_USAGE: Final = (
+    "Indicar el comprobante: `/reenviar historial FACTURA B 0002-00000006` o "
+    "`/reenviar historial <id de Lummy>`."
+)
+HISTORY_UNAVAILABLE: Final = (
+    "El historial no está disponible en este momento. Volver a intentar en unos minutos."
+)
+OUTCOME_LABELS: Final[dict[str, str]] = {
+    "success": "enviada",
+    "not_configured": "proveedor no configurado",
+    "authentication_failed": "credenciales rechazadas",
+    "invalid_request": "datos inválidos",
+    "not_found": "no encontrada",
+    "rate_limited": "límite alcanzado",
+    "rejected": "rechazada",
+    "unavailable": "proveedor caído",
+    "unknown": "resultado incierto",
+    "refused": "no permitido",
+    "duplicate_warning": "aviso de duplicado",
+}
+AUDIT_ICONS: Final[dict[str, str]] = {
+    "success": ":white_check_mark:",
+    "refused": ":no_entry:",
+    "duplicate_warning": ":warning:",
+    "unknown": ":grey_question:",
+}
+AUDIT_LINE: Final = "{icon} {user} · {subject}{provider}{channel} · {outcome}"
+IN_CHANNEL: Final = "en {channel}"
+NO_REFERENCE: Final = "(sin comprobante)"
+SEE_MESSAGE: Final = "ver mensaje"

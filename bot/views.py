@@ -5,14 +5,16 @@ Nothing here does I/O. Every string a person reads comes from `bot.strings`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from bot import strings
 from bot.forms import (
+    CONFIRM_BLOCK,
+    CONFIRMED,
     LUMMY_FIELDS,
     PROVIDER_ACTION,
     PROVIDER_BLOCK,
@@ -20,15 +22,20 @@ from bot.forms import (
     FormState,
     ModalContext,
 )
+from bot.insight import Insight
 from bot.jobs import ResendJob
+from bot.store import AttemptRecord
 from providers.base import VOUCHER_TYPES, LummyInvoice, Operacion, Provider, ResendResult
 from providers.errors import OutcomeUnknownError, ProviderError, RejectedError
+from providers.lummy import RESENDS_PER_HOUR
 
 Block = dict[str, Any]
 
 MODAL_CALLBACK_ID: Final = "reenviar_modal"
 RETRY_ACTION: Final = "retry_resend"
 _SECTION_LIMIT: Final = 2900
+_FIELD_LIMIT: Final = 1900
+_RECIPIENTS_SHOWN: Final = 10
 
 
 @dataclass(frozen=True)
@@ -52,8 +59,8 @@ def _plain(text: str) -> dict[str, Any]:
     return {"type": "plain_text", "text": text, "emoji": True}
 
 
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": _clip(text)}
+def _mrkdwn(text: str, limit: int = _SECTION_LIMIT) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": _clip(text, limit)}
 
 
 def _section(text: str) -> Block:
@@ -187,10 +194,60 @@ def chosen_provider(form: FormState, configured: Mapping[Provider, bool]) -> Pro
     return next((p for p in Provider if configured.get(p)), Provider.TUSFACTURAS)
 
 
+def _ago(at: datetime, now: datetime) -> str:
+    minutes = max(0, int((now - at).total_seconds() // 60))
+    return strings.JUST_NOW if minutes == 0 else strings.MINUTES_AGO.format(minutes=minutes)
+
+
+def _insight_blocks(insight: Insight, now: datetime, *, require_confirmation: bool) -> list[Block]:
+    blocks: list[Block] = []
+    recent = insight.recent
+    if recent is not None:
+        if recent.in_progress:
+            warning = strings.DUPLICATE_IN_PROGRESS.format(user=f"<@{recent.user_id}>")
+        else:
+            to = ", ".join(escape(r) for r in recent.recipients[:3]) or strings.THE_CUSTOMER
+            warning = strings.DUPLICATE_RECENT.format(
+                ago=_ago(recent.at, now), user=f"<@{recent.user_id}>", recipients=to
+            )
+        blocks.append(_section(":warning: " + warning))
+        if require_confirmation:
+            blocks.append(
+                {
+                    "type": "input",
+                    "block_id": CONFIRM_BLOCK,
+                    "label": _plain(strings.DUPLICATE_CONFIRM_LABEL),
+                    "element": {
+                        "type": "checkboxes",
+                        "action_id": VALUE_ACTION,
+                        "options": [_option(strings.DUPLICATE_CONFIRM_OPTION, CONFIRMED)],
+                    },
+                }
+            )
+    quota = insight.quota
+    if quota is not None and quota.used:
+        text = strings.QUOTA_USED.format(used=quota.used, limit=quota.limit)
+        if quota.exhausted and quota.frees_at:
+            text += " " + strings.QUOTA_FREES_IN.format(
+                wait=strings.format_wait(quota.frees_at - now)
+            )
+        blocks.append(_context(text))
+    return blocks
+
+
 def resend_modal(
-    form: FormState, context: ModalContext, *, configured: Mapping[Provider, bool]
+    form: FormState,
+    context: ModalContext,
+    *,
+    configured: Mapping[Provider, bool],
+    insight: Insight | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The ``/reenviar`` modal for ``form``'s provider, prefilled with its values."""
+    """The ``/reenviar`` modal for ``form``'s provider, prefilled with its values.
+
+    ``insight`` adds what the history knows: a recent re-send of the same invoice
+    (with a required confirmation checkbox) and Lummy's hourly quota.
+    """
     provider = chosen_provider(form, configured)
     options = [
         _option(
@@ -227,6 +284,12 @@ def resend_modal(
         )
     fields = _lummy_fields if provider is Provider.LUMMY else _tusfacturas_fields
     blocks.extend(fields(form.values))
+    if insight is not None:
+        blocks.extend(
+            _insight_blocks(
+                insight, now or datetime.now(UTC), require_confirmation=insight.recent is not None
+            )
+        )
     return {
         "type": "modal",
         "callback_id": MODAL_CALLBACK_ID,
@@ -283,11 +346,19 @@ def _when(sent_at: datetime, tz_name: str | None) -> str:
 
 
 def success_message(
-    job: ResendJob, result: ResendResult, *, now: datetime, agent_tz: str | None
+    job: ResendJob,
+    result: ResendResult,
+    *,
+    now: datetime,
+    agent_tz: str | None,
+    quota_used: int | None = None,
 ) -> SlackMessage:
     """The outcome message for a successful re-send."""
     if result.recipients:
-        recipients = ", ".join(escape(r) for r in result.recipients)
+        shown = result.recipients[:_RECIPIENTS_SHOWN]
+        recipients = ", ".join(escape(r) for r in shown)
+        if len(result.recipients) > len(shown):
+            recipients += " " + strings.AND_MORE.format(count=len(result.recipients) - len(shown))
     elif isinstance(job.request, LummyInvoice):
         recipients = strings.RECIPIENTS_LUMMY_DEFAULT
     else:
@@ -312,9 +383,11 @@ def success_message(
         notes.append(strings.REQUEST_ID.format(request_id=escape(result.request_id)))
     if job.attempt > 1:
         notes.append(strings.ATTEMPT.format(attempt=job.attempt))
+    if quota_used is not None:
+        notes.append(strings.QUOTA_USED.format(used=quota_used, limit=RESENDS_PER_HOUR))
     blocks: list[Block] = [
         {"type": "header", "text": _plain(strings.SUCCESS_HEADER)},
-        {"type": "section", "fields": [_mrkdwn(f) for f in fields]},
+        {"type": "section", "fields": [_mrkdwn(f, _FIELD_LIMIT) for f in fields]},
     ]
     if notes:
         blocks.append(_context(*notes))
@@ -394,6 +467,60 @@ def with_dm_notice(message: SlackMessage, channel_id: str | None) -> SlackMessag
     channel = f"<#{channel_id}>" if channel_id else strings.THE_CHANNEL
     notice = strings.DM_FALLBACK_NOTICE.format(channel=channel)
     return SlackMessage(text=message.text, blocks=[_context(notice), *message.blocks])
+
+
+def audit_line(record: AttemptRecord, *, link: str | None) -> SlackMessage:
+    """The compact audit-channel line for one attempt."""
+    icon = strings.AUDIT_ICONS.get(record.outcome, ":grey_question:")
+    subject = f"`{escape(record.reference)}`" if record.reference else strings.NO_REFERENCE
+    provider = Provider(record.provider).display_name if record.provider else ""
+    outcome = strings.OUTCOME_LABELS.get(record.outcome, record.outcome)
+    text = strings.AUDIT_LINE.format(
+        icon=icon,
+        user=f"<@{record.user_id}>",
+        subject=subject,
+        provider=f" ({provider})" if provider else "",
+        channel=f" {strings.IN_CHANNEL.format(channel=f'<#{record.channel_id}>')}"
+        if record.channel_id
+        else "",
+        outcome=outcome,
+    )
+    if record.detail and record.outcome in {"refused", "duplicate_warning"}:
+        text += f" · {escape(record.detail)}"
+    if link:
+        text += f" · <{link}|{strings.SEE_MESSAGE}>"
+    return SlackMessage(text=text, blocks=[_context(text)])
+
+
+def history_message(
+    reference: str, records: Sequence[AttemptRecord], *, agent_tz: str | None
+) -> SlackMessage:
+    """The last attempts for one invoice, shown only to the caller."""
+    if not records:
+        text = strings.HISTORY_EMPTY.format(reference=escape(reference))
+        return SlackMessage(text=text, blocks=[_section(text)])
+    zone = _zone(agent_tz)
+    lines = []
+    for record in records:
+        when = record.created_at.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+        outcome = strings.OUTCOME_LABELS.get(record.outcome, record.outcome)
+        line = f"• {when} · <@{record.user_id}> · {outcome}"
+        if record.recipients:
+            line += " · " + ", ".join(escape(r) for r in record.recipients[:3])
+        elif record.alternative_email:
+            line += " · " + escape(record.alternative_email)
+        lines.append(line)
+    header = strings.HISTORY_HEADER.format(reference=escape(reference), count=len(records))
+    zone_note = strings.HISTORY_ZONE.format(zone=agent_tz or "UTC")
+    text = header + "\n" + "\n".join(lines)
+    return SlackMessage(text=text, blocks=[_section(text), _context(zone_note)])
+
+
+def _zone(tz_name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz_name) if tz_name else ZoneInfo("UTC")
+    except (ValueError, KeyError, OSError):
+        return ZoneInfo("UTC")
 
 
 def notice_message(text: str) -> SlackMessage:

@@ -11,17 +11,23 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from secrets import token_hex
+from uuid import uuid4
 
 import structlog
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import views
+from bot.admission import Gatekeeper
+from bot.audit import Auditor, message_location
 from bot.delivery import Delivery, Destination, MessageRef
 from bot.jobs import ResendJob
-from providers.errors import ProviderError
+from bot.store import AttemptRecord
+from providers.base import LummyInvoice
+from providers.errors import Outcome, OutcomeUnknownError, ProviderError
 from providers.registry import Providers
 
 log = structlog.get_logger(__name__)
@@ -33,9 +39,10 @@ def new_error_id() -> str:
 
 
 class InFlight:
-    """Counts running re-sends so shutdown can let them finish."""
+    """The running re-sends, so shutdown can let them finish (or cut them short)."""
 
     def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[object] | None] = set()
         self._count = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -48,14 +55,24 @@ class InFlight:
     @asynccontextmanager
     async def track(self) -> AsyncIterator[None]:
         """Mark one re-send as running for the duration of the block."""
+        task = asyncio.current_task()
+        self._tasks.add(task)
         self._count += 1
         self._idle.clear()
         try:
             yield
         finally:
+            self._tasks.discard(task)
             self._count -= 1
             if self._count == 0:
                 self._idle.set()
+
+    def cancel_all(self) -> int:
+        """Cancel every running re-send (each reports itself as interrupted); how many."""
+        tasks = [task for task in self._tasks if task is not None and not task.done()]
+        for task in tasks:
+            task.cancel()
+        return len(tasks)
 
     async def drain(self, grace_seconds: float) -> bool:
         """Wait until nothing runs, at most ``grace_seconds``; True if drained."""
@@ -94,8 +111,18 @@ class UserDirectory:
         return zone
 
 
+@dataclass
+class _Run:
+    """What one run has done so far, for whoever has to finish it."""
+
+    ref: MessageRef | None
+    started: float = field(default_factory=time.perf_counter)
+    outcome: Outcome | None = None
+    recorded: bool = False
+
+
 class ResendWorkflow:
-    """Runs re-send jobs: progress message, provider call, outcome message."""
+    """Runs re-send jobs: progress message, provider call, outcome message, audit."""
 
     def __init__(
         self,
@@ -104,6 +131,8 @@ class ResendWorkflow:
         delivery: Delivery,
         directory: UserDirectory,
         inflight: InFlight,
+        gatekeeper: Gatekeeper,
+        auditor: Auditor,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         timezone_timeout: float = 2.0,
     ) -> None:
@@ -111,42 +140,198 @@ class ResendWorkflow:
         self._delivery = delivery
         self._directory = directory
         self._inflight = inflight
+        self._gatekeeper = gatekeeper
+        self._auditor = auditor
         self._clock = clock
         self._timezone_timeout = timezone_timeout
 
     async def run(
-        self, job: ResendJob, destination: Destination, *, existing: MessageRef | None = None
+        self,
+        job: ResendJob,
+        destination: Destination,
+        *,
+        team_id: str | None = None,
+        existing: MessageRef | None = None,
+        claimed: bool = False,
     ) -> MessageRef | None:
-        """Re-send and show the outcome; ``existing`` is a message to update (a retry)."""
+        """Re-send and show the outcome; ``existing`` is a message to update (a retry).
+
+        Never raises (but for cancellation): whatever happens, the agent sees a message.
+        """
         async with self._inflight.track():
             with structlog.contextvars.bound_contextvars(
+                slack_team=team_id,
                 slack_user=destination.user_id,
                 slack_channel=destination.channel_id,
                 attempt=job.attempt,
             ):
-                ref: MessageRef | None = existing
+                run = _Run(ref=existing)
                 try:
-                    progress = views.progress_message(job)
-                    if existing is None:
-                        ref = await self._delivery.post(destination, progress)
-                    else:
-                        ref = await self._delivery.replace(existing, destination, progress)
-                    outcome = await self._outcome(job, destination.user_id)
+                    await self._run(job, destination, run, team_id)
+                except asyncio.CancelledError:
+                    # Shutdown cut it short: the e-mail may have gone out. Say so, then stop.
+                    interrupted = OutcomeUnknownError(
+                        "interrupted by shutdown", provider=job.request.provider
+                    )
+                    await self._finish_quietly(
+                        job,
+                        destination,
+                        run,
+                        team_id,
+                        views.failure_message(job, interrupted),
+                        Outcome.UNKNOWN,
+                        detail=interrupted.detail,
+                    )
+                    raise
                 except Exception:
                     error_id = new_error_id()
                     log.exception("internal_error", error_id=error_id)
-                    outcome = views.internal_error_message(error_id, job)
-                return await self._delivery.replace(ref, destination, outcome)
+                    shown = await self._finish_quietly(
+                        job,
+                        destination,
+                        run,
+                        team_id,
+                        views.internal_error_message(error_id, job),
+                        Outcome.UNKNOWN,
+                        detail=f"internal error {error_id}",
+                    )
+                    if not shown:
+                        # Delivery itself is broken: let Bolt's error handler reach the agent.
+                        raise
+                finally:
+                    if claimed:
+                        sent = run.outcome is Outcome.SUCCESS or run.outcome is Outcome.UNKNOWN
+                        await self._gatekeeper.release(job, sent=sent)
+                return run.ref
 
-    async def _outcome(self, job: ResendJob, user_id: str) -> views.SlackMessage:
-        timezone = asyncio.create_task(self._directory.timezone(user_id))
+    async def _run(
+        self, job: ResendJob, destination: Destination, run: _Run, team_id: str | None
+    ) -> None:
+        progress = views.progress_message(job)
+        if run.ref is None:
+            run.ref = await self._delivery.post(destination, progress)
+        else:
+            run.ref = await self._delivery.replace(run.ref, destination, progress)
+        run.started = time.perf_counter()
+        timezone = asyncio.create_task(self._directory.timezone(destination.user_id or ""))
         try:
             result = await self._providers.resend(job.request, idempotency_key=job.idempotency_key)
         except ProviderError as exc:
             timezone.cancel()
-            return views.failure_message(job, exc)
+            run.outcome = exc.outcome
+            latency = _elapsed_ms(run.started)
+            run.ref = await self._delivery.replace(
+                run.ref, destination, views.failure_message(job, exc)
+            )
+            await self._record(
+                job,
+                destination,
+                run,
+                team_id,
+                exc.outcome,
+                latency_ms=latency,
+                request_id=exc.request_id,
+                detail=exc.detail,
+            )
+            return
+        run.outcome = Outcome.SUCCESS
+        latency = _elapsed_ms(run.started)
+        quota = (await self._gatekeeper.insight(job.request)).quota
         try:
             agent_tz = await asyncio.wait_for(timezone, self._timezone_timeout)
         except TimeoutError:
             agent_tz = None
-        return views.success_message(job, result, now=self._clock(), agent_tz=agent_tz)
+        message = views.success_message(
+            job,
+            result,
+            now=self._clock(),
+            agent_tz=agent_tz,
+            quota_used=quota.used + 1 if quota else None,
+        )
+        run.ref = await self._delivery.replace(run.ref, destination, message)
+        await self._record(
+            job,
+            destination,
+            run,
+            team_id,
+            Outcome.SUCCESS,
+            latency_ms=latency,
+            request_id=result.request_id,
+            recipients=result.recipients,
+        )
+
+    async def _finish_quietly(
+        self,
+        job: ResendJob,
+        destination: Destination,
+        run: _Run,
+        team_id: str | None,
+        message: views.SlackMessage,
+        outcome: Outcome,
+        *,
+        detail: str,
+    ) -> bool:
+        """Best effort, bounded: show ``message`` and record the attempt if not yet done.
+
+        Returns whether the message was shown.
+        """
+        run.outcome = run.outcome or outcome
+        try:
+            async with asyncio.timeout(5):
+                run.ref = await self._delivery.replace(run.ref, destination, message)
+                if not run.recorded:
+                    await self._record(
+                        job,
+                        destination,
+                        run,
+                        team_id,
+                        outcome,
+                        latency_ms=_elapsed_ms(run.started),
+                        detail=detail,
+                    )
+        except Exception:
+            log.exception("outcome_not_delivered", reference=job.request.reference)
+            return False
+        return run.ref is not None
+
+    async def _record(
+        self,
+        job: ResendJob,
+        destination: Destination,
+        run: _Run,
+        team_id: str | None,
+        outcome: Outcome,
+        *,
+        latency_ms: int,
+        request_id: str | None = None,
+        recipients: tuple[str, ...] = (),
+        detail: str | None = None,
+    ) -> None:
+        channel, ts = message_location(run.ref)
+        request = job.request
+        run.recorded = True
+        await self._auditor.attempt(
+            AttemptRecord(
+                attempt_id=str(uuid4()),
+                created_at=self._clock(),
+                team_id=team_id,
+                user_id=destination.user_id or job.requested_by,
+                channel_id=destination.channel_id,
+                provider=request.provider.value,
+                invoice_key=request.invoice_key,
+                reference=request.reference,
+                alternative_email=request.email if isinstance(request, LummyInvoice) else None,
+                outcome=outcome.value,
+                recipients=recipients,
+                request_id=request_id,
+                idempotency_key=job.idempotency_key,
+                latency_ms=latency_ms,
+                detail=detail,
+                message_channel=channel,
+                message_ts=ts,
+            )
+        )
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)

@@ -8,6 +8,7 @@ import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
 from bot import strings, views
+from bot.admission import Proceed, Refuse, Requester
 from bot.delivery import ChannelMessageRef, Destination, MessageRef, ResponseUrlRef
 from bot.jobs import ResendJob
 from bot.services import services_of
@@ -47,7 +48,25 @@ async def retry_resend(
         channel_id=container.get("channel_id") or (body.get("channel") or {}).get("id"),
         response_url=body.get("response_url"),
     )
-    await services_of(context).workflow.run(job, destination, existing=_message_ref(body))
+    services = services_of(context)
+    requester = Requester(
+        user_id=user_id,
+        channel_id=destination.channel_id,
+        team_id=(body.get("team") or {}).get("id"),
+    )
+    # The button's confirm dialog is the explicit "send it again": duplicates are allowed.
+    decision = await services.gatekeeper.review(job, requester, confirmed=True)
+    if isinstance(decision, Refuse):
+        await respond(text=decision.message, response_type="ephemeral", replace_original=False)
+        return
+    claimed = isinstance(decision, Proceed) and decision.claimed
+    await services.workflow.run(
+        job,
+        destination,
+        team_id=requester.team_id,
+        existing=_message_ref(body),
+        claimed=claimed,
+    )
 
 
 def register(app: AsyncApp) -> None:

@@ -1,4 +1,6 @@
-"""``/reenviar``: ack at once, then open the modal (prefilled from the text) or show help."""
+"""``/reenviar``: ack fast, then open the modal (prefilled from the text), show help,
+or show an invoice's history.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +12,17 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import strings, views
-from bot.forms import ModalContext, form_from_text
-from bot.services import services_of
+from bot.admission import Requester
+from bot.forms import FormState, ModalContext, form_from_text, request_from_form
+from bot.services import Services, services_of
+from bot.store import StoreUnavailableError
+from providers.parsing import InvalidReferenceError, parse_reference
 
 log = structlog.get_logger(__name__)
 
 COMMAND: Final = "/reenviar"
 HELP_WORDS: Final = frozenset({"ayuda", "help", "?"})
+HISTORY_WORDS: Final = frozenset({"historial", "history"})
 
 
 async def handle_reenviar(
@@ -26,29 +32,97 @@ async def handle_reenviar(
     respond: AsyncRespond,
     context: AsyncBoltContext,
 ) -> None:
-    """Open the re-send modal; the trigger id dies after 3 s, so nothing comes before it."""
-    text = str(command.get("text") or "")
-    if text.strip().lower() in HELP_WORDS:
+    """Open the re-send modal; the trigger id dies after 3 s, so nothing slow comes first."""
+    text = str(command.get("text") or "").strip()
+    first_word, _, rest = text.partition(" ")
+    if first_word.lower() in HELP_WORDS:
         help_message = views.help_message()
         await ack(text=help_message.text, blocks=help_message.blocks)
         return
-    await ack()
     services = services_of(context)
-    modal = views.resend_modal(
-        form_from_text(text),
-        ModalContext(
-            channel_id=command.get("channel_id"),
-            response_url=command.get("response_url"),
-            user_id=command.get("user_id"),
-        ),
-        configured=services.configured,
+    requester = Requester(
+        user_id=command["user_id"],
+        channel_id=command.get("channel_id"),
+        team_id=command.get("team_id"),
     )
+    refusal = await services.gatekeeper.check_access(requester)
+    if refusal is not None:
+        await ack(text=refusal.message)
+        await services.gatekeeper.refuse_command(requester, refusal, text)
+        return
+    await ack()
+    if first_word.lower() in HISTORY_WORDS:
+        await _show_history(rest, requester, respond, services)
+        return
+
+    form = form_from_text(text)
+    modal_context = ModalContext(
+        channel_id=requester.channel_id,
+        response_url=command.get("response_url"),
+        user_id=requester.user_id,
+    )
+    modal = views.resend_modal(form, modal_context, configured=services.configured)
     try:
-        await client.views_open(trigger_id=command["trigger_id"], view=modal)
+        opened = await client.views_open(trigger_id=command["trigger_id"], view=modal)
     except SlackApiError as exc:
         error = str(exc.response.get("error", "unknown_error"))
         log.warning("slack_views_open_failed", error=error)
         await respond(text=strings.MODAL_OPEN_FAILED.format(error=error), response_type="ephemeral")
+        return
+    await _add_history_insight(form, modal_context, opened.get("view") or {}, client, services)
+
+
+async def _add_history_insight(
+    form: FormState,
+    modal_context: ModalContext,
+    opened_view: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+) -> None:
+    """Once the modal is open: warn about a recent re-send and show the quota, if any."""
+    try:
+        request = request_from_form(form)
+    except InvalidReferenceError:
+        return
+    insight = await services.gatekeeper.insight(request)
+    if insight.recent is None and insight.quota is None:
+        return
+    modal = views.resend_modal(form, modal_context, configured=services.configured, insight=insight)
+    try:
+        await client.views_update(
+            view_id=opened_view.get("id"), hash=opened_view.get("hash"), view=modal
+        )
+    except SlackApiError as exc:
+        # The agent already changed the modal (hash_conflict) or closed it: leave it be.
+        log.info("slack_views_update_skipped", error=exc.response.get("error"))
+
+
+async def _show_history(
+    text: str, requester: Requester, respond: AsyncRespond, services: Services
+) -> None:
+    """The last attempts for one invoice, only to the caller."""
+    try:
+        request = parse_reference(text)
+    except InvalidReferenceError as exc:
+        message = views.notice_message(
+            strings.HISTORY_USAGE if not text.strip() else escape_problem(exc)
+        )
+        await respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+        return
+    try:
+        records = await services.store.history(request.invoice_key)
+    except StoreUnavailableError as exc:
+        log.error("history_read_failed", error=str(exc)[:200])
+        await respond(text=strings.HISTORY_UNAVAILABLE, response_type="ephemeral")
+        return
+    agent_tz = await services.directory.timezone(requester.user_id)
+    message = views.history_message(request.reference, records, agent_tz=agent_tz)
+    await respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+
+
+def escape_problem(error: InvalidReferenceError) -> str:
+    """The parser's Spanish message, safe for mrkdwn."""
+    return views.escape(error.message)
 
 
 def register(app: AsyncApp) -> None:

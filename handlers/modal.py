@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import views
+from bot.admission import ConfirmDuplicate, Refuse, Requester
 from bot.delivery import Destination
 from bot.forms import (
     PROVIDER_ACTION,
@@ -65,18 +66,34 @@ async def submit_resend(
         block = "punto_venta" if missing.punto_venta is not None else PROVIDER_BLOCK
         await ack(response_action="errors", errors={block: missing.agent_message})
         return
-    await ack()
 
     modal_context = ModalContext.from_metadata(view.get("private_metadata"))
-    user_id = body["user"]["id"]
-    job = ResendJob(request=request, requested_by=user_id)
+    requester = Requester(
+        user_id=body["user"]["id"],
+        channel_id=modal_context.channel_id,
+        team_id=(body.get("team") or {}).get("id"),
+    )
+    job = ResendJob(request=request, requested_by=requester.user_id)
+    decision = await services.gatekeeper.review(job, requester, confirmed=form.duplicate_confirmed)
+    if isinstance(decision, Refuse):
+        await ack(response_action="errors", errors={decision.block_id: decision.message})
+        return
+    if isinstance(decision, ConfirmDuplicate):
+        modal = views.resend_modal(
+            form, modal_context, configured=services.configured, insight=decision.insight
+        )
+        await ack(response_action="update", view=modal)
+        return
+    await ack()
     await services.workflow.run(
         job,
         Destination(
-            user_id=user_id,
+            user_id=requester.user_id,
             channel_id=modal_context.channel_id,
             response_url=modal_context.response_url,
         ),
+        team_id=requester.team_id,
+        claimed=decision.claimed,
     )
 
 

@@ -75,6 +75,12 @@ class TusFacturasVoucher(BaseModel):
         """The printed form agents hold, e.g. ``FACTURA B 0002-00000006``."""
         return f"{self.tipo} {self.punto_venta:04d}-{self.numero:08d}"
 
+    @property
+    def invoice_key(self) -> str:
+        """A stable identity for history and duplicate checks (operacion included)."""
+        parts = (self.tipo, self.operacion.value, self.punto_venta, self.numero)
+        return f"{self.provider.value}:" + "|".join(str(part) for part in parts)
+
 
 class LummyInvoice(BaseModel):
     """A Lummy invoice (CFDI), by Lummy's internal id, with an optional alternative e-mail."""
@@ -89,6 +95,11 @@ class LummyInvoice(BaseModel):
     def reference(self) -> str:
         """The invoice id in its canonical lower-case form."""
         return str(self.invoice_id)
+
+    @property
+    def invoice_key(self) -> str:
+        """A stable identity for history and duplicate checks."""
+        return f"{self.provider.value}:{self.invoice_id}"
 
 
 ResendRequest = Annotated[TusFacturasVoucher | LummyInvoice, Field(discriminator="provider")]

@@ -13,7 +13,7 @@ from providers.http import HttpOptions
 from providers.lummy import LummyClient, LummyConfig
 from providers.tusfacturas import TusFacturasClient, TusFacturasConfig
 
-log = structlog.get_logger("reenviar.resend")
+log = structlog.get_logger(__name__)
 
 
 class Providers:
@@ -61,10 +61,12 @@ class Providers:
         return None
 
     async def resend(self, request: ResendRequest, *, idempotency_key: str) -> ResendResult:
-        """Re-send and log one canonical line; failures are always `ProviderError`s.
+        """Re-send through the request's provider; failures are always `ProviderError`s.
 
         ``idempotency_key`` identifies the logical re-send: a retry of the same
-        request must pass the same key.
+        request must pass the same key. The canonical audit line is written by
+        the caller, which knows who asked and where the outcome was posted; this
+        layer logs the provider call itself at debug level.
         """
         started = time.perf_counter()
         fields = {
@@ -72,13 +74,11 @@ class Providers:
             "reference": request.reference,
             "idempotency_key": idempotency_key,
         }
-        if isinstance(request, LummyInvoice) and request.email:
-            fields["alternative_email"] = request.email
         try:
             result = await self._dispatch(request, idempotency_key)
         except ProviderError as exc:
-            log.warning(
-                "resend_attempt",
+            log.debug(
+                "provider_call",
                 **fields,
                 outcome=exc.outcome.value,
                 latency_ms=_elapsed_ms(started),
@@ -90,22 +90,20 @@ class Providers:
         except Exception as exc:
             # A bug or a surprise from a library: the request may have gone out.
             log.exception(
-                "resend_attempt",
+                "provider_unexpected_error",
                 **fields,
-                outcome=Outcome.UNKNOWN.value,
                 latency_ms=_elapsed_ms(started),
                 detail=f"unexpected {type(exc).__name__}",
             )
             raise OutcomeUnknownError(
                 f"unexpected {type(exc).__name__}: {exc}", provider=request.provider
             ) from exc
-        log.info(
-            "resend_attempt",
+        log.debug(
+            "provider_call",
             **fields,
             outcome=Outcome.SUCCESS.value,
             latency_ms=_elapsed_ms(started),
             request_id=result.request_id,
-            recipients=list(result.recipients),
         )
         return result
 

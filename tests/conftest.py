@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -154,7 +155,10 @@ BotFactory = Callable[..., "asyncio.Future[Bot]"]
 
 @pytest.fixture
 async def start_bot(
-    fake_slack: FakeSlackWebAPI, lummy: LummyEmulator, tusfacturas: TusFacturasEmulator
+    fake_slack: FakeSlackWebAPI,
+    lummy: LummyEmulator,
+    tusfacturas: TusFacturasEmulator,
+    tmp_path: Path,
 ) -> AsyncIterator[Callable[..., Any]]:
     """Start the bot with settings overrides; every started bot is stopped at teardown."""
     cleanups: list[Callable[[], Any]] = []
@@ -165,8 +169,9 @@ async def start_bot(
             "lummy_base_url": lummy.base_url,
             "tusfacturas_base_url": tusfacturas.base_url,
         }
-        settings = make_settings(**{**urls, **overrides})
+        settings = make_settings(**{**urls, "data_dir": str(tmp_path), **overrides})
         services = Services.create(settings)
+        await services.start()
         web_app = create_web_app(services, Readiness(services), build_app(services))
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bot import strings
 from bot.forms import LUMMY_FIELDS, PROVIDER_ACTION, PROVIDER_BLOCK, VALUE_ACTION
 from bot.localslack import (
     FakeSlackWebAPI,
@@ -361,8 +362,16 @@ async def test_sigterm_does_not_wait_longer_than_the_grace_period(
     bot.proc.send_signal(signal.SIGTERM)
     assert await bot.wait_exit(timeout=10) == 0
     assert time.monotonic() - signalled < 5
-    assert bot.events("shutdown_grace_exceeded")[0]["in_flight"] == 1
+    assert bot.events("shutdown_grace_exceeded")[0]["cancelled"] == 1
     assert bot.events("shutdown_complete")[0]["drained"] is False
+    # The cut-short re-send did not leave "Reenviando…" behind: the agent is told the
+    # outcome is unknown and offered a retry with the same idempotency key.
+    (outcome,) = fake_slack.messages_in(CHANNEL)
+    assert strings.UNKNOWN_HEADER in str(outcome.blocks)
+    assert strings.RETRY_BUTTON in str(outcome.blocks)
+    (attempt,) = bot.events("resend_attempt")
+    assert attempt["outcome"] == "unknown"
+    assert attempt["detail"] == "interrupted by shutdown"
 
 
 async def test_port_in_use_is_a_readable_error(run_bot: Callable[..., Any]) -> None:

@@ -19,7 +19,13 @@ MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
 #: What the bot calls: views.open (no scope), chat.postMessage/update (chat:write, plus
 #: chat:write.public for public channels it has not joined; a DM is a post to the user id),
 #: users.info (users:read, for the agent's time zone).
-LEAST_PRIVILEGE_BOT_SCOPES = {"commands", "chat:write", "chat:write.public", "users:read"}
+LEAST_PRIVILEGE_BOT_SCOPES = {
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "users:read",
+    "usergroups:read",
+}
 
 
 @pytest.fixture(scope="module")

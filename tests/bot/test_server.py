@@ -58,7 +58,7 @@ async def test_healthz_is_ok(bot: Bot) -> None:
 async def test_readyz_is_ready_when_slack_auth_works(bot: Bot) -> None:
     response = await _get(_base(bot) + "/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready"}
+    assert response.json() == {"status": "ready", "history": "ok"}
     assert len(bot.slack.calls_to("auth.test")) == 1
 
 
@@ -82,6 +82,7 @@ async def test_readyz_reports_slack_auth_failure_then_recovers(
         assert failed.json() == {
             "status": "unavailable",
             "reason": "slack auth failed: invalid_auth",
+            "history": "ok",
         }
         # Liveness is not readiness: the process is alive, it should not be restarted.
         assert (await _get(base + "/healthz")).status_code == 200
@@ -125,7 +126,11 @@ async def test_shutting_down_refuses_readiness_and_slack_requests(bot: Bot) -> N
 
     readyz = await _get(_base(bot) + "/readyz")
     assert readyz.status_code == 503
-    assert readyz.json() == {"status": "unavailable", "reason": "shutting down"}
+    assert readyz.json() == {
+        "status": "unavailable",
+        "reason": "shutting down",
+        "history": "ok",
+    }
     assert (await _get(_base(bot) + "/healthz")).status_code == 200
 
     response = await bot.command(SEED_LUMMY_ID)

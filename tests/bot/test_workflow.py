@@ -111,7 +111,7 @@ async def test_unexpected_exception_from_a_provider_client_reads_as_outcome_unkn
     assert_readable(outcome)
     attempts = [e for e in logs if e["event"] == "resend_attempt"]
     assert [e["outcome"] for e in attempts] == ["unknown"]
-    assert attempts[0]["detail"] == "unexpected KeyError"
+    assert attempts[0]["detail"].startswith("unexpected KeyError")
     assert bot.lummy.requests == []
 
 
@@ -232,6 +232,8 @@ async def test_a_slow_users_info_does_not_hold_the_outcome_back(
         directory=UserDirectory(bot.services.client),
         inflight=InFlight(),
         timezone_timeout=0.2,
+        gatekeeper=bot.services.gatekeeper,
+        auditor=bot.services.workflow._auditor,
     )
     job = ResendJob(request=LummyInvoice(invoice_id=SEED_LUMMY_ID), requested_by=AGENT)
     started = time.monotonic()
@@ -255,6 +257,8 @@ async def test_tusfacturas_success_is_stamped_with_the_workflows_clock(
         directory=UserDirectory(bot.services.client),
         inflight=inflight,
         clock=lambda: fixed,
+        gatekeeper=bot.services.gatekeeper,
+        auditor=bot.services.workflow._auditor,
     )
     job = ResendJob(
         request=TusFacturasVoucher(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -109,7 +108,8 @@ def test_zero_backoff_means_no_wait() -> None:
 def test_timeouts_map_onto_httpx() -> None:
     timeout = HttpOptions(connect_timeout=0.5, read_timeout=3.0).timeout()
 
-    assert (timeout.connect, timeout.read, timeout.write, timeout.pool) == (0.5, 3.0, 3.0, 0.5)
+    # A burst waits for a pooled connection as long as a slow answer may take.
+    assert (timeout.connect, timeout.read, timeout.write, timeout.pool) == (0.5, 3.0, 3.0, 3.0)
 
 
 # -- retry_after ----------------------------------------------------------------------
@@ -332,28 +332,22 @@ async def test_connection_refused_is_retried_max_retries_times(
     assert len([entry for entry in logs if entry["event"] == "provider_retry"]) == max_retries
 
 
-async def test_pool_timeout_counts_as_never_sent(
+async def test_a_burst_waits_for_a_free_connection_instead_of_failing(
     canned: CannedServer, make_probe: Callable[..., ProbeClient]
 ) -> None:
-    # One connection, held by a slow request: the second never leaves the process.
+    # One connection, held by a slow request: the second waits for it, then goes out.
     opts = HttpOptions(
-        connect_timeout=0.1, read_timeout=2.0, max_retries=1, retry_backoff=0.01, max_connections=1
+        connect_timeout=0.1, read_timeout=2.0, max_retries=0, retry_backoff=0.01, max_connections=1
     )
-    canned.reply(200, {}, delay=1.5)
+    canned.reply(200, {}, delay=0.5)
     client = make_probe(canned.base_url, opts)
     busy = asyncio.create_task(client.post())
-    try:
-        await asyncio.wait_for(canned.arrived.wait(), timeout=1)
-        with pytest.raises(ProviderUnavailableError) as caught:
-            await client.post()
-    finally:
-        busy.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await busy
+    await asyncio.wait_for(canned.arrived.wait(), timeout=1)
+    second = await asyncio.wait_for(client.post(), timeout=3)
+    first = await asyncio.wait_for(busy, timeout=3)
 
-    assert "PoolTimeout" in caught.value.detail
-    assert "after 2 attempts" in caught.value.detail
-    assert len(canned.requests) == 1  # only the slow one reached the server
+    assert first.status_code == second.status_code == 200
+    assert len(canned.requests) == 2
 
 
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1:9/api", "127.0.0.1:9/api"])

@@ -1,0 +1,145 @@
+"""Who may re-send, from where, and who may send to an alternative e-mail.
+
+Checks use Slack ids only. User group membership comes from
+``usergroups.users.list``, cached for a short time and refreshed when a user is
+not found in the cached list (someone just added to the group is not refused
+for minutes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import structlog
+from slack_sdk.errors import SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import strings
+
+log = structlog.get_logger(__name__)
+
+
+class AlternativeEmailPolicy(StrEnum):
+    """Who may send a Lummy invoice to an address other than the customer's."""
+
+    OFF = "off"
+    LISTED = "listed"
+    EVERYONE = "everyone"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an agent may not do something: a code for logs, a Spanish sentence for them."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class AccessRules:
+    """The configured lists; empty lists mean "no restriction" for that dimension."""
+
+    user_ids: frozenset[str] = frozenset()
+    usergroup_ids: frozenset[str] = frozenset()
+    channel_ids: frozenset[str] = frozenset()
+    alternative_email: AlternativeEmailPolicy = AlternativeEmailPolicy.EVERYONE
+    alternative_email_user_ids: frozenset[str] = frozenset()
+    alternative_email_usergroup_ids: frozenset[str] = frozenset()
+    alternative_email_domains: frozenset[str] = frozenset()
+
+    @property
+    def open_to_everyone(self) -> bool:
+        """No user, group or channel restriction at all."""
+        return not (self.user_ids or self.usergroup_ids or self.channel_ids)
+
+
+class UsergroupDirectory:
+    """Members of Slack user groups, cached for ``ttl_seconds``."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        ttl_seconds: float = 300.0,
+        min_refresh_seconds: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._ttl = ttl_seconds
+        self._min_refresh = min_refresh_seconds
+        self._clock = clock
+        self._members: dict[str, tuple[float, frozenset[str]]] = {}
+        self._lock = asyncio.Lock()
+
+    async def is_member(self, user_id: str, group_ids: Iterable[str]) -> bool:
+        """Whether the user belongs to any of the groups."""
+        for group_id in group_ids:
+            if user_id in await self._members_of(group_id, wanted=user_id):
+                return True
+        return False
+
+    async def _members_of(self, group_id: str, *, wanted: str) -> frozenset[str]:
+        cached = self._members.get(group_id)
+        now = self._clock()
+        if cached is not None:
+            fetched_at, members = cached
+            fresh = now - fetched_at < self._ttl
+            # Refresh on a miss, but not more often than min_refresh (no hammering).
+            if fresh and (wanted in members or now - fetched_at < self._min_refresh):
+                return members
+        async with self._lock:
+            try:
+                response = await self._client.usergroups_users_list(usergroup=group_id)
+            except SlackClientError as exc:
+                log.warning(
+                    "slack_usergroup_lookup_failed", usergroup=group_id, error=str(exc)[:200]
+                )
+                return cached[1] if cached else frozenset()
+            members = frozenset(str(u) for u in response.get("users") or [])
+            self._members[group_id] = (self._clock(), members)
+            return members
+
+
+class AccessPolicy:
+    """Answers "may this agent re-send here?" and "may they use an alternative e-mail?"."""
+
+    def __init__(self, rules: AccessRules, groups: UsergroupDirectory) -> None:
+        self.rules = rules
+        self._groups = groups
+
+    async def check(self, user_id: str, channel_id: str | None) -> Refusal | None:
+        """None when allowed; otherwise what is missing (never who is allowed)."""
+        rules = self.rules
+        if rules.channel_ids and channel_id not in rules.channel_ids:
+            return Refusal("channel_not_allowed", strings.REFUSED_CHANNEL)
+        if not (rules.user_ids or rules.usergroup_ids):
+            return None
+        if user_id in rules.user_ids:
+            return None
+        if rules.usergroup_ids and await self._groups.is_member(user_id, rules.usergroup_ids):
+            return None
+        return Refusal("user_not_allowed", strings.REFUSED_USER)
+
+    async def check_alternative_email(self, user_id: str, email: str) -> Refusal | None:
+        """None when this agent may send to ``email`` instead of the customer's address."""
+        rules = self.rules
+        if rules.alternative_email is AlternativeEmailPolicy.OFF:
+            return Refusal("alternative_email_off", strings.REFUSED_ALT_EMAIL_OFF)
+        if rules.alternative_email is AlternativeEmailPolicy.LISTED:
+            listed = user_id in rules.alternative_email_user_ids or (
+                bool(rules.alternative_email_usergroup_ids)
+                and await self._groups.is_member(user_id, rules.alternative_email_usergroup_ids)
+            )
+            if not listed:
+                return Refusal("alternative_email_not_allowed", strings.REFUSED_ALT_EMAIL_USER)
+        domain = email.rsplit("@", 1)[-1].lower()
+        if rules.alternative_email_domains and domain not in rules.alternative_email_domains:
+            return Refusal(
+                "alternative_email_domain",
+                strings.REFUSED_ALT_EMAIL_DOMAIN.format(domain=domain),
+            )
+        return None

@@ -1,0 +1,254 @@
+"""Deciding whether a submitted re-send goes ahead.
+
+In order: the agent's access (checked again at submit: a modal can stay open
+while permissions change), the alternative-e-mail permission, Lummy's hourly
+quota as the history knows it, and the duplicate guard. The duplicate guard is
+a claim in the store, so two agents submitting the same invoice at the same
+moment get one send and one warning, across any number of bot replicas.
+
+When the store is down or slow the re-send is not blocked: the guard steps
+aside, says so loudly in the logs, and the bot behaves as without history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+from uuid import uuid4
+
+import structlog
+
+from bot import strings
+from bot.access import AccessPolicy, Refusal
+from bot.audit import Auditor
+from bot.forms import PROVIDER_BLOCK
+from bot.insight import Insight, QuotaUsage, RecentSend
+from bot.jobs import ResendJob
+from bot.store import AttemptRecord, ClaimState, HistoryStore, StoreUnavailableError
+from providers.base import LummyInvoice, ResendRequest
+from providers.lummy import RESENDS_PER_HOUR
+
+log = structlog.get_logger(__name__)
+
+QUOTA_WINDOW: Final = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Proceed:
+    """Go ahead; ``claimed`` says whether a duplicate claim must be released afterwards."""
+
+    claimed: bool
+
+
+@dataclass(frozen=True)
+class Refuse:
+    """Stop, with the message shown under ``block_id`` in the modal."""
+
+    block_id: str
+    message: str
+    code: str
+
+
+@dataclass(frozen=True)
+class ConfirmDuplicate:
+    """Someone re-sent it recently: the agent must confirm explicitly."""
+
+    insight: Insight
+
+
+Decision = Proceed | Refuse | ConfirmDuplicate
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who submitted, from where."""
+
+    user_id: str
+    channel_id: str | None = None
+    team_id: str | None = None
+
+
+class Gatekeeper:
+    """Access checks, the Lummy quota and the duplicate guard."""
+
+    def __init__(
+        self,
+        *,
+        access: AccessPolicy,
+        store: HistoryStore | None,
+        auditor: Auditor,
+        duplicate_window: timedelta,
+        pending_timeout: timedelta,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        store_timeout: float = 1.5,
+        access_timeout: float = 1.5,
+    ) -> None:
+        self._access = access
+        self._store = store
+        self._auditor = auditor
+        self._window = duplicate_window
+        self._pending_timeout = pending_timeout
+        self._clock = clock
+        self._store_timeout = store_timeout
+        self._access_timeout = access_timeout
+
+    async def check_access(self, request_by: Requester) -> Refusal | None:
+        """The command-time check; a slow group lookup lets the modal open (submit re-checks)."""
+        try:
+            return await asyncio.wait_for(
+                self._access.check(request_by.user_id, request_by.channel_id), self._access_timeout
+            )
+        except TimeoutError:
+            log.warning("access_check_slow", user=request_by.user_id)
+            return None
+
+    async def refuse_command(self, request_by: Requester, refusal: Refusal, text: str) -> None:
+        """Audit a refusal at command time (no invoice may be known yet)."""
+        await self._auditor.attempt(
+            _refusal_record(request_by, None, refusal.code, self._clock(), reference=text[:200])
+        )
+
+    async def insight(self, request: ResendRequest) -> Insight:
+        """Recent sends and quota for the modal; empty when the store cannot answer in time."""
+        if self._store is None:
+            return Insight()
+        try:
+            return await asyncio.wait_for(self._insight(request), self._store_timeout)
+        except (TimeoutError, StoreUnavailableError) as exc:
+            log.error("history_read_failed", error=type(exc).__name__, detail=str(exc)[:200])
+            return Insight()
+
+    async def _insight(self, request: ResendRequest) -> Insight:
+        assert self._store is not None
+        now = self._clock()
+        since = now - max(self._window, QUOTA_WINDOW)
+        successes = await self._store.successes_since(request.invoice_key, since)
+        recent_ones = [s for s in successes if now - s.created_at < self._window]
+        recent = None
+        if recent_ones:
+            last = recent_ones[-1]
+            recent = RecentSend(
+                at=last.created_at, user_id=last.user_id, recipients=last.recipients
+            )
+        quota = None
+        if isinstance(request, LummyInvoice):
+            in_hour = [s for s in successes if now - s.created_at < QUOTA_WINDOW]
+            frees_at = in_hour[0].created_at + QUOTA_WINDOW if in_hour else None
+            quota = QuotaUsage(used=len(in_hour), limit=RESENDS_PER_HOUR, frees_at=frees_at)
+        return Insight(recent=recent, quota=quota)
+
+    async def review(self, job: ResendJob, request_by: Requester, *, confirmed: bool) -> Decision:
+        """Whether this submitted job may go ahead now."""
+        refusal = await self._access.check(request_by.user_id, request_by.channel_id)
+        if refusal is not None:
+            return await self._refuse(job, request_by, PROVIDER_BLOCK, refusal)
+        request = job.request
+        if isinstance(request, LummyInvoice) and request.email:
+            refusal = await self._access.check_alternative_email(request_by.user_id, request.email)
+            if refusal is not None:
+                return await self._refuse(job, request_by, "email", refusal)
+        if self._store is None:
+            return Proceed(claimed=False)
+        try:
+            return await asyncio.wait_for(
+                self._guard(job, request_by, confirmed=confirmed), self._store_timeout
+            )
+        except (TimeoutError, StoreUnavailableError) as exc:
+            log.error(
+                "duplicate_guard_unavailable",
+                error=type(exc).__name__,
+                detail=str(exc)[:200],
+                reference=request.reference,
+            )
+            return Proceed(claimed=False)
+
+    async def _guard(self, job: ResendJob, request_by: Requester, *, confirmed: bool) -> Decision:
+        assert self._store is not None
+        insight = await self._insight(job.request)
+        if insight.quota is not None and insight.quota.exhausted:
+            frees = insight.quota.frees_at
+            message = strings.QUOTA_EXHAUSTED.format(
+                limit=insight.quota.limit,
+                wait=strings.format_wait(frees - self._clock()) if frees else "1 hora",
+            )
+            return await self._refuse(
+                job, request_by, "invoice_id", Refusal("quota_exhausted", message)
+            )
+        holder = await self._store.claim(
+            job.request.invoice_key,
+            attempt_id=job.idempotency_key,
+            user_id=request_by.user_id,
+            now=self._clock(),
+            sent_window=self._window,
+            pending_timeout=self._pending_timeout,
+            force=confirmed,
+        )
+        if holder is None:
+            return Proceed(claimed=True)
+        recent = insight.recent
+        if holder.state is ClaimState.PENDING:
+            recent = RecentSend(at=holder.updated_at, user_id=holder.user_id, in_progress=True)
+        elif recent is None:
+            recent = RecentSend(at=holder.updated_at, user_id=holder.user_id)
+        await self._auditor.attempt(
+            _refusal_record(
+                request_by,
+                job,
+                "duplicate_warning",
+                self._clock(),
+                detail=f"held by {holder.user_id}",
+            )
+        )
+        return ConfirmDuplicate(Insight(recent=recent, quota=insight.quota))
+
+    async def release(self, job: ResendJob, *, sent: bool) -> None:
+        """Free (or, when sent, keep for the window) this job's duplicate claim."""
+        if self._store is None:
+            return
+        try:
+            await asyncio.wait_for(
+                self._store.release(
+                    job.request.invoice_key,
+                    attempt_id=job.idempotency_key,
+                    sent=sent,
+                    now=self._clock(),
+                ),
+                self._store_timeout * 2,
+            )
+        except (TimeoutError, StoreUnavailableError) as exc:
+            log.error("history_release_failed", error=type(exc).__name__)
+
+    async def _refuse(
+        self, job: ResendJob, request_by: Requester, block_id: str, refusal: Refusal
+    ) -> Refuse:
+        await self._auditor.attempt(_refusal_record(request_by, job, refusal.code, self._clock()))
+        return Refuse(block_id=block_id, message=refusal.message, code=refusal.code)
+
+
+def _refusal_record(
+    request_by: Requester,
+    job: ResendJob | None,
+    code: str,
+    now: datetime,
+    *,
+    reference: str = "",
+    detail: str | None = None,
+) -> AttemptRecord:
+    request = job.request if job else None
+    return AttemptRecord(
+        attempt_id=str(uuid4()),
+        created_at=now,
+        team_id=request_by.team_id,
+        user_id=request_by.user_id,
+        channel_id=request_by.channel_id,
+        provider=request.provider.value if request else "",
+        invoice_key=request.invoice_key if request else "",
+        reference=request.reference if request else reference,
+        alternative_email=request.email if isinstance(request, LummyInvoice) else None,
+        outcome="duplicate_warning" if code == "duplicate_warning" else "refused",
+        idempotency_key=job.idempotency_key if job else None,
+        detail=detail or code,
+    )

@@ -1,0 +1,77 @@
+"""The audit trail: for every attempt, allowed or refused, one canonical log line,
+one history row, and (optionally) a compact line in the audit channel.
+
+History is best effort by design: when the store is down the re-send still
+happens and its outcome is still posted; the failure to record is logged loudly.
+"""
+
+from __future__ import annotations
+
+import structlog
+from slack_sdk.errors import SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import views
+from bot.delivery import ChannelMessageRef, Delivery, Destination
+from bot.store import AttemptRecord, HistoryStore, StoreUnavailableError
+
+log = structlog.get_logger("reenviar.audit")
+
+
+class Auditor:
+    """Writes the trail of each attempt."""
+
+    def __init__(
+        self,
+        *,
+        store: HistoryStore | None,
+        delivery: Delivery,
+        client: AsyncWebClient,
+        audit_channel_id: str | None = None,
+    ) -> None:
+        self._store = store
+        self._delivery = delivery
+        self._client = client
+        self._audit_channel_id = audit_channel_id
+
+    async def attempt(self, record: AttemptRecord) -> None:
+        """Log, store and announce one attempt. Never raises."""
+        fields = {k: v for k, v in record.as_row().items() if v is not None}
+        fields.pop("created_at", None)
+        if record.outcome == "success":
+            log.info("resend_attempt", **fields)
+        else:
+            log.warning("resend_attempt", **fields)
+        if self._store is not None:
+            try:
+                await self._store.record(record)
+            except StoreUnavailableError as exc:
+                log.error("history_write_failed", attempt_id=record.attempt_id, error=str(exc))
+        if self._audit_channel_id:
+            await self._announce(record)
+
+    async def _announce(self, record: AttemptRecord) -> None:
+        link = await self._permalink(record)
+        message = views.audit_line(record, link=link)
+        # The same delivery code as outcomes: retries, fallbacks and logging alike.
+        await self._delivery.post(Destination(channel_id=self._audit_channel_id), message)
+
+    async def _permalink(self, record: AttemptRecord) -> str | None:
+        if not (record.message_channel and record.message_ts):
+            return None
+        try:
+            response = await self._client.chat_getPermalink(
+                channel=record.message_channel, message_ts=record.message_ts
+            )
+        except SlackClientError as exc:
+            log.info("slack_permalink_failed", error=type(exc).__name__)
+            return None
+        link = response.get("permalink")
+        return str(link) if link else None
+
+
+def message_location(ref: object) -> tuple[str | None, str | None]:
+    """Channel and ts of a posted message, when it has them."""
+    if isinstance(ref, ChannelMessageRef):
+        return ref.channel_id, ref.ts
+    return None, None

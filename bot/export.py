@@ -1,0 +1,38 @@
+"""``reenviar-bot history export``: the attempts since a date, as CSV or JSON lines."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+from datetime import UTC, date, datetime
+from typing import IO, Final
+
+from bot.store import AttemptRecord, HistoryStore
+
+COLUMNS: Final = tuple(field.name for field in dataclasses.fields(AttemptRecord))
+
+
+def _row(record: AttemptRecord) -> dict[str, str | int | None]:
+    row = record.as_row()
+    row["created_at"] = record.created_at.astimezone(UTC).isoformat()
+    return row
+
+
+async def export_history(
+    store: HistoryStore, *, since: date, output: IO[str], fmt: str = "csv"
+) -> int:
+    """Write every attempt since ``since`` (00:00 UTC) to ``output``; returns the row count."""
+    start = datetime(since.year, since.month, since.day, tzinfo=UTC)
+    count = 0
+    writer = csv.DictWriter(output, fieldnames=COLUMNS) if fmt == "csv" else None
+    if writer is not None:
+        writer.writeheader()
+    async for record in store.export(start):
+        row = _row(record)
+        if writer is not None:
+            writer.writerow(row)
+        else:
+            output.write(json.dumps(row, ensure_ascii=False) + "\n")
+        count += 1
+    return count

@@ -1,0 +1,38 @@
+"""What the history says about an invoice: recent re-sends and Lummy's hourly quota."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class RecentSend:
+    """A re-send of the same invoice inside the duplicate window (or still running)."""
+
+    at: datetime
+    user_id: str
+    recipients: tuple[str, ...] = ()
+    in_progress: bool = False
+
+
+@dataclass(frozen=True)
+class QuotaUsage:
+    """How many of Lummy's hourly re-sends of an invoice the history has seen."""
+
+    used: int
+    limit: int
+    frees_at: datetime | None
+
+    @property
+    def exhausted(self) -> bool:
+        """No re-send left this hour."""
+        return self.used >= self.limit
+
+
+@dataclass(frozen=True)
+class Insight:
+    """What the history says about an invoice, for the modal and the outcome."""
+
+    recent: RecentSend | None = None
+    quota: QuotaUsage | None = None
