@@ -62,7 +62,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     configure_logging(level="WARNING", fmt=settings.log_format, secrets=settings.secret_values())
 
     async def run(output: IO[str]) -> int:
-        store = HistoryStore(settings.history_url())
+        store = HistoryStore(settings.history_url(), schema=settings.database_schema)
         try:
             await store.start()
             return await export_history(store, since=args.since, output=output, fmt=args.format)

@@ -112,6 +112,7 @@ class Settings(BaseSettings):
     audit_channel_id: str | None = None
     data_dir: str = "./data"
     database_url: SecretStr | None = None
+    database_schema: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
     # Process
     # Slack and load balancers must reach the HTTP endpoint, so listen on every interface.

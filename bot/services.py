@@ -67,7 +67,7 @@ class Services:
             lummy=settings.lummy_config(),
             options=settings.http_options(),
         )
-        store = HistoryStore(settings.history_url())
+        store = HistoryStore(settings.history_url(), schema=settings.database_schema)
         delivery = Delivery(client)
         auditor = Auditor(
             store=store,

@@ -205,9 +205,10 @@ def database_url(*, data_dir: str, database_url: str | None) -> str:
 class HistoryStore:
     """Records attempts, answers history questions, and arbitrates duplicate re-sends."""
 
-    def __init__(self, url: str, *, pool_timeout: float = 2.0) -> None:
+    def __init__(self, url: str, *, schema: str | None = None, pool_timeout: float = 2.0) -> None:
         self._url = url
         parsed = make_url(url)
+        self._schema = schema
         self.backend = "postgresql" if parsed.get_backend_name() == "postgresql" else "sqlite"
         options: dict[str, Any] = {"pool_pre_ping": True}
         if self.backend == "sqlite":
@@ -218,12 +219,18 @@ class HistoryStore:
         else:
             options.update(pool_size=5, max_overflow=10, pool_timeout=pool_timeout)
             options["connect_args"] = {"timeout": 5, "command_timeout": 5}
-        self._engine: AsyncEngine = create_async_engine(url, **options)
+        engine = create_async_engine(url, **options)
+        if schema:
+            if self.backend != "postgresql":
+                raise ValueError("DATABASE_SCHEMA needs PostgreSQL (DATABASE_URL)")
+            engine = engine.execution_options(schema_translate_map={None: schema})
+        self._engine: AsyncEngine = engine
 
     @property
     def description(self) -> str:
         """The backend and where it lives, without credentials, for logs."""
-        return make_url(self._url).render_as_string(hide_password=True)
+        where = make_url(self._url).render_as_string(hide_password=True)
+        return f"{where} (schema {self._schema})" if self._schema else where
 
     async def start(self) -> None:
         """Create or migrate the schema; safe to run from several processes at once."""
@@ -233,6 +240,9 @@ class HistoryStore:
             else:
                 # One migrator at a time across replicas.
                 await connection.execute(text("SELECT pg_advisory_xact_lock(734265001)"))
+                if self._schema:
+                    quoted = connection.dialect.identifier_preparer.quote_identifier(self._schema)
+                    await connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
             await connection.run_sync(
                 lambda sync: metadata.create_all(sync, tables=[migrations_table], checkfirst=True)
             )

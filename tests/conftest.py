@@ -8,10 +8,14 @@ does: signed HTTP requests to ``/slack/events``.
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from uuid import uuid4
 
 import pytest
 from aiohttp import web
@@ -56,6 +60,10 @@ def make_settings(**overrides: Any) -> Settings:
         "provider_connect_timeout": 1.0,
         "provider_read_timeout": 2.0,
         "provider_retry_backoff": 0.01,
+        # Never the developer's or CI's database: each test gets SQLite in its tmp dir
+        # unless it asks for PostgreSQL explicitly.
+        "database_url": None,
+        "database_schema": None,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -200,3 +208,51 @@ async def bot(start_bot: Callable[..., Any]) -> Bot:
     """The bot with both providers configured."""
     started: Bot = await start_bot()
     return started
+
+
+# --- PostgreSQL -------------------------------------------------------------------
+
+DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A reachable PostgreSQL (``TEST_DATABASE_URL``, else the local default).
+
+    Skipped when none answers on a developer machine; in CI (``CI`` set) a missing
+    server is a failure, since CI must exercise both backends.
+    """
+    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 2):
+            pass
+    except OSError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL at {parts.hostname}:{parts.port} is required in CI: {exc}")
+        pytest.skip(f"no PostgreSQL at {parts.hostname}:{parts.port} (set TEST_DATABASE_URL)")
+    return url
+
+
+@pytest.fixture
+async def pg_schema(postgres_url: str) -> AsyncIterator[str]:
+    """A fresh schema for one test, dropped afterwards."""
+    import asyncpg
+
+    schema = f"test_{uuid4().hex[:12]}"
+    yield schema
+    connection = await asyncpg.connect(postgres_url, timeout=5)
+    try:
+        await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def history_backend(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """Settings overrides selecting each history backend in turn (same tests, both)."""
+    if request.param == "sqlite":
+        return {"data_dir": str(tmp_path), "database_url": None, "database_schema": None}
+    url = request.getfixturevalue("postgres_url")
+    schema = request.getfixturevalue("pg_schema")
+    return {"database_url": url, "database_schema": schema}
