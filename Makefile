@@ -27,7 +27,7 @@ lint: install
 	$(UV) run --locked mypy --strict bot handlers providers
 
 run: install
-	$(UV) run --locked reenviar-bot serve
+	$(UV) run --locked reenviar-bot start
 
 clean:
 	rm -rf $(TOOLS) .venv .pytest_cache .mypy_cache .ruff_cache

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
+from bot.demo.cli import add_demo_parser, run_demo
 from bot.export import export_history
 from bot.logs import configure_logging
 from bot.server import ListenError, serve_http, serve_socket_mode
@@ -21,6 +22,13 @@ from bot.services import Services
 from bot.store import HistoryStore, StoreUnavailableError
 
 SETUP_HINT = "See the README section 'Set up the Slack app'."
+START_DEMO_BANNER = """\
+No Slack settings found (SLACK_BOT_TOKEN), so this is the local demo: a stand-in
+for Slack and emulated providers on this machine, driving the production bot.
+To connect a real workspace, follow the README section 'Set up the Slack app',
+put SLACK_BOT_TOKEN and SLACK_APP_TOKEN (or SLACK_SIGNING_SECRET) in .env, and
+run this command again.
+"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="interface to listen on (default: HOST or 0.0.0.0)")
     serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 3000)")
 
+    start = commands.add_parser(
+        "start",
+        help="`serve` when Slack settings are present, else the local demo (the quick start)",
+    )
+    start.add_argument("--port", type=int, help="with Slack settings: port to listen on")
+    add_demo_parser(commands)
+
     history = commands.add_parser("history", help="the re-send history")
     history_commands = history.add_subparsers(dest="history_command", required=True)
     export = history_commands.add_parser(
@@ -49,6 +64,15 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     return parser
+
+
+def _start(settings: Settings, args: argparse.Namespace) -> int:
+    """The README's run command: the real bot when configured, the demo when not."""
+    if settings.slack_bot_token is not None or settings.slack_app_token is not None:
+        return _serve(settings, argparse.Namespace(http=False, host=None, port=args.port))
+    print(START_DEMO_BANNER, file=sys.stderr, flush=True)
+    demo_args = _parser().parse_args(["demo"])
+    return run_demo(demo_args)
 
 
 def _iso_date(value: str) -> date:
@@ -134,11 +158,16 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script and ``python -m bot``."""
     args = _parser().parse_args(argv)
+    if args.command == "demo":
+        # Before the settings: the demo needs none, and a broken .env must not stop it.
+        return run_demo(args)
     settings = _load_settings()
     if settings is None:
         return 2
     if args.command == "serve":
         return _serve(settings, args)
+    if args.command == "start":
+        return _start(settings, args)
     if args.command == "history":
         return _export(settings, args)
     return 2  # argparse rejects unknown commands before this

@@ -118,17 +118,18 @@ PROVIDER_OPTION_LABELS: Final = {
 PROVIDER_NOT_CONFIGURED_SHORT: Final = "No configurado en el bot"
 TIPO_LABEL: Final = "Tipo de comprobante"
 TIPO_PLACEHOLDER: Final = "Elegir o escribir para buscar"
-#: Option groups of the tipo select, by the prefix of the API spelling ("" catches the rest).
+#: Option groups of the tipo select, in display order, by the prefix of the API spelling
+#: (the longest matching prefix wins; "" catches the rest).
 TIPO_GROUPS: Final = {
+    "FACTURA": "Facturas",
+    "NOTA DE DEBITO": "Notas de débito",
+    "NOTA DE CREDITO": "Notas de crédito",
+    "": "Recibos",
     "FACTURA DE CREDITO ELECTRONICA": "MiPyME (FCE)",
     "NOTA DE DEBITO ELECTRONICA": "MiPyME (FCE)",
     "NOTA DE CREDITO ELECTRONICA": "MiPyME (FCE)",
     "FACTURA NO VALIDA": "No válidas en AFIP",
     "NOTA DE CREDITO NO VALIDA": "No válidas en AFIP",
-    "FACTURA": "Facturas",
-    "NOTA DE DEBITO": "Notas de débito",
-    "NOTA DE CREDITO": "Notas de crédito",
-    "": "Recibos",
 }
 OPERACION_LABEL: Final = "Operación"
 OPERACION_LABELS: Final = {"V": "Venta", "C": "Compra"}

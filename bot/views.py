@@ -83,8 +83,9 @@ def _option(text: str, value: str, description: str | None = None) -> dict[str, 
 
 def _tipo_groups() -> list[dict[str, Any]]:
     groups: dict[str, list[dict[str, Any]]] = {label: [] for label in strings.TIPO_GROUPS.values()}
+    longest_first = sorted(strings.TIPO_GROUPS, key=len, reverse=True)
     for tipo in VOUCHER_TYPES:
-        prefix = next(p for p in strings.TIPO_GROUPS if tipo.startswith(p) or p == "")
+        prefix = next(p for p in longest_first if tipo.startswith(p))
         groups[strings.TIPO_GROUPS[prefix]].append(_option(tipo, tipo))
     return [{"label": _plain(label), "options": options} for label, options in groups.items()]
 
@@ -471,7 +472,8 @@ def with_dm_notice(message: SlackMessage, channel_id: str | None) -> SlackMessag
 
 def audit_line(record: AttemptRecord, *, link: str | None) -> SlackMessage:
     """The compact audit-channel line for one attempt."""
-    icon = strings.AUDIT_ICONS.get(record.outcome, ":grey_question:")
+    # Outcomes without their own icon are failures ("unknown" has its own).
+    icon = strings.AUDIT_ICONS.get(record.outcome, ":x:")
     subject = f"`{escape(record.reference)}`" if record.reference else strings.NO_REFERENCE
     provider = Provider(record.provider).display_name if record.provider else ""
     outcome = strings.OUTCOME_LABELS.get(record.outcome, record.outcome)
@@ -509,6 +511,13 @@ def history_message(
             line += " · " + ", ".join(escape(r) for r in record.recipients[:3])
         elif record.alternative_email:
             line += " · " + escape(record.alternative_email)
+        elif record.outcome == "success":
+            # The provider did not say who: it went to the addresses on file.
+            line += " · " + (
+                strings.RECIPIENTS_LUMMY_DEFAULT
+                if record.provider == Provider.LUMMY.value
+                else strings.RECIPIENTS_ON_FILE
+            )
         lines.append(line)
     header = strings.HISTORY_HEADER.format(reference=escape(reference), count=len(records))
     zone_note = strings.HISTORY_ZONE.format(zone=agent_tz or "UTC")
