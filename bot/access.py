@@ -65,7 +65,7 @@ class UsergroupDirectory:
         client: AsyncWebClient,
         *,
         ttl_seconds: float = 300.0,
-        min_refresh_seconds: float = 10.0,
+        min_refresh_seconds: float = 3.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client

@@ -177,6 +177,10 @@ class Gatekeeper:
             return await self._refuse(
                 job, request_by, "invoice_id", Refusal("quota_exhausted", message)
             )
+        if insight.recent is not None and not confirmed:
+            # The history knows a recent send even when no claim does (a claim lost to a
+            # store hiccup, rows written by another replica): the agent must still confirm.
+            return await self._confirm_duplicate(job, request_by, insight, insight.recent.user_id)
         holder = await self._store.claim(
             job.request.invoice_key,
             attempt_id=job.idempotency_key,
@@ -193,16 +197,19 @@ class Gatekeeper:
             recent = RecentSend(at=holder.updated_at, user_id=holder.user_id, in_progress=True)
         elif recent is None:
             recent = RecentSend(at=holder.updated_at, user_id=holder.user_id)
+        return await self._confirm_duplicate(
+            job, request_by, Insight(recent=recent, quota=insight.quota), holder.user_id
+        )
+
+    async def _confirm_duplicate(
+        self, job: ResendJob, request_by: Requester, insight: Insight, holder: str
+    ) -> ConfirmDuplicate:
         await self._auditor.attempt(
             _refusal_record(
-                request_by,
-                job,
-                "duplicate_warning",
-                self._clock(),
-                detail=f"held by {holder.user_id}",
+                request_by, job, "duplicate_warning", self._clock(), detail=f"held by {holder}"
             )
         )
-        return ConfirmDuplicate(Insight(recent=recent, quota=insight.quota))
+        return ConfirmDuplicate(insight)
 
     async def release(self, job: ResendJob, *, sent: bool) -> None:
         """Free (or, when sent, keep for the window) this job's duplicate claim."""

@@ -230,10 +230,10 @@ QUOTA_EXHAUSTED: Final = (
     "Se puede volver a intentar en {wait}."
 )
 DUPLICATE_RECENT: Final = "Ya fue reenviada {ago} por {user} a {recipients}."
+DUPLICATE_RECENT_TO_CUSTOMER: Final = "Ya fue reenviada {ago} por {user} al cliente."
 DUPLICATE_IN_PROGRESS: Final = "{user} la está reenviando en este momento."
 DUPLICATE_CONFIRM_LABEL: Final = "Confirmación"
 DUPLICATE_CONFIRM_OPTION: Final = "Reenviar igual (el cliente va a recibir otro correo)"
-THE_CUSTOMER: Final = "el cliente"
 JUST_NOW: Final = "recién"
 MINUTES_AGO: Final = "hace {minutes} min"
 HISTORY_HEADER: Final = "*Últimos intentos de* `{reference}` ({count}):"

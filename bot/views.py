@@ -207,8 +207,9 @@ def _insight_blocks(insight: Insight, now: datetime, *, require_confirmation: bo
         if recent.in_progress:
             warning = strings.DUPLICATE_IN_PROGRESS.format(user=f"<@{recent.user_id}>")
         else:
-            to = ", ".join(escape(r) for r in recent.recipients[:3]) or strings.THE_CUSTOMER
-            warning = strings.DUPLICATE_RECENT.format(
+            to = ", ".join(escape(r) for r in recent.recipients[:3])
+            template = strings.DUPLICATE_RECENT if to else strings.DUPLICATE_RECENT_TO_CUSTOMER
+            warning = template.format(
                 ago=_ago(recent.at, now), user=f"<@{recent.user_id}>", recipients=to
             )
         blocks.append(_section(":warning: " + warning))

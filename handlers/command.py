@@ -48,13 +48,27 @@ async def handle_reenviar(
     refusal = await services.gatekeeper.check_access(requester)
     if refusal is not None:
         await ack(text=refusal.message)
-        await services.gatekeeper.refuse_command(requester, refusal, text)
+        # Work after the ack is tracked, so shutdown waits for it before closing the store.
+        async with services.inflight.track():
+            await services.gatekeeper.refuse_command(requester, refusal, text)
         return
     await ack()
-    if first_word.lower() in HISTORY_WORDS:
-        await _show_history(rest, requester, respond, services)
-        return
+    async with services.inflight.track():
+        if first_word.lower() in HISTORY_WORDS:
+            await _show_history(rest, requester, respond, services)
+        else:
+            await _open_modal(text, command, requester, client, respond, services)
 
+
+async def _open_modal(
+    text: str,
+    command: dict[str, Any],
+    requester: Requester,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    services: Services,
+) -> None:
+    """Open the modal prefilled from ``text``, then add what the history knows."""
     form = form_from_text(text)
     modal_context = ModalContext(
         channel_id=requester.channel_id,

@@ -401,6 +401,7 @@ class FakeSlackWebAPI:
             "chat.update": self._chat_update,
             "chat.delete": self._chat_delete,
             "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.getPermalink": self._chat_get_permalink,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
             "users.info": self._users_info,
@@ -1005,6 +1006,14 @@ class FakeSlackWebAPI:
         )
         self.ephemeral.setdefault((channel.id, user), []).append(ephemeral)
         return {"message_ts": ephemeral.message_ts}
+
+    def _chat_get_permalink(self, params: dict[str, Any]) -> JsonDict:
+        channel = self._visible_channel(params.get("channel"))
+        ts = params.get("message_ts")
+        if not ts or self.find_message(channel.id, str(ts)) is None:
+            raise SlackApiRefusal("message_not_found")
+        path = f"archives/{channel.id}/p{str(ts).replace('.', '')}"
+        return {"channel": channel.id, "permalink": f"https://{self.team_domain}.slack.com/{path}"}
 
     def _conversations_open(self, params: dict[str, Any]) -> JsonDict:
         raw = params.get("users")

@@ -386,3 +386,18 @@ async def test_latency(fake: FakeSlackWebAPI, client: AsyncWebClient) -> None:
     await client.auth_test()
     assert time.monotonic() - started >= 0.2
     fake.set_latency("auth.test", 0)
+
+
+async def test_get_permalink(fake: FakeSlackWebAPI, client: AsyncWebClient) -> None:
+    posted = await client.chat_postMessage(channel="C0GENERAL", text="hola")
+    ts = str(posted["ts"])
+
+    resp = await client.chat_getPermalink(channel="C0GENERAL", message_ts=ts)
+
+    assert resp["channel"] == "C0GENERAL"
+    assert resp["permalink"] == f"https://acme.slack.com/archives/C0GENERAL/p{ts.replace('.', '')}"
+    assert "." not in resp["permalink"].rsplit("/", 1)[-1]
+    err = await _slack_error(client.chat_getPermalink(channel="C0GENERAL", message_ts="1.000001"))
+    assert err.response["error"] == "message_not_found"
+    err = await _slack_error(client.chat_getPermalink(channel="C0NOPE", message_ts=ts))
+    assert err.response["error"] == "channel_not_found"

@@ -1,0 +1,605 @@
+"""The re-send history end to end: `/reenviar historial`, the duplicate guard, Lummy's
+hourly quota, the audit channel, a history store that is down, and the audit record
+every attempt leaves (one canonical log line + one history row).
+
+Backend-sensitive behaviour (reading history, claims) runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+import httpx
+from structlog.testing import capture_logs
+
+from bot import strings
+from bot.localslack import (
+    checkboxes_value,
+    email_value,
+    plain_text_value,
+    radio_value,
+    static_select_value,
+)
+from bot.localslack.sender import SenderResponse
+from bot.localslack.webapi import JsonDict, Message
+from bot.server import EVENTS_PATH
+from bot.store import AttemptRecord
+from providers.emulators import Fault, FaultKind
+from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot
+
+T = TypeVar("T")
+
+SEED_VOUCHER = "FACTURA B 0002-00000006"
+VOUCHER_KEY = "tusfacturas:FACTURA B|V|2|6"
+LUMMY_KEY = f"lummy:{SEED_LUMMY_ID}"
+LUMMY_CUSTOMER = "cliente@empresa.com"
+TF_CUSTOMER = "compras@panaderialaespiga.com.ar"
+AUDIT = "C0AUDIT"
+ELSEWHERE = "C0RANDOM"
+AGENT_TZ = ZoneInfo("America/Argentina/Buenos_Aires")
+CLOSED_PORT_DB = "postgresql://postgres@127.0.0.1:1/none"
+WARNING_RE = re.compile(r"Ya fue reenviada (recién|hace \d+ min) por <@(U\w+)> a (.+)\.$", re.M)
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def lummy_values(invoice_id: str = SEED_LUMMY_ID, email: str | None = None) -> JsonDict:
+    return {
+        "provider": {"provider_choice": radio_value("lummy")},
+        "invoice_id": {"value": plain_text_value(invoice_id)},
+        "email": {"value": email_value(email)},
+    }
+
+
+def confirmed(values: JsonDict) -> JsonDict:
+    """The same values with the duplicate guard's checkbox ticked."""
+    return {**values, "confirm_duplicate": {"value": checkboxes_value(["confirmed"])}}
+
+
+def tf_values() -> JsonDict:
+    return {
+        "provider": {"provider_choice": radio_value("tusfacturas")},
+        "tipo": {"value": static_select_value("FACTURA B")},
+        "operacion": {"value": radio_value("V")},
+        "punto_venta": {"value": plain_text_value("0002")},
+        "numero": {"value": plain_text_value("00000006")},
+    }
+
+
+def _texts_in(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "text" and isinstance(value, str):
+                yield value
+            else:
+                yield from _texts_in(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _texts_in(item)
+
+
+def shown(thing: Message | JsonDict) -> str:
+    """Everything a person can read in a message or a view."""
+    if isinstance(thing, Message):
+        return "\n".join([thing.text, *_texts_in(thing.blocks)])
+    return "\n".join(_texts_in(thing["blocks"]))
+
+
+def confirm_block(view: JsonDict) -> JsonDict | None:
+    for block in view["blocks"]:
+        if block.get("block_id") == "confirm_duplicate":
+            found: JsonDict = block
+            return found
+    return None
+
+
+def assert_requires_confirmation(view: JsonDict) -> None:
+    block = confirm_block(view)
+    assert block is not None, "no confirm_duplicate checkbox"
+    assert block["type"] == "input"
+    assert not block.get("optional", False)  # required: Slack will not submit without it
+    assert block["element"]["type"] == "checkboxes"
+    assert [o["value"] for o in block["element"]["options"]] == ["confirmed"]
+
+
+async def open_modal(
+    bot: Bot, text: str = "", *, user: str = AGENT, channel: str = CHANNEL
+) -> JsonDict:
+    before = len(bot.slack.calls_to("views.open"))
+    response = await bot.command(text, user=user, channel=channel)
+    assert response.status == 200
+    assert response.body == ""
+    await bot.slack.wait_for_call("views.open", count=before + 1)
+    view = bot.slack.current_view(user)
+    assert view is not None
+    return view
+
+
+async def open_modal_with_insight(bot: Bot, text: str, *, user: str = AGENT) -> JsonDict:
+    """Type the command and return the modal after the bot added what the history knows."""
+    updates = len(bot.slack.calls_to("views.update"))
+    view = await open_modal(bot, text, user=user)
+    (*_, update) = await bot.slack.wait_for_call("views.update", count=updates + 1)
+    assert update.params["view_id"] == view["id"]
+    assert update.params["hash"]  # guarded: never clobbers what the agent changed meanwhile
+    return bot.slack.views[view["id"]]
+
+
+async def submit(bot: Bot, view: JsonDict, values: JsonDict, *, user: str) -> SenderResponse:
+    response = await bot.sender.view_submission(user_id=user, view=view["id"], values=values)
+    assert response.status == 200
+    return response
+
+
+async def resend(bot: Bot, text: str, values: JsonDict, *, user: str = AGENT) -> Message:
+    """Open, submit, and return the outcome message (asserting the modal closed)."""
+    before = len(bot.slack.messages_in(CHANNEL))
+    view = await open_modal(bot, text, user=user)
+    response = await submit(bot, view, values, user=user)
+    assert response.body == "", response.body
+    messages = await bot.wait_for_outcome(count=before + 1)
+    return messages[-1]
+
+
+async def history_answer(bot: Bot, text: str, *, user: str = AGENT) -> Any:
+    """Type ``/reenviar <text>`` and return what came back through the response_url."""
+    before = len(bot.slack.response_url_messages)
+    response = await bot.command(text, user=user)
+    assert response.status == 200
+    assert response.body == ""  # acked at once; the answer follows
+    messages = await bot.slack.wait_for_response_url(count=before + 1)
+    return messages[-1]
+
+
+async def eventually(fetch: Callable[[], Awaitable[T]], *, what: str, timeout: float = 5.0) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await fetch()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+async def history_rows(bot: Bot) -> list[AttemptRecord]:
+    since = datetime.now(UTC) - timedelta(days=1)
+    return [record async for record in bot.services.store.export(since)]
+
+
+async def rows_with(bot: Bot, count: int) -> list[AttemptRecord]:
+    async def fetch() -> list[AttemptRecord]:
+        rows = await history_rows(bot)
+        return rows if len(rows) >= count else []
+
+    return await eventually(fetch, what=f"{count} history row(s)")
+
+
+def seeded_success(*, ago: timedelta, user: str = AGENT) -> AttemptRecord:
+    return AttemptRecord(
+        attempt_id=str(uuid4()),
+        created_at=datetime.now(UTC) - ago,
+        team_id="T0001",
+        user_id=user,
+        channel_id=CHANNEL,
+        provider="lummy",
+        invoice_key=LUMMY_KEY,
+        reference=SEED_LUMMY_ID,
+        outcome="success",
+        recipients=(LUMMY_CUSTOMER,),
+        idempotency_key=str(uuid4()),
+        latency_ms=120,
+    )
+
+
+def attempt_lines(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in logs if e["event"] == "resend_attempt"]
+
+
+# --- /reenviar historial -------------------------------------------------------------
+
+
+async def test_history_lists_attempts_newest_first_only_to_the_caller(
+    start_bot: Any, history_backend: dict[str, Any]
+) -> None:
+    bot: Bot = await start_bot(**history_backend)
+    bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR, times=1))
+    failure = await resend(bot, SEED_VOUCHER, tf_values(), user=OTHER_AGENT)
+    assert strings.FAILURE_HEADER in shown(failure)
+    success = await resend(bot, SEED_VOUCHER, tf_values(), user=AGENT)
+    assert strings.SUCCESS_HEADER in shown(success)
+    in_channel = len(bot.slack.messages_in(CHANNEL))
+
+    answer = await history_answer(bot, f"historial {SEED_VOUCHER}")
+
+    assert answer.response_type == "ephemeral"
+    assert (answer.user_id, answer.channel_id) == (AGENT, CHANNEL)
+    assert [e.text for e in bot.slack.ephemeral_for(CHANNEL, AGENT)] == [answer.text]
+    assert bot.slack.ephemeral_for(CHANNEL, OTHER_AGENT) == []
+    assert len(bot.slack.messages_in(CHANNEL)) == in_channel  # nothing public
+    newest, oldest = await bot.services.store.history(VOUCHER_KEY)
+    assert (newest.outcome, oldest.outcome) == ("success", "unavailable")
+
+    def local(record: AttemptRecord) -> str:
+        return record.created_at.astimezone(AGENT_TZ).strftime("%d/%m/%Y %H:%M")
+
+    assert answer.text.splitlines() == [
+        f"*Últimos intentos de* `{SEED_VOUCHER}` (2):",
+        f"• {local(newest)} · <@{AGENT}> · enviada · {strings.RECIPIENTS_ON_FILE}",
+        f"• {local(oldest)} · <@{OTHER_AGENT}> · proveedor caído",
+    ]
+    assert "Horas en America/Argentina/Buenos_Aires." in "\n".join(_texts_in(answer.blocks))
+
+
+async def test_history_unknown_invoice_usage_and_unreadable_reference(bot: Bot) -> None:
+    unknown = await history_answer(bot, "historial FACTURA B 0002-00000099")
+    assert unknown.text == "No hay intentos registrados de `FACTURA B 0002-00000099`."
+    assert unknown.response_type == "ephemeral"
+
+    usage = await history_answer(bot, "historial")
+    assert usage.text == strings.HISTORY_USAGE
+    assert usage.response_type == "ephemeral"
+
+    bad = await history_answer(bot, "historial FACTURA Z 0002-00000006")
+    assert bad.text.startswith("No se reconoce el tipo de comprobante «FACTURA Z».")
+    assert bad.response_type == "ephemeral"
+
+    lummy = await history_answer(bot, f"history {SEED_LUMMY_ID}")
+    assert lummy.text == f"No hay intentos registrados de `{SEED_LUMMY_ID}`."
+
+    assert bot.slack.calls_to("views.open") == []
+    assert bot.slack.messages_in(CHANNEL) == []
+    assert bot.lummy.requests == bot.tusfacturas.requests == []
+
+
+# --- the duplicate guard -------------------------------------------------------------
+
+
+async def test_recent_resend_warns_in_the_modal_and_a_confirmed_one_goes_out(
+    start_bot: Any, history_backend: dict[str, Any]
+) -> None:
+    bot: Bot = await start_bot(**history_backend)
+    first = await resend(bot, SEED_LUMMY_ID, lummy_values())
+    assert "Reenvíos de esta factura en la última hora: 1 de 10." in shown(first)
+
+    view = await open_modal_with_insight(bot, SEED_LUMMY_ID, user=OTHER_AGENT)
+
+    text = shown(view)
+    match = WARNING_RE.search(text)
+    assert match is not None, text
+    assert match.group(2) == AGENT
+    assert match.group(3) == LUMMY_CUSTOMER
+    assert "Reenvíos de esta factura en la última hora: 1 de 10." in text
+    assert_requires_confirmation(view)
+
+    response = await submit(bot, view, confirmed(lummy_values()), user=OTHER_AGENT)
+
+    assert response.body == ""
+    (_, second) = await bot.wait_for_outcome(count=2)
+    assert len(bot.lummy.sends) == 2
+    assert "Reenvíos de esta factura en la última hora: 2 de 10." in shown(second)
+    again = await open_modal_with_insight(bot, SEED_LUMMY_ID)
+    assert "2 de 10" in shown(again)
+    match = WARNING_RE.search(shown(again))
+    assert match is not None
+    assert match.group(2) == OTHER_AGENT  # the latest one
+
+
+async def test_modal_opened_before_the_first_send_warns_at_submit(
+    start_bot: Any, history_backend: dict[str, Any]
+) -> None:
+    bot: Bot = await start_bot(**history_backend)
+    early = await open_modal(bot, user=AGENT)  # empty: nothing to warn about yet
+    assert confirm_block(early) is None
+    await resend(bot, SEED_LUMMY_ID, lummy_values(), user=OTHER_AGENT)
+
+    with capture_logs() as logs:
+        warned = await submit(bot, early, lummy_values(), user=AGENT)
+
+    assert warned.json is not None
+    assert warned.json["response_action"] == "update"
+    updated = bot.slack.views[early["id"]]
+    match = WARNING_RE.search(shown(updated))
+    assert match is not None, shown(updated)
+    assert match.group(2) == OTHER_AGENT
+    assert_requires_confirmation(updated)
+    assert len(bot.lummy.sends) == 1
+    (line,) = attempt_lines(logs)
+    assert line["outcome"] == "duplicate_warning"
+    assert line["user_id"] == AGENT
+
+    accepted = await submit(bot, updated, confirmed(lummy_values()), user=AGENT)
+
+    assert accepted.body == ""
+    await bot.wait_for_outcome(count=2)
+    assert len(bot.lummy.sends) == 2
+    assert bot.lummy.sends[0].idempotency_key != bot.lummy.sends[1].idempotency_key
+
+
+async def test_a_resend_still_running_warns_the_second_agent(start_bot: Any) -> None:
+    bot: Bot = await start_bot()
+    bot.lummy.inject(Fault(FaultKind.LATENCY, delay_seconds=1.0, times=1))
+    first = await open_modal(bot, user=AGENT)
+    second = await open_modal(bot, user=OTHER_AGENT)
+    assert (await submit(bot, first, lummy_values(), user=AGENT)).body == ""
+
+    async def first_reached_lummy() -> bool:
+        return len(bot.lummy.requests) == 1
+
+    await eventually(first_reached_lummy, what="the first re-send to reach Lummy")
+    assert bot.slack.messages_in(CHANNEL)[0].text.startswith("Reenviando")  # still running
+
+    warned = await submit(bot, second, lummy_values(), user=OTHER_AGENT)
+
+    assert warned.json is not None
+    assert warned.json["response_action"] == "update"
+    updated = bot.slack.views[second["id"]]
+    assert strings.DUPLICATE_IN_PROGRESS.format(user=f"<@{AGENT}>") in shown(updated)
+    assert_requires_confirmation(updated)
+    await bot.wait_for_outcome()
+    assert len(bot.lummy.sends) == 1
+
+
+async def test_an_agent_typing_the_invoice_by_hand_is_warned_at_submit(
+    start_bot: Any, history_backend: dict[str, Any]
+) -> None:
+    """History says someone re-sent it 7 minutes ago (seeded, as from another replica)."""
+    bot: Bot = await start_bot(**history_backend)
+    await bot.services.store.record(seeded_success(ago=timedelta(minutes=7)))
+
+    prefilled = await open_modal_with_insight(bot, SEED_LUMMY_ID, user=OTHER_AGENT)
+    assert f"Ya fue reenviada hace 7 min por <@{AGENT}> a {LUMMY_CUSTOMER}." in shown(prefilled)
+    assert_requires_confirmation(prefilled)
+
+    typed_by_hand = await open_modal(bot, user=OTHER_AGENT)
+    assert confirm_block(typed_by_hand) is None
+    warned = await submit(bot, typed_by_hand, lummy_values(), user=OTHER_AGENT)
+
+    assert warned.json is not None
+    assert warned.json["response_action"] == "update", warned.body
+    updated = bot.slack.views[typed_by_hand["id"]]
+    assert f"Ya fue reenviada hace 7 min por <@{AGENT}>" in shown(updated)
+    assert_requires_confirmation(updated)
+    assert bot.lummy.requests == []
+
+    accepted = await submit(bot, updated, confirmed(lummy_values()), user=OTHER_AGENT)
+    assert accepted.body == ""
+    await bot.wait_for_outcome()
+    assert len(bot.lummy.sends) == 1
+
+
+async def test_duplicate_window_zero_disables_the_guard(start_bot: Any) -> None:
+    bot: Bot = await start_bot(duplicate_window_minutes=0)
+    await resend(bot, SEED_LUMMY_ID, lummy_values())
+
+    view = await open_modal_with_insight(bot, SEED_LUMMY_ID, user=OTHER_AGENT)
+    assert "Ya fue reenviada" not in shown(view)
+    assert confirm_block(view) is None
+    assert "1 de 10" in shown(view)  # the quota is still shown
+
+    response = await submit(bot, view, lummy_values(), user=OTHER_AGENT)
+
+    assert response.body == ""
+    await bot.wait_for_outcome(count=2)
+    assert len(bot.lummy.sends) == 2
+
+
+# --- Lummy's hourly quota ------------------------------------------------------------
+
+
+async def test_quota_exhausted_in_history_refuses_and_sends_nothing(
+    start_bot: Any, history_backend: dict[str, Any]
+) -> None:
+    bot: Bot = await start_bot(**history_backend)
+    for minutes in range(55, 45, -1):  # 10 successes, the oldest 55 min ago
+        await bot.services.store.record(seeded_success(ago=timedelta(minutes=minutes)))
+
+    view = await open_modal_with_insight(bot, SEED_LUMMY_ID)
+    assert (
+        "Reenvíos de esta factura en la última hora: 10 de 10. Se libera uno en 5 minutos."
+        in shown(view)
+    )
+    assert confirm_block(view) is None  # none inside the duplicate window
+
+    with capture_logs() as logs:
+        refused = await submit(bot, view, lummy_values(), user=AGENT)
+
+    assert refused.json == {
+        "response_action": "errors",
+        "errors": {
+            "invoice_id": "Ya se usaron los 10 reenvíos por hora de esta factura en Lummy. "
+            "Se puede volver a intentar en 5 minutos."
+        },
+    }
+    assert bot.lummy.requests == []
+    assert bot.slack.messages_in(CHANNEL) == []
+    (line,) = attempt_lines(logs)
+    assert (line["outcome"], line["detail"]) == ("refused", "quota_exhausted")
+    rows = await bot.services.store.history(LUMMY_KEY, limit=20)
+    assert [r.outcome for r in rows].count("refused") == 1
+
+
+# --- the audit channel ---------------------------------------------------------------
+
+
+def permalink(channel: str, ts: str) -> str:
+    return f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+
+async def test_audit_channel_gets_a_line_per_attempt(start_bot: Any) -> None:
+    bot: Bot = await start_bot(audit_channel_id=AUDIT, allowed_channel_ids=[CHANNEL])
+    bot.slack.add_channel(AUDIT, "auditoria-reenvios")
+    bot.slack.add_channel(ELSEWHERE, "random")
+
+    def audit_lines() -> list[Message]:
+        return bot.slack.messages_in(AUDIT)
+
+    success = await resend(bot, SEED_LUMMY_ID, lummy_values())
+    bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR, times=1))
+    failure = await resend(bot, SEED_VOUCHER, tf_values())
+    refused = await bot.command(SEED_VOUCHER, channel=ELSEWHERE)
+    assert refused.body == strings.REFUSED_CHANNEL
+    await bot.slack.wait_until(lambda: len(audit_lines()) == 3, timeout=5)
+    late = await open_modal(bot, user=OTHER_AGENT)
+    warned = await submit(bot, late, lummy_values(), user=OTHER_AGENT)
+    assert warned.json is not None
+    assert warned.json["response_action"] == "update"
+    await bot.slack.wait_until(lambda: len(audit_lines()) == 4, timeout=5)
+
+    texts = [m.text for m in audit_lines()]
+    assert texts[0] == (
+        f":white_check_mark: <@{AGENT}> · `{SEED_LUMMY_ID}` (Lummy) en <#{CHANNEL}> · enviada"
+        f" · <{permalink(CHANNEL, success.ts)}|ver mensaje>"
+    )
+    assert texts[1] == (
+        f":x: <@{AGENT}> · `{SEED_VOUCHER}` (TusFacturas) en <#{CHANNEL}> · proveedor caído"
+        f" · <{permalink(CHANNEL, failure.ts)}|ver mensaje>"
+    )
+    assert texts[2] == (
+        f":no_entry: <@{AGENT}> · `{SEED_VOUCHER}` en <#{ELSEWHERE}> · no permitido"
+        " · channel_not_allowed"
+    )
+    assert texts[3].startswith(
+        f":warning: <@{OTHER_AGENT}> · `{SEED_LUMMY_ID}` (Lummy) en <#{CHANNEL}>"
+        " · aviso de duplicado"
+    )
+    assert "ver mensaje" not in texts[3]
+    assert all(len(m.blocks) == 1 and m.blocks[0]["type"] == "context" for m in audit_lines())
+    links = bot.slack.calls_to("chat.getPermalink")
+    assert [(c.params["channel"], c.params["message_ts"]) for c in links] == [
+        (CHANNEL, success.ts),
+        (CHANNEL, failure.ts),
+    ]
+
+
+async def test_audit_channel_without_the_bot_is_logged_not_fatal(start_bot: Any) -> None:
+    bot: Bot = await start_bot(audit_channel_id=AUDIT)
+    bot.slack.add_channel(AUDIT, "auditoria-privada", bot_is_member=False, is_private=True)
+
+    with capture_logs() as logs:
+        outcome = await resend(bot, SEED_LUMMY_ID, lummy_values())
+
+    assert strings.SUCCESS_HEADER in shown(outcome)
+    assert bot.slack.messages_in(AUDIT) == []
+    failed = [e for e in logs if e["event"] == "slack_channel_post_failed"]
+    assert [(e["channel"], e["error"]) for e in failed] == [(AUDIT, "channel_not_found")]
+    (lost,) = [e for e in logs if e["event"] == "slack_delivery_lost"]
+    assert (lost["channel"], lost["log_level"]) == (AUDIT, "error")
+    # Nobody gets the audit line by DM, and the history row is there regardless.
+    posts = [c.params["channel"] for c in bot.slack.calls_to("chat.postMessage")]
+    assert posts == [CHANNEL, AUDIT]
+    assert bot.slack.dm_channel_id(AGENT) is None
+    (row,) = await history_rows(bot)
+    assert (row.outcome, row.message_ts) == ("success", outcome.ts)
+
+
+# --- the store is down ---------------------------------------------------------------
+
+
+async def test_store_down_the_resend_still_happens(start_bot: Any) -> None:
+    with capture_logs() as logs:
+        bot: Bot = await start_bot(database_url=CLOSED_PORT_DB)
+        outcome = await resend(bot, SEED_LUMMY_ID, lummy_values())
+
+    assert strings.SUCCESS_HEADER in shown(outcome)
+    assert LUMMY_CUSTOMER in outcome.text
+    assert len(bot.lummy.sends) == 1
+    errors = {e["event"] for e in logs if e["log_level"] == "error"}
+    assert {"history_store_unavailable", "history_write_failed"} <= errors
+    assert "duplicate_guard_unavailable" in errors
+    (line,) = attempt_lines(logs)  # the canonical line still records the attempt
+    assert line["outcome"] == "success"
+
+    ready_url = bot.url.removesuffix(EVENTS_PATH) + "/readyz"
+    async with httpx.AsyncClient(timeout=10) as http:
+        ready = await http.get(ready_url)
+    assert ready.status_code == 200
+    body = ready.json()
+    assert body["status"] == "ready"
+    assert body["history"].startswith("history store unavailable")
+    assert "postgres@" not in ready.text
+
+    answer = await history_answer(bot, f"historial {SEED_LUMMY_ID}")
+    assert answer.text == strings.HISTORY_UNAVAILABLE
+    assert answer.response_type == "ephemeral"
+
+
+# --- one log line and one row per attempt --------------------------------------------
+
+
+async def test_every_attempt_leaves_one_log_line_and_one_history_row(
+    start_bot: Any, history_backend: dict[str, Any]
+) -> None:
+    bot: Bot = await start_bot(**history_backend, allowed_channel_ids=[CHANNEL])
+    bot.slack.add_channel(ELSEWHERE, "random")
+
+    with capture_logs() as logs:
+        success = await resend(bot, SEED_LUMMY_ID, lummy_values(email="otro@cliente.com"))
+        bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR, times=1))
+        failure = await resend(bot, SEED_VOUCHER, tf_values(), user=OTHER_AGENT)
+        await bot.command("algo", channel=ELSEWHERE)
+        late = await open_modal(bot, user=OTHER_AGENT)
+        await submit(bot, late, lummy_values(), user=OTHER_AGENT)
+        rows = await rows_with(bot, 4)
+
+    lines = attempt_lines(logs)
+    assert len(lines) == len(rows) == 4
+    assert [line["attempt_id"] for line in lines] == [row.attempt_id for row in rows]
+    by_outcome = {row.outcome: row for row in rows}
+    assert set(by_outcome) == {"success", "unavailable", "refused", "duplicate_warning"}
+    line_of = {line["outcome"]: line for line in lines}
+
+    row = by_outcome["success"]
+    (send,) = bot.lummy.sends
+    (request,) = bot.lummy.requests
+    expected = {
+        "team_id": "T0001",
+        "user_id": AGENT,
+        "channel_id": CHANNEL,
+        "provider": "lummy",
+        "invoice_key": LUMMY_KEY,
+        "reference": SEED_LUMMY_ID,
+        "alternative_email": "otro@cliente.com",
+        "outcome": "success",
+        "recipients": ("otro@cliente.com",),
+        "request_id": send.request_id,
+        "idempotency_key": request.header("x-idempotency"),
+        "message_channel": CHANNEL,
+        "message_ts": success.ts,
+    }
+    assert {k: getattr(row, k) for k in expected} == expected
+    assert row.latency_ms is not None
+    assert 0 <= row.latency_ms < 5000
+    line = line_of["success"]
+    assert {k: line[k] for k in expected if k != "recipients"} == {
+        k: v for k, v in expected.items() if k != "recipients"
+    }
+    assert line["recipients"] == "otro@cliente.com"
+    assert line["latency_ms"] == row.latency_ms
+    assert line["log_level"] == "info"
+
+    row = by_outcome["unavailable"]
+    assert (row.user_id, row.provider, row.invoice_key) == (OTHER_AGENT, "tusfacturas", VOUCHER_KEY)
+    assert (row.reference, row.alternative_email, row.request_id) == (SEED_VOUCHER, None, None)
+    assert (row.message_channel, row.message_ts) == (CHANNEL, failure.ts)
+    assert row.idempotency_key is not None
+    assert row.latency_ms is not None
+    assert (row.team_id, row.channel_id) == ("T0001", CHANNEL)
+    assert line_of["unavailable"]["message_ts"] == failure.ts
+    assert line_of["unavailable"]["log_level"] == "warning"
+
+    row = by_outcome["refused"]
+    assert (row.user_id, row.channel_id, row.reference) == (AGENT, ELSEWHERE, "algo")
+    assert (row.message_channel, row.message_ts, row.detail) == (None, None, "channel_not_allowed")
+
+    row = by_outcome["duplicate_warning"]
+    assert (row.user_id, row.invoice_key, row.team_id) == (OTHER_AGENT, LUMMY_KEY, "T0001")
+    assert row.idempotency_key is not None
+    assert row.idempotency_key != expected["idempotency_key"]
