@@ -99,7 +99,10 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
                 count = asyncio.run(run(output))
         else:
             count = asyncio.run(run(sys.stdout))
-    except (StoreUnavailableError, SQLAlchemyError, OSError) as exc:
+    except StoreUnavailableError as exc:
+        print(f"Could not read the history: {exc}", file=sys.stderr)
+        return 1
+    except (SQLAlchemyError, OSError) as exc:
         print(f"Could not read the history: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     print(f"{count} attempts exported.", file=sys.stderr)

@@ -16,6 +16,7 @@ backends, whatever the number of bot processes.
 from __future__ import annotations
 
 import enum
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -211,10 +212,12 @@ class HistoryStore:
         self._schema = schema
         self.backend = "postgresql" if parsed.get_backend_name() == "postgresql" else "sqlite"
         options: dict[str, Any] = {"pool_pre_ping": True}
+        #: Created by `start` (no I/O here: a bad DATA_DIR must not stop the bot).
+        self._sqlite_file: Path | None = None
         if self.backend == "sqlite":
             database = parsed.database
             if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                self._sqlite_file = Path(database)
             options["connect_args"] = {"timeout": 5}
         else:
             options.update(pool_size=5, max_overflow=10, pool_timeout=pool_timeout)
@@ -233,7 +236,22 @@ class HistoryStore:
         return f"{where} (schema {self._schema})" if self._schema else where
 
     async def start(self) -> None:
-        """Create or migrate the schema; safe to run from several processes at once."""
+        """Create or migrate the schema; safe to run from several processes at once.
+
+        Raises `StoreUnavailableError` when the database cannot be reached or opened.
+        """
+        async with self._guard():
+            await self._start()
+
+    async def _start(self) -> None:
+        if self._sqlite_file is not None:
+            self._sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+            # Fail here rather than in aiosqlite's worker thread, which reports a failed
+            # connect to the event loop later, when a short-lived CLI may have closed it.
+            try:
+                sqlite3.connect(self._sqlite_file, timeout=5).close()
+            except sqlite3.Error as exc:
+                raise StoreUnavailableError(f"sqlite: {type(exc).__name__}: {exc}") from exc
         async with self._engine.begin() as connection:
             if self.backend == "sqlite":
                 await connection.execute(text("PRAGMA journal_mode=WAL"))
@@ -312,7 +330,7 @@ class HistoryStore:
         return [AttemptRecord.from_row(row) for row in rows]
 
     async def export(self, since: datetime, *, batch: int = 500) -> AsyncIterator[AttemptRecord]:
-        """Every attempt since ``since``, oldest first, streamed in batches."""
+        """Every attempt since ``since``, in the order they were recorded, in batches."""
         last_id = 0
         while True:
             statement = (

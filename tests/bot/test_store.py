@@ -1,0 +1,588 @@
+"""The history store against both real backends: SQLite (a file) and PostgreSQL.
+
+Every test taking ``backend`` or ``store`` runs twice, once per backend, with the
+same assertions: the two must behave alike. No mocks: the schema is inspected
+with the databases' own drivers, and "several replicas" are several stores, each
+with its own engine and connection pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+
+from bot.store import (
+    MIGRATIONS,
+    AttemptRecord,
+    ClaimState,
+    HistoryStore,
+    StoreUnavailableError,
+    database_url,
+)
+
+TABLES = {"resend_attempts", "resend_claims", "schema_migrations"}
+T0 = datetime(2026, 3, 2, 14, 30, 15, 123456, tzinfo=UTC)
+WINDOW = timedelta(minutes=15)
+PENDING = timedelta(minutes=2)
+KEY = "lummy:550e8400-e29b-41d4-a716-446655440000"
+#: However broken the database, no store call may take longer than this.
+BOUND = 12.0
+
+
+@dataclass
+class Backend:
+    """One database, and a factory of stores (each with its own engine) pointing at it."""
+
+    name: str
+    url: str
+    schema: str | None = None
+    sqlite_file: Path | None = None
+    postgres_url: str | None = None
+    stores: list[HistoryStore] = field(default_factory=list)
+
+    def new_store(self) -> HistoryStore:
+        store = HistoryStore(self.url, schema=self.schema)
+        self.stores.append(store)
+        return store
+
+    async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        """Rows straight from the database's own driver (``{schema}`` is qualified)."""
+        if self.sqlite_file is not None:
+            with sqlite3.connect(self.sqlite_file, timeout=5) as connection:
+                return list(connection.execute(sql.format(schema=""), args).fetchall())
+        assert self.postgres_url is not None
+        connection = await asyncpg.connect(self.postgres_url, timeout=5)
+        try:
+            rows = await connection.fetch(sql.format(schema=f'"{self.schema}".'), *args)
+        finally:
+            await connection.close()
+        return [tuple(row) for row in rows]
+
+    async def tables(self) -> set[str]:
+        if self.sqlite_file is not None:
+            if not self.sqlite_file.exists():
+                return set()
+            rows = await self.fetch("SELECT name FROM sqlite_master WHERE type = 'table'")
+        else:
+            rows = await self.fetch(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
+                self.schema,
+            )
+        return {str(row[0]) for row in rows}
+
+    async def migrations(self) -> list[tuple[int, str]]:
+        rows = await self.fetch(
+            "SELECT version, description FROM {schema}schema_migrations ORDER BY version"
+        )
+        return [(int(version), str(description)) for version, description in rows]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    """An empty database of each kind in turn (sync: it resolves the PostgreSQL fixtures)."""
+    if request.param == "sqlite":
+        data_dir = tmp_path / "not" / "yet" / "data"  # does not exist: start creates it
+        chosen = Backend(
+            "sqlite",
+            database_url(data_dir=str(data_dir), database_url=None),
+            sqlite_file=data_dir / "history.sqlite3",
+        )
+    else:
+        postgres_url: str = request.getfixturevalue("postgres_url")
+        schema: str = request.getfixturevalue("pg_schema")
+        chosen = Backend(
+            "postgresql",
+            database_url(data_dir=str(tmp_path), database_url=postgres_url),
+            schema=schema,
+            postgres_url=postgres_url,
+        )
+    return chosen
+
+
+@pytest.fixture
+async def backend(empty_database: Backend) -> AsyncIterator[Backend]:
+    """`empty_database`, whose stores are closed at teardown."""
+    yield empty_database
+    for store in empty_database.stores:
+        await store.aclose()
+
+
+@pytest.fixture
+async def store(backend: Backend) -> HistoryStore:
+    """A started store on an empty database."""
+    started = backend.new_store()
+    await started.start()
+    return started
+
+
+def record(
+    at: datetime = T0,
+    *,
+    key: str = KEY,
+    outcome: str = "success",
+    user_id: str = "U0AGENT01",
+    **extra: Any,
+) -> AttemptRecord:
+    """An attempt with every column filled, so a round trip checks them all."""
+    values: dict[str, Any] = {
+        "attempt_id": str(uuid4()),
+        "created_at": at,
+        "user_id": user_id,
+        "provider": key.split(":")[0],
+        "invoice_key": key,
+        "reference": key.split(":")[1],
+        "outcome": outcome,
+        "team_id": "T0TEAM",
+        "channel_id": "C0SUPPORT",
+        "alternative_email": "otro@cliente.com",
+        "recipients": ("cliente@empresa.com", "otro@cliente.com"),
+        "request_id": "abc123-def456",
+        "idempotency_key": uuid4().hex,
+        "latency_ms": 321,
+        "detail": "ok",
+        "message_channel": "C0SUPPORT",
+        "message_ts": "1700000000.000100",
+        **extra,
+    }
+    return AttemptRecord(**values)
+
+
+async def claim(
+    store: HistoryStore, attempt_id: str, now: datetime, *, user: str = "U1", force: bool = False
+) -> Any:
+    return await store.claim(
+        KEY,
+        attempt_id=attempt_id,
+        user_id=user,
+        now=now,
+        sent_window=WINDOW,
+        pending_timeout=PENDING,
+        force=force,
+    )
+
+
+def _closed_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port  # nothing listens there once the socket is closed
+
+
+# --- schema and migrations -------------------------------------------------------------
+
+
+async def test_first_start_creates_the_schema_without_a_manual_step(backend: Backend) -> None:
+    assert await backend.tables() == set()
+    store = backend.new_store()
+    if backend.sqlite_file is not None:
+        assert not backend.sqlite_file.parent.exists(), "constructing the store did I/O"
+
+    await store.start()
+
+    assert await backend.tables() >= TABLES
+    assert await store.schema_version() == len(MIGRATIONS)
+    assert await backend.migrations() == [(v, d) for v, d, _ in MIGRATIONS]
+    assert await store.ping() is None
+    await store.record(first := record())
+    assert await store.history(KEY) == [first]
+
+
+async def test_starting_again_is_idempotent_and_keeps_the_data(backend: Backend) -> None:
+    store = backend.new_store()
+    await store.start()
+    await store.record(kept := record())
+    await store.start()
+    restarted = backend.new_store()  # a bot restart: a new process, a new engine
+    await restarted.start()
+
+    assert await backend.migrations() == [(v, d) for v, d, _ in MIGRATIONS]
+    assert await restarted.schema_version() == len(MIGRATIONS)
+    assert await restarted.history(KEY) == [kept]
+
+
+async def test_concurrent_starts_on_postgresql_are_safe(postgres_url: str, pg_schema: str) -> None:
+    # Replicas starting together on a database where nothing exists yet, not even the schema.
+    backend = Backend(
+        "postgresql",
+        database_url(data_dir=".", database_url=postgres_url),
+        schema=pg_schema,
+        postgres_url=postgres_url,
+    )
+    stores = [backend.new_store() for _ in range(8)]
+    try:
+        async with asyncio.timeout(BOUND * 2):
+            await asyncio.gather(*(store.start() for store in stores))
+        assert await backend.migrations() == [(v, d) for v, d, _ in MIGRATIONS]
+        assert await backend.tables() >= TABLES
+        versions = await asyncio.gather(*(store.schema_version() for store in stores))
+        assert versions == [len(MIGRATIONS)] * len(stores)
+    finally:
+        for store in stores:
+            await store.aclose()
+
+
+def test_description_hides_the_password_and_names_the_schema() -> None:
+    url = "postgresql+asyncpg://bot:s3cr3t-pw@db.internal:5432/history"
+    described = HistoryStore(url, schema="reenviar").description
+    assert "s3cr3t-pw" not in described
+    assert "db.internal" in described
+    assert "reenviar" in described
+    with pytest.raises(ValueError, match="DATABASE_SCHEMA"):
+        HistoryStore("sqlite+aiosqlite:///history.sqlite3", schema="reenviar")
+
+
+def test_database_url_picks_the_async_driver(tmp_path: Path) -> None:
+    assert database_url(data_dir=str(tmp_path), database_url="postgres://u:p@h:5433/db").startswith(
+        "postgresql+asyncpg://u:p@h:5433/db"
+    )
+    assert database_url(data_dir=str(tmp_path), database_url=None) == (
+        f"sqlite+aiosqlite:///{tmp_path.resolve()}/history.sqlite3"
+    )
+
+
+# --- attempts ------------------------------------------------------------------------------
+
+
+async def test_history_is_newest_first_limited_and_per_invoice(store: HistoryStore) -> None:
+    other_key = "tusfacturas:FACTURA B|V|2|6"
+    records = [record(T0 + timedelta(minutes=n)) for n in range(5)]
+    # Recorded out of order, with another invoice's attempts in between.
+    for index in (2, 0, 4, 1, 3):
+        await store.record(records[index])
+        await store.record(record(T0 + timedelta(hours=1), key=other_key))
+    # Two attempts at the very same instant: the later recorded comes first.
+    same_a, same_b = record(T0 + timedelta(hours=2)), record(T0 + timedelta(hours=2))
+    await store.record(same_a)
+    await store.record(same_b)
+
+    newest_first = [same_b, same_a, *reversed(records)]
+    assert await store.history(KEY) == newest_first[:10]
+    assert await store.history(KEY, limit=3) == newest_first[:3]
+    assert await store.history(KEY, limit=100) == newest_first
+    assert len(await store.history(other_key)) == 5
+    assert await store.history("lummy:nothing-here") == []
+
+
+async def test_aware_datetimes_round_trip_as_utc(store: HistoryStore) -> None:
+    local = datetime(2026, 7, 9, 23, 59, 59, 999999, tzinfo=ZoneInfo("America/Mexico_City"))
+    await store.record(record(local))
+
+    (stored,) = await store.history(KEY)
+    assert stored.created_at == local  # the same instant, to the microsecond
+    assert stored.created_at.utcoffset() == timedelta(0)
+    assert stored.created_at.tzinfo is UTC
+    assert (stored.created_at.day, stored.created_at.hour) == (10, 5)  # next day in UTC
+
+    with pytest.raises((ValueError, StoreUnavailableError), match="naive datetime"):
+        await store.record(record(datetime(2026, 7, 9, 12, 0)))
+    assert len(await store.history(KEY)) == 1
+
+
+async def test_successes_since_is_inclusive_oldest_first_and_only_successes(
+    store: HistoryStore,
+) -> None:
+    since = T0 + timedelta(minutes=10)
+    before = record(since - timedelta(microseconds=1))
+    at_boundary = record(since)
+    later = record(since + timedelta(minutes=5))
+    refused = record(since + timedelta(minutes=1), outcome="refused")
+    warned = record(since + timedelta(minutes=2), outcome="duplicate_warning")
+    elsewhere = record(since + timedelta(minutes=3), key="lummy:another-invoice")
+    for attempt in (later, refused, before, warned, at_boundary, elsewhere):
+        await store.record(attempt)
+
+    assert await store.successes_since(KEY, since) == [at_boundary, later]
+    # The same instant given in another zone selects the same rows.
+    in_buenos_aires = since.astimezone(ZoneInfo("America/Argentina/Buenos_Aires"))
+    assert await store.successes_since(KEY, in_buenos_aires) == [at_boundary, later]
+    assert await store.successes_since(KEY, later.created_at + timedelta(seconds=1)) == []
+
+
+async def test_export_streams_every_attempt_since_in_batches_oldest_first(
+    store: HistoryStore,
+) -> None:
+    since = T0
+    expected: list[AttemptRecord] = []
+    for n in range(23):
+        await store.record(newer := record(since + timedelta(seconds=n), key=f"lummy:inv-{n}"))
+        expected.append(newer)
+        if n % 5 == 0:  # older attempts interleaved by id: filtered out, batches still full
+            await store.record(record(since - timedelta(days=1, seconds=n)))
+
+    exported: list[AttemptRecord] = []
+    late = record(since + timedelta(hours=1), outcome="refused")
+    async with asyncio.timeout(BOUND):
+        async for attempt in store.export(since, batch=5):
+            if not exported:
+                # Streamed, not loaded at once: a row written during the export shows up.
+                await store.record(late)
+            exported.append(attempt)
+
+    assert exported == [*expected, late]
+    assert len({a.attempt_id for a in exported}) == len(exported)
+    # A batch size that divides the row count exactly still ends, with nothing repeated.
+    assert [a async for a in store.export(since, batch=4)] == [*expected, late]
+    assert [a async for a in store.export(since + timedelta(hours=2))] == []
+
+
+# --- claims --------------------------------------------------------------------------------
+
+
+async def test_first_claim_wins_and_the_second_sees_the_holder(store: HistoryStore) -> None:
+    assert await claim(store, "attempt-1", T0, user="U1") is None
+    holder = await claim(store, "attempt-2", T0 + timedelta(seconds=1), user="U2")
+    assert holder is not None
+    assert holder.attempt_id == "attempt-1"
+    assert holder.user_id == "U1"
+    assert holder.state is ClaimState.PENDING
+    assert holder.updated_at == T0
+    # The holder itself asking again is refused too: a claim is not re-entrant.
+    again = await claim(store, "attempt-1", T0 + timedelta(seconds=2), user="U1")
+    assert again is not None
+    assert again.attempt_id == "attempt-1"
+
+
+async def test_a_pending_claim_expires_after_the_pending_timeout(store: HistoryStore) -> None:
+    assert await claim(store, "stuck", T0) is None
+    just_before = T0 + PENDING - timedelta(microseconds=1)
+    held = await claim(store, "second", just_before, user="U2")
+    assert held is not None
+    assert held.attempt_id == "stuck"
+
+    assert await claim(store, "third", T0 + PENDING, user="U3") is None
+    holder = await claim(store, "fourth", T0 + PENDING, user="U4")
+    assert holder is not None
+    assert (holder.attempt_id, holder.user_id) == ("third", "U3")
+
+
+async def test_a_sent_claim_holds_for_the_window_then_expires(store: HistoryStore) -> None:
+    assert await claim(store, "first", T0) is None
+    sent_at = T0 + timedelta(seconds=30)
+    await store.release(KEY, attempt_id="first", sent=True, now=sent_at)
+
+    # Longer than the pending timeout, shorter than the window: still held, as sent.
+    held = await claim(store, "second", sent_at + PENDING + timedelta(minutes=1), user="U2")
+    assert held is not None
+    assert (held.attempt_id, held.state, held.updated_at) == ("first", ClaimState.SENT, sent_at)
+    held = await claim(store, "second", sent_at + WINDOW - timedelta(microseconds=1))
+    assert held is not None
+
+    assert await claim(store, "second", sent_at + WINDOW, user="U2") is None
+    holder = await claim(store, "third", sent_at + WINDOW)
+    assert holder is not None
+    assert (holder.attempt_id, holder.state) == ("second", ClaimState.PENDING)
+
+
+async def test_force_takes_over_a_held_claim(store: HistoryStore) -> None:
+    assert await claim(store, "first", T0) is None
+    assert await claim(store, "confirmed", T0 + timedelta(seconds=1), user="U2", force=True) is None
+    holder = await claim(store, "third", T0 + timedelta(seconds=2))
+    assert holder is not None
+    assert (holder.attempt_id, holder.user_id) == ("confirmed", "U2")
+
+    # The overridden attempt finishing later does not free or mark the new holder's claim.
+    await store.release(KEY, attempt_id="first", sent=False, now=T0 + timedelta(seconds=3))
+    await store.release(KEY, attempt_id="first", sent=True, now=T0 + timedelta(seconds=3))
+    holder = await claim(store, "fourth", T0 + timedelta(seconds=4))
+    assert holder is not None
+    assert (holder.attempt_id, holder.state) == ("confirmed", ClaimState.PENDING)
+
+    # Forcing over a sent claim works too.
+    await store.release(KEY, attempt_id="confirmed", sent=True, now=T0 + timedelta(seconds=5))
+    assert await claim(store, "again", T0 + timedelta(seconds=6), force=True) is None
+
+
+async def test_release_unsent_frees_the_invoice(store: HistoryStore) -> None:
+    assert await claim(store, "failed", T0) is None
+    await store.release(KEY, attempt_id="failed", sent=False, now=T0 + timedelta(seconds=1))
+    assert await claim(store, "retry", T0 + timedelta(seconds=2), user="U2") is None
+    # Releasing twice (or a claim never taken) is harmless.
+    await store.release(KEY, attempt_id="failed", sent=False, now=T0 + timedelta(seconds=3))
+    await store.release("lummy:never-claimed", attempt_id="x", sent=True, now=T0)
+    holder = await claim(store, "late", T0 + timedelta(seconds=4))
+    assert holder is not None
+    assert holder.attempt_id == "retry"
+
+
+async def test_release_sent_keeps_the_claim_for_the_window(store: HistoryStore) -> None:
+    assert await claim(store, "first", T0) is None
+    sent_at = T0 + timedelta(minutes=1)
+    await store.release(KEY, attempt_id="first", sent=True, now=sent_at)
+    holder = await claim(store, "second", sent_at + timedelta(minutes=5), user="U2")
+    assert holder is not None
+    assert (holder.attempt_id, holder.user_id) == ("first", "U1")
+    assert holder.state is ClaimState.SENT
+    assert holder.updated_at == sent_at  # the window starts when it was sent
+
+
+async def test_release_by_someone_not_holding_does_nothing(store: HistoryStore) -> None:
+    assert await claim(store, "holder", T0) is None
+    await store.release(KEY, attempt_id="intruder", sent=False, now=T0 + timedelta(seconds=1))
+    await store.release(KEY, attempt_id="intruder", sent=True, now=T0 + timedelta(seconds=1))
+    holder = await claim(store, "next", T0 + timedelta(seconds=2))
+    assert holder is not None
+    assert holder.attempt_id == "holder"
+    assert holder.state is ClaimState.PENDING
+    assert holder.updated_at == T0
+
+
+async def test_many_simultaneous_claims_from_separate_replicas_one_wins(
+    backend: Backend, store: HistoryStore
+) -> None:
+    replicas = [backend.new_store() for _ in range(20)]
+    # Connect every replica first, so the claims themselves race.
+    assert await asyncio.gather(*(r.ping() for r in replicas)) == [None] * len(replicas)
+    attempts = [f"attempt-{n:02d}" for n in range(len(replicas))]
+
+    async with asyncio.timeout(BOUND * 2):
+        results = await asyncio.gather(
+            *(
+                claim(replica, attempt, T0, user=f"U{n:02d}")
+                for n, (replica, attempt) in enumerate(zip(replicas, attempts, strict=True))
+            )
+        )
+
+    winners = [attempt for attempt, result in zip(attempts, results, strict=True) if not result]
+    assert len(winners) == 1, winners
+    holders = {(r.attempt_id, r.state) for r in results if r is not None}
+    assert holders == {(winners[0], ClaimState.PENDING)}
+    confirmed = await claim(store, "someone-else", T0 + timedelta(seconds=1))
+    assert confirmed is not None
+    assert confirmed.attempt_id == winners[0]
+
+
+async def test_simultaneous_claims_of_different_invoices_all_win(
+    backend: Backend, store: HistoryStore
+) -> None:
+    replicas = [backend.new_store() for _ in range(4)]
+    keys = [f"lummy:inv-{n}" for n in range(12)]
+    async with asyncio.timeout(BOUND * 2):
+        results = await asyncio.gather(
+            *(
+                replicas[n % len(replicas)].claim(
+                    key,
+                    attempt_id=f"a-{n}",
+                    user_id="U1",
+                    now=T0,
+                    sent_window=WINDOW,
+                    pending_timeout=PENDING,
+                )
+                for n, key in enumerate(keys)
+            )
+        )
+    assert results == [None] * len(keys)
+
+
+# --- an unreachable database -----------------------------------------------------------
+
+
+def _aiosqlite_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if "_connection_worker_thread" in t.name]
+
+
+async def _let_aiosqlite_threads_finish() -> None:
+    """aiosqlite stops a failed connection's thread without waiting for it: let it report
+    back while this test's event loop is still open (bounded)."""
+    deadline = time.monotonic() + 2
+
+    def join() -> None:
+        for thread in _aiosqlite_threads():
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    await asyncio.to_thread(join)  # joined off the loop, which stays free to take the report
+
+
+async def _assert_unavailable(store: HistoryStore) -> None:
+    """Every call fails fast: ``ping`` with a reason, the rest with StoreUnavailableError."""
+    started = time.monotonic()
+    async with asyncio.timeout(BOUND):
+        reason = await store.ping()
+        assert reason is not None
+        assert reason.startswith("history store unavailable:")
+        with pytest.raises(StoreUnavailableError):
+            await store.record(record())
+        with pytest.raises(StoreUnavailableError):
+            await store.history(KEY)
+        with pytest.raises(StoreUnavailableError):
+            await store.successes_since(KEY, T0)
+        with pytest.raises(StoreUnavailableError):
+            await anext(aiter(store.export(T0)))
+        with pytest.raises(StoreUnavailableError):
+            await claim(store, "a", T0)
+        with pytest.raises(StoreUnavailableError):
+            await store.release(KEY, attempt_id="a", sent=True, now=T0)
+    assert time.monotonic() - started < BOUND
+    await _let_aiosqlite_threads_finish()
+
+
+async def test_postgresql_on_a_closed_port_is_unavailable_not_hanging() -> None:
+    url = database_url(
+        data_dir=".", database_url=f"postgresql://postgres:pw@127.0.0.1:{_closed_port()}/test"
+    )
+    store = HistoryStore(url, schema="anything")
+    try:
+        async with asyncio.timeout(BOUND):
+            # An OSError: what Services.ensure_store and the CLI catch.
+            with pytest.raises(StoreUnavailableError, match="ConnectionRefusedError"):
+                await store.start()
+        await _assert_unavailable(store)
+    finally:
+        await store.aclose()
+
+
+async def test_sqlite_path_that_is_a_directory_is_unavailable(tmp_path: Path) -> None:
+    (tmp_path / "history.sqlite3").mkdir()
+    store = HistoryStore(database_url(data_dir=str(tmp_path), database_url=None))
+    try:
+        threads_before = len(_aiosqlite_threads())
+        async with asyncio.timeout(BOUND):
+            with pytest.raises(StoreUnavailableError, match="unable to open database file"):
+                await store.start()
+        # Refused before aiosqlite got involved: its worker thread of a failed connect
+        # outlives a short-lived CLI's event loop and prints a traceback at exit.
+        assert len(_aiosqlite_threads()) == threads_before
+        await _assert_unavailable(store)
+    finally:
+        await store.aclose()
+
+
+async def test_sqlite_data_dir_that_cannot_be_created_is_unavailable(tmp_path: Path) -> None:
+    # Under a regular file: unwritable even for root (permission bits are not).
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    store = HistoryStore(database_url(data_dir=str(blocker / "data"), database_url=None))
+    try:  # constructing did no I/O, so a bad DATA_DIR cannot crash the bot at start-up
+        async with asyncio.timeout(BOUND):
+            with pytest.raises(StoreUnavailableError, match="NotADirectoryError"):
+                await store.start()
+        await _assert_unavailable(store)
+    finally:
+        await store.aclose()
+
+
+async def test_a_store_recovers_once_the_database_is_back(tmp_path: Path) -> None:
+    blocker = tmp_path / "history.sqlite3"
+    blocker.mkdir()
+    store = HistoryStore(database_url(data_dir=str(tmp_path), database_url=None))
+    try:
+        assert await store.ping() is not None
+        blocker.rmdir()
+        await store.start()
+        assert await store.ping() is None
+        await store.record(kept := replace(record(), outcome="unknown"))
+        assert await store.history(KEY) == [kept]
+    finally:
+        await store.aclose()
