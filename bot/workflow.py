@@ -113,8 +113,11 @@ class UserDirectory:
 
 @dataclass
 class _Run:
-    """What one run has done so far, for whoever has to finish it."""
+    """One run of a job: what it is about, and what it has done so far."""
 
+    job: ResendJob
+    destination: Destination
+    team_id: str | None
     ref: MessageRef | None
     started: float = field(default_factory=time.perf_counter)
     outcome: Outcome | None = None
@@ -165,34 +168,24 @@ class ResendWorkflow:
                 slack_channel=destination.channel_id,
                 attempt=job.attempt,
             ):
-                run = _Run(ref=existing)
+                run = _Run(job=job, destination=destination, team_id=team_id, ref=existing)
                 try:
-                    await self._run(job, destination, run, team_id)
+                    await self._run(run)
                 except asyncio.CancelledError:
                     # Shutdown cut it short: the e-mail may have gone out. Say so, then stop.
                     interrupted = OutcomeUnknownError(
                         "interrupted by shutdown", provider=job.request.provider
                     )
                     await self._finish_quietly(
-                        job,
-                        destination,
-                        run,
-                        team_id,
-                        views.failure_message(job, interrupted),
-                        Outcome.UNKNOWN,
-                        detail=interrupted.detail,
+                        run, views.failure_message(job, interrupted), detail=interrupted.detail
                     )
                     raise
                 except Exception:
                     error_id = new_error_id()
                     log.exception("internal_error", error_id=error_id)
                     shown = await self._finish_quietly(
-                        job,
-                        destination,
                         run,
-                        team_id,
                         views.internal_error_message(error_id, job),
-                        Outcome.UNKNOWN,
                         detail=f"internal error {error_id}",
                     )
                     if not shown:
@@ -200,13 +193,12 @@ class ResendWorkflow:
                         raise
                 finally:
                     if claimed:
-                        sent = run.outcome is Outcome.SUCCESS or run.outcome is Outcome.UNKNOWN
+                        sent = run.outcome in {Outcome.SUCCESS, Outcome.UNKNOWN}
                         await self._gatekeeper.release(job, sent=sent)
                 return run.ref
 
-    async def _run(
-        self, job: ResendJob, destination: Destination, run: _Run, team_id: str | None
-    ) -> None:
+    async def _run(self, run: _Run) -> None:
+        job, destination = run.job, run.destination
         progress = views.progress_message(job)
         if run.ref is None:
             run.ref = await self._delivery.post(destination, progress)
@@ -220,18 +212,9 @@ class ResendWorkflow:
             timezone.cancel()
             run.outcome = exc.outcome
             latency = _elapsed_ms(run.started)
-            run.ref = await self._delivery.replace(
-                run.ref, destination, views.failure_message(job, exc)
-            )
+            await self._show(run, views.failure_message(job, exc))
             await self._record(
-                job,
-                destination,
-                run,
-                team_id,
-                exc.outcome,
-                latency_ms=latency,
-                request_id=exc.request_id,
-                detail=exc.detail,
+                run, latency_ms=latency, request_id=exc.request_id, detail=exc.detail
             )
             return
         run.outcome = Outcome.SUCCESS
@@ -248,59 +231,33 @@ class ResendWorkflow:
             agent_tz=agent_tz,
             quota_used=quota.used + 1 if quota else None,
         )
-        run.ref = await self._delivery.replace(run.ref, destination, message)
+        await self._show(run, message)
         await self._record(
-            job,
-            destination,
-            run,
-            team_id,
-            Outcome.SUCCESS,
-            latency_ms=latency,
-            request_id=result.request_id,
-            recipients=result.recipients,
+            run, latency_ms=latency, request_id=result.request_id, recipients=result.recipients
         )
 
-    async def _finish_quietly(
-        self,
-        job: ResendJob,
-        destination: Destination,
-        run: _Run,
-        team_id: str | None,
-        message: views.SlackMessage,
-        outcome: Outcome,
-        *,
-        detail: str,
-    ) -> bool:
-        """Best effort, bounded: show ``message`` and record the attempt if not yet done.
+    async def _show(self, run: _Run, message: views.SlackMessage) -> None:
+        run.ref = await self._delivery.replace(run.ref, run.destination, message)
+
+    async def _finish_quietly(self, run: _Run, message: views.SlackMessage, *, detail: str) -> bool:
+        """Best effort, bounded: show ``message`` and record an unknown outcome if not yet done.
 
         Returns whether the message was shown.
         """
-        run.outcome = run.outcome or outcome
+        run.outcome = run.outcome or Outcome.UNKNOWN
         try:
             async with asyncio.timeout(5):
-                run.ref = await self._delivery.replace(run.ref, destination, message)
+                await self._show(run, message)
                 if not run.recorded:
-                    await self._record(
-                        job,
-                        destination,
-                        run,
-                        team_id,
-                        outcome,
-                        latency_ms=_elapsed_ms(run.started),
-                        detail=detail,
-                    )
+                    await self._record(run, latency_ms=_elapsed_ms(run.started), detail=detail)
         except Exception:
-            log.exception("outcome_not_delivered", reference=job.request.reference)
+            log.exception("outcome_not_delivered", reference=run.job.request.reference)
             return False
         return run.ref is not None
 
     async def _record(
         self,
-        job: ResendJob,
-        destination: Destination,
         run: _Run,
-        team_id: str | None,
-        outcome: Outcome,
         *,
         latency_ms: int,
         request_id: str | None = None,
@@ -308,23 +265,23 @@ class ResendWorkflow:
         detail: str | None = None,
     ) -> None:
         channel, ts = message_location(run.ref)
-        request = job.request
+        request = run.job.request
         run.recorded = True
         await self._auditor.attempt(
             AttemptRecord(
                 attempt_id=str(uuid4()),
                 created_at=self._clock(),
-                team_id=team_id,
-                user_id=destination.user_id or job.requested_by,
-                channel_id=destination.channel_id,
+                team_id=run.team_id,
+                user_id=run.destination.user_id or run.job.requested_by,
+                channel_id=run.destination.channel_id,
                 provider=request.provider.value,
                 invoice_key=request.invoice_key,
                 reference=request.reference,
                 alternative_email=request.email if isinstance(request, LummyInvoice) else None,
-                outcome=outcome.value,
+                outcome=(run.outcome or Outcome.UNKNOWN).value,
                 recipients=recipients,
                 request_id=request_id,
-                idempotency_key=job.idempotency_key,
+                idempotency_key=run.job.idempotency_key,
                 latency_ms=latency_ms,
                 detail=detail,
                 message_channel=channel,
