@@ -36,3 +36,8 @@ class Insight:
 
     recent: RecentSend | None = None
     quota: QuotaUsage | None = None
+
+    @property
+    def worth_showing(self) -> bool:
+        """Whether the modal has anything to add: a recent send, or a quota in use."""
+        return self.recent is not None or (self.quota is not None and self.quota.used > 0)

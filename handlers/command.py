@@ -99,7 +99,7 @@ async def _add_history_insight(
     except InvalidReferenceError:
         return
     insight = await services.gatekeeper.insight(request)
-    if insight.recent is None and insight.quota is None:
+    if not insight.worth_showing:
         return
     modal = views.resend_modal(form, modal_context, configured=services.configured, insight=insight)
     try:
