@@ -32,7 +32,7 @@ from providers.emulators.tusfacturas import TusFacturasCredentials as EmulatorCr
 from tests.blockkit import assert_valid_blocks, assert_valid_modal
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
-BOT_TOKEN = "xoxb-test-bot-token-000000000000"
+BOT_TOKEN = "xoxb-fake-bot"
 LUMMY_API_KEY = "lummy-api-key-s3cr3t"
 LUMMY_ORG = "7b0c5a2e-1111-4c3d-9e8f-000000000001"
 TF_APIKEY, TF_APITOKEN, TF_USERTOKEN = (

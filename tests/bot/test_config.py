@@ -172,8 +172,8 @@ def test_reads_a_dotenv_file_in_the_working_directory(
     assert creds.usertoken.get_secret_value() == PV7["usertoken"]
 
     # The environment wins over the file.
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-the-environment")
-    assert Settings().slack_bot_token == SecretStr("xoxb-from-the-environment")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-env")
+    assert Settings().slack_bot_token == SecretStr("xoxb-from-env")
 
 
 def test_the_shipped_env_example_loads_as_not_configured(isolated: Path) -> None:

@@ -26,7 +26,7 @@ DB_PASSWORD = "dbpw-f00d-5ecret"
 SECRET_FIELDS = {
     "slack_bot_token": "xoxb-4242-1717-redactme",
     "slack_signing_secret": "sigsec-8b1f0e2d9c7a",
-    "slack_app_token": "xapp-1-A0REDACT-9999-appsecret",
+    "slack_app_token": "xapp-1-fake-app",
     "tusfacturas_apikey": "tfkey-31337-abc",
     "tusfacturas_apitoken": "tftok-c0ffee-def",
     "tusfacturas_usertoken": "tfuser-deadbeef-ghi",
