@@ -5,7 +5,7 @@ backends (``history_backend``). The last test runs two real bot processes
 (``python -m bot serve --http``) sharing one PostgreSQL schema, as two replicas
 behind a load balancer would, and checks the history with ``history export``.
 File-local helpers: ``BotProcess`` and the ``bot_processes`` fixture (copied
-from tests/test_cli.py's subprocess pattern).
+from tests/bot/test_cli.py's subprocess pattern).
 """
 
 from __future__ import annotations

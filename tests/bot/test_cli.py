@@ -51,7 +51,7 @@ from tests.conftest import (
     TF_USERTOKEN,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED_LUMMY_EMAIL = "cliente@empresa.com"
 SECRETS = (BOT_TOKEN, SIGNING_SECRET, LUMMY_API_KEY, TF_APIKEY, TF_APITOKEN, TF_USERTOKEN)
 CONSOLE_SCRIPT = Path(sys.executable).with_name("reenviar-bot")
