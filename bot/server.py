@@ -8,6 +8,8 @@ in-flight re-sends finish within a bounded grace period, then exits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import inspect
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -51,15 +53,25 @@ class Readiness:
         if self._services.shutting_down:
             return "shutting down"
         if self._socket_handler is not None:
-            problem = self._socket_problem(self._socket_handler)
+            connected = await _socket_connected(self._socket_handler)
+            problem = self._socket_problem(self._socket_handler, connected=connected)
             if problem:
                 return problem
         return await self._slack_auth_problem()
 
     @staticmethod
-    def _socket_problem(handler: AsyncSocketModeHandler) -> str | None:
+    def _socket_problem(
+        handler: AsyncSocketModeHandler, *, connected: bool | None = None
+    ) -> str | None:
+        """``connected``: the awaited ``is_connected()`` (called here if not given)."""
         client = handler.client
-        if not client.is_connected():
+        if connected is None:
+            answer: object = client.is_connected()
+            if inspect.iscoroutine(answer):  # slack_sdk's aiohttp client: async
+                answer.close()
+                raise TypeError("is_connected() must be awaited: pass connected=")
+            connected = bool(answer)
+        if not connected:
             return "socket mode connection is down"
         last = getattr(client, "last_ping_pong_time", None)
         if last is not None and time.time() - float(last) > _STALE_SOCKET_SECONDS:
@@ -84,6 +96,16 @@ class Readiness:
         return problem
 
 
+async def _socket_connected(handler: AsyncSocketModeHandler) -> bool:
+    """``is_connected()``, awaited: slack_sdk's aiohttp client answers with a coroutine,
+    which is always truthy if not awaited (the connection would never look down).
+    """
+    answer: object = handler.client.is_connected()
+    if inspect.isawaitable(answer):
+        return bool(await answer)
+    return bool(answer)
+
+
 def create_web_app(
     services: Services, readiness: Readiness, bolt_app: AsyncApp | None = None
 ) -> web.Application:
@@ -95,7 +117,7 @@ def create_web_app(
     async def readyz(_: web.Request) -> web.Response:
         problem = await readiness.check()
         # Without history the bot still re-sends (without duplicate checks): report, not fail.
-        history = await services.ensure_store() or "ok"
+        history = services.history_status
         if problem:
             return web.json_response(
                 {"status": "unavailable", "reason": problem, "history": history}, status=503
@@ -194,7 +216,20 @@ async def serve_socket_mode(
     handler = AsyncSocketModeHandler(build_app(services), app_token)
     readiness = Readiness(services, socket_handler=handler)
     runner = await _start_site(create_web_app(services, readiness), host, port)
-    await handler.connect_async()  # type: ignore[no-untyped-call]
-    log.info("serving", mode="socket", health=f"http://{host}:{port}/readyz")
-    await stop.wait()
+    # slack_sdk retries a first connection that fails (bad token, Slack unreachable)
+    # forever: SIGTERM must still stop the process meanwhile.
+    connecting = asyncio.ensure_future(handler.connect_async())  # type: ignore[no-untyped-call]
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not stopping.done():
+            connecting.result()
+            log.info("serving", mode="socket", health=f"http://{host}:{port}/readyz")
+            await stopping
+    finally:
+        stopping.cancel()
+        if not connecting.done():
+            connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await connecting
     await _drain_and_close(services, runner, grace_seconds, handler.close_async)

@@ -21,11 +21,12 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bot.localslack.webapi import FakeSlackWebAPI
+from bot.localslack.webapi import SOCKET_ACK_TIMEOUT_SECONDS, FakeSlackWebAPI
 
 __all__ = [
     "SenderResponse",
     "SlackEventSender",
+    "SocketModeSender",
     "button_action",
     "checkboxes_value",
     "email_value",
@@ -469,3 +470,105 @@ class SlackEventSender:
         if isinstance(view_id, str):
             self.workspace.close_view(view_id, whole_stack=False)
         return response
+
+
+class SocketModeSender:
+    """Send slash commands and interactions to an app over Socket Mode, through the fake.
+
+    The payloads are the ones :class:`SlackEventSender` builds for HTTP (a slash
+    command's form fields as a JSON object, an interaction's ``payload`` JSON); only the
+    transport differs: each goes out in an envelope on the app's WebSocket and each
+    method returns the app's ack (``{"envelope_id": ..., "payload": {...}}``).
+    """
+
+    def __init__(
+        self,
+        workspace: FakeSlackWebAPI,
+        team_id: str = "T0001",
+        team_domain: str = "acme",
+        clock: Callable[[], float] = time.time,
+        *,
+        verification_token: str = "legacy-verification-token",  # noqa: S107
+        timeout: float = SOCKET_ACK_TIMEOUT_SECONDS,
+    ) -> None:
+        self.workspace = workspace
+        self.timeout = timeout
+        # Only its payload builders are used: it never opens an HTTP client.
+        self.payloads = SlackEventSender(
+            "http://127.0.0.1/socket-mode-has-no-request-url",
+            "",
+            workspace,
+            team_id,
+            team_domain,
+            clock=clock,
+            verification_token=verification_token,
+        )
+
+    async def slash_command(
+        self,
+        command: str = "/reenviar",
+        text: str = "",
+        *,
+        user_id: str,
+        channel_id: str,
+        user_name: str | None = None,
+    ) -> JsonDict:
+        """Invoke a slash command; return the ack (its ``payload`` is the visible answer)."""
+        fields = self.payloads.slash_command_fields(
+            command, text, user_id=user_id, channel_id=channel_id, user_name=user_name
+        )
+        return await self.workspace.send_envelope(
+            "slash_commands", dict(fields), timeout=self.timeout
+        )
+
+    async def block_actions(
+        self,
+        *,
+        user_id: str,
+        actions: list[JsonDict],
+        view: JsonDict | str | None = None,
+        container: JsonDict | None = None,
+        channel_id: str | None = None,
+        message: JsonDict | None = None,
+        response_url: str | None = None,
+        values: JsonDict | None = None,
+    ) -> JsonDict:
+        """Send a ``block_actions`` interaction; return the ack."""
+        payload = self.payloads.block_actions_payload(
+            user_id=user_id,
+            actions=actions,
+            view=view,
+            container=container,
+            channel_id=channel_id,
+            message=message,
+            response_url=response_url,
+            values=values,
+        )
+        return await self.workspace.send_envelope("interactive", payload, timeout=self.timeout)
+
+    async def view_submission(
+        self,
+        *,
+        user_id: str,
+        view: JsonDict | str,
+        values: JsonDict,
+        apply_response: bool = True,
+    ) -> JsonDict:
+        """Submit a modal; by default the ack's ``response_action`` is applied to the views."""
+        payload = self.payloads.view_submission_payload(user_id=user_id, view=view, values=values)
+        ack = await self.workspace.send_envelope("interactive", payload, timeout=self.timeout)
+        view_id = payload["view"].get("id")
+        if apply_response and isinstance(view_id, str):
+            self.workspace.apply_view_response(view_id, ack.get("payload"))
+        return ack
+
+    async def view_closed(self, *, user_id: str, view: JsonDict | str) -> JsonDict:
+        """Send ``view_closed`` (only sent by Slack when the view has ``notify_on_close``)."""
+        view_dict = self.payloads._view(view)
+        payload = self.payloads._base_payload("view_closed", user_id)
+        payload.update({"view": view_dict, "is_cleared": False})
+        ack = await self.workspace.send_envelope("interactive", payload, timeout=self.timeout)
+        view_id = view_dict.get("id")
+        if isinstance(view_id, str):
+            self.workspace.close_view(view_id, whole_stack=False)
+        return ack

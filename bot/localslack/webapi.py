@@ -13,13 +13,14 @@ import ipaddress
 import json
 import secrets
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
-from aiohttp import web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 __all__ = [
     "ApiCall",
@@ -31,6 +32,8 @@ __all__ = [
     "ResponseUrl",
     "ResponseUrlMessage",
     "SlackApiRefusal",
+    "SocketEnvelope",
+    "SocketModeConnection",
     "Trigger",
     "User",
 ]
@@ -43,6 +46,13 @@ _JSON_PARAMS = ("blocks", "view", "attachments", "metadata")
 
 #: How long a trigger id stays valid, as in Slack.
 TRIGGER_TTL_SECONDS = 3.0
+#: Web API methods authenticated with the app-level token (``xapp-...``), not the bot's.
+_APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+#: Where Socket Mode clients connect: ``/socket-mode/<ticket>`` (from ``apps.connections.open``).
+SOCKET_MODE_PATH = "/socket-mode"
+#: Slack waits about 3 s for an envelope's ack; tests wait a little longer by default.
+SOCKET_ACK_TIMEOUT_SECONDS = 5.0
+
 #: A response_url accepts this many messages ...
 RESPONSE_URL_MAX_USES = 5
 #: ... within this many seconds of being issued.
@@ -247,6 +257,36 @@ class Trigger:
 
 
 @dataclass
+class SocketModeConnection:
+    """One Socket Mode WebSocket connection the app opened."""
+
+    id: str
+    opened_at: float
+    closed_at: float | None = None
+    #: Every message the app sent on this connection, parsed (raw text if not JSON).
+    received: list[Any] = field(default_factory=list)
+    ws: web.WebSocketResponse | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the WebSocket is still open."""
+        return self.closed_at is None
+
+
+@dataclass
+class SocketEnvelope:
+    """An envelope sent to the app over Socket Mode, with the app's ack once it arrives."""
+
+    envelope_id: str
+    type: str
+    payload: JsonDict
+    connection_id: str
+    sent_at: float
+    ack: JsonDict | None = None
+    acked_at: float | None = None
+
+
+@dataclass
 class InjectedFailure:
     """A failure queued with :meth:`FakeSlackWebAPI.fail`."""
 
@@ -353,8 +393,12 @@ class FakeSlackWebAPI:
         trigger_ttl: float = TRIGGER_TTL_SECONDS,
         chat_write_public: bool = False,
         clock: Callable[[], float] = time.time,
+        app_token: str | None = None,
     ) -> None:
         self.bot_token = bot_token
+        #: The app-level token (``xapp-...``) that ``apps.connections.open`` accepts;
+        #: ``None``: Socket Mode is off and every token is refused.
+        self.app_token = app_token
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
@@ -381,7 +425,14 @@ class FakeSlackWebAPI:
         self.response_urls: dict[str, ResponseUrl] = {}
         self.response_url_messages: list[ResponseUrlMessage] = []
         self.calls: list[ApiCall] = []
+        #: Every Socket Mode connection ever opened, oldest first (see ``socket_clients``).
+        self.socket_connections: list[SocketModeConnection] = []
+        #: Every envelope sent over Socket Mode, with its ack.
+        self.socket_envelopes: list[SocketEnvelope] = []
 
+        self._socket_tickets: dict[str, float] = {}
+        self._socket_acks: dict[str, asyncio.Future[JsonDict]] = {}
+        self._socket_envelope_by_id: dict[str, SocketEnvelope] = {}
         self._failures: dict[str, deque[InjectedFailure]] = {}
         self._latency: dict[str, float] = {}
         self._extra_methods: dict[str, MethodHandler] = {}
@@ -410,6 +461,7 @@ class FakeSlackWebAPI:
             "views.open": self._views_open,
             "views.update": self._views_update,
             "views.push": self._views_push,
+            "apps.connections.open": self._apps_connections_open,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -423,6 +475,7 @@ class FakeSlackWebAPI:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response_url/{token}", self._handle_response_url)
+        app.router.add_get(SOCKET_MODE_PATH + "/{ticket}", self._handle_socket_mode)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
@@ -441,6 +494,7 @@ class FakeSlackWebAPI:
         """Stop the server (idempotent)."""
         runner, self._runner = self._runner, None
         if runner is not None:
+            await self.disconnect_clients()
             await runner.cleanup()
 
     async def __aenter__(self) -> Self:
@@ -632,6 +686,119 @@ class FakeSlackWebAPI:
         )
         return list(self.response_url_messages)
 
+    # ------------------------------------------------------------------ Socket Mode
+
+    @property
+    def socket_clients(self) -> list[SocketModeConnection]:
+        """Socket Mode connections open now, oldest first."""
+        return [
+            connection
+            for connection in self.socket_connections
+            if connection.is_open and connection.ws is not None and not connection.ws.closed
+        ]
+
+    async def wait_for_socket_connection(
+        self,
+        *,
+        total: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> SocketModeConnection:
+        """Wait until ``total`` connections were ever opened and one of the newest is open.
+
+        After ``disconnect_clients()``, pass ``total=len(socket_connections) + 1`` to wait
+        for the app to reconnect.
+        """
+
+        def newest_open() -> SocketModeConnection | None:
+            if len(self.socket_connections) < total:
+                return None
+            fresh = [c for c in self.socket_connections[total - 1 :] if c in self.socket_clients]
+            return fresh[-1] if fresh else None
+
+        await self.wait_until(
+            lambda: newest_open() is not None,
+            timeout=timeout,
+            description=f"Socket Mode connection #{total} to be open",
+        )
+        found = newest_open()
+        assert found is not None
+        return found
+
+    async def send_envelope(
+        self,
+        type: str,
+        payload: JsonDict,
+        *,
+        accepts_response_payload: bool | None = None,
+        timeout: float = SOCKET_ACK_TIMEOUT_SECONDS,  # noqa: ASYNC109
+        connection: SocketModeConnection | None = None,
+    ) -> JsonDict:
+        """Send an envelope to the app over Socket Mode and return its ack.
+
+        ``type`` is ``"slash_commands"``, ``"interactive"`` or ``"events_api"``. The
+        envelope goes to ``connection`` or else the newest open one (waiting for the app
+        to connect if none is). The ack is the JSON the app sent back:
+        ``{"envelope_id": ..., "payload": {...}}`` (``payload`` only when it answered
+        something). Raises ``TimeoutError`` if no client or no ack within ``timeout``.
+        """
+        envelope_id = str(uuid.uuid4())
+        if accepts_response_payload is None:
+            accepts_response_payload = type != "events_api"
+        message: JsonDict = {
+            "envelope_id": envelope_id,
+            "type": type,
+            "payload": copy.deepcopy(payload),
+            "accepts_response_payload": accepts_response_payload,
+        }
+        ack: asyncio.Future[JsonDict] = asyncio.get_running_loop().create_future()
+        self._socket_acks[envelope_id] = ack
+        waiting_for = "a Socket Mode client to connect"
+        try:
+            async with asyncio.timeout(timeout):
+                target = connection or await self._socket_target()
+                if target.ws is None or target.ws.closed:
+                    raise ConnectionError(f"Socket Mode connection {target.id} is closed")
+                record = SocketEnvelope(
+                    envelope_id=envelope_id,
+                    type=type,
+                    payload=message["payload"],
+                    connection_id=target.id,
+                    sent_at=self.clock(),
+                )
+                self.socket_envelopes.append(record)
+                self._socket_envelope_by_id[envelope_id] = record
+                waiting_for = f"the ack of {type} envelope {envelope_id}"
+                await target.ws.send_json(message)
+                return await ack
+        except TimeoutError:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {waiting_for}") from None
+        finally:
+            self._socket_acks.pop(envelope_id, None)
+
+    async def send_disconnect(self, reason: str = "refresh_requested") -> int:
+        """Ask every connected client to reconnect, as Slack does; return how many were asked."""
+        clients = self.socket_clients
+        for connection in clients:
+            if connection.ws is not None:
+                await connection.ws.send_json(
+                    {"type": "disconnect", "reason": reason, "debug_info": {"host": "fake-wss"}}
+                )
+        return len(clients)
+
+    async def disconnect_clients(
+        self, *, code: int = WSCloseCode.GOING_AWAY, message: str = "refresh"
+    ) -> int:
+        """Close every Socket Mode connection from the server side; return how many."""
+        clients = self.socket_clients
+        for connection in clients:
+            if connection.ws is not None:
+                await connection.ws.close(code=code, message=message.encode())
+            if connection.closed_at is None:
+                connection.closed_at = self.clock()
+        if clients:
+            await self._notify()
+        return len(clients)
+
     # ------------------------------------------------------------------ state helpers
 
     def issue_trigger_id(self, user_id: str | None = None, view_id: str | None = None) -> str:
@@ -784,6 +951,17 @@ class FakeSlackWebAPI:
         if not secrets.compare_digest(token, self.bot_token):
             raise SlackApiRefusal("invalid_auth")
 
+    def _check_app_auth(self, request: web.Request) -> None:
+        """App-level methods take the ``xapp-`` token in the header only, as Slack requires."""
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        if not token:
+            raise SlackApiRefusal("not_authed")
+        if secrets.compare_digest(token, self.bot_token):
+            raise SlackApiRefusal("not_allowed_token_type")
+        if self.app_token is None or not secrets.compare_digest(token, self.app_token):
+            raise SlackApiRefusal("invalid_auth")
+
     def _take_failure(self, method: str) -> InjectedFailure | None:
         queue = self._failures.get(method)
         if not queue:
@@ -822,7 +1000,10 @@ class FakeSlackWebAPI:
         try:
             if parse_error is not None:
                 raise parse_error
-            self._check_auth(request, params)
+            if method in _APP_TOKEN_METHODS:
+                self._check_app_auth(request)
+            else:
+                self._check_auth(request, params)
             handler = self._extra_methods.get(method) or self._methods.get(method)
             if handler is None:
                 return web.json_response(
@@ -1194,6 +1375,72 @@ class FakeSlackWebAPI:
         self._check_external_id(view, own_id=target)
         stored = self._replace_view(target, view)
         return {"view": copy.deepcopy(stored)}
+
+    # ------------------------------------------------------------------ Socket Mode internals
+
+    def _apps_connections_open(self, params: dict[str, Any]) -> JsonDict:
+        ticket = secrets.token_urlsafe(16)
+        self._socket_tickets[ticket] = self.clock()
+        return {"url": f"ws://{self._host}:{self.port}{SOCKET_MODE_PATH}/{ticket}"}
+
+    async def _socket_target(self) -> SocketModeConnection:
+        condition = self._condition()
+        async with condition:
+            await condition.wait_for(lambda: bool(self.socket_clients))
+        return self.socket_clients[-1]
+
+    def _hello(self) -> JsonDict:
+        return {
+            "type": "hello",
+            "num_connections": len(self.socket_clients),
+            "debug_info": {
+                "host": "fake-wss",
+                "build_number": 1,
+                "approximate_connection_time": 18060,
+            },
+            "connection_info": {"app_id": self.app_id},
+        }
+
+    async def _handle_socket_mode(self, request: web.Request) -> web.StreamResponse:
+        # A ticket opens one connection: clients ask apps.connections.open for each one.
+        if self._socket_tickets.pop(request.match_info["ticket"], None) is None:
+            return web.Response(status=401, text="invalid_ticket", content_type="text/plain")
+        ws = web.WebSocketResponse(autoping=True)
+        if not ws.can_prepare(request).ok:
+            return web.Response(status=400, text="websocket_required", content_type="text/plain")
+        await ws.prepare(request)
+        connection = SocketModeConnection(id=self._new_id("SM"), opened_at=self.clock(), ws=ws)
+        self.socket_connections.append(connection)
+        try:
+            await ws.send_json(self._hello())
+            await self._notify()
+            async for frame in ws:
+                if frame.type == WSMsgType.TEXT:
+                    self._receive_socket_message(connection, str(frame.data))
+                    await self._notify()
+        finally:
+            if connection.closed_at is None:
+                connection.closed_at = self.clock()
+            await self._notify()
+        return ws
+
+    def _receive_socket_message(self, connection: SocketModeConnection, text: str) -> None:
+        try:
+            data: Any = json.loads(text)
+        except json.JSONDecodeError:
+            connection.received.append(text)
+            return
+        connection.received.append(data)
+        envelope_id = data.get("envelope_id") if isinstance(data, dict) else None
+        if not isinstance(envelope_id, str):
+            return
+        record = self._socket_envelope_by_id.get(envelope_id)
+        if record is not None and record.ack is None:
+            record.ack = data
+            record.acked_at = self.clock()
+        waiter = self._socket_acks.get(envelope_id)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(data)
 
     # ------------------------------------------------------------------ response_url
 

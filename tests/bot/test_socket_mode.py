@@ -1,0 +1,538 @@
+"""Socket Mode end to end: the production bot on a WebSocket to the fake Slack.
+
+The fake serves ``apps.connections.open`` and the WebSocket it points to; tests push
+envelopes as Slack does and read the app's acks. ``serve_socket_mode`` runs
+in-process for the protocol cases (fast, and its connection can be poked) and as
+the real ``python -m bot serve`` process with ``SLACK_APP_TOKEN`` for the
+production path. Health routes stay on HTTP in both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import views
+from bot.forms import LUMMY_FIELDS, PROVIDER_ACTION, PROVIDER_BLOCK, VALUE_ACTION
+from bot.localslack.sender import SocketModeSender, email_value, plain_text_value, radio_value
+from bot.localslack.webapi import FakeSlackWebAPI, Message
+from bot.server import serve_socket_mode
+from bot.services import Services
+from providers.emulators import LummyEmulator, TusFacturasEmulator
+from tests.conftest import (
+    AGENT,
+    BOT_TOKEN,
+    CHANNEL,
+    LUMMY_API_KEY,
+    LUMMY_ORG,
+    SEED_LUMMY_ID,
+    TF_APIKEY,
+    TF_APITOKEN,
+    TF_USERTOKEN,
+    make_settings,
+)
+
+APP_TOKEN = "xapp-1-A0REENVIAR-4242-s3cr3tappt0ken"
+SEED_LUMMY_EMAIL = "cliente@empresa.com"
+ROOT = Path(__file__).resolve().parents[2]
+#: Slack gives up on an ack after 3 s; the bot must answer well within that.
+ACK_BUDGET_SECONDS = 1.5
+SECRETS = (APP_TOKEN, BOT_TOKEN, LUMMY_API_KEY, TF_APIKEY, TF_APITOKEN, TF_USERTOKEN)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _lummy_values(invoice_id: str) -> dict[str, Any]:
+    invoice_block, email_block = LUMMY_FIELDS
+    return {
+        PROVIDER_BLOCK: {PROVIDER_ACTION: radio_value("lummy")},
+        invoice_block: {VALUE_ACTION: plain_text_value(invoice_id)},
+        email_block: {VALUE_ACTION: email_value(None)},
+    }
+
+
+def _is_progress(message: Message) -> bool:
+    return any(":hourglass_flowing_sand:" in str(block) for block in message.blocks)
+
+
+async def _readyz(base_url: str) -> httpx.Response:
+    async with httpx.AsyncClient(timeout=5) as http:
+        return await http.get(base_url + "/readyz")
+
+
+async def _wait_ready(
+    base_url: str, *, timeout: float, gone: Callable[[], str | None] | None = None
+) -> None:
+    """Poll ``/readyz`` until 200 (bounded); ``gone()`` returns why to stop waiting early."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if gone is not None and (reason := gone()):
+            pytest.fail(reason)
+        try:
+            response = await _readyz(base_url)
+        except httpx.TransportError as exc:
+            last = type(exc).__name__
+        else:
+            if response.status_code == 200:
+                return
+            last = f"{response.status_code} {response.text}"
+        await asyncio.sleep(0.05)
+    pytest.fail(f"/readyz not 200 after {timeout} s (last: {last})")
+
+
+@pytest.fixture
+def slack(fake_slack: FakeSlackWebAPI) -> FakeSlackWebAPI:
+    """The shared fake workspace with Socket Mode on (the app-level token configured)."""
+    fake_slack.app_token = APP_TOKEN
+    return fake_slack
+
+
+# -- the fake's Socket Mode endpoint, driven by a bare WebSocket client ------------------
+
+
+async def test_apps_connections_open_takes_only_the_app_token(fake_slack: FakeSlackWebAPI) -> None:
+    client = AsyncWebClient(base_url=fake_slack.api_url)
+
+    async def error_with(token: str) -> str:
+        with pytest.raises(SlackApiError) as refused:
+            await client.apps_connections_open(app_token=token)
+        return str(refused.value.response["error"])
+
+    assert await error_with(APP_TOKEN) == "invalid_auth"  # Socket Mode not enabled
+    fake_slack.app_token = APP_TOKEN
+    assert await error_with("xapp-1-A0REENVIAR-4242-revoked") == "invalid_auth"
+    assert await error_with(BOT_TOKEN) == "not_allowed_token_type"
+
+    first = await client.apps_connections_open(app_token=APP_TOKEN)
+    second = await client.apps_connections_open(app_token=APP_TOKEN)
+    prefix = f"ws://127.0.0.1:{fake_slack.port}/socket-mode/"
+    assert str(first["url"]).startswith(prefix)
+    assert first["url"] != second["url"]
+    (call, *_) = fake_slack.calls_to("apps.connections.open")
+    assert call.headers["Authorization"] == f"Bearer {APP_TOKEN}"
+
+
+async def test_socket_endpoint_says_hello_relays_acks_and_closes(slack: FakeSlackWebAPI) -> None:
+    opened = await AsyncWebClient(base_url=slack.api_url).apps_connections_open(app_token=APP_TOKEN)
+    url = str(opened["url"])
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(url, timeout=aiohttp.ClientWSTimeout(ws_close=5))
+        hello = await ws.receive_json(timeout=5)
+        assert hello["type"] == "hello"
+        assert hello["connection_info"] == {"app_id": slack.app_id}
+        assert hello["num_connections"] == 1
+        (connection,) = slack.socket_clients
+
+        with pytest.raises(aiohttp.WSServerHandshakeError) as reused:
+            await http.ws_connect(url)  # a ticket opens one connection only
+        assert reused.value.status == 401
+
+        async def app_side() -> dict[str, Any]:
+            envelope: dict[str, Any] = await ws.receive_json(timeout=5)
+            await ws.send_json({"envelope_id": envelope["envelope_id"], "payload": {"text": "hi"}})
+            return envelope
+
+        answering = asyncio.create_task(app_side())
+        ack = await slack.send_envelope("slash_commands", {"command": "/reenviar", "text": ""})
+        envelope = await answering
+        assert envelope["type"] == "slash_commands"
+        assert envelope["accepts_response_payload"] is True
+        assert envelope["payload"] == {"command": "/reenviar", "text": ""}
+        assert ack == {"envelope_id": envelope["envelope_id"], "payload": {"text": "hi"}}
+        (record,) = slack.socket_envelopes
+        assert (record.ack, record.connection_id) == (ack, connection.id)
+
+        started = time.monotonic()
+        with pytest.raises(TimeoutError, match="ack of interactive envelope"):
+            await slack.send_envelope("interactive", {"type": "block_actions"}, timeout=0.3)
+        assert time.monotonic() - started < 2
+        assert (await ws.receive_json(timeout=5))["type"] == "interactive"  # sent, not acked
+
+        assert await slack.disconnect_clients() == 1
+        closing = await ws.receive(timeout=5)
+        assert closing.type == aiohttp.WSMsgType.CLOSE
+        assert closing.data == aiohttp.WSCloseCode.GOING_AWAY
+        assert slack.socket_clients == []
+        assert not connection.is_open
+        with pytest.raises(TimeoutError, match="Socket Mode client to connect"):
+            await slack.send_envelope("slash_commands", {}, timeout=0.2)
+
+
+# -- serve_socket_mode in-process ---------------------------------------------------------
+
+
+@dataclass
+class SocketBot:
+    """``serve_socket_mode`` running in this loop, and a Slack that talks to it."""
+
+    slack: FakeSlackWebAPI
+    sender: SocketModeSender
+    services: Services
+    health_url: str
+    task: asyncio.Task[None]
+    stop: asyncio.Event
+
+    async def readyz(self) -> httpx.Response:
+        return await _readyz(self.health_url)
+
+    async def wait_ready(self, timeout: float = 10.0) -> None:
+        def crashed() -> str | None:
+            if not self.task.done():
+                return None
+            return f"serve_socket_mode ended early: {self.task.exception()!r}"
+
+        await _wait_ready(self.health_url, timeout=timeout, gone=crashed)
+
+    async def open_modal(self, text: str = "") -> dict[str, Any]:
+        opened = len(self.slack.calls_to("views.open"))
+        ack = await self.sender.slash_command("/reenviar", text, user_id=AGENT, channel_id=CHANNEL)
+        assert "payload" not in ack, ack  # a bare ack: the modal is the answer
+        await self.slack.wait_for_call("views.open", count=opened + 1)
+        view = self.slack.current_view(AGENT)
+        assert view is not None, "no modal was opened"
+        return view
+
+
+@pytest.fixture
+async def socket_bot(
+    slack: FakeSlackWebAPI,
+    lummy: LummyEmulator,
+    tusfacturas: TusFacturasEmulator,
+    tmp_path: Path,
+) -> AsyncIterator[SocketBot]:
+    settings = make_settings(
+        slack_api_url=slack.api_url,
+        slack_app_token=APP_TOKEN,
+        slack_signing_secret=None,  # not needed (nor usually set) in Socket Mode
+        lummy_base_url=lummy.base_url,
+        tusfacturas_base_url=tusfacturas.base_url,
+        data_dir=str(tmp_path),
+    )
+    services = Services.create(settings)
+    port = _free_port()
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        serve_socket_mode(
+            services,
+            app_token=APP_TOKEN,
+            host="127.0.0.1",
+            port=port,
+            grace_seconds=5,
+            stop=stop,
+        )
+    )
+    started = SocketBot(
+        slack, SocketModeSender(slack), services, f"http://127.0.0.1:{port}", task, stop
+    )
+    try:
+        await started.wait_ready()
+        yield started
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)  # re-raises what serve_socket_mode raised
+
+
+async def test_readyz_is_ready_once_connected(socket_bot: SocketBot) -> None:
+    response = await socket_bot.readyz()
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+    (connection,) = socket_bot.slack.socket_clients
+    assert connection is socket_bot.slack.socket_connections[0]
+    (opened,) = socket_bot.slack.calls_to("apps.connections.open")
+    assert opened.headers["Authorization"] == f"Bearer {APP_TOKEN}"
+
+
+async def test_slash_command_is_acked_fast_and_opens_the_modal(socket_bot: SocketBot) -> None:
+    started = time.monotonic()
+    ack = await socket_bot.sender.slash_command(
+        "/reenviar", SEED_LUMMY_ID, user_id=AGENT, channel_id=CHANNEL
+    )
+    acked_in = time.monotonic() - started
+    assert acked_in < ACK_BUDGET_SECONDS, f"ack took {acked_in:.2f} s"
+    (envelope,) = socket_bot.slack.socket_envelopes
+    assert ack == {"envelope_id": envelope.envelope_id}  # no visible answer: the modal is
+
+    (opened,) = await socket_bot.slack.wait_for_call("views.open")
+    assert opened.params["trigger_id"] == envelope.payload["trigger_id"]
+    view = socket_bot.slack.current_view(AGENT)
+    assert view is not None
+    assert view["callback_id"] == views.MODAL_CALLBACK_ID
+    assert SEED_LUMMY_ID in json.dumps(view)  # prefilled from the command's text
+
+
+async def test_help_is_the_ack_payload(socket_bot: SocketBot) -> None:
+    ack = await socket_bot.sender.slash_command(
+        "/reenviar", "ayuda", user_id=AGENT, channel_id=CHANNEL
+    )
+    expected = views.help_message()
+    assert ack["payload"]["text"] == expected.text
+    assert ack["payload"]["blocks"] == expected.blocks
+    assert socket_bot.slack.calls_to("views.open") == []
+
+
+async def test_view_submission_is_acked_then_the_outcome_replaces_the_progress(
+    socket_bot: SocketBot, lummy: LummyEmulator
+) -> None:
+    slack = socket_bot.slack
+    view = await socket_bot.open_modal(SEED_LUMMY_ID)
+
+    started = time.monotonic()
+    ack = await socket_bot.sender.view_submission(
+        user_id=AGENT, view=view["id"], values=_lummy_values(SEED_LUMMY_ID)
+    )
+    assert time.monotonic() - started < ACK_BUDGET_SECONDS
+    assert "payload" not in ack, ack  # no response_action: the modal closes
+    assert view["id"] in slack.closed_views
+
+    def outcome() -> Message | None:
+        messages = slack.messages_in(CHANNEL)
+        return messages[0] if len(messages) == 1 and not _is_progress(messages[0]) else None
+
+    await slack.wait_until(lambda: outcome() is not None, timeout=10, description="the outcome")
+    (progress, *_) = slack.calls_to("chat.postMessage")
+    assert progress.params["channel"] == CHANNEL
+    assert ":hourglass_flowing_sand:" in json.dumps(progress.params["blocks"])
+    final = outcome()
+    assert final is not None
+    assert final.edited  # the progress message, updated in place
+    assert SEED_LUMMY_EMAIL in final.text
+    assert [send.invoice_id for send in lummy.sends] == [SEED_LUMMY_ID]
+    assert await socket_bot.services.inflight.drain(5)
+
+
+async def test_dropped_connection_is_reported_down_then_restored(socket_bot: SocketBot) -> None:
+    slack = socket_bot.slack
+    (first,) = slack.socket_clients
+    # Slow down the new WebSocket URL so the gap is long enough to observe.
+    slack.set_latency("apps.connections.open", 1.5)
+
+    assert await slack.disconnect_clients() == 1
+    deadline = time.monotonic() + 1.5
+    while (response := await socket_bot.readyz()).status_code == 200:
+        assert time.monotonic() < deadline, "/readyz stayed 200 with the connection closed"
+        await asyncio.sleep(0.02)
+    assert response.status_code == 503
+    assert response.json()["reason"] == "socket mode connection is down"
+
+    # slack_sdk reconnects on its own: a new URL, a new connection, ready again.
+    second = await slack.wait_for_socket_connection(total=2, timeout=10)
+    assert second is not first
+    assert len(slack.calls_to("apps.connections.open")) == 2
+    await socket_bot.wait_ready(timeout=5)
+    await socket_bot.open_modal()
+    assert slack.socket_envelopes[-1].connection_id == second.id
+
+
+async def test_refresh_requested_moves_to_a_new_connection(socket_bot: SocketBot) -> None:
+    slack = socket_bot.slack
+    (first,) = slack.socket_clients
+    assert await slack.send_disconnect("refresh_requested") == 1
+
+    second = await slack.wait_for_socket_connection(total=2, timeout=5)
+    await slack.wait_until(lambda: not first.is_open, timeout=5, description="old one closed")
+    assert slack.socket_clients == [second]
+    await socket_bot.wait_ready(timeout=5)
+    ack = await socket_bot.sender.slash_command(
+        "/reenviar", "help", user_id=AGENT, channel_id=CHANNEL
+    )
+    assert ack["payload"]["text"] == views.help_message().text
+    assert slack.socket_envelopes[-1].connection_id == second.id
+
+
+# -- the real process ---------------------------------------------------------------------
+
+
+@dataclass
+class SocketModeProcess:
+    """``python -m bot serve`` with ``SLACK_APP_TOKEN``, and everything it wrote."""
+
+    proc: asyncio.subprocess.Process
+    base_url: str
+    stdout: list[str] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)
+    readers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def output(self) -> str:
+        return "".join(self.stdout) + "".join(self.stderr)
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        lines = [json.loads(line) for line in "".join(self.stderr).splitlines() if line.strip()]
+        return [line for line in lines if line.get("event") == name]
+
+    async def wait_ready(self, timeout: float = 20.0) -> None:
+        def exited() -> str | None:
+            code = self.proc.returncode
+            return None if code is None else f"bot exited with {code}:\n{self.output()}"
+
+        await _wait_ready(self.base_url, timeout=timeout, gone=exited)
+
+    async def terminate(self, timeout: float = 15.0) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(self.proc.wait(), timeout)
+        await asyncio.wait_for(asyncio.gather(*self.readers), 5)
+        return code
+
+
+async def _collect(stream: asyncio.StreamReader | None, sink: list[str]) -> None:
+    if stream is None:
+        return
+    while line := await stream.readline():
+        sink.append(line.decode("utf-8", errors="replace"))
+
+
+@pytest.fixture
+async def run_socket_bot(
+    slack: FakeSlackWebAPI,
+    lummy: LummyEmulator,
+    tusfacturas: TusFacturasEmulator,
+    tmp_path: Path,
+) -> AsyncIterator[Callable[..., Any]]:
+    """Start the real process in Socket Mode, wired to the fakes; killed at teardown if alive."""
+    started: list[SocketModeProcess] = []
+
+    async def start(**extra: str) -> SocketModeProcess:
+        port = _free_port()
+        env = {
+            "PATH": os.environ.get("PATH", os.defpath),
+            "PYTHONPATH": str(ROOT),
+            "HOME": str(tmp_path),
+            "LANG": "C.UTF-8",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "DATA_DIR": str(tmp_path / "data"),
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_APP_TOKEN": APP_TOKEN,
+            "SLACK_API_URL": slack.api_url,
+            "LUMMY_API_KEY": LUMMY_API_KEY,
+            "LUMMY_ORGANIZATION_ID": LUMMY_ORG,
+            "LUMMY_BASE_URL": lummy.base_url,
+            "TUSFACTURAS_APIKEY": TF_APIKEY,
+            "TUSFACTURAS_APITOKEN": TF_APITOKEN,
+            "TUSFACTURAS_USERTOKEN": TF_USERTOKEN,
+            "TUSFACTURAS_BASE_URL": tusfacturas.base_url,
+            "SHUTDOWN_GRACE_SECONDS": "10",
+            **extra,
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            env=env,
+            cwd=tmp_path,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        process = SocketModeProcess(proc, f"http://127.0.0.1:{port}")
+        process.readers = [
+            asyncio.create_task(_collect(proc.stdout, process.stdout)),
+            asyncio.create_task(_collect(proc.stderr, process.stderr)),
+        ]
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.proc.returncode is None:
+            process.proc.kill()  # our own child, by its handle
+            await process.proc.wait()
+        for reader in process.readers:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+
+async def test_serve_runs_socket_mode_as_a_process(
+    run_socket_bot: Callable[..., Any], slack: FakeSlackWebAPI, lummy: LummyEmulator
+) -> None:
+    # DEBUG makes slack_sdk log every frame: the strongest test of the redaction.
+    bot: SocketModeProcess = await run_socket_bot(LOG_LEVEL="DEBUG")
+    await bot.wait_ready()
+    assert len(slack.socket_clients) == 1
+    sender = SocketModeSender(slack)
+
+    help_ack = await sender.slash_command("/reenviar", "ayuda", user_id=AGENT, channel_id=CHANNEL)
+    assert help_ack["payload"]["text"] == views.help_message().text
+
+    started = time.monotonic()
+    ack = await sender.slash_command("/reenviar", SEED_LUMMY_ID, user_id=AGENT, channel_id=CHANNEL)
+    assert time.monotonic() - started < ACK_BUDGET_SECONDS
+    assert "payload" not in ack
+    await slack.wait_for_call("views.open", timeout=5)
+    view = slack.current_view(AGENT)
+    assert view is not None
+    submitted = await sender.view_submission(
+        user_id=AGENT, view=view["id"], values=_lummy_values(SEED_LUMMY_ID)
+    )
+    assert "payload" not in submitted
+    await slack.wait_until(
+        lambda: any(SEED_LUMMY_EMAIL in m.text for m in slack.messages_in(CHANNEL)),
+        timeout=10,
+        description="the outcome in the channel",
+    )
+    assert [send.invoice_id for send in lummy.sends] == [SEED_LUMMY_ID]
+
+    assert await bot.terminate() == 0
+    assert slack.socket_clients == []  # it said goodbye on the way out
+    output = bot.output()
+    assert "Traceback" not in output
+    assert "was never awaited" not in output
+    for secret in SECRETS:
+        assert secret not in output, "a configured secret reached the logs"
+    (serving,) = bot.events("serving")
+    assert serving["mode"] == "socket"
+    (attempt,) = bot.events("resend_attempt")
+    assert (attempt["outcome"], attempt["slack_user"]) == ("success", AGENT)
+    assert bot.events("shutdown_complete")[0]["drained"] is True
+
+
+async def test_process_with_a_refused_app_token_is_not_ready_and_stops_on_sigterm(
+    run_socket_bot: Callable[..., Any], slack: FakeSlackWebAPI
+) -> None:
+    slack.app_token = "xapp-1-A0REENVIAR-4242-rotated"  # ours was revoked
+    bot: SocketModeProcess = await run_socket_bot()
+    await slack.wait_for_call("apps.connections.open", timeout=20)
+
+    deadline = time.monotonic() + 10
+    while True:
+        assert bot.proc.returncode is None, bot.output()
+        with contextlib.suppress(httpx.TransportError):
+            response = await _readyz(bot.base_url)
+            if response.status_code == 503:
+                break
+        assert time.monotonic() < deadline, "/readyz never answered 503"
+        await asyncio.sleep(0.05)
+    assert response.json()["reason"] == "socket mode connection is down"
+    assert slack.socket_connections == []
+
+    signalled = time.monotonic()
+    assert await bot.terminate(timeout=10) == 0
+    assert time.monotonic() - signalled < 5
+    assert APP_TOKEN not in bot.output()
