@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import structlog
-from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import strings
+from bot.delivery import SLACK_FAILURES
 
 log = structlog.get_logger(__name__)
 
@@ -94,7 +94,7 @@ class UsergroupDirectory:
         async with self._lock:
             try:
                 response = await self._client.usergroups_users_list(usergroup=group_id)
-            except SlackClientError as exc:
+            except SLACK_FAILURES as exc:
                 log.warning(
                     "slack_usergroup_lookup_failed", usergroup=group_id, error=str(exc)[:200]
                 )

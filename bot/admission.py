@@ -24,7 +24,6 @@ import structlog
 from bot import strings
 from bot.access import AccessPolicy, Refusal
 from bot.audit import Auditor
-from bot.forms import PROVIDER_BLOCK
 from bot.insight import Insight, QuotaUsage, RecentSend
 from bot.jobs import ResendJob
 from bot.store import AttemptRecord, ClaimState, HistoryStore, StoreUnavailableError
@@ -45,9 +44,9 @@ class Proceed:
 
 @dataclass(frozen=True)
 class Refuse:
-    """Stop, with the message shown under ``block_id`` in the modal."""
+    """Stop. ``field`` is the form field at fault (``email``, ``invoice_id``) or ``request``."""
 
-    block_id: str
+    field: str
     message: str
     code: str
 
@@ -83,8 +82,8 @@ class Gatekeeper:
         duplicate_window: timedelta,
         pending_timeout: timedelta,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        store_timeout: float = 1.5,
-        access_timeout: float = 1.5,
+        store_timeout: float = 1.0,
+        access_timeout: float = 1.0,
     ) -> None:
         self._access = access
         self._store = store
@@ -105,9 +104,9 @@ class Gatekeeper:
             log.warning("access_check_slow", user=request_by.user_id)
             return None
 
-    async def refuse_command(self, request_by: Requester, refusal: Refusal, text: str) -> None:
-        """Audit a refusal at command time (no invoice may be known yet)."""
-        await self._auditor.attempt(
+    def refuse_command(self, request_by: Requester, refusal: Refusal, text: str) -> None:
+        """Audit (in the background) a refusal at command time; no invoice may be known yet."""
+        self._auditor.attempt_later(
             _refusal_record(request_by, None, refusal.code, self._clock(), reference=text[:200])
         )
 
@@ -141,15 +140,21 @@ class Gatekeeper:
         return Insight(recent=recent, quota=quota)
 
     async def review(self, job: ResendJob, request_by: Requester, *, confirmed: bool) -> Decision:
-        """Whether this submitted job may go ahead now."""
-        refusal = await self._access.check(request_by.user_id, request_by.channel_id)
+        """Whether this submitted job may go ahead now; answers in about 2 s at most.
+
+        Runs before Slack's ack, so every step is bounded: a permission that cannot
+        be checked in time refuses (the agent can submit again), a history that cannot
+        answer in time steps aside. Refusals and warnings are audited in the background.
+        """
+        try:
+            refusal = await asyncio.wait_for(
+                self._permission(job, request_by), self._access_timeout
+            )
+        except TimeoutError:
+            log.warning("access_check_slow", user=request_by.user_id)
+            refusal = Refusal("access_check_timeout", strings.ACCESS_CHECK_TIMEOUT)
         if refusal is not None:
-            return await self._refuse(job, request_by, PROVIDER_BLOCK, refusal)
-        request = job.request
-        if isinstance(request, LummyInvoice) and request.email:
-            refusal = await self._access.check_alternative_email(request_by.user_id, request.email)
-            if refusal is not None:
-                return await self._refuse(job, request_by, "email", refusal)
+            return self._refuse(job, request_by, refusal)
         if self._store is None:
             return Proceed(claimed=False)
         try:
@@ -161,9 +166,16 @@ class Gatekeeper:
                 "duplicate_guard_unavailable",
                 error=type(exc).__name__,
                 detail=str(exc)[:200],
-                reference=request.reference,
+                reference=job.request.reference,
             )
             return Proceed(claimed=False)
+
+    async def _permission(self, job: ResendJob, request_by: Requester) -> Refusal | None:
+        refusal = await self._access.check(request_by.user_id, request_by.channel_id)
+        request = job.request
+        if refusal is None and isinstance(request, LummyInvoice) and request.email:
+            refusal = await self._access.check_alternative_email(request_by.user_id, request.email)
+        return refusal
 
     async def _guard(self, job: ResendJob, request_by: Requester, *, confirmed: bool) -> Decision:
         assert self._store is not None
@@ -172,15 +184,13 @@ class Gatekeeper:
             frees = insight.quota.frees_at
             message = strings.QUOTA_EXHAUSTED.format(
                 limit=insight.quota.limit,
-                wait=strings.format_wait(frees - self._clock()) if frees else "1 hora",
+                wait=strings.format_wait(frees - self._clock() if frees else QUOTA_WINDOW),
             )
-            return await self._refuse(
-                job, request_by, "invoice_id", Refusal("quota_exhausted", message)
-            )
+            return self._refuse(job, request_by, Refusal("quota_exhausted", message))
         if insight.recent is not None and not confirmed:
             # The history knows a recent send even when no claim does (a claim lost to a
             # store hiccup, rows written by another replica): the agent must still confirm.
-            return await self._confirm_duplicate(job, request_by, insight, insight.recent.user_id)
+            return self._confirm_duplicate(job, request_by, insight)
         holder = await self._store.claim(
             job.request.invoice_key,
             attempt_id=job.idempotency_key,
@@ -192,22 +202,21 @@ class Gatekeeper:
         )
         if holder is None:
             return Proceed(claimed=True)
-        recent = insight.recent
         if holder.state is ClaimState.PENDING:
             recent = RecentSend(at=holder.updated_at, user_id=holder.user_id, in_progress=True)
-        elif recent is None:
-            recent = RecentSend(at=holder.updated_at, user_id=holder.user_id)
-        return await self._confirm_duplicate(
-            job, request_by, Insight(recent=recent, quota=insight.quota), holder.user_id
-        )
-
-    async def _confirm_duplicate(
-        self, job: ResendJob, request_by: Requester, insight: Insight, holder: str
-    ) -> ConfirmDuplicate:
-        await self._auditor.attempt(
-            _refusal_record(
-                request_by, job, "duplicate_warning", self._clock(), detail=f"held by {holder}"
+        else:
+            # Held as sent with no success in the history: the last outcome was unknown.
+            recent = insight.recent or RecentSend(
+                at=holder.updated_at, user_id=holder.user_id, uncertain=True
             )
+        return self._confirm_duplicate(job, request_by, Insight(recent=recent, quota=insight.quota))
+
+    def _confirm_duplicate(
+        self, job: ResendJob, request_by: Requester, insight: Insight
+    ) -> ConfirmDuplicate:
+        holder = insight.recent.user_id if insight.recent else None
+        self._auditor.attempt_later(
+            _refusal_record(request_by, job, "duplicate_warning", self._clock(), detail=holder)
         )
         return ConfirmDuplicate(insight)
 
@@ -228,11 +237,22 @@ class Gatekeeper:
         except (TimeoutError, StoreUnavailableError) as exc:
             log.error("history_release_failed", error=type(exc).__name__)
 
-    async def _refuse(
-        self, job: ResendJob, request_by: Requester, block_id: str, refusal: Refusal
-    ) -> Refuse:
-        await self._auditor.attempt(_refusal_record(request_by, job, refusal.code, self._clock()))
-        return Refuse(block_id=block_id, message=refusal.message, code=refusal.code)
+    def _refuse(self, job: ResendJob, request_by: Requester, refusal: Refusal) -> Refuse:
+        self._auditor.attempt_later(_refusal_record(request_by, job, refusal.code, self._clock()))
+        return Refuse(
+            field=_FIELD_AT_FAULT.get(refusal.code, "request"),
+            message=refusal.message,
+            code=refusal.code,
+        )
+
+
+#: Which part of the request a refusal is about; anything else is about the whole request.
+_FIELD_AT_FAULT: Final = {
+    "alternative_email_off": "email",
+    "alternative_email_not_allowed": "email",
+    "alternative_email_domain": "email",
+    "quota_exhausted": "invoice_id",
+}
 
 
 def _refusal_record(

@@ -8,11 +8,11 @@ happens and its outcome is still posted; the failure to record is logged loudly.
 from __future__ import annotations
 
 import structlog
-from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import views
-from bot.delivery import ChannelMessageRef, Delivery, Destination
+from bot.delivery import SLACK_FAILURES, ChannelMessageRef, Delivery, Destination
+from bot.inflight import InFlight
 from bot.store import AttemptRecord, HistoryStore, StoreUnavailableError
 
 log = structlog.get_logger("reenviar.audit")
@@ -27,15 +27,27 @@ class Auditor:
         store: HistoryStore | None,
         delivery: Delivery,
         client: AsyncWebClient,
+        inflight: InFlight,
         audit_channel_id: str | None = None,
     ) -> None:
+        self._inflight = inflight
         self._store = store
         self._delivery = delivery
         self._client = client
         self._audit_channel_id = audit_channel_id
 
+    def attempt_later(self, record: AttemptRecord) -> None:
+        """`attempt` in the background (tracked for shutdown), for callers racing Slack's ack."""
+        self._inflight.spawn(self.attempt(record))
+
     async def attempt(self, record: AttemptRecord) -> None:
         """Log, store and announce one attempt. Never raises."""
+        try:
+            await self._attempt(record)
+        except Exception:
+            log.exception("audit_failed", attempt_id=record.attempt_id)
+
+    async def _attempt(self, record: AttemptRecord) -> None:
         fields = {k: v for k, v in record.as_row().items() if v is not None}
         fields.pop("created_at", None)
         if record.outcome == "success":
@@ -63,7 +75,7 @@ class Auditor:
             response = await self._client.chat_getPermalink(
                 channel=record.message_channel, message_ts=record.message_ts
             )
-        except SlackClientError as exc:
+        except SLACK_FAILURES as exc:
             log.info("slack_permalink_failed", error=type(exc).__name__)
             return None
         link = response.get("permalink")

@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"  # noqa: S104
     port: int = Field(default=3000, ge=1, le=65535)
     shutdown_grace_seconds: float = Field(default=25.0, ge=0, le=300)
-    log_level: str = "INFO"
+    log_level: str = Field(default="INFO", pattern="(?i)^(debug|info|warning|error|critical)$")
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
 
     _split = field_validator(
@@ -142,15 +142,13 @@ class Settings(BaseSettings):
         "lummy_api_key",
         "lummy_access_token",
         "database_url",
+        "database_schema",
+        "lummy_organization_id",
+        "audit_channel_id",
         mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("lummy_organization_id", "audit_channel_id", mode="before")
-    @classmethod
-    def _blank_str_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")

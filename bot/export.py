@@ -13,10 +13,22 @@ from bot.store import AttemptRecord, HistoryStore
 COLUMNS: Final = tuple(field.name for field in dataclasses.fields(AttemptRecord))
 
 
+#: A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _row(record: AttemptRecord) -> dict[str, str | int | None]:
     row = record.as_row()
     row["created_at"] = record.created_at.astimezone(UTC).isoformat()
     return row
+
+
+def _spreadsheet_safe(row: dict[str, str | int | None]) -> dict[str, str | int | None]:
+    """Neutralise text an agent typed so a spreadsheet shows it instead of running it."""
+    return {
+        key: "'" + value if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
+        for key, value in row.items()
+    }
 
 
 async def export_history(
@@ -31,7 +43,7 @@ async def export_history(
     async for record in store.export(start):
         row = _row(record)
         if writer is not None:
-            writer.writerow(row)
+            writer.writerow(_spreadsheet_safe(row))
         else:
             output.write(json.dumps(row, ensure_ascii=False) + "\n")
         count += 1

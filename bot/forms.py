@@ -39,7 +39,9 @@ class ModalContext(BaseModel):
 
     channel_id: str | None = None
     response_url: str | None = None
-    user_id: str | None = None
+    #: The invoice the duplicate warning in this modal is about: a ticked confirmation
+    #: counts only for that invoice, not for another one typed afterwards.
+    duplicate_of: str | None = None
 
     def to_metadata(self) -> str:
         """Serialise for ``private_metadata`` (Slack allows 3000 characters)."""

@@ -14,6 +14,8 @@ class RecentSend:
     user_id: str
     recipients: tuple[str, ...] = ()
     in_progress: bool = False
+    #: The last attempt's outcome was unknown: it may or may not have gone out.
+    uncertain: bool = False
 
 
 @dataclass(frozen=True)

@@ -21,16 +21,20 @@ class ResendJob(BaseModel):
 
     request: ResendRequest
     requested_by: str
+    #: Where the command was typed; access to retries is checked against it.
+    origin_channel_id: str | None = None
     idempotency_key: str = Field(default_factory=new_idempotency_key)
     attempt: int = Field(default=1, ge=1)
+    #: Who pressed "Reintentar", on a retry.
+    retried_by: str | None = None
 
     def next_attempt(self) -> ResendJob:
         """The same request and key, one attempt later."""
-        return self.model_copy(update={"attempt": self.attempt + 1})
+        return self.model_copy(update={"attempt": self.attempt + 1, "retried_by": None})
 
     def to_button_value(self) -> str:
         """Compact JSON for a button's ``value`` (Slack allows 2000 characters)."""
-        return self.model_dump_json(exclude_defaults=False)
+        return self.model_dump_json(exclude_none=True)
 
     @classmethod
     def from_button_value(cls, value: str) -> ResendJob:

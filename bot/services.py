@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Final
 
 import structlog
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -19,14 +22,18 @@ from bot.admission import Gatekeeper
 from bot.audit import Auditor
 from bot.config import Settings
 from bot.delivery import Delivery
+from bot.inflight import InFlight
 from bot.store import HistoryStore, StoreUnavailableError
-from bot.workflow import InFlight, ResendWorkflow, UserDirectory
+from bot.workflow import ResendWorkflow, UserDirectory
 from providers.base import Provider
 from providers.registry import Providers
 
 log = structlog.get_logger(__name__)
 
 CONTEXT_KEY = "reenviar_services"
+STORE_CHECK_TIMEOUT: Final = 10.0
+STORE_RECHECK_SECONDS: Final = 30.0
+STORE_RETRY_SECONDS: Final = 5.0
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
@@ -57,6 +64,9 @@ class Services:
     inflight: InFlight
     shutting_down: bool = field(default=False)
     store_started: bool = field(default=False)
+    #: "ok", or why the history store is unavailable; kept fresh by a background check.
+    history_status: str = field(default="not started")
+    _store_watch: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, settings: Settings, *, client: AsyncWebClient | None = None) -> Services:
@@ -69,10 +79,12 @@ class Services:
         )
         store = HistoryStore(settings.history_url(), schema=settings.database_schema)
         delivery = Delivery(client)
+        inflight = InFlight()
         auditor = Auditor(
             store=store,
             delivery=delivery,
             client=client,
+            inflight=inflight,
             audit_channel_id=settings.audit_channel_id,
         )
         gatekeeper = Gatekeeper(
@@ -85,12 +97,11 @@ class Services:
             duplicate_window=timedelta(minutes=settings.duplicate_window_minutes),
             # A re-send holds its invoice at most as long as it can take, plus margin.
             pending_timeout=timedelta(
-                seconds=(settings.provider_read_timeout + settings.provider_connect_timeout)
+                seconds=(2 * settings.provider_read_timeout + settings.provider_connect_timeout)
                 * (settings.provider_max_retries + 1)
-                + 30
+                + 60
             ),
         )
-        inflight = InFlight()
         directory = UserDirectory(client)
         workflow = ResendWorkflow(
             providers=providers,
@@ -119,7 +130,30 @@ class Services:
                 "access_open_to_everyone",
                 hint="set ALLOWED_USER_IDS, ALLOWED_USERGROUP_IDS or ALLOWED_CHANNEL_IDS",
             )
-        await self.ensure_store()
+        if rules.alternative_email.value == "everyone" and not rules.alternative_email_domains:
+            log.warning(
+                "alternative_email_open_to_everyone",
+                hint="set ALTERNATIVE_EMAIL_POLICY=listed (and its lists) or "
+                "ALTERNATIVE_EMAIL_DOMAINS to limit where invoices can be sent",
+            )
+        await self.refresh_history_status()
+        self._store_watch = asyncio.create_task(self._watch_store())
+
+    async def refresh_history_status(self) -> None:
+        """Start the store if needed and record whether it answers."""
+        try:
+            problem = await asyncio.wait_for(self.ensure_store(), STORE_CHECK_TIMEOUT)
+        except TimeoutError:
+            problem = "history store unavailable: no answer in time"
+        self.history_status = problem or "ok"
+
+    async def _watch_store(self) -> None:
+        """Re-check the store now and then: start it once it comes back, keep readiness fresh."""
+        while True:
+            await asyncio.sleep(
+                STORE_RECHECK_SECONDS if self.history_status == "ok" else STORE_RETRY_SECONDS
+            )
+            await self.refresh_history_status()
 
     async def ensure_store(self) -> str | None:
         """Start the store if it is not yet; None when it works, else the reason."""
@@ -143,7 +177,11 @@ class Services:
         return {provider: self.providers.is_configured(provider) for provider in Provider}
 
     async def aclose(self) -> None:
-        """Close provider connection pools and the store."""
+        """Stop the store check, close provider connection pools and the store."""
+        if self._store_watch is not None:
+            self._store_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._store_watch
         await self.providers.aclose()
         await self.store.aclose()
 

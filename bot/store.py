@@ -96,6 +96,12 @@ attempts = Table(
     Index("ix_resend_attempts_created", "created_at"),
 )
 
+_COLUMN_LENGTHS: Final[dict[str, int]] = {
+    column.name: column.type.length
+    for column in attempts.columns
+    if isinstance(column.type, String) and column.type.length
+}
+
 claims = Table(
     "resend_claims",
     metadata,
@@ -150,9 +156,13 @@ class AttemptRecord:
     message_ts: str | None = None
 
     def as_row(self) -> dict[str, Any]:
-        """The record as column values."""
+        """The record as column values, cut to the columns' lengths (PostgreSQL enforces them)."""
         row = {name: getattr(self, name) for name in self.__dataclass_fields__}
         row["recipients"] = ", ".join(self.recipients) or None
+        for name, value in row.items():
+            limit = _COLUMN_LENGTHS.get(name)
+            if limit is not None and isinstance(value, str) and len(value) > limit:
+                row[name] = value[: limit - 1] + "…"
         return row
 
     @classmethod
@@ -396,7 +406,13 @@ class HistoryStore:
                         updated_at=row.updated_at,
                     )
                     hold = pending_timeout if holder.state is ClaimState.PENDING else sent_window
-                    if not force and now - holder.updated_at < hold:
+                    held = now - holder.updated_at < hold
+                    # Forcing overrides someone else's claim, never a run of this same
+                    # attempt still going (a retry button pressed twice).
+                    running_already = (
+                        holder.attempt_id == attempt_id and holder.state is ClaimState.PENDING
+                    )
+                    if held and (not force or running_already):
                         return holder
                     # Expired (or overridden): take it over only if nobody else did first.
                     taken = await connection.execute(

@@ -14,7 +14,7 @@ from typing import Final
 PROVIDER_ERRORS: Final[dict[str, str]] = {
     "not_configured": (
         "{provider} no está configurado en el bot. "
-        "Pedir al administrador del bot que cargue sus credenciales."
+        "Pedir al administrador del bot que cargue las credenciales de {provider}."
     ),
     "authentication_failed": (
         "{provider} rechazó las credenciales del bot o la conexión está mal configurada. "
@@ -27,14 +27,14 @@ PROVIDER_ERRORS: Final[dict[str, str]] = {
         "{provider} no encontró ese comprobante. "
         "Revisar el identificador (y la cuenta del cliente) y volver a intentar."
     ),
-    "rate_limited": "{provider} frenó el reenvío por exceso de pedidos; no se envió nada.",
+    "rate_limited": "{provider} frenó el reenvío por exceso de solicitudes; no se envió nada.",
     "rejected": "{provider} rechazó el reenvío.",
     "unavailable": (
         "{provider} no respondió o tuvo una falla interna; no se envió nada. "
         "Se puede reintentar sin riesgo."
     ),
     "unknown": (
-        "No llegó respuesta de {provider}: el reenvío pudo haber salido igual. "
+        "{provider} no confirmó el reenvío: pudo haber salido de todos modos. "
         "Antes de reintentar, confirmar con el cliente si recibió el correo."
     ),
 }
@@ -47,7 +47,6 @@ INVALID_FIELD: Final[dict[str, str]] = {
     "email": (
         "El proveedor rechazó el e-mail alternativo. Revisar la dirección y volver a intentar."
     ),
-    "invoice_id": "El proveedor rechazó el ID de la factura. Debe ser un UUID de Lummy.",
 }
 RATE_LIMIT_PER_HOUR: Final = "El límite es de {limit} reenvíos por hora por factura."
 RETRY_IN: Final = "Se puede volver a intentar en {wait}."
@@ -156,23 +155,25 @@ HELP_TEXT: Final = (
     "• `/reenviar 550e8400-e29b-41d4-a716-446655440000 otro@cliente.com`: Lummy, a otra "
     "dirección.\n"
     "• Se puede anteponer el proveedor: `/reenviar lummy …`, `/reenviar tusfacturas …`.\n"
+    "• `/reenviar historial FACTURA B 0002-00000006`: últimos intentos de ese comprobante.\n"
     "El resultado queda publicado en el canal."
 )
 SUBJECT: Final = "{reference} ({provider})"
 COMPRA_SUFFIX: Final = "(compra)"
-PROGRESS: Final = "Reenviando {subject}, a pedido de {user}…"
+PROGRESS: Final = "Reenviando {subject}, a solicitud de {user}…"
 ATTEMPT: Final = "Intento {attempt}."
 SUCCESS_HEADER: Final = ":white_check_mark: Comprobante reenviado"
 SUCCESS_TEXT: Final = "Comprobante reenviado: {subject} a {recipients}."
 FAILURE_HEADER: Final = ":x: No se pudo reenviar"
 UNKNOWN_HEADER: Final = ":grey_question: Resultado incierto"
-FAILURE_SUBJECT: Final = "{subject}, pedido por {user}."
+FAILURE_SUBJECT: Final = "{subject}, solicitado por {user}."
 FIELD_PROVIDER: Final = "Proveedor"
 FIELD_REFERENCE: Final = "Comprobante"
 FIELD_RECIPIENTS: Final = "Enviado a"
 FIELD_SENT_AT: Final = "Enviado"
 FIELD_CONFIRMED_AT: Final = "Confirmado"
-FIELD_REQUESTED_BY: Final = "Pedido por"
+FIELD_REQUESTED_BY: Final = "Solicitado por"
+RETRIED_BY: Final = "Reintentado por {user}."
 RECIPIENTS_ON_FILE: Final = "los e-mails de la ficha del cliente en TusFacturas"
 RECIPIENTS_LUMMY_DEFAULT: Final = "el e-mail del receptor registrado en el CFDI"
 AND_MORE: Final = "y {count} más"
@@ -204,13 +205,27 @@ THE_CHANNEL: Final = "el canal"
 # --- Access control ------------------------------------------------------------
 
 REFUSED_CHANNEL: Final = (
-    ":no_entry: Este canal no está habilitado para reenviar facturas. "
+    "Este canal no está habilitado para reenviar facturas. "
     "Usar el comando desde un canal de soporte habilitado."
 )
 REFUSED_USER: Final = (
-    ":no_entry: Este usuario no tiene permiso para reenviar facturas. "
-    "Pedir acceso al administrador del bot."
+    "Este usuario no tiene permiso para reenviar facturas. Pedir acceso al administrador del bot."
 )
+REFUSED_PREFIX: Final = ":no_entry: "
+ACCESS_CHECK_TIMEOUT: Final = (
+    "No se pudo verificar el permiso a tiempo. Volver a enviar el formulario en unos segundos."
+)
+RETRY_IN_PROGRESS: Final = "{user} ya está reintentando este reenvío. Esperar el resultado."
+REFUSAL_LABELS: Final[dict[str, str]] = {
+    "channel_not_allowed": "canal no habilitado",
+    "user_not_allowed": "usuario sin permiso",
+    "alternative_email_off": "e-mail alternativo desactivado",
+    "alternative_email_not_allowed": "sin permiso para e-mail alternativo",
+    "alternative_email_domain": "dominio de e-mail no permitido",
+    "quota_exhausted": "límite por hora agotado",
+    "access_check_timeout": "permiso no verificado a tiempo",
+}
+DUPLICATE_AUDIT: Final = "ya reenviada por {user}"
 REFUSED_ALT_EMAIL_OFF: Final = (
     "El envío a un e-mail alternativo está desactivado. Dejar el campo vacío para enviar "
     "al e-mail del cliente."
@@ -231,10 +246,14 @@ QUOTA_EXHAUSTED: Final = (
 )
 DUPLICATE_RECENT: Final = "Ya fue reenviada {ago} por {user} a {recipients}."
 DUPLICATE_RECENT_TO_CUSTOMER: Final = "Ya fue reenviada {ago} por {user} al cliente."
+DUPLICATE_UNCERTAIN: Final = (
+    "{user} intentó reenviarla {ago} y el resultado quedó incierto: el cliente pudo haberla "
+    "recibido."
+)
 DUPLICATE_IN_PROGRESS: Final = "{user} la está reenviando en este momento."
 DUPLICATE_CONFIRM_LABEL: Final = "Confirmación"
-DUPLICATE_CONFIRM_OPTION: Final = "Reenviar igual (el cliente va a recibir otro correo)"
-JUST_NOW: Final = "recién"
+DUPLICATE_CONFIRM_OPTION: Final = "Reenviar de todos modos (el cliente va a recibir otro correo)"
+JUST_NOW: Final = "hace un momento"
 MINUTES_AGO: Final = "hace {minutes} min"
 HISTORY_HEADER: Final = "*Últimos intentos de* `{reference}` ({count}):"
 HISTORY_EMPTY: Final = "No hay intentos registrados de `{reference}`."
@@ -254,7 +273,7 @@ OUTCOME_LABELS: Final[dict[str, str]] = {
     "not_found": "no encontrada",
     "rate_limited": "límite alcanzado",
     "rejected": "rechazada",
-    "unavailable": "proveedor caído",
+    "unavailable": "proveedor no disponible",
     "unknown": "resultado incierto",
     "refused": "no permitido",
     "duplicate_warning": "aviso de duplicado",

@@ -206,6 +206,10 @@ def _insight_blocks(insight: Insight, now: datetime, *, require_confirmation: bo
     if recent is not None:
         if recent.in_progress:
             warning = strings.DUPLICATE_IN_PROGRESS.format(user=f"<@{recent.user_id}>")
+        elif recent.uncertain:
+            warning = strings.DUPLICATE_UNCERTAIN.format(
+                ago=_ago(recent.at, now), user=f"<@{recent.user_id}>"
+            )
         else:
             to = ", ".join(escape(r) for r in recent.recipients[:3])
             template = strings.DUPLICATE_RECENT if to else strings.DUPLICATE_RECENT_TO_CUSTOMER
@@ -319,12 +323,23 @@ def _subject(request: LummyInvoice | Any) -> str:
     return strings.SUBJECT.format(reference=reference, provider=request.provider.display_name)
 
 
+def _attempt_note(job: ResendJob) -> str | None:
+    """For a retry: which attempt this is and who pressed the button."""
+    if job.attempt == 1:
+        return None
+    note = strings.ATTEMPT.format(attempt=job.attempt)
+    if job.retried_by and job.retried_by != job.requested_by:
+        note += " " + strings.RETRIED_BY.format(user=f"<@{job.retried_by}>")
+    return note
+
+
 def progress_message(job: ResendJob) -> SlackMessage:
     """The message shown while the provider is working."""
     subject = _subject(job.request)
     text = strings.PROGRESS.format(subject=subject, user=f"<@{job.requested_by}>")
-    if job.attempt > 1:
-        text += " " + strings.ATTEMPT.format(attempt=job.attempt)
+    attempt = _attempt_note(job)
+    if attempt:
+        text += " " + attempt
     return SlackMessage(text=text, blocks=[_section(":hourglass_flowing_sand: " + text)])
 
 
@@ -383,8 +398,9 @@ def success_message(
         )
     if result.request_id:
         notes.append(strings.REQUEST_ID.format(request_id=escape(result.request_id)))
-    if job.attempt > 1:
-        notes.append(strings.ATTEMPT.format(attempt=job.attempt))
+    attempt = _attempt_note(job)
+    if attempt:
+        notes.append(attempt)
     if quota_used is not None:
         notes.append(strings.QUOTA_USED.format(used=quota_used, limit=RESENDS_PER_HOUR))
     blocks: list[Block] = [
@@ -446,8 +462,9 @@ def failure_message(job: ResendJob, error: ProviderError) -> SlackMessage:
     notes = []
     if error.request_id:
         notes.append(strings.REQUEST_ID.format(request_id=escape(error.request_id)))
-    if job.attempt > 1:
-        notes.append(strings.ATTEMPT.format(attempt=job.attempt))
+    attempt = _attempt_note(job)
+    if attempt:
+        notes.append(attempt)
     if notes:
         blocks.append(_context(*notes))
     if error.offers_retry:
@@ -488,8 +505,10 @@ def audit_line(record: AttemptRecord, *, link: str | None) -> SlackMessage:
         else "",
         outcome=outcome,
     )
-    if record.detail and record.outcome in {"refused", "duplicate_warning"}:
-        text += f" · {escape(record.detail)}"
+    if record.outcome == "refused" and record.detail:
+        text += " · " + strings.REFUSAL_LABELS.get(record.detail, escape(record.detail))
+    elif record.outcome == "duplicate_warning" and record.detail:
+        text += " · " + strings.DUPLICATE_AUDIT.format(user=f"<@{escape(record.detail)}>")
     if link:
         text += f" · <{link}|{strings.SEE_MESSAGE}>"
     return SlackMessage(text=text, blocks=[_context(text)])
@@ -536,8 +555,3 @@ def _zone(tz_name: str | None) -> ZoneInfo:
 def notice_message(text: str) -> SlackMessage:
     """A one-line message (a refusal, a hint) for the caller."""
     return SlackMessage(text=text, blocks=[_section(text)])
-
-
-def provider_configuration(configured: Mapping[Provider, bool]) -> dict[Provider, bool]:
-    """A complete map of provider to configured, for the modal builder."""
-    return {p: bool(configured.get(p)) for p in Provider}

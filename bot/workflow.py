@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from secrets import token_hex
 from uuid import uuid4
 
 import structlog
-from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import views
 from bot.admission import Gatekeeper
 from bot.audit import Auditor, message_location
-from bot.delivery import Delivery, Destination, MessageRef
+from bot.delivery import SLACK_FAILURES, Delivery, Destination, MessageRef
+from bot.inflight import InFlight
 from bot.jobs import ResendJob
 from bot.store import AttemptRecord
 from providers.base import LummyInvoice
@@ -36,54 +35,6 @@ log = structlog.get_logger(__name__)
 def new_error_id() -> str:
     """A short id the agent can quote and the logs can be searched for."""
     return "E-" + token_hex(3).upper()
-
-
-class InFlight:
-    """The running re-sends, so shutdown can let them finish (or cut them short)."""
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[object] | None] = set()
-        self._count = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    @property
-    def count(self) -> int:
-        """How many re-sends are running now."""
-        return self._count
-
-    @asynccontextmanager
-    async def track(self) -> AsyncIterator[None]:
-        """Mark one re-send as running for the duration of the block."""
-        task = asyncio.current_task()
-        self._tasks.add(task)
-        self._count += 1
-        self._idle.clear()
-        try:
-            yield
-        finally:
-            self._tasks.discard(task)
-            self._count -= 1
-            if self._count == 0:
-                self._idle.set()
-
-    def cancel_all(self) -> int:
-        """Cancel every running re-send (each reports itself as interrupted); how many."""
-        tasks = [task for task in self._tasks if task is not None and not task.done()]
-        for task in tasks:
-            task.cancel()
-        return len(tasks)
-
-    async def drain(self, grace_seconds: float) -> bool:
-        """Wait until nothing runs, at most ``grace_seconds``; True if drained."""
-        if self._idle.is_set():
-            # Python 3.11's wait_for(timeout=0) times out even on a set event.
-            return True
-        try:
-            await asyncio.wait_for(self._idle.wait(), grace_seconds)
-        except TimeoutError:
-            return False
-        return True
 
 
 class UserDirectory:
@@ -101,7 +52,7 @@ class UserDirectory:
             return cached[1]
         try:
             response = await self._client.users_info(user=user_id)
-        except SlackClientError as exc:
+        except SLACK_FAILURES as exc:
             log.warning("slack_users_info_failed", user=user_id, error=type(exc).__name__)
             return None
         user = response.get("user") or {}
@@ -121,6 +72,8 @@ class _Run:
     ref: MessageRef | None
     started: float = field(default_factory=time.perf_counter)
     outcome: Outcome | None = None
+    #: The outcome message, as soon as the provider answered (before any refinement).
+    message: views.SlackMessage | None = None
     recorded: bool = False
 
 
@@ -172,13 +125,13 @@ class ResendWorkflow:
                 try:
                     await self._run(run)
                 except asyncio.CancelledError:
-                    # Shutdown cut it short: the e-mail may have gone out. Say so, then stop.
+                    # Shutdown cut it short. If the provider had answered, show that answer;
+                    # otherwise the e-mail may have gone out: say so, then stop.
                     interrupted = OutcomeUnknownError(
                         "interrupted by shutdown", provider=job.request.provider
                     )
-                    await self._finish_quietly(
-                        run, views.failure_message(job, interrupted), detail=interrupted.detail
-                    )
+                    message = run.message or views.failure_message(job, interrupted)
+                    await self._finish_quietly(run, message, detail=interrupted.detail)
                     raise
                 except Exception:
                     error_id = new_error_id()
@@ -212,26 +165,28 @@ class ResendWorkflow:
             timezone.cancel()
             run.outcome = exc.outcome
             latency = _elapsed_ms(run.started)
-            await self._show(run, views.failure_message(job, exc))
+            run.message = views.failure_message(job, exc)
+            await self._show(run, run.message)
             await self._record(
                 run, latency_ms=latency, request_id=exc.request_id, detail=exc.detail
             )
             return
         run.outcome = Outcome.SUCCESS
         latency = _elapsed_ms(run.started)
+        run.message = views.success_message(job, result, now=self._clock(), agent_tz=None)
         quota = (await self._gatekeeper.insight(job.request)).quota
         try:
             agent_tz = await asyncio.wait_for(timezone, self._timezone_timeout)
         except TimeoutError:
             agent_tz = None
-        message = views.success_message(
+        run.message = views.success_message(
             job,
             result,
             now=self._clock(),
             agent_tz=agent_tz,
             quota_used=quota.used + 1 if quota else None,
         )
-        await self._show(run, message)
+        await self._show(run, run.message)
         await self._record(
             run, latency_ms=latency, request_id=result.request_id, recipients=result.recipients
         )

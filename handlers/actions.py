@@ -8,7 +8,7 @@ import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
 from bot import strings, views
-from bot.admission import Proceed, Refuse, Requester
+from bot.admission import ConfirmDuplicate, Refuse, Requester
 from bot.delivery import ChannelMessageRef, Destination, MessageRef, ResponseUrlRef
 from bot.jobs import ResendJob
 from bot.services import services_of
@@ -18,8 +18,12 @@ log = structlog.get_logger(__name__)
 
 def _message_ref(body: dict[str, Any]) -> MessageRef | None:
     container = body.get("container") or {}
-    if container.get("channel_id") and container.get("message_ts"):
-        return ChannelMessageRef(channel_id=container["channel_id"], ts=container["message_ts"])
+    channel_id = str(container.get("channel_id") or "")
+    if channel_id and container.get("message_ts"):
+        # A button in the bot's DM: the outcome went there because the channel was out of reach.
+        return ChannelMessageRef(
+            channel_id=channel_id, ts=container["message_ts"], via_dm=channel_id.startswith("D")
+        )
     if body.get("response_url"):
         return ResponseUrlRef(response_url=body["response_url"])
     return None
@@ -41,11 +45,16 @@ async def retry_resend(
         await respond(text=strings.RETRY_EXPIRED, response_type="ephemeral", replace_original=False)
         return
     user_id = body["user"]["id"]
+    job = job.model_copy(update={"retried_by": user_id})
     log.info("retry_requested", retried_by=user_id, idempotency_key=job.idempotency_key)
     container = body.get("container") or {}
+    # The re-send belongs to the channel where it was asked for, even when its outcome
+    # landed in a DM because the bot could not post there: access and fallbacks use it.
     destination = Destination(
         user_id=user_id,
-        channel_id=container.get("channel_id") or (body.get("channel") or {}).get("id"),
+        channel_id=job.origin_channel_id
+        or container.get("channel_id")
+        or (body.get("channel") or {}).get("id"),
         response_url=body.get("response_url"),
     )
     services = services_of(context)
@@ -54,18 +63,23 @@ async def retry_resend(
         channel_id=destination.channel_id,
         team_id=(body.get("team") or {}).get("id"),
     )
-    # The button's confirm dialog is the explicit "send it again": duplicates are allowed.
+    # The button's confirm dialog is the explicit "send it again": duplicates are allowed,
+    # but not two runs of this same retry at once.
     decision = await services.gatekeeper.review(job, requester, confirmed=True)
-    if isinstance(decision, Refuse):
-        await respond(text=decision.message, response_type="ephemeral", replace_original=False)
+    if isinstance(decision, Refuse | ConfirmDuplicate):
+        if isinstance(decision, Refuse):
+            text = decision.message
+        else:
+            holder = decision.insight.recent.user_id if decision.insight.recent else user_id
+            text = strings.RETRY_IN_PROGRESS.format(user=f"<@{holder}>")
+        await respond(text=text, response_type="ephemeral", replace_original=False)
         return
-    claimed = isinstance(decision, Proceed) and decision.claimed
     await services.workflow.run(
         job,
         destination,
         team_id=requester.team_id,
         existing=_message_ref(body),
-        claimed=claimed,
+        claimed=decision.claimed,
     )
 
 

@@ -47,10 +47,8 @@ async def handle_reenviar(
     )
     refusal = await services.gatekeeper.check_access(requester)
     if refusal is not None:
-        await ack(text=refusal.message)
-        # Work after the ack is tracked, so shutdown waits for it before closing the store.
-        async with services.inflight.track():
-            await services.gatekeeper.refuse_command(requester, refusal, text)
+        await ack(text=strings.REFUSED_PREFIX + refusal.message)
+        services.gatekeeper.refuse_command(requester, refusal, text)
         return
     await ack()
     async with services.inflight.track():
@@ -73,7 +71,6 @@ async def _open_modal(
     modal_context = ModalContext(
         channel_id=requester.channel_id,
         response_url=command.get("response_url"),
-        user_id=requester.user_id,
     )
     modal = views.resend_modal(form, modal_context, configured=services.configured)
     try:
@@ -101,6 +98,8 @@ async def _add_history_insight(
     insight = await services.gatekeeper.insight(request)
     if not insight.worth_showing:
         return
+    if insight.recent is not None:
+        modal_context = modal_context.model_copy(update={"duplicate_of": request.invoice_key})
     modal = views.resend_modal(form, modal_context, configured=services.configured, insight=insight)
     try:
         await client.views_update(

@@ -73,14 +73,22 @@ async def submit_resend(
         channel_id=modal_context.channel_id,
         team_id=(body.get("team") or {}).get("id"),
     )
-    job = ResendJob(request=request, requested_by=requester.user_id)
-    decision = await services.gatekeeper.review(job, requester, confirmed=form.duplicate_confirmed)
+    job = ResendJob(
+        request=request,
+        requested_by=requester.user_id,
+        origin_channel_id=modal_context.channel_id,
+    )
+    # A ticked confirmation counts only for the invoice the warning was about.
+    confirmed = form.duplicate_confirmed and modal_context.duplicate_of == request.invoice_key
+    decision = await services.gatekeeper.review(job, requester, confirmed=confirmed)
     if isinstance(decision, Refuse):
-        await ack(response_action="errors", errors={decision.block_id: decision.message})
+        block = PROVIDER_BLOCK if decision.field == "request" else decision.field
+        await ack(response_action="errors", errors={block: decision.message})
         return
     if isinstance(decision, ConfirmDuplicate):
+        warned = modal_context.model_copy(update={"duplicate_of": request.invoice_key})
         modal = views.resend_modal(
-            form, modal_context, configured=services.configured, insight=decision.insight
+            form, warned, configured=services.configured, insight=decision.insight
         )
         await ack(response_action="update", view=modal)
         return

@@ -71,12 +71,12 @@ def _sent_at(value: object) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _error_field(message: str | None) -> str | None:
+def _error_field(message: str | None, invoice: LummyInvoice) -> str | None:
+    """The field a 400 is about: only the alternative e-mail can be named with confidence
+    (the invoice id was already checked as a UUID before sending)."""
     text = (message or "").lower()
-    if "mail" in text or "correo" in text:
+    if invoice.email and ("mail" in text or "correo" in text):
         return "email"
-    if "invoice" in text or "uuid" in text or "factura" in text:
-        return "invoice_id"
     return None
 
 
@@ -143,13 +143,14 @@ class LummyClient(HttpProviderClient):
                 sent_at=_sent_at(data.get("sentAt")),
                 request_id=request_id,
             )
-        raise self._status_error(response, envelope, request_id)
+        raise self._status_error(response, envelope, request_id, invoice)
 
     def _status_error(
         self,
         response: httpx.Response,
         envelope: Mapping[str, Any] | None,
         request_id: str | None,
+        invoice: LummyInvoice,
     ) -> ProviderError:
         error = envelope.get("error") if envelope else None
         message = code = None
@@ -173,7 +174,7 @@ class LummyClient(HttpProviderClient):
             code=code,
             request_id=request_id,
             limit_per_hour=RESENDS_PER_HOUR,
-            invalid_field=_error_field(message),
+            invalid_field=_error_field(message, invoice),
         )
 
     @staticmethod

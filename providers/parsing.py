@@ -76,12 +76,16 @@ _NUMBERS = re.compile(r"^(\d+)\s*(?:-|\s)\s*(\d+)$")
 _TRAILING_NUMBERS = re.compile(r"(?<!\d)(\d+)\s*-\s*(\d+)\s*$")
 
 
+def strip_accents(text: str) -> str:
+    """The text without accents (and with compatibility forms such as full-width digits
+    folded), as agents and providers write the same words both ways."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def _fold(text: str) -> str:
     """Upper-case, strip accents and number signs, collapse spaces."""
-    text = _NUMBER_SIGN.sub(" ", text)
-    decomposed = unicodedata.normalize("NFKD", text)
-    unaccented = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(unaccented.upper().split())
+    return " ".join(strip_accents(_NUMBER_SIGN.sub(" ", text)).upper().split())
 
 
 def _tipo_tokens(text: str) -> tuple[str, ...]:

@@ -3,13 +3,13 @@
 Contract: ``POST {base}/facturacion/reenviar`` with the credentials in the body.
 Business and validation errors come as HTTP 200 with ``error: "S"``; transport
 and access errors as 4xx, possibly without JSON. There is no request id and no
-idempotency, so a 5xx is never retried automatically.
+idempotency: a 5xx (a gateway timing out, say) may come after the e-mail went out,
+so it is never retried automatically and its outcome is reported as unknown.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +27,7 @@ from providers.errors import (
     RejectedError,
 )
 from providers.http import HttpOptions, HttpProviderClient, error_for_status, json_object
+from providers.parsing import strip_accents
 
 RESEND_PATH = "facturacion/reenviar"
 
@@ -56,12 +57,14 @@ class TusFacturasConfig:
 # How TusFacturas words the failures the bot treats specially (accents folded).
 _AUTH_WORDS = re.compile(r"api ?key|api ?token|user ?token|credencial")
 _NOT_FOUND_WORDS = re.compile(r"no existe|inexistente|no se encontr|no encontrad")
-_EMAIL_WORDS = re.compile(r"e-?mail|correo")
+# "… no tenía configurado el envío del comprobante por e-mail": sending, e-mail, and
+# a setting that was off, all three; an invalid address alone is not this precondition.
+_EMAIL_SENDING = re.compile(r"envi[oa]r?\b.*\b(e-?mail|correo)|(e-?mail|correo).*\benvi[oa]r?\b")
+_SETTING_OFF = re.compile(r"habilitad|configurad|activad|perfil")
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    return strip_accents(text).lower()
 
 
 def _provider_messages(body: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -177,7 +180,7 @@ class TusFacturasClient(HttpProviderClient):
             provider=self.provider,
             messages=messages,
             codes=codes,
-            email_not_enabled=bool(_EMAIL_WORDS.search(folded)),
+            email_not_enabled=bool(_EMAIL_SENDING.search(folded) and _SETTING_OFF.search(folded)),
             status_code=200,
         )
 
@@ -187,6 +190,13 @@ class TusFacturasClient(HttpProviderClient):
         messages, codes = _provider_messages(body) if body else ((), ())
         message = " ".join(messages) or None
         code = codes[0] if codes else None
+        if response.status_code >= 500:
+            return OutcomeUnknownError(
+                f"HTTP {response.status_code} from TusFacturas; the e-mail may have gone out",
+                provider=self.provider,
+                status_code=response.status_code,
+                provider_message=message,
+            )
         if response.status_code in (404, 405):
             # The endpoint itself is wrong: a base URL problem, not a missing voucher.
             return AuthenticationError(

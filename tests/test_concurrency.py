@@ -184,7 +184,7 @@ async def test_same_invoice_submitted_by_two_agents_at_once_is_sent_once(
         ("success", winner),
     ]
     (warning_row,) = [r for r in rows if r.outcome == "duplicate_warning"]
-    assert warning_row.detail == f"held by {winner}"
+    assert warning_row.detail == f"{winner}"
 
 
 async def test_both_agents_confirming_the_duplicate_send_twice(
@@ -193,6 +193,11 @@ async def test_both_agents_confirming_the_duplicate_send_twice(
     bot: Bot = await start_bot(**history_backend)
     agents = (AGENT, OTHER_AGENT)
     modals = [await bot.open_modal(SEED_LUMMY_ID, user=agent) for agent in agents]
+    for modal in modals:
+        # Both saw a duplicate warning about this invoice (it names it in the metadata).
+        context = ModalContext.from_metadata(modal["private_metadata"])
+        warned = context.model_copy(update={"duplicate_of": SEED_KEY})
+        bot.slack.views[modal["id"]]["private_metadata"] = warned.to_metadata()
 
     responses = await asyncio.gather(
         *(

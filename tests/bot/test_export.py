@@ -128,6 +128,24 @@ async def test_csv_has_a_header_and_one_row_per_attempt_since_the_day(
     assert rows[0]["detail"] == 'envío "urgente", segunda línea\nfin'  # quoted, not split
 
 
+@pytest.mark.parametrize("typed", ['=HYPERLINK("http://x","ver")', "+1", "-2+3", "@SUM(A1)"])
+async def test_csv_cells_an_agent_typed_cannot_run_as_formulas(
+    store: HistoryStore, typed: str
+) -> None:
+    # A refused command stores what was typed as the reference; auditors open CSVs in Excel.
+    await store.record(
+        attempt(MIDNIGHT + timedelta(hours=6), outcome="refused", reference=typed, detail="x")
+    )
+    output = io.StringIO(newline="")
+    await export_history(store, since=SINCE, output=output, fmt="csv")
+
+    (row,) = [r for r in csv.DictReader(io.StringIO(output.getvalue())) if r["detail"] == "x"]
+    assert row["reference"] == "'" + typed
+    jsonl = io.StringIO()
+    await export_history(store, since=SINCE, output=jsonl, fmt="jsonl")
+    assert any(json.loads(line)["reference"] == typed for line in jsonl.getvalue().splitlines())
+
+
 async def test_jsonl_has_one_object_per_line_with_every_column(store: HistoryStore) -> None:
     output = io.StringIO()
     count = await export_history(store, since=SINCE, output=output, fmt="jsonl")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
@@ -259,3 +260,21 @@ async def test_signature_check_tolerates_half_a_minute_of_clock_skew(bot: Bot) -
         body, headers=_headers(then, sign(SIGNING_SECRET, then, body))
     )
     assert response.status == 200
+
+
+async def test_a_history_store_that_comes_back_is_started_and_reported(
+    start_bot: Callable[..., Any], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the data directory should be")
+    bot: Bot = await start_bot(data_dir=str(blocker / "data"))
+    assert bot.services.history_status.startswith("history store unavailable")
+    assert not bot.services.store_started
+
+    blocker.unlink()  # the operator fixes the disk; the background check picks it up
+    await bot.services.refresh_history_status()
+
+    assert bot.services.history_status == "ok"
+    assert bot.services.store_started
+    response = await _get(_base(bot) + "/readyz")
+    assert response.json() == {"status": "ready", "history": "ok"}

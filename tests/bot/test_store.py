@@ -405,6 +405,19 @@ async def test_force_takes_over_a_held_claim(store: HistoryStore) -> None:
     assert await claim(store, "again", T0 + timedelta(seconds=6), force=True) is None
 
 
+async def test_force_never_overrides_a_running_claim_of_the_same_attempt(
+    store: HistoryStore,
+) -> None:
+    # A retry button pressed twice: both presses carry the same attempt (idempotency key).
+    assert await claim(store, "retry", T0, force=True) is None
+    holder = await claim(store, "retry", T0 + timedelta(seconds=1), user="U2", force=True)
+    assert holder is not None
+    assert (holder.attempt_id, holder.state) == ("retry", ClaimState.PENDING)
+    # Once that run ended (uncertain: kept as sent), pressing again is allowed.
+    await store.release(KEY, attempt_id="retry", sent=True, now=T0 + timedelta(seconds=2))
+    assert await claim(store, "retry", T0 + timedelta(seconds=3), force=True) is None
+
+
 async def test_release_unsent_frees_the_invoice(store: HistoryStore) -> None:
     assert await claim(store, "failed", T0) is None
     await store.release(KEY, attempt_id="failed", sent=False, now=T0 + timedelta(seconds=1))

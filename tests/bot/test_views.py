@@ -226,7 +226,12 @@ FAILURES = [
             retry_after=timedelta(seconds=90),
             provider_message="Has alcanzado el limite",
         ),
-        ["exceso de pedidos", "10 reenvíos por hora", "en 2 minutos", "Has alcanzado el limite"],
+        [
+            "exceso de solicitudes",
+            "10 reenvíos por hora",
+            "en 2 minutos",
+            "Has alcanzado el limite",
+        ],
         False,
         id="rate-limited",
     ),
@@ -264,7 +269,7 @@ FAILURES = [
     ),
     pytest.param(
         OutcomeUnknownError('HTTP 200 without data: {"requestId": "x"}', provider=LUMMY),
-        [strings.UNKNOWN_HEADER, "pudo haber salido igual", strings.RETRY_CONFIRM_UNKNOWN],
+        [strings.UNKNOWN_HEADER, "pudo haber salido de todos modos", strings.RETRY_CONFIRM_UNKNOWN],
         True,
         id="unknown",
     ),
@@ -389,7 +394,7 @@ def test_help_message() -> None:
 def test_progress_message() -> None:
     first = views.progress_message(LUMMY_JOB)
     text = check(first)
-    assert first.text == f"Reenviando `{INVOICE_ID}` (Lummy), a pedido de <@{AGENT}>…"
+    assert first.text == f"Reenviando `{INVOICE_ID}` (Lummy), a solicitud de <@{AGENT}>…"
     assert ":hourglass_flowing_sand:" in text
     assert "Intento" not in text
     again = views.progress_message(LUMMY_JOB.next_attempt().next_attempt())

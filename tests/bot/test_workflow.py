@@ -20,6 +20,7 @@ from structlog.testing import capture_logs
 
 from bot import strings, views
 from bot.delivery import ChannelMessageRef, Delivery, Destination
+from bot.inflight import InFlight
 from bot.jobs import ResendJob
 from bot.localslack import (
     FakeSlackWebAPI,
@@ -30,7 +31,7 @@ from bot.localslack import (
 )
 from bot.localslack.webapi import Message
 from bot.services import slack_client
-from bot.workflow import InFlight, ResendWorkflow, UserDirectory, new_error_id
+from bot.workflow import ResendWorkflow, UserDirectory, new_error_id
 from providers.base import LummyInvoice, Operacion, TusFacturasVoucher
 from providers.emulators.common import Fault, FaultKind
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot, make_settings

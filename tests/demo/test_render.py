@@ -73,7 +73,7 @@ def show(message: views.SlackMessage, footer: str | None = "(demo)") -> str:
         ("*Proveedor*", "Proveedor"),
         ("Respuesta de Lummy: _Invoice not found_", "Respuesta de Lummy: Invoice not found"),
         ("~tachado~ y `cod_igo_`", "tachado y `cod_igo_`"),
-        ("pedido por <@U0ANA>", "pedido por @ana"),
+        ("solicitado por <@U0ANA>", "solicitado por @ana"),
         ("en <#C0SOP> y <#C9|otro>", "en #soporte y #otro"),
         ("<@U0NOBODY>", "@U0NOBODY"),
         ("<https://tusfacturas.app|TusFacturas>", "TusFacturas (https://tusfacturas.app)"),
@@ -119,7 +119,7 @@ def test_success_message_header_fields_and_context() -> None:
             "│ Enviado a: cliente@empresa.com",
             "│ Enviado: 20/01/2025 10:30:00 UTC",
             "│          20/01/2025 07:30 hora local (America/Argentina/Buenos_Aires)",
-            "│ Pedido por: @ana",
+            "│ Solicitado por: @ana",
             "│ ID de solicitud: `abc123-def456`",
             "│ (demo)",
             "└─",
@@ -143,7 +143,7 @@ def test_failure_message_with_provider_text_and_request_id() -> None:
             "┌─ #soporte",
             "│ ❌ No se pudo reenviar",
             "│ ─────────────────────",
-            f"│ `{LUMMY_ID}` (Lummy), pedido por @ana.",
+            f"│ `{LUMMY_ID}` (Lummy), solicitado por @ana.",
             "│ " + strings.PROVIDER_ERRORS["not_found"].format(provider="Lummy"),
             "│ Respuesta de Lummy: Invoice not found",
             "│ ID de solicitud: `abc123-def456`",
@@ -188,7 +188,7 @@ def test_section_text_help_and_progress() -> None:
     assert "│ • `/reenviar FACTURA B 0002-00000006`: TusFacturas" in help_text
     progress = views.progress_message(lummy_job())
     assert show(progress, footer=None).splitlines()[1] == (
-        f"│ ⏳ Reenviando `{LUMMY_ID}` (Lummy), a pedido de @ana…"
+        f"│ ⏳ Reenviando `{LUMMY_ID}` (Lummy), a solicitud de @ana…"
     )
     assert looks_in_progress(progress.text, progress.blocks)
 

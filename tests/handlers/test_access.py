@@ -183,7 +183,7 @@ async def test_listed_user_opens_the_modal_and_unlisted_user_is_refused(start_bo
         refused = await bot.command(SEED_VOUCHER, user=OTHER_AGENT)
         (row,) = await refused_rows(bot)
 
-    assert ack_text(refused) == strings.REFUSED_USER
+    assert ack_text(refused) == strings.REFUSED_PREFIX + strings.REFUSED_USER
     assert "no tiene permiso" in refused.body
     for allowed in (AGENT, THIRD_AGENT):  # never says who is allowed
         assert allowed not in refused.body
@@ -204,7 +204,7 @@ async def test_listed_user_opens_the_modal_and_unlisted_user_is_refused(start_bo
 
     # The history is refused too, without leaking anything.
     history = await bot.command(f"historial {SEED_VOUCHER}", user=OTHER_AGENT)
-    assert ack_text(history) == strings.REFUSED_USER
+    assert ack_text(history) == strings.REFUSED_PREFIX + strings.REFUSED_USER
     await refused_rows(bot, count=2)
     assert bot.slack.response_url_messages == []
 
@@ -226,7 +226,7 @@ async def test_usergroup_members_allowed_cached_and_refreshed_on_a_miss(start_bo
 
     # A non-member: refused (the lookup just happened: no new call).
     refused = await bot.command(user=OTHER_AGENT)
-    assert ack_text(refused) == strings.REFUSED_USER
+    assert ack_text(refused) == strings.REFUSED_PREFIX + strings.REFUSED_USER
     assert GROUP not in refused.body
     assert AGENT not in refused.body
     (row,) = await refused_rows(bot)
@@ -256,7 +256,7 @@ async def test_a_miss_within_the_refresh_floor_does_not_hammer_slack(start_bot: 
     await open_modal(bot, user=AGENT)
     for _ in range(3):
         refused = await bot.command(user=OTHER_AGENT)
-        assert ack_text(refused) == strings.REFUSED_USER
+        assert ack_text(refused) == strings.REFUSED_PREFIX + strings.REFUSED_USER
 
     assert len(bot.slack.calls_to("usergroups.users.list")) == 1
 
@@ -270,7 +270,7 @@ async def test_command_from_another_channel_is_refused(start_bot: Any) -> None:
 
     refused = await bot.command(SEED_VOUCHER, channel=ELSEWHERE)
 
-    assert ack_text(refused) == strings.REFUSED_CHANNEL
+    assert ack_text(refused) == strings.REFUSED_PREFIX + strings.REFUSED_CHANNEL
     assert "canal" in refused.body
     assert CHANNEL not in refused.body  # does not say which channels are allowed
     assert bot.slack.calls_to("views.open") == []

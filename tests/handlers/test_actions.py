@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot import strings, views
+from bot.forms import ModalContext
 from bot.localslack import (
     button_action,
     email_value,
@@ -159,7 +160,7 @@ async def test_outcome_unknown_after_a_hang_warns_and_the_retry_succeeds(
     # A read timeout is never retried automatically: one request only.
     assert len(bot.lummy.requests) == 1
     assert strings.UNKNOWN_HEADER in blocks_text(outcome.blocks)
-    assert "pudo haber salido igual" in outcome.text
+    assert "pudo haber salido de todos modos" in outcome.text
     button = retry_button(outcome)
     confirm = button["confirm"]["text"]["text"]
     assert confirm == strings.RETRY_CONFIRM_UNKNOWN
@@ -186,7 +187,7 @@ async def test_outcome_unknown_retry_is_replayed_by_lummy_not_sent_twice(
     outcome = await submit(bot, LUMMY_VALUES)
 
     assert len(bot.lummy.sends) == 1, "the first attempt did reach the customer"
-    assert "pudo haber salido igual" in outcome.text
+    assert "pudo haber salido de todos modos" in outcome.text
     button = retry_button(outcome)
     assert "segundo correo" in button["confirm"]["text"]["text"]
 
@@ -205,7 +206,7 @@ async def test_outcome_unknown_retry_is_replayed_by_lummy_not_sent_twice(
     assert "Intento 2" in blocks_text(message.blocks)
 
 
-async def test_tusfacturas_unavailable_is_not_retried_automatically_but_the_button_works(
+async def test_tusfacturas_5xx_is_uncertain_not_retried_automatically_but_the_button_works(
     bot: Bot,
 ) -> None:
     bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR))
@@ -213,9 +214,10 @@ async def test_tusfacturas_unavailable_is_not_retried_automatically_but_the_butt
 
     assert len(bot.tusfacturas.requests) == 1, "TusFacturas has no idempotency: never auto-retry"
     assert bot.tusfacturas.sends == []
-    assert "no respondió o tuvo una falla interna" in outcome.text
+    # A gateway error may come after the e-mail left: uncertain, and the retry says so.
+    assert "no confirmó el reenvío" in outcome.text
     button = retry_button(outcome)
-    assert button["confirm"]["text"]["text"] == strings.RETRY_CONFIRM_SAFE
+    assert button["confirm"]["text"]["text"] == strings.RETRY_CONFIRM_UNKNOWN
 
     bot.tusfacturas.clear_faults()
     updates_before = len(bot.slack.calls_to("chat.update"))
@@ -313,3 +315,66 @@ async def test_a_tampered_button_value_answers_only_the_clicker_and_sends_nothin
     assert bot.tusfacturas.requests == []
     assert bot.slack.calls_to("chat.postMessage") == []
     assert bot.slack.calls_to("chat.update") == []
+
+
+async def test_a_retry_pressed_twice_runs_once_and_names_who_retried(bot: Bot) -> None:
+    bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR, times=1))
+    outcome = await submit(bot, TUSFACTURAS_VALUES)
+    value = retry_button(outcome)["value"]
+    # The retry is slow, so the second click lands while the first is still running.
+    bot.tusfacturas.inject(Fault(FaultKind.LATENCY, delay_seconds=1.0, times=1))
+
+    await press(bot, outcome, value, user=OTHER_AGENT)
+    await bot.slack.wait_until(
+        lambda: len(bot.tusfacturas.requests) == 2, timeout=5, description="the first retry"
+    )
+    await press(bot, outcome, value, user=AGENT)
+    await wait_for(
+        bot, lambda: is_success(bot.slack.find_message(CHANNEL, outcome.ts)), "retry success"
+    )
+
+    # One retry reached TusFacturas (no idempotency there: a second would e-mail again).
+    assert len(bot.tusfacturas.requests) == 2
+    assert len(bot.tusfacturas.sends) == 1
+    (notice,) = bot.slack.ephemeral_for(CHANNEL, AGENT)
+    assert notice.text == strings.RETRY_IN_PROGRESS.format(user=f"<@{OTHER_AGENT}>")
+    message = bot.slack.find_message(CHANNEL, outcome.ts)
+    assert message is not None
+    assert f"Intento 2. Reintentado por <@{OTHER_AGENT}>." in blocks_text(message.blocks)
+    requested = [f["text"] for b in message.blocks for f in b.get("fields", [])]
+    assert f"*{strings.FIELD_REQUESTED_BY}*\n<@{AGENT}>" in requested
+
+
+async def test_retry_from_the_dm_fallback_is_checked_against_the_command_channel(
+    start_bot: Any,
+) -> None:
+    # Only CHANNEL may re-send. The bot is not in it and the response_url is dead, so the
+    # outcome lands in the agent's DM; pressing Reintentar there must still be allowed.
+    bot: Bot = await start_bot(allowed_channel_ids=[CHANNEL])
+    bot.slack.channels[CHANNEL].bot_is_member = False
+    bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR, times=1))
+    view = await bot.open_modal()
+    context = ModalContext.from_metadata(view["private_metadata"])
+    dead = context.model_copy(update={"response_url": "http://127.0.0.1:9/response_url/dead"})
+    bot.slack.views[view["id"]]["private_metadata"] = dead.to_metadata()
+    await bot.sender.view_submission(user_id=AGENT, view=view["id"], values=TUSFACTURAS_VALUES)
+    await bot.slack.wait_until(
+        lambda: any(
+            has_retry_button(m) for m in bot.slack.messages_in(bot.slack.dm_channel_id(AGENT) or "")
+        ),
+        timeout=5,
+        description="the outcome in the DM",
+    )
+    assert await bot.services.inflight.drain(5)
+    dm = bot.slack.dm_channel_id(AGENT)
+    assert dm is not None
+    (outcome,) = bot.slack.messages_in(dm)
+
+    await press(bot, outcome, retry_button(outcome)["value"])
+    await wait_for(bot, lambda: is_success(bot.slack.find_message(dm, outcome.ts)), "success")
+
+    assert len(bot.tusfacturas.sends) == 1
+    assert bot.slack.ephemeral_for(dm, AGENT) == []
+    message = bot.slack.find_message(dm, outcome.ts)
+    assert message is not None
+    assert "No se pudo publicar en" in blocks_text(message.blocks)  # the DM notice stays

@@ -108,7 +108,6 @@ async def test_modal_remembers_where_the_command_was_typed(bot: Bot) -> None:
     metadata = view["private_metadata"]
     assert CHANNEL in metadata
     assert fields["response_url"] in metadata
-    assert AGENT in metadata
 
 
 # --- prefill from the text -----------------------------------------------------------

@@ -45,7 +45,9 @@ AUDIT = "C0AUDIT"
 ELSEWHERE = "C0RANDOM"
 AGENT_TZ = ZoneInfo("America/Argentina/Buenos_Aires")
 CLOSED_PORT_DB = "postgresql://postgres@127.0.0.1:1/none"
-WARNING_RE = re.compile(r"Ya fue reenviada (recién|hace \d+ min) por <@(U\w+)> a (.+)\.$", re.M)
+WARNING_RE = re.compile(
+    r"Ya fue reenviada (hace un momento|hace \d+ min) por <@(U\w+)> a (.+)\.$", re.M
+)
 
 # --- helpers -------------------------------------------------------------------------
 
@@ -210,7 +212,8 @@ async def test_history_lists_attempts_newest_first_only_to_the_caller(
     start_bot: Any, history_backend: dict[str, Any]
 ) -> None:
     bot: Bot = await start_bot(**history_backend)
-    bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR, times=1))
+    # A failure that surely sent nothing (a 5xx would be uncertain and hold the invoice).
+    bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR, status=429, times=1))
     failure = await resend(bot, SEED_VOUCHER, tf_values(), user=OTHER_AGENT)
     assert strings.FAILURE_HEADER in shown(failure)
     success = await resend(bot, SEED_VOUCHER, tf_values(), user=AGENT)
@@ -225,7 +228,7 @@ async def test_history_lists_attempts_newest_first_only_to_the_caller(
     assert bot.slack.ephemeral_for(CHANNEL, OTHER_AGENT) == []
     assert len(bot.slack.messages_in(CHANNEL)) == in_channel  # nothing public
     newest, oldest = await bot.services.store.history(VOUCHER_KEY)
-    assert (newest.outcome, oldest.outcome) == ("success", "unavailable")
+    assert (newest.outcome, oldest.outcome) == ("success", "rate_limited")
 
     def local(record: AttemptRecord) -> str:
         return record.created_at.astimezone(AGENT_TZ).strftime("%d/%m/%Y %H:%M")
@@ -233,7 +236,7 @@ async def test_history_lists_attempts_newest_first_only_to_the_caller(
     assert answer.text.splitlines() == [
         f"*Últimos intentos de* `{SEED_VOUCHER}` (2):",
         f"• {local(newest)} · <@{AGENT}> · enviada · {strings.RECIPIENTS_ON_FILE}",
-        f"• {local(oldest)} · <@{OTHER_AGENT}> · proveedor caído",
+        f"• {local(oldest)} · <@{OTHER_AGENT}> · límite alcanzado",
     ]
     assert "Horas en America/Argentina/Buenos_Aires." in "\n".join(_texts_in(answer.blocks))
 
@@ -290,6 +293,30 @@ async def test_recent_resend_warns_in_the_modal_and_a_confirmed_one_goes_out(
     match = WARNING_RE.search(shown(again))
     assert match is not None
     assert match.group(2) == OTHER_AGENT  # the latest one
+
+
+async def test_a_confirmation_counts_only_for_the_invoice_it_was_asked_for(
+    start_bot: Any,
+) -> None:
+    bot: Bot = await start_bot()
+    other = "3f2b8c1e-7a4d-4e9b-9c61-2d5f0a8b7e13"
+    await resend(bot, SEED_LUMMY_ID, lummy_values())
+    await resend(bot, other, lummy_values(other))
+    view = await open_modal_with_insight(bot, SEED_LUMMY_ID, user=OTHER_AGENT)
+
+    # Ticked for the seed invoice, then the agent typed another recently sent one.
+    response = await submit(bot, view, confirmed(lummy_values(other)), user=OTHER_AGENT)
+
+    assert response.json is not None
+    assert response.json["response_action"] == "update"
+    assert len(bot.lummy.sends) == 2  # nothing new went out
+    updated = bot.slack.views[view["id"]]
+    assert other in updated["private_metadata"]
+    # Confirmed again, now for the invoice actually on screen: it goes out.
+    accepted = await submit(bot, updated, confirmed(lummy_values(other)), user=OTHER_AGENT)
+    assert accepted.body == ""
+    await bot.wait_for_outcome(count=3)
+    assert [send.invoice_id for send in bot.lummy.sends][-1] == other
 
 
 async def test_modal_opened_before_the_first_send_warns_at_submit(
@@ -445,7 +472,7 @@ async def test_audit_channel_gets_a_line_per_attempt(start_bot: Any) -> None:
     bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR, times=1))
     failure = await resend(bot, SEED_VOUCHER, tf_values())
     refused = await bot.command(SEED_VOUCHER, channel=ELSEWHERE)
-    assert refused.body == strings.REFUSED_CHANNEL
+    assert refused.body == strings.REFUSED_PREFIX + strings.REFUSED_CHANNEL
     await bot.slack.wait_until(lambda: len(audit_lines()) == 3, timeout=5)
     late = await open_modal(bot, user=OTHER_AGENT)
     warned = await submit(bot, late, lummy_values(), user=OTHER_AGENT)
@@ -459,16 +486,17 @@ async def test_audit_channel_gets_a_line_per_attempt(start_bot: Any) -> None:
         f" · <{permalink(CHANNEL, success.ts)}|ver mensaje>"
     )
     assert texts[1] == (
-        f":x: <@{AGENT}> · `{SEED_VOUCHER}` (TusFacturas) en <#{CHANNEL}> · proveedor caído"
+        f":grey_question: <@{AGENT}> · `{SEED_VOUCHER}` (TusFacturas) en <#{CHANNEL}>"
+        " · resultado incierto"
         f" · <{permalink(CHANNEL, failure.ts)}|ver mensaje>"
     )
     assert texts[2] == (
         f":no_entry: <@{AGENT}> · `{SEED_VOUCHER}` en <#{ELSEWHERE}> · no permitido"
-        " · channel_not_allowed"
+        " · canal no habilitado"
     )
     assert texts[3].startswith(
         f":warning: <@{OTHER_AGENT}> · `{SEED_LUMMY_ID}` (Lummy) en <#{CHANNEL}>"
-        " · aviso de duplicado"
+        f" · aviso de duplicado · ya reenviada por <@{AGENT}>"
     )
     assert "ver mensaje" not in texts[3]
     assert all(len(m.blocks) == 1 and m.blocks[0]["type"] == "context" for m in audit_lines())
@@ -553,7 +581,8 @@ async def test_every_attempt_leaves_one_log_line_and_one_history_row(
     assert len(lines) == len(rows) == 4
     assert [line["attempt_id"] for line in lines] == [row.attempt_id for row in rows]
     by_outcome = {row.outcome: row for row in rows}
-    assert set(by_outcome) == {"success", "unavailable", "refused", "duplicate_warning"}
+    # A TusFacturas 5xx may come after the e-mail left: recorded as unknown.
+    assert set(by_outcome) == {"success", "unknown", "refused", "duplicate_warning"}
     line_of = {line["outcome"]: line for line in lines}
 
     row = by_outcome["success"]
@@ -585,15 +614,15 @@ async def test_every_attempt_leaves_one_log_line_and_one_history_row(
     assert line["latency_ms"] == row.latency_ms
     assert line["log_level"] == "info"
 
-    row = by_outcome["unavailable"]
+    row = by_outcome["unknown"]
     assert (row.user_id, row.provider, row.invoice_key) == (OTHER_AGENT, "tusfacturas", VOUCHER_KEY)
     assert (row.reference, row.alternative_email, row.request_id) == (SEED_VOUCHER, None, None)
     assert (row.message_channel, row.message_ts) == (CHANNEL, failure.ts)
     assert row.idempotency_key is not None
     assert row.latency_ms is not None
     assert (row.team_id, row.channel_id) == ("T0001", CHANNEL)
-    assert line_of["unavailable"]["message_ts"] == failure.ts
-    assert line_of["unavailable"]["log_level"] == "warning"
+    assert line_of["unknown"]["message_ts"] == failure.ts
+    assert line_of["unknown"]["log_level"] == "warning"
 
     row = by_outcome["refused"]
     assert (row.user_id, row.channel_id, row.reference) == (AGENT, ELSEWHERE, "algo")

@@ -618,16 +618,10 @@ async def test_tusfacturas_unknown_voucher(bot: Bot) -> None:
     assert retry_button(outcome) is None
 
 
-@pytest.mark.parametrize("provider", ["tusfacturas", "lummy"])
-async def test_provider_5xx_is_unavailable_and_offers_a_safe_retry(bot: Bot, provider: str) -> None:
-    if provider == "lummy":
-        bot.lummy.inject(Fault(FaultKind.SERVER_ERROR, status=502))
-        text_in, values = SEED_LUMMY_ID, lummy_values(SEED_LUMMY_ID)
-    else:
-        bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR, status=503))
-        text_in, values = SEED_VOUCHER, tf_values("FACTURA B", "0002", "00000006")
+async def test_lummy_5xx_is_unavailable_and_offers_a_safe_retry(bot: Bot) -> None:
+    bot.lummy.inject(Fault(FaultKind.SERVER_ERROR, status=502))
 
-    outcome = await resend_via_modal(bot, text_in, values)
+    outcome = await resend_via_modal(bot, SEED_LUMMY_ID, lummy_values(SEED_LUMMY_ID))
 
     text = shown(outcome)
     assert strings.FAILURE_HEADER in text
@@ -637,15 +631,28 @@ async def test_provider_5xx_is_unavailable_and_offers_a_safe_retry(bot: Bot, pro
     assert button is not None
     assert button["text"]["text"] == "Reintentar"
     assert button["confirm"]["text"]["text"] == strings.RETRY_CONFIRM_SAFE
-    if provider == "lummy":
-        # Retried automatically, always with the same idempotency key.
-        keys = {r.header("x-idempotency") for r in bot.lummy.requests}
-        assert len(bot.lummy.requests) >= 2
-        assert len(keys) == 1
-        assert bot.lummy.sends == []
-    else:
-        assert len(bot.tusfacturas.requests) == 1  # no idempotency: never retried blindly
-        assert bot.tusfacturas.sends == []
+    # Retried automatically, always with the same idempotency key.
+    keys = {r.header("x-idempotency") for r in bot.lummy.requests}
+    assert len(bot.lummy.requests) >= 2
+    assert len(keys) == 1
+    assert bot.lummy.sends == []
+
+
+async def test_tusfacturas_5xx_is_uncertain_and_its_retry_warns_about_a_second_email(
+    bot: Bot,
+) -> None:
+    bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR, status=503))
+
+    outcome = await resend_via_modal(bot, SEED_VOUCHER, tf_values("FACTURA B", "0002", "00000006"))
+
+    text = shown(outcome)
+    assert strings.UNKNOWN_HEADER in text
+    assert "pudo haber salido" in text
+    assert "<html>" not in text
+    button = retry_button(outcome)
+    assert button is not None
+    assert button["confirm"]["text"]["text"] == strings.RETRY_CONFIRM_UNKNOWN
+    assert len(bot.tusfacturas.requests) == 1  # no idempotency: never retried blindly
 
 
 @pytest.mark.parametrize("provider", ["tusfacturas", "lummy"])

@@ -149,7 +149,7 @@ def test_not_configured_for_the_whole_provider() -> None:
     assert error.punto_venta is None
     assert error.agent_message == (
         "Lummy no está configurado en el bot. "
-        "Pedir al administrador del bot que cargue sus credenciales."
+        "Pedir al administrador del bot que cargue las credenciales de Lummy."
     )
 
 
@@ -172,10 +172,7 @@ def test_not_configured_for_one_punto_de_venta_names_it() -> None:
 # --- Invalid request -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("field", "needle"),
-    [("email", "e-mail alternativo"), ("invoice_id", "UUID de Lummy")],
-)
+@pytest.mark.parametrize(("field", "needle"), [("email", "e-mail alternativo")])
 def test_invalid_request_names_the_field_when_known(field: str, needle: str) -> None:
     error = InvalidRequestError(
         "422", provider=Provider.LUMMY, field=field, status_code=422, request_id="r1"
@@ -188,7 +185,7 @@ def test_invalid_request_names_the_field_when_known(field: str, needle: str) -> 
     assert_spanish(error.agent_message)
 
 
-@pytest.mark.parametrize("field", [None, "tipo", "something_else"])
+@pytest.mark.parametrize("field", [None, "tipo", "invoice_id", "something_else"])
 def test_invalid_request_falls_back_to_the_generic_message(field: str | None) -> None:
     error = InvalidRequestError("400", provider=Provider.TUSFACTURAS, field=field)
     assert error.agent_message == strings.PROVIDER_ERRORS["invalid_request"].format(
@@ -210,7 +207,7 @@ def test_rate_limit_message_mentions_the_limit_and_the_wait() -> None:
     )
     message = error.agent_message
     assert_spanish(message)
-    assert message.startswith("Lummy frenó el reenvío por exceso de pedidos; no se envió nada.")
+    assert message.startswith("Lummy frenó el reenvío por exceso de solicitudes; no se envió nada.")
     assert "10 reenvíos por hora por factura" in message
     assert "Se puede volver a intentar en 42 minutos." in message
     assert error.limit_per_hour == 10
@@ -223,7 +220,7 @@ def test_rate_limit_message_mentions_the_limit_and_the_wait() -> None:
 
 def test_rate_limit_without_details_still_says_nothing_was_sent() -> None:
     message = RateLimitedError("429", provider=Provider.TUSFACTURAS).agent_message
-    assert message == "TusFacturas frenó el reenvío por exceso de pedidos; no se envió nada."
+    assert message == "TusFacturas frenó el reenvío por exceso de solicitudes; no se envió nada."
     only_wait = RateLimitedError(
         "429", provider=Provider.TUSFACTURAS, retry_after=timedelta(seconds=1)
     ).agent_message

@@ -553,3 +553,28 @@ async def test_redirect_is_a_misconfigured_endpoint(
 
     assert caught.value.status_code == 308
     assert len(canned.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("email", "field"), [(None, None), ("otro@cliente.com", "email")], ids=["no-alt", "alt"]
+)
+async def test_a_400_names_the_email_only_when_one_was_sent(
+    canned: CannedServer,
+    make_lummy_client: Callable[..., LummyClient],
+    email: str | None,
+    field: str | None,
+) -> None:
+    # "mail" in Lummy's message blames the alternative address only if the agent gave one.
+    error = {"message": "El receptor no tiene email registrado", "code": "ValidationError"}
+    canned.reply(400, {"requestId": "r-400", "error": {**error, "status": 400}})
+    client = make_lummy_client(canned.base_url)
+
+    with pytest.raises(InvalidRequestError) as caught:
+        await client.resend(
+            LummyInvoice.model_validate({"invoice_id": SEED_ID, "email": email}),
+            idempotency_key=str(uuid.uuid4()),
+        )
+
+    assert caught.value.field == field
+    assert caught.value.provider_message == "El receptor no tiene email registrado"
+    assert caught.value.request_id == "r-400"

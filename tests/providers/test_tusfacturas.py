@@ -286,7 +286,7 @@ async def test_rate_limit_retry_after_header_is_read(
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
-async def test_server_error_html_is_unavailable_and_never_retried(
+async def test_server_error_html_is_uncertain_and_never_retried(
     tf_emulator: TusFacturasEmulator,
     tf_client: TusFacturasClient,
     assert_agent_message: Callable[..., str],
@@ -294,14 +294,17 @@ async def test_server_error_html_is_unavailable_and_never_retried(
 ) -> None:
     tf_emulator.inject(Fault(FaultKind.SERVER_ERROR, status=status))
 
-    with pytest.raises(ProviderUnavailableError) as caught:
+    # A gateway error can come after TusFacturas sent the e-mail, and it has no
+    # idempotency: the outcome is unknown, not "nothing was sent".
+    with pytest.raises(OutcomeUnknownError) as caught:
         await tf_client.resend(voucher())
 
     error = caught.value
     assert error.status_code == status
     assert error.provider_message is None  # the HTML page is not quoted
-    assert error.safe_to_retry
-    assert_agent_message(error, "TusFacturas", "Se puede reintentar sin riesgo")
+    assert error.may_have_sent
+    assert not error.safe_to_retry
+    assert_agent_message(error, "TusFacturas", "pudo haber salido")
     # No idempotency at TusFacturas: the client retries 5xx zero times (max_retries=2).
     assert len(tf_emulator.requests) == 1
     assert tf_emulator.sends == []
@@ -519,3 +522,31 @@ async def test_other_statuses(
     assert getattr(caught.value, "status_code", None) == status
     assert_agent_message(caught.value)
     assert len(canned.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "precondition"),
+    [
+        (
+            "No se puede reenviar: el perfil del cliente no tenia configurado el envio por e-mail",
+            True,
+        ),
+        ("El cliente no tiene habilitado el envío por correo", True),
+        # An address problem is not the "send by e-mail" precondition: the provider's own
+        # words are shown instead of a sentence that would send the agent the wrong way.
+        ("El e-mail del cliente no es valido", False),
+    ],
+)
+async def test_only_the_send_by_email_setting_reads_as_the_precondition(
+    canned: CannedServer, make_tf_client: MakeClient, text: str, precondition: bool
+) -> None:
+    body = {"error": "S", "errores": [text], "error_details": [{"code": "TFC-9", "text": text}]}
+    canned.reply(200, body)
+    client = make_tf_client(canned.base_url)
+
+    with pytest.raises(RejectedError) as caught:
+        await client.resend(voucher())
+
+    assert caught.value.email_not_enabled is precondition
+    assert (strings.EMAIL_NOT_ENABLED in caught.value.agent_message) is precondition
+    assert caught.value.codes == ("TFC-9",)
