@@ -4,30 +4,22 @@ The in-process tests run the production bot behind signed HTTP on both history
 backends (``history_backend``). The last test runs two real bot processes
 (``python -m bot serve --http``) sharing one PostgreSQL schema, as two replicas
 behind a load balancer would, and checks the history with ``history export``.
-File-local helpers: ``BotProcess`` and the ``bot_processes`` fixture (copied
-from tests/bot/test_cli.py's subprocess pattern).
+The processes come from tests/processes.py (``BotProcesses``), as in
+tests/bot/test_cli.py; ``bot_processes`` starts ``n`` of them on one environment.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import httpx
 import pytest
 
 from bot import views
@@ -51,27 +43,27 @@ from bot.localslack import (
     radio_value,
 )
 from bot.localslack.webapi import Message
-from bot.server import EVENTS_PATH
 from bot.store import AttemptRecord, HistoryStore, database_url
 from providers.base import Provider
 from providers.emulators import LummyEmulator, TusFacturasEmulator
 from tests.blockkit import assert_valid_modal
 from tests.conftest import (
     AGENT,
-    BOT_TOKEN,
     CHANNEL,
-    LUMMY_API_KEY,
-    LUMMY_ORG,
     OTHER_AGENT,
     SEED_LUMMY_ID,
     SIGNING_SECRET,
-    TF_APIKEY,
-    TF_APITOKEN,
-    TF_USERTOKEN,
     Bot,
 )
+from tests.processes import (
+    PYTHON_M_BOT,
+    BotProcess,
+    BotProcesses,
+    clean_env,
+    fake_settings,
+    run_command,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 SEED_KEY = f"lummy:{SEED_LUMMY_ID}"
 SUBPROCESS_TIMEOUT = 20.0
 
@@ -222,68 +214,6 @@ async def test_both_agents_confirming_the_duplicate_send_twice(
 # --- two bot processes, one PostgreSQL ----------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class BotProcess:
-    """A ``python -m bot serve --http`` process and everything it wrote."""
-
-    proc: asyncio.subprocess.Process
-    base_url: str
-    stderr: list[str] = field(default_factory=list)
-    stdout: list[str] = field(default_factory=list)
-    readers: list[asyncio.Task[None]] = field(default_factory=list)
-
-    @property
-    def events_url(self) -> str:
-        return self.base_url + EVENTS_PATH
-
-    def output(self) -> str:
-        return "".join(self.stdout) + "".join(self.stderr)
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        lines = [json.loads(line) for line in "".join(self.stderr).splitlines() if line.strip()]
-        return [line for line in lines if line.get("event") == name]
-
-    async def wait_ready(self, timeout: float = 15.0) -> dict[str, Any]:
-        """Poll ``/readyz`` until 200 (bounded); fail with the output if the process died."""
-        deadline = time.monotonic() + timeout
-        last = "no answer"
-        async with httpx.AsyncClient(timeout=5) as http:
-            while time.monotonic() < deadline:
-                if self.proc.returncode is not None:
-                    pytest.fail(f"bot exited with {self.proc.returncode}:\n{self.output()}")
-                try:
-                    response = await http.get(self.base_url + "/readyz")
-                except httpx.TransportError as exc:
-                    last = type(exc).__name__
-                else:
-                    if response.status_code == 200:
-                        ready: dict[str, Any] = response.json()
-                        return ready
-                    last = f"{response.status_code} {response.text}"
-                await asyncio.sleep(0.1)
-        pytest.fail(f"/readyz not 200 after {timeout} s (last: {last}):\n{self.output()}")
-
-    async def stop(self, timeout: float = 10.0) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(self.proc.wait(), timeout)
-        await asyncio.wait_for(asyncio.gather(*self.readers), 5)
-        return code
-
-
-async def _collect(stream: asyncio.StreamReader | None, sink: list[str]) -> None:
-    if stream is None:
-        return
-    while line := await stream.readline():
-        sink.append(line.decode("utf-8", errors="replace"))
-
-
 @pytest.fixture
 def shared_env(
     fake_slack: FakeSlackWebAPI,
@@ -294,30 +224,12 @@ def shared_env(
     pg_schema: str,
 ) -> dict[str, str]:
     """A clean environment (nothing from the developer's) pointing at the fakes and one schema."""
-    return {
-        "PATH": os.environ.get("PATH", os.defpath),
-        "PYTHONPATH": str(ROOT),
-        "HOME": str(tmp_path),
-        "LANG": "C.UTF-8",
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "DATA_DIR": str(tmp_path / "data"),
-        "DATABASE_URL": postgres_url,
-        "DATABASE_SCHEMA": pg_schema,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.api_url,
-        "LUMMY_API_KEY": LUMMY_API_KEY,
-        "LUMMY_ORGANIZATION_ID": LUMMY_ORG,
-        "LUMMY_BASE_URL": lummy.base_url,
-        "TUSFACTURAS_APIKEY": TF_APIKEY,
-        "TUSFACTURAS_APITOKEN": TF_APITOKEN,
-        "TUSFACTURAS_USERTOKEN": TF_USERTOKEN,
-        "TUSFACTURAS_BASE_URL": tusfacturas.base_url,
-        "PROVIDER_CONNECT_TIMEOUT": "2",
-        "PROVIDER_READ_TIMEOUT": "10",
-        "SHUTDOWN_GRACE_SECONDS": "5",
-    }
+    return clean_env(
+        tmp_path,
+        DATABASE_URL=postgres_url,
+        DATABASE_SCHEMA=pg_schema,
+        **fake_settings(fake_slack, lummy, tusfacturas, grace_seconds="5"),
+    )
 
 
 @pytest.fixture
@@ -325,44 +237,12 @@ async def bot_processes(
     shared_env: dict[str, str], tmp_path: Path
 ) -> AsyncIterator[Callable[[int], Any]]:
     """Start ``n`` bot processes on the shared environment; killed at teardown if alive."""
-    started: list[BotProcess] = []
+    async with BotProcesses(tmp_path) as processes:
 
-    async def start(n: int) -> list[BotProcess]:
-        for _ in range(n):
-            port = _free_port()
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "serve",
-                "--http",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                env=shared_env,
-                cwd=tmp_path,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
-            process = BotProcess(proc, f"http://127.0.0.1:{port}")
-            process.readers = [
-                asyncio.create_task(_collect(proc.stdout, process.stdout)),
-                asyncio.create_task(_collect(proc.stderr, process.stderr)),
-            ]
-            started.append(process)
-        return started[-n:]
+        async def start(n: int) -> list[BotProcess]:
+            return [await processes.start("--http", env=shared_env) for _ in range(n)]
 
-    yield start
-    for process in started:
-        if process.proc.returncode is None:
-            process.proc.kill()  # our own child, by its handle
-            await process.proc.wait()
-        for reader in process.readers:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+        yield start
 
 
 @pytest.fixture
@@ -384,7 +264,7 @@ async def test_two_processes_sharing_postgresql_lose_nothing_and_send_once(
     today = datetime.now(UTC).date()
     midnight = datetime(today.year, today.month, today.day, tzinfo=UTC)
     first, second = await bot_processes(2)  # both migrate the empty schema at once
-    ready = await asyncio.gather(first.wait_ready(), second.wait_ready())
+    ready = await asyncio.gather(first.wait_ready(timeout=15), second.wait_ready(timeout=15))
     assert [r["history"] for r in ready] == ["ok", "ok"]
 
     distinct = [str(uuid4()) for _ in range(40)]
@@ -470,7 +350,8 @@ async def test_two_processes_sharing_postgresql_lose_nothing_and_send_once(
     assert len({a.attempt_id for a in stored}) == expected_rows
 
     # Both processes did their share, and stopped cleanly.
-    assert list(await asyncio.gather(first.stop(), second.stop())) == [0, 0]
+    stopped = await asyncio.gather(first.terminate(timeout=10), second.terminate(timeout=10))
+    assert list(stopped) == [0, 0]
     for process in (first, second):
         assert "Traceback" not in process.output()
         served = [e for e in process.events("resend_attempt") if e["outcome"] == "success"]
@@ -480,22 +361,10 @@ async def test_two_processes_sharing_postgresql_lose_nothing_and_send_once(
 
     # The auditors' export, as a separate process, lists every attempt.
     exported = await asyncio.to_thread(
-        subprocess.run,  # our own interpreter
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "history",
-            "export",
-            "--since",
-            today.isoformat(),
-            "--format",
-            "jsonl",
-        ],
-        env=shared_env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
+        run_command,
+        [*PYTHON_M_BOT, "history", "export", "--since", today.isoformat(), "--format", "jsonl"],
+        shared_env,
+        tmp_path,
         timeout=SUBPROCESS_TIMEOUT,
     )
     assert exported.returncode == 0, exported.stderr

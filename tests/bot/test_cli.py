@@ -2,28 +2,25 @@
 
 The process gets a clean environment (no developer secrets, cwd in a temporary
 directory so no ``.env`` is read) with its Slack and provider URLs pointed at the
-fake Slack and the emulators running in this test's event loop. File-local
-helpers: ``BotProcess`` (a started process with its captured output) and the
-``run_bot`` fixture (starts one, kills it at teardown if a test left it running).
+fake Slack and the emulators running in this test's event loop. The process
+helpers (``BotProcess``, ``BotProcesses``, ``clean_env``) live in tests/processes.py;
+the ``run_bot`` fixture starts one in HTTP mode and kills it at teardown if a test
+left it running.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from bot import strings
@@ -36,51 +33,35 @@ from bot.localslack import (
     radio_value,
 )
 from bot.localslack.webapi import Message
-from bot.server import EVENTS_PATH
 from providers.emulators import Fault, FaultKind, LummyEmulator, TusFacturasEmulator
 from tests.conftest import (
     AGENT,
     BOT_TOKEN,
     CHANNEL,
     LUMMY_API_KEY,
-    LUMMY_ORG,
     SEED_LUMMY_ID,
     SIGNING_SECRET,
     TF_APIKEY,
     TF_APITOKEN,
     TF_USERTOKEN,
 )
+from tests.processes import (
+    PYTHON_M_BOT,
+    BotProcess,
+    BotProcesses,
+    clean_env,
+    fake_settings,
+    run_command,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 SEED_LUMMY_EMAIL = "cliente@empresa.com"
 SECRETS = (BOT_TOKEN, SIGNING_SECRET, LUMMY_API_KEY, TF_APIKEY, TF_APITOKEN, TF_USERTOKEN)
 CONSOLE_SCRIPT = Path(sys.executable).with_name("reenviar-bot")
 ENTRY_POINTS = {
     "console-script": [str(CONSOLE_SCRIPT)],
-    "python-m-bot": [sys.executable, "-m", "bot"],
+    "python-m-bot": list(PYTHON_M_BOT),
 }
 SUBPROCESS_TIMEOUT = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def clean_env(cwd: Path, **settings: str) -> dict[str, str]:
-    """Only what Python needs to start and import ``bot``, plus ``settings``."""
-    return {
-        "PATH": os.environ.get("PATH", os.defpath),
-        "PYTHONPATH": str(ROOT),
-        "HOME": str(cwd),
-        "LANG": "C.UTF-8",
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "DATA_DIR": str(cwd / "data"),
-        **settings,
-    }
 
 
 def _is_progress(message: Message) -> bool:
@@ -109,66 +90,6 @@ def _lummy_values(invoice_id: str) -> dict[str, Any]:
     }
 
 
-@dataclass
-class BotProcess:
-    """A ``reenviar-bot serve --http`` process and everything it wrote."""
-
-    proc: asyncio.subprocess.Process
-    base_url: str
-    stdout: list[str] = field(default_factory=list)
-    stderr: list[str] = field(default_factory=list)
-    _readers: list[asyncio.Task[None]] = field(default_factory=list)
-
-    @property
-    def events_url(self) -> str:
-        return self.base_url + EVENTS_PATH
-
-    def output(self) -> str:
-        return "".join(self.stdout) + "".join(self.stderr)
-
-    def log_lines(self) -> list[dict[str, Any]]:
-        """stderr parsed as JSON lines (the process' stderr is not a TTY)."""
-        return [json.loads(line) for line in "".join(self.stderr).splitlines() if line.strip()]
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        return [line for line in self.log_lines() if line.get("event") == name]
-
-    async def get(self, path: str) -> httpx.Response:
-        async with httpx.AsyncClient(timeout=5) as http:
-            return await http.get(self.base_url + path)
-
-    async def wait_ready(self, timeout: float = 20.0) -> None:
-        """Poll ``/readyz`` until 200 (bounded); fail with the output if the process died."""
-        deadline = time.monotonic() + timeout
-        last: str = "no answer"
-        while time.monotonic() < deadline:
-            if self.proc.returncode is not None:
-                pytest.fail(f"bot exited with {self.proc.returncode}:\n{self.output()}")
-            try:
-                response = await self.get("/readyz")
-            except httpx.TransportError as exc:
-                last = type(exc).__name__
-            else:
-                if response.status_code == 200:
-                    return
-                last = f"{response.status_code} {response.text}"
-            await asyncio.sleep(0.1)
-        pytest.fail(f"/readyz not 200 after {timeout} s (last: {last}):\n{self.output()}")
-
-    async def wait_exit(self, timeout: float) -> int:
-        code = await asyncio.wait_for(self.proc.wait(), timeout)
-        # Drain the pipes so every line written before exiting is captured.
-        await asyncio.wait_for(asyncio.gather(*self._readers), 5)
-        return code
-
-
-async def _collect(stream: asyncio.StreamReader | None, sink: list[str]) -> None:
-    if stream is None:
-        return
-    while line := await stream.readline():
-        sink.append(line.decode("utf-8", errors="replace"))
-
-
 @pytest.fixture
 async def run_bot(
     fake_slack: FakeSlackWebAPI,
@@ -177,57 +98,14 @@ async def run_bot(
     tmp_path: Path,
 ) -> AsyncIterator[Callable[..., Any]]:
     """Start ``python -m bot serve --http`` wired to the fakes; killed at teardown if alive."""
-    started: list[BotProcess] = []
+    settings = fake_settings(fake_slack, lummy, tusfacturas)
+    async with BotProcesses(tmp_path) as processes:
 
-    async def start(port: int | None = None, **extra: str) -> BotProcess:
-        port = port or _free_port()
-        settings = {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake_slack.api_url,
-            "LUMMY_API_KEY": LUMMY_API_KEY,
-            "LUMMY_ORGANIZATION_ID": LUMMY_ORG,
-            "LUMMY_BASE_URL": lummy.base_url,
-            "TUSFACTURAS_APIKEY": TF_APIKEY,
-            "TUSFACTURAS_APITOKEN": TF_APITOKEN,
-            "TUSFACTURAS_USERTOKEN": TF_USERTOKEN,
-            "TUSFACTURAS_BASE_URL": tusfacturas.base_url,
-            "PROVIDER_CONNECT_TIMEOUT": "2",
-            "PROVIDER_READ_TIMEOUT": "10",
-            "SHUTDOWN_GRACE_SECONDS": "10",
-        }
-        env = clean_env(tmp_path, **{**settings, **extra})
-        proc = await asyncio.create_subprocess_exec(
-            *ENTRY_POINTS["python-m-bot"],
-            "serve",
-            "--http",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            env=env,
-            cwd=tmp_path,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        process = BotProcess(proc, f"http://127.0.0.1:{port}")
-        process._readers = [
-            asyncio.create_task(_collect(proc.stdout, process.stdout)),
-            asyncio.create_task(_collect(proc.stderr, process.stderr)),
-        ]
-        started.append(process)
-        return process
+        async def start(port: int | None = None, **extra: str) -> BotProcess:
+            env = clean_env(tmp_path, **{**settings, **extra})
+            return await processes.start("--http", env=env, port=port)
 
-    yield start
-    for process in started:
-        if process.proc.returncode is None:
-            process.proc.kill()  # our own child, by its handle
-            await process.proc.wait()
-        for reader in process._readers:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+        yield start
 
 
 @pytest.fixture
@@ -391,9 +269,7 @@ async def test_port_in_use_is_a_readable_error(run_bot: Callable[..., Any]) -> N
 
 
 def _run(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own interpreter and console script
-        argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT
-    )
+    return run_command(argv, env, cwd, timeout=SUBPROCESS_TIMEOUT)
 
 
 @pytest.fixture(params=sorted(ENTRY_POINTS))

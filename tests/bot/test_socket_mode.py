@@ -4,7 +4,8 @@ The fake serves ``apps.connections.open`` and the WebSocket it points to; tests 
 envelopes as Slack does and read the app's acks. ``serve_socket_mode`` runs
 in-process for the protocol cases (fast, and its connection can be poked) and as
 the real ``python -m bot serve`` process with ``SLACK_APP_TOKEN`` for the
-production path. Health routes stay on HTTP in both.
+production path (started by tests/processes.py's ``BotProcesses``). Health routes
+stay on HTTP in both.
 """
 
 from __future__ import annotations
@@ -12,13 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import signal
-import socket
-import sys
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,27 +37,27 @@ from tests.conftest import (
     BOT_TOKEN,
     CHANNEL,
     LUMMY_API_KEY,
-    LUMMY_ORG,
     SEED_LUMMY_ID,
     TF_APIKEY,
     TF_APITOKEN,
     TF_USERTOKEN,
     make_settings,
 )
+from tests.processes import (
+    BotProcess,
+    BotProcesses,
+    clean_env,
+    fake_settings,
+    free_port,
+    get,
+    wait_ready,
+)
 
-APP_TOKEN = "xapp-1-A0REENVIAR-4242-s3cr3tappt0ken"
+APP_TOKEN = "xapp-1-fake-app"
 SEED_LUMMY_EMAIL = "cliente@empresa.com"
-ROOT = Path(__file__).resolve().parents[2]
 #: Slack gives up on an ack after 3 s; the bot must answer well within that.
 ACK_BUDGET_SECONDS = 1.5
 SECRETS = (APP_TOKEN, BOT_TOKEN, LUMMY_API_KEY, TF_APIKEY, TF_APITOKEN, TF_USERTOKEN)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _lummy_values(invoice_id: str) -> dict[str, Any]:
@@ -74,32 +71,6 @@ def _lummy_values(invoice_id: str) -> dict[str, Any]:
 
 def _is_progress(message: Message) -> bool:
     return any(":hourglass_flowing_sand:" in str(block) for block in message.blocks)
-
-
-async def _readyz(base_url: str) -> httpx.Response:
-    async with httpx.AsyncClient(timeout=5) as http:
-        return await http.get(base_url + "/readyz")
-
-
-async def _wait_ready(
-    base_url: str, *, timeout: float, gone: Callable[[], str | None] | None = None
-) -> None:
-    """Poll ``/readyz`` until 200 (bounded); ``gone()`` returns why to stop waiting early."""
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if gone is not None and (reason := gone()):
-            pytest.fail(reason)
-        try:
-            response = await _readyz(base_url)
-        except httpx.TransportError as exc:
-            last = type(exc).__name__
-        else:
-            if response.status_code == 200:
-                return
-            last = f"{response.status_code} {response.text}"
-        await asyncio.sleep(0.05)
-    pytest.fail(f"/readyz not 200 after {timeout} s (last: {last})")
 
 
 @pytest.fixture
@@ -122,7 +93,7 @@ async def test_apps_connections_open_takes_only_the_app_token(fake_slack: FakeSl
 
     assert await error_with(APP_TOKEN) == "invalid_auth"  # Socket Mode not enabled
     fake_slack.app_token = APP_TOKEN
-    assert await error_with("xapp-1-A0REENVIAR-4242-revoked") == "invalid_auth"
+    assert await error_with("xapp-1-revoked") == "invalid_auth"
     assert await error_with(BOT_TOKEN) == "not_allowed_token_type"
 
     first = await client.apps_connections_open(app_token=APP_TOKEN)
@@ -195,7 +166,7 @@ class SocketBot:
     stop: asyncio.Event
 
     async def readyz(self) -> httpx.Response:
-        return await _readyz(self.health_url)
+        return await get(self.health_url, "/readyz")
 
     async def wait_ready(self, timeout: float = 10.0) -> None:
         def crashed() -> str | None:
@@ -203,7 +174,7 @@ class SocketBot:
                 return None
             return f"serve_socket_mode ended early: {self.task.exception()!r}"
 
-        await _wait_ready(self.health_url, timeout=timeout, gone=crashed)
+        await wait_ready(self.health_url, timeout=timeout, gone=crashed)
 
     async def open_modal(self, text: str = "") -> dict[str, Any]:
         opened = len(self.slack.calls_to("views.open"))
@@ -231,7 +202,7 @@ async def socket_bot(
         data_dir=str(tmp_path),
     )
     services = Services.create(settings)
-    port = _free_port()
+    port = free_port()
     stop = asyncio.Event()
     task = asyncio.create_task(
         serve_socket_mode(
@@ -364,44 +335,6 @@ async def test_refresh_requested_moves_to_a_new_connection(socket_bot: SocketBot
 # -- the real process ---------------------------------------------------------------------
 
 
-@dataclass
-class SocketModeProcess:
-    """``python -m bot serve`` with ``SLACK_APP_TOKEN``, and everything it wrote."""
-
-    proc: asyncio.subprocess.Process
-    base_url: str
-    stdout: list[str] = field(default_factory=list)
-    stderr: list[str] = field(default_factory=list)
-    readers: list[asyncio.Task[None]] = field(default_factory=list)
-
-    def output(self) -> str:
-        return "".join(self.stdout) + "".join(self.stderr)
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        lines = [json.loads(line) for line in "".join(self.stderr).splitlines() if line.strip()]
-        return [line for line in lines if line.get("event") == name]
-
-    async def wait_ready(self, timeout: float = 20.0) -> None:
-        def exited() -> str | None:
-            code = self.proc.returncode
-            return None if code is None else f"bot exited with {code}:\n{self.output()}"
-
-        await _wait_ready(self.base_url, timeout=timeout, gone=exited)
-
-    async def terminate(self, timeout: float = 15.0) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(self.proc.wait(), timeout)
-        await asyncio.wait_for(asyncio.gather(*self.readers), 5)
-        return code
-
-
-async def _collect(stream: asyncio.StreamReader | None, sink: list[str]) -> None:
-    if stream is None:
-        return
-    while line := await stream.readline():
-        sink.append(line.decode("utf-8", errors="replace"))
-
-
 @pytest.fixture
 async def run_socket_bot(
     slack: FakeSlackWebAPI,
@@ -410,70 +343,20 @@ async def run_socket_bot(
     tmp_path: Path,
 ) -> AsyncIterator[Callable[..., Any]]:
     """Start the real process in Socket Mode, wired to the fakes; killed at teardown if alive."""
-    started: list[SocketModeProcess] = []
+    settings = fake_settings(slack, lummy, tusfacturas, app_token=APP_TOKEN, provider_timeouts=None)
+    async with BotProcesses(tmp_path) as processes:
 
-    async def start(**extra: str) -> SocketModeProcess:
-        port = _free_port()
-        env = {
-            "PATH": os.environ.get("PATH", os.defpath),
-            "PYTHONPATH": str(ROOT),
-            "HOME": str(tmp_path),
-            "LANG": "C.UTF-8",
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "DATA_DIR": str(tmp_path / "data"),
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_APP_TOKEN": APP_TOKEN,
-            "SLACK_API_URL": slack.api_url,
-            "LUMMY_API_KEY": LUMMY_API_KEY,
-            "LUMMY_ORGANIZATION_ID": LUMMY_ORG,
-            "LUMMY_BASE_URL": lummy.base_url,
-            "TUSFACTURAS_APIKEY": TF_APIKEY,
-            "TUSFACTURAS_APITOKEN": TF_APITOKEN,
-            "TUSFACTURAS_USERTOKEN": TF_USERTOKEN,
-            "TUSFACTURAS_BASE_URL": tusfacturas.base_url,
-            "SHUTDOWN_GRACE_SECONDS": "10",
-            **extra,
-        }
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            env=env,
-            cwd=tmp_path,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        process = SocketModeProcess(proc, f"http://127.0.0.1:{port}")
-        process.readers = [
-            asyncio.create_task(_collect(proc.stdout, process.stdout)),
-            asyncio.create_task(_collect(proc.stderr, process.stderr)),
-        ]
-        started.append(process)
-        return process
+        async def start(**extra: str) -> BotProcess:
+            return await processes.start(env=clean_env(tmp_path, **{**settings, **extra}))
 
-    yield start
-    for process in started:
-        if process.proc.returncode is None:
-            process.proc.kill()  # our own child, by its handle
-            await process.proc.wait()
-        for reader in process.readers:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+        yield start
 
 
 async def test_serve_runs_socket_mode_as_a_process(
     run_socket_bot: Callable[..., Any], slack: FakeSlackWebAPI, lummy: LummyEmulator
 ) -> None:
     # DEBUG makes slack_sdk log every frame: the strongest test of the redaction.
-    bot: SocketModeProcess = await run_socket_bot(LOG_LEVEL="DEBUG")
+    bot: BotProcess = await run_socket_bot(LOG_LEVEL="DEBUG")
     await bot.wait_ready()
     assert len(slack.socket_clients) == 1
     sender = SocketModeSender(slack)
@@ -516,15 +399,15 @@ async def test_serve_runs_socket_mode_as_a_process(
 async def test_process_with_a_refused_app_token_is_not_ready_and_stops_on_sigterm(
     run_socket_bot: Callable[..., Any], slack: FakeSlackWebAPI
 ) -> None:
-    slack.app_token = "xapp-1-A0REENVIAR-4242-rotated"  # ours was revoked
-    bot: SocketModeProcess = await run_socket_bot()
+    slack.app_token = "xapp-1-rotated"  # ours was revoked
+    bot: BotProcess = await run_socket_bot()
     await slack.wait_for_call("apps.connections.open", timeout=20)
 
     deadline = time.monotonic() + 10
     while True:
         assert bot.proc.returncode is None, bot.output()
         with contextlib.suppress(httpx.TransportError):
-            response = await _readyz(bot.base_url)
+            response = await bot.readyz()
             if response.status_code == 503:
                 break
         assert time.monotonic() < deadline, "/readyz never answered 503"
