@@ -473,7 +473,7 @@ class SlackEventSender:
 
 
 class SocketModeSender:
-    """Send slash commands and interactions to an app over Socket Mode, through the fake.
+    """Send slash commands and modal submissions to an app over Socket Mode, through the fake.
 
     The payloads are the ones :class:`SlackEventSender` builds for HTTP (a slash
     command's form fields as a JSON object, an interaction's ``payload`` JSON); only the
@@ -521,31 +521,6 @@ class SocketModeSender:
             "slash_commands", dict(fields), timeout=self.timeout
         )
 
-    async def block_actions(
-        self,
-        *,
-        user_id: str,
-        actions: list[JsonDict],
-        view: JsonDict | str | None = None,
-        container: JsonDict | None = None,
-        channel_id: str | None = None,
-        message: JsonDict | None = None,
-        response_url: str | None = None,
-        values: JsonDict | None = None,
-    ) -> JsonDict:
-        """Send a ``block_actions`` interaction; return the ack."""
-        payload = self.payloads.block_actions_payload(
-            user_id=user_id,
-            actions=actions,
-            view=view,
-            container=container,
-            channel_id=channel_id,
-            message=message,
-            response_url=response_url,
-            values=values,
-        )
-        return await self.workspace.send_envelope("interactive", payload, timeout=self.timeout)
-
     async def view_submission(
         self,
         *,
@@ -560,15 +535,4 @@ class SocketModeSender:
         view_id = payload["view"].get("id")
         if apply_response and isinstance(view_id, str):
             self.workspace.apply_view_response(view_id, ack.get("payload"))
-        return ack
-
-    async def view_closed(self, *, user_id: str, view: JsonDict | str) -> JsonDict:
-        """Send ``view_closed`` (only sent by Slack when the view has ``notify_on_close``)."""
-        view_dict = self.payloads._view(view)
-        payload = self.payloads._base_payload("view_closed", user_id)
-        payload.update({"view": view_dict, "is_cleared": False})
-        ack = await self.workspace.send_envelope("interactive", payload, timeout=self.timeout)
-        view_id = view_dict.get("id")
-        if isinstance(view_id, str):
-            self.workspace.close_view(view_id, whole_stack=False)
         return ack
