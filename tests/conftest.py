@@ -87,12 +87,22 @@ class Bot:
         return await self.sender.slash_command("/reenviar", text, user_id=user, channel_id=channel)
 
     async def open_modal(
-        self, text: str = "", *, user: str = AGENT, channel: str = CHANNEL
+        self,
+        text: str = "",
+        *,
+        user: str = AGENT,
+        channel: str = CHANNEL,
+        empty_ack: bool = False,
     ) -> dict[str, Any]:
-        """Type the command and return the modal Slack shows."""
+        """Type the command and return the modal Slack shows.
+
+        ``empty_ack``: also check the command's ack is empty (nothing shown in the channel).
+        """
         opened_before = len(self.slack.calls_to("views.open"))
         response = await self.command(text, user=user, channel=channel)
         assert response.status == 200, response.body
+        if empty_ack:
+            assert response.body == "", response.body
         await self.slack.wait_for_call("views.open", count=opened_before + 1)
         view = self.slack.current_view(user)
         assert view is not None, "no modal was opened"
@@ -102,21 +112,23 @@ class Bot:
         self, channel: str = CHANNEL, *, count: int = 1, timeout: float = 10.0
     ) -> list[Message]:
         """Wait until ``count`` messages in ``channel`` show an outcome (not "re-sending")."""
-
-        def outcomes() -> list[Message]:
-            return [m for m in self.slack.messages_in(channel) if not _is_progress(m)]
-
         await self.slack.wait_until(
-            lambda: len(outcomes()) >= count,
+            lambda: len(outcomes(self.slack, channel)) >= count,
             timeout=timeout,
             description=f"{count} outcome message(s) in {channel}",
         )
         assert await self.services.inflight.drain(timeout), "re-sends still running"
-        return outcomes()
+        return outcomes(self.slack, channel)
 
 
-def _is_progress(message: Message) -> bool:
+def is_progress(message: Message) -> bool:
+    """A "re-sending…" message (the hourglass), not an outcome yet."""
     return any(":hourglass_flowing_sand:" in str(block) for block in message.blocks)
+
+
+def outcomes(slack: FakeSlackWebAPI, channel: str = CHANNEL) -> list[Message]:
+    """The messages in ``channel`` that show an outcome (not "re-sending")."""
+    return [m for m in slack.messages_in(channel) if not is_progress(m)]
 
 
 @pytest.fixture

@@ -22,39 +22,20 @@ from uuid import uuid4
 
 import pytest
 
-from bot import views
-from bot.forms import (
-    CONFIRM_BLOCK,
-    CONFIRMED,
-    LUMMY_FIELDS,
-    PROVIDER_ACTION,
-    PROVIDER_BLOCK,
-    VALUE_ACTION,
-    FormState,
-    ModalContext,
-)
-from bot.localslack import (
-    FakeSlackWebAPI,
-    SenderResponse,
-    SlackEventSender,
-    checkboxes_value,
-    email_value,
-    plain_text_value,
-    radio_value,
-)
-from bot.localslack.webapi import Message
+from bot.forms import CONFIRM_BLOCK, CONFIRMED, VALUE_ACTION, ModalContext
+from bot.localslack import FakeSlackWebAPI, SenderResponse, SlackEventSender
 from bot.store import AttemptRecord, HistoryStore, database_url
-from providers.base import Provider
 from providers.emulators import LummyEmulator, TusFacturasEmulator
 from tests.blockkit import assert_valid_modal
 from tests.conftest import (
     AGENT,
-    CHANNEL,
     OTHER_AGENT,
     SEED_LUMMY_ID,
     SIGNING_SECRET,
     Bot,
+    outcomes,
 )
+from tests.e2e import confirmed, eventually, lummy_values, submission_view
 from tests.processes import (
     PYTHON_M_BOT,
     BotProcess,
@@ -69,29 +50,6 @@ SUBPROCESS_TIMEOUT = 20.0
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def lummy_values(invoice_id: str, *, confirmed: bool = False) -> dict[str, Any]:
-    """``state.values`` of the Lummy modal, with "send it again" ticked when ``confirmed``."""
-    invoice_block, email_block = LUMMY_FIELDS
-    values: dict[str, Any] = {
-        PROVIDER_BLOCK: {PROVIDER_ACTION: radio_value("lummy")},
-        invoice_block: {VALUE_ACTION: plain_text_value(invoice_id)},
-        email_block: {VALUE_ACTION: email_value(None)},
-    }
-    if confirmed:
-        values[CONFIRM_BLOCK] = {VALUE_ACTION: checkboxes_value([CONFIRMED])}
-    return values
-
-
-def submission_view(user_id: str, invoice_id: str) -> dict[str, Any]:
-    """The modal as ``/reenviar`` would have opened it in CHANNEL (for processes we don't own)."""
-    modal = views.resend_modal(
-        FormState(provider=Provider.LUMMY, values={"invoice_id": invoice_id}),
-        ModalContext(channel_id=CHANNEL, user_id=user_id),
-        configured=dict.fromkeys(Provider, True),
-    )
-    return {**modal, "id": f"V{uuid4().hex[:10].upper()}"}
 
 
 def is_duplicate_warning(response: SenderResponse, *, held_by: str) -> bool:
@@ -115,23 +73,6 @@ def is_duplicate_warning(response: SenderResponse, *, held_by: str) -> bool:
         and len(warning) == 1
         and f"<@{held_by}>" in json.dumps(warning[0])
     )
-
-
-def is_progress(message: Message) -> bool:
-    return any(":hourglass_flowing_sand:" in str(block) for block in message.blocks)
-
-
-def outcomes(slack: FakeSlackWebAPI) -> list[Message]:
-    return [m for m in slack.messages_in(CHANNEL) if not is_progress(m)]
-
-
-async def eventually(predicate: Callable[[], Any], what: str, timeout: float = 10.0) -> None:
-    """Poll an async ``predicate`` (state another process changes) for at most ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 # --- two agents, one bot, both backends --------------------------------------------------
@@ -194,7 +135,7 @@ async def test_both_agents_confirming_the_duplicate_send_twice(
     responses = await asyncio.gather(
         *(
             bot.sender.view_submission(
-                user_id=agent, view=modal["id"], values=lummy_values(SEED_LUMMY_ID, confirmed=True)
+                user_id=agent, view=modal["id"], values=confirmed(lummy_values(SEED_LUMMY_ID))
             )
             for agent, modal in zip(agents, modals, strict=True)
         )
@@ -282,7 +223,9 @@ async def test_two_processes_sharing_postgresql_lose_nothing_and_send_once(
         plan += [(senders[0], AGENT, invoice_id), (senders[1], OTHER_AGENT, invoice_id)]
     payloads = [
         sender.view_submission_payload(
-            user_id=user, view=submission_view(user, invoice_id), values=lummy_values(invoice_id)
+            user_id=user,
+            view=submission_view(invoice_id, user=user),
+            values=lummy_values(invoice_id),
         )
         for sender, user, invoice_id in plan
     ]
@@ -322,7 +265,9 @@ async def test_two_processes_sharing_postgresql_lose_nothing_and_send_once(
         async def all_recorded() -> bool:
             return len([a async for a in pg_store.export(midnight)]) >= expected_rows
 
-        await eventually(all_recorded, f"{expected_rows} history rows")
+        await eventually(
+            all_recorded, what=f"{expected_rows} history rows", timeout=10.0, interval=0.05
+        )
         elapsed = time.monotonic() - started
     finally:
         for sender in senders:

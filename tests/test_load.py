@@ -17,19 +17,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bot import views
-from bot.forms import (
-    LUMMY_FIELDS,
-    PROVIDER_ACTION,
-    PROVIDER_BLOCK,
-    VALUE_ACTION,
-    FormState,
-    ModalContext,
-)
-from bot.localslack import SenderResponse, email_value, plain_text_value, radio_value
-from providers.base import Provider
+from bot.localslack import SenderResponse
 from providers.emulators import Fault, FaultKind
-from tests.conftest import AGENT, CHANNEL, Bot
+from tests.conftest import AGENT, Bot
+from tests.e2e import lummy_values, submission_view
 
 CONCURRENCY = 50
 PROVIDER_LATENCY = 5.0
@@ -41,25 +32,6 @@ def percentile(samples: list[float], pct: float) -> float:
     ordered = sorted(samples)
     rank = max(1, math.ceil(pct / 100 * len(ordered)))
     return ordered[rank - 1]
-
-
-def _submission_view(bot: Bot, invoice_id: str) -> dict[str, Any]:
-    """The modal as the command would have opened it in CHANNEL, with Lummy chosen."""
-    modal = views.resend_modal(
-        FormState(provider=Provider.LUMMY, values={"invoice_id": invoice_id}),
-        ModalContext(channel_id=CHANNEL, user_id=AGENT),
-        configured=bot.services.configured,
-    )
-    return {**modal, "id": f"VLOAD{uuid.uuid4().hex[:8].upper()}"}
-
-
-def _values(invoice_id: str) -> dict[str, Any]:
-    invoice_block, email_block = LUMMY_FIELDS
-    return {
-        PROVIDER_BLOCK: {PROVIDER_ACTION: radio_value("lummy")},
-        invoice_block: {VALUE_ACTION: plain_text_value(invoice_id)},
-        email_block: {VALUE_ACTION: email_value(None)},
-    }
 
 
 def _summary(name: str, acks: list[float]) -> str:
@@ -80,7 +52,9 @@ async def test_acks_stay_fast_under_a_burst(
     # Build the requests first, so the burst is only sending.
     submissions = [
         bot.sender.view_submission_payload(
-            user_id=AGENT, view=_submission_view(bot, invoice_id), values=_values(invoice_id)
+            user_id=AGENT,
+            view=submission_view(invoice_id, configured=bot.services.configured),
+            values=lummy_values(invoice_id),
         )
         for invoice_id in invoice_ids
     ]

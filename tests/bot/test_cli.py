@@ -24,15 +24,7 @@ from typing import Any
 import pytest
 
 from bot import strings
-from bot.forms import LUMMY_FIELDS, PROVIDER_ACTION, PROVIDER_BLOCK, VALUE_ACTION
-from bot.localslack import (
-    FakeSlackWebAPI,
-    SlackEventSender,
-    email_value,
-    plain_text_value,
-    radio_value,
-)
-from bot.localslack.webapi import Message
+from bot.localslack import FakeSlackWebAPI, SlackEventSender
 from providers.emulators import Fault, FaultKind, LummyEmulator, TusFacturasEmulator
 from tests.conftest import (
     AGENT,
@@ -44,7 +36,9 @@ from tests.conftest import (
     TF_APIKEY,
     TF_APITOKEN,
     TF_USERTOKEN,
+    outcomes,
 )
+from tests.e2e import eventually, lummy_values
 from tests.processes import (
     PYTHON_M_BOT,
     BotProcess,
@@ -62,32 +56,6 @@ ENTRY_POINTS = {
     "python-m-bot": list(PYTHON_M_BOT),
 }
 SUBPROCESS_TIMEOUT = 30.0
-
-
-def _is_progress(message: Message) -> bool:
-    return any(":hourglass_flowing_sand:" in str(block) for block in message.blocks)
-
-
-def _outcomes(slack: FakeSlackWebAPI) -> list[Message]:
-    return [m for m in slack.messages_in(CHANNEL) if not _is_progress(m)]
-
-
-async def eventually(predicate: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
-    """Poll ``predicate`` (state another server or process changes) for at most ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
-def _lummy_values(invoice_id: str) -> dict[str, Any]:
-    invoice_block, email_block = LUMMY_FIELDS
-    return {
-        PROVIDER_BLOCK: {PROVIDER_ACTION: radio_value("lummy")},
-        invoice_block: {VALUE_ACTION: plain_text_value(invoice_id)},
-        email_block: {VALUE_ACTION: email_value(None)},
-    }
 
 
 @pytest.fixture
@@ -134,7 +102,7 @@ async def _open_modal_and_submit(
     view = slack.current_view(AGENT)
     assert view is not None
     submitted = await sender.view_submission(
-        user_id=AGENT, view=view["id"], values=_lummy_values(invoice_id)
+        user_id=AGENT, view=view["id"], values=lummy_values(invoice_id)
     )
     assert submitted.status == 200, submitted.body
     assert submitted.body == ""  # closes the modal: no response_action errors
@@ -156,8 +124,8 @@ async def test_serves_slack_over_http_and_logs_without_secrets(
     sender = sender_for(bot)
 
     await _open_modal_and_submit(sender, fake_slack, SEED_LUMMY_ID)
-    await fake_slack.wait_until(lambda: bool(_outcomes(fake_slack)), timeout=10)
-    (outcome,) = _outcomes(fake_slack)
+    await fake_slack.wait_until(lambda: bool(outcomes(fake_slack)), timeout=10)
+    (outcome,) = outcomes(fake_slack)
     assert SEED_LUMMY_EMAIL in outcome.text
     assert [send.invoice_id for send in lummy.sends] == [SEED_LUMMY_ID]
 
@@ -194,8 +162,8 @@ async def test_sigterm_lets_the_in_flight_resend_finish(
     lummy.inject(Fault(FaultKind.LATENCY, delay_seconds=2))
 
     await _open_modal_and_submit(sender, fake_slack, SEED_LUMMY_ID)
-    await eventually(lambda: bool(lummy.requests), "the re-send to reach Lummy")
-    assert _outcomes(fake_slack) == []  # in flight: only the "re-sending" message so far
+    await eventually(lambda: bool(lummy.requests), what="the re-send to reach Lummy")
+    assert outcomes(fake_slack) == []  # in flight: only the "re-sending" message so far
 
     signalled = time.monotonic()
     bot.proc.send_signal(signal.SIGTERM)
@@ -215,7 +183,7 @@ async def test_sigterm_lets_the_in_flight_resend_finish(
     assert await bot.wait_exit(timeout=15) == 0
     took = time.monotonic() - signalled
     # The outcome landed before the process exited: it waited for the provider's answer.
-    (outcome,) = _outcomes(fake_slack)
+    (outcome,) = outcomes(fake_slack)
     assert SEED_LUMMY_EMAIL in outcome.text
     assert 1.0 < took < 10, f"shutdown took {took:.1f} s"
     (started,) = bot.events("shutdown_started")
@@ -234,7 +202,7 @@ async def test_sigterm_does_not_wait_longer_than_the_grace_period(
     await bot.wait_ready()
     lummy.inject(Fault(FaultKind.LATENCY, delay_seconds=8))
     await _open_modal_and_submit(sender_for(bot), fake_slack, SEED_LUMMY_ID)
-    await eventually(lambda: bool(lummy.requests), "the re-send to reach Lummy")
+    await eventually(lambda: bool(lummy.requests), what="the re-send to reach Lummy")
 
     signalled = time.monotonic()
     bot.proc.send_signal(signal.SIGTERM)

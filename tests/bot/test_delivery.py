@@ -7,7 +7,6 @@ AsyncWebClient pointed at the fake. No mocks.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -17,26 +16,13 @@ from structlog.testing import capture_logs
 
 from bot.delivery import ChannelMessageRef, Delivery, Destination, ResponseUrlRef
 from bot.forms import ModalContext
-from bot.localslack import (
-    FakeSlackWebAPI,
-    email_value,
-    plain_text_value,
-    radio_value,
-)
+from bot.localslack import FakeSlackWebAPI
 from bot.services import slack_client
 from bot.views import SlackMessage
-from tests.conftest import AGENT, CHANNEL, SEED_LUMMY_ID, Bot, make_settings
+from tests.conftest import AGENT, CHANNEL, Bot, make_settings
+from tests.e2e import blocks_text, lummy_values
 
-LUMMY_VALUES: dict[str, Any] = {
-    "provider": {"provider_choice": radio_value("lummy")},
-    "invoice_id": {"value": plain_text_value(SEED_LUMMY_ID)},
-    "email": {"value": email_value(None)},
-}
 HOURGLASS = ":hourglass_flowing_sand:"
-
-
-def blocks_text(blocks: list[Any]) -> str:
-    return json.dumps(blocks, ensure_ascii=False)
 
 
 def is_success_text(text: str) -> bool:
@@ -50,7 +36,7 @@ async def submit_lummy(
     view = await bot.open_modal(channel=channel)
     if metadata is not None:
         view = {**view, "private_metadata": metadata.to_metadata()}
-    response = await bot.sender.view_submission(user_id=AGENT, view=view, values=LUMMY_VALUES)
+    response = await bot.sender.view_submission(user_id=AGENT, view=view, values=lummy_values())
     assert response.status == 200, response.body
     await bot.slack.wait_until(lambda: len(bot.lummy.requests) >= 1, timeout=3)
     assert await bot.services.inflight.drain(3), "re-send still running"

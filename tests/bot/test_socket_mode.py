@@ -26,8 +26,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import views
-from bot.forms import LUMMY_FIELDS, PROVIDER_ACTION, PROVIDER_BLOCK, VALUE_ACTION
-from bot.localslack.sender import SocketModeSender, email_value, plain_text_value, radio_value
+from bot.localslack.sender import SocketModeSender
 from bot.localslack.webapi import FakeSlackWebAPI, Message
 from bot.server import serve_socket_mode
 from bot.services import Services
@@ -41,8 +40,10 @@ from tests.conftest import (
     TF_APIKEY,
     TF_APITOKEN,
     TF_USERTOKEN,
+    is_progress,
     make_settings,
 )
+from tests.e2e import lummy_values
 from tests.processes import (
     BotProcess,
     BotProcesses,
@@ -58,19 +59,6 @@ SEED_LUMMY_EMAIL = "cliente@empresa.com"
 #: Slack gives up on an ack after 3 s; the bot must answer well within that.
 ACK_BUDGET_SECONDS = 1.5
 SECRETS = (APP_TOKEN, BOT_TOKEN, LUMMY_API_KEY, TF_APIKEY, TF_APITOKEN, TF_USERTOKEN)
-
-
-def _lummy_values(invoice_id: str) -> dict[str, Any]:
-    invoice_block, email_block = LUMMY_FIELDS
-    return {
-        PROVIDER_BLOCK: {PROVIDER_ACTION: radio_value("lummy")},
-        invoice_block: {VALUE_ACTION: plain_text_value(invoice_id)},
-        email_block: {VALUE_ACTION: email_value(None)},
-    }
-
-
-def _is_progress(message: Message) -> bool:
-    return any(":hourglass_flowing_sand:" in str(block) for block in message.blocks)
 
 
 @pytest.fixture
@@ -271,7 +259,7 @@ async def test_view_submission_is_acked_then_the_outcome_replaces_the_progress(
 
     started = time.monotonic()
     ack = await socket_bot.sender.view_submission(
-        user_id=AGENT, view=view["id"], values=_lummy_values(SEED_LUMMY_ID)
+        user_id=AGENT, view=view["id"], values=lummy_values(SEED_LUMMY_ID)
     )
     assert time.monotonic() - started < ACK_BUDGET_SECONDS
     assert "payload" not in ack, ack  # no response_action: the modal closes
@@ -279,7 +267,7 @@ async def test_view_submission_is_acked_then_the_outcome_replaces_the_progress(
 
     def outcome() -> Message | None:
         messages = slack.messages_in(CHANNEL)
-        return messages[0] if len(messages) == 1 and not _is_progress(messages[0]) else None
+        return messages[0] if len(messages) == 1 and not is_progress(messages[0]) else None
 
     await slack.wait_until(lambda: outcome() is not None, timeout=10, description="the outcome")
     (progress, *_) = slack.calls_to("chat.postMessage")
@@ -372,7 +360,7 @@ async def test_serve_runs_socket_mode_as_a_process(
     view = slack.current_view(AGENT)
     assert view is not None
     submitted = await sender.view_submission(
-        user_id=AGENT, view=view["id"], values=_lummy_values(SEED_LUMMY_ID)
+        user_id=AGENT, view=view["id"], values=lummy_values(SEED_LUMMY_ID)
     )
     assert "payload" not in submitted
     await slack.wait_until(

@@ -8,7 +8,6 @@ real AsyncWebClient.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from datetime import UTC, datetime
@@ -22,59 +21,31 @@ from bot import strings, views
 from bot.delivery import ChannelMessageRef, Delivery, Destination
 from bot.inflight import InFlight
 from bot.jobs import ResendJob
-from bot.localslack import (
-    FakeSlackWebAPI,
-    email_value,
-    plain_text_value,
-    radio_value,
-    static_select_value,
-)
+from bot.localslack import FakeSlackWebAPI
 from bot.localslack.webapi import Message
 from bot.services import slack_client
 from bot.workflow import ResendWorkflow, UserDirectory, new_error_id
 from providers.base import LummyInvoice, Operacion, TusFacturasVoucher
 from providers.emulators.common import Fault, FaultKind
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot, make_settings
+from tests.e2e import blocks_text, lummy_values, texts_in, tf_values
 
-LUMMY_VALUES: dict[str, Any] = {
-    "provider": {"provider_choice": radio_value("lummy")},
-    "invoice_id": {"value": plain_text_value(SEED_LUMMY_ID)},
-    "email": {"value": email_value(None)},
-}
-TUSFACTURAS_VALUES: dict[str, Any] = {
-    "provider": {"provider_choice": radio_value("tusfacturas")},
-    "tipo": {"value": static_select_value("FACTURA B")},
-    "operacion": {"value": radio_value("V")},
-    "punto_venta": {"value": plain_text_value("0002")},
-    "numero": {"value": plain_text_value("00000006")},
-}
 ERROR_ID = re.compile(r"\bE-[0-9A-F]{6}\b")
 INTERNAL = re.compile(r"Algo falló dentro del bot \(error (E-[0-9A-F]{6})\)")
 NO_LEAKS = ("Traceback", "RuntimeError", "KeyError", "kaboom", '{"')
-
-
-def blocks_text(blocks: list[Any]) -> str:
-    return json.dumps(blocks, ensure_ascii=False)
 
 
 def assert_readable(message: Message) -> None:
     shown = message.text + blocks_text(message.blocks)
     for leak in NO_LEAKS:
         assert leak not in message.text, f"{leak!r} leaked into {message.text!r}"
-        assert leak not in "".join(_texts(message.blocks)), f"{leak!r} leaked into the blocks"
+        # Every text Slack renders (sections, headers, fields, buttons), not button values.
+        assert leak not in "".join(texts_in(message.blocks)), f"{leak!r} leaked into the blocks"
     assert shown.strip()
 
 
-def _texts(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        found = [value["text"]] if isinstance(value.get("text"), str) else []
-        return found + [t for k, v in value.items() if k != "text" for t in _texts(v)]
-    if isinstance(value, list):
-        return [t for item in value for t in _texts(item)]
-    return []
-
-
-async def submit(bot: Bot, values: dict[str, Any] = LUMMY_VALUES) -> Message:
+async def submit(bot: Bot, values: dict[str, Any] | None = None) -> Message:
+    values = lummy_values() if values is None else values
     view = await bot.open_modal()
     response = await bot.sender.view_submission(user_id=AGENT, view=view["id"], values=values)
     assert response.status == 200, response.body
@@ -119,9 +90,9 @@ async def test_unexpected_exception_from_a_provider_client_reads_as_outcome_unkn
 @pytest.mark.parametrize(
     ("broken", "values", "fault"),
     [
-        pytest.param("success_message", LUMMY_VALUES, False, id="success-view"),
-        pytest.param("failure_message", TUSFACTURAS_VALUES, True, id="failure-view"),
-        pytest.param("progress_message", LUMMY_VALUES, False, id="progress-view"),
+        pytest.param("success_message", lummy_values(), False, id="success-view"),
+        pytest.param("failure_message", tf_values(), True, id="failure-view"),
+        pytest.param("progress_message", lummy_values(), False, id="progress-view"),
     ],
 )
 async def test_internal_error_shows_an_error_id_that_matches_the_log(
@@ -177,7 +148,7 @@ async def test_exception_escaping_the_workflow_still_reaches_the_agent(
     view = await bot.open_modal()
     with capture_logs() as logs:
         response = await bot.sender.view_submission(
-            user_id=AGENT, view=view["id"], values=LUMMY_VALUES
+            user_id=AGENT, view=view["id"], values=lummy_values()
         )
         assert response.status == 200
         await bot.slack.wait_until(

@@ -7,30 +7,32 @@ production bot; refusals are audited (canonical log line + history row).
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
 
 from bot import strings
 from bot.access import AccessRules, AlternativeEmailPolicy
-from bot.localslack import email_value, plain_text_value, radio_value, static_select_value
 from bot.localslack.sender import SenderResponse
-from bot.localslack.webapi import JsonDict
 from bot.store import AttemptRecord
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot
-
-T = TypeVar("T")
+from tests.e2e import (
+    SEED_VOUCHER,
+    eventually,
+    history_rows,
+    lummy_values,
+    resend,
+    submit,
+    tf_values,
+)
 
 THIRD_AGENT = "U0AGENT03"
 GROUP = "S0SUPPORT"
 ALT_GROUP = "S0ALTMAIL"
 ELSEWHERE = "C0RANDOM"
-SEED_VOUCHER = "FACTURA B 0002-00000006"
 #: Seeded Lummy invoices (emulator defaults) besides SEED_LUMMY_ID, so that successive
 #: sends in one test do not trip the duplicate guard.
 OTHER_LUMMY_IDS = (
@@ -43,72 +45,11 @@ OTHER_LUMMY_IDS = (
 # --- helpers -------------------------------------------------------------------------
 
 
-def lummy_values(invoice_id: str, email: str | None = None) -> JsonDict:
-    return {
-        "provider": {"provider_choice": radio_value("lummy")},
-        "invoice_id": {"value": plain_text_value(invoice_id)},
-        "email": {"value": email_value(email)},
-    }
-
-
-def tf_values() -> JsonDict:
-    return {
-        "provider": {"provider_choice": radio_value("tusfacturas")},
-        "tipo": {"value": static_select_value("FACTURA B")},
-        "operacion": {"value": radio_value("V")},
-        "punto_venta": {"value": plain_text_value("0002")},
-        "numero": {"value": plain_text_value("00000006")},
-    }
-
-
-async def open_modal(
-    bot: Bot, text: str = "", *, user: str = AGENT, channel: str = CHANNEL
-) -> JsonDict:
-    before = len(bot.slack.calls_to("views.open"))
-    response = await bot.command(text, user=user, channel=channel)
-    assert response.status == 200
-    assert response.body == ""  # plain ack: nothing shown in the channel
-    await bot.slack.wait_for_call("views.open", count=before + 1)
-    view = bot.slack.current_view(user)
-    assert view is not None
-    return view
-
-
-async def submit(bot: Bot, view: JsonDict, values: JsonDict, *, user: str) -> SenderResponse:
-    return await bot.sender.view_submission(user_id=user, view=view["id"], values=values)
-
-
-async def resend(bot: Bot, text: str, values: JsonDict, *, user: str = AGENT) -> str:
-    """Open, submit, and return the outcome text (asserting the modal closed)."""
-    outcomes_before = len(bot.slack.messages_in(CHANNEL))
-    view = await open_modal(bot, text, user=user)
-    response = await submit(bot, view, values, user=user)
-    assert response.status == 200
-    assert response.body == "", response.body
-    messages = await bot.wait_for_outcome(count=outcomes_before + 1)
-    return messages[-1].text
-
-
-async def eventually(fetch: Callable[[], Awaitable[T]], *, what: str, timeout: float = 5.0) -> T:
-    """Poll ``fetch`` until it returns something truthy (bounded)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await fetch()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
-async def history_rows(bot: Bot) -> list[AttemptRecord]:
-    since = datetime.now(UTC) - timedelta(hours=1)
-    return [record async for record in bot.services.store.export(since)]
-
-
 async def refused_rows(bot: Bot, count: int = 1) -> list[AttemptRecord]:
     async def fetch() -> list[AttemptRecord]:
-        rows = [r for r in await history_rows(bot) if r.outcome == "refused"]
+        rows = [
+            r for r in await history_rows(bot, within=timedelta(hours=1)) if r.outcome == "refused"
+        ]
         return rows if len(rows) >= count else []
 
     return await eventually(fetch, what=f"{count} refused row(s) in the history")
@@ -160,7 +101,7 @@ async def test_without_lists_everyone_may_resend_and_startup_warns(start_bot: An
     assert warning["log_level"] == "warning"
     assert "ALLOWED_USER_IDS" in warning["hint"]
 
-    text = await resend(bot, SEED_VOUCHER, tf_values(), user=OTHER_AGENT)
+    text = (await resend(bot, SEED_VOUCHER, tf_values(), user=OTHER_AGENT)).text
 
     assert "Comprobante reenviado" in text
     assert len(bot.tusfacturas.sends) == 1
@@ -178,7 +119,7 @@ async def test_no_open_access_warning_when_a_list_is_set(start_bot: Any) -> None
 async def test_listed_user_opens_the_modal_and_unlisted_user_is_refused(start_bot: Any) -> None:
     bot: Bot = await start_bot(allowed_user_ids=[AGENT, THIRD_AGENT])
 
-    await open_modal(bot, SEED_VOUCHER, user=AGENT)
+    await bot.open_modal(SEED_VOUCHER, user=AGENT, empty_ack=True)
     with capture_logs() as logs:
         refused = await bot.command(SEED_VOUCHER, user=OTHER_AGENT)
         (row,) = await refused_rows(bot)
@@ -219,8 +160,8 @@ async def test_usergroup_members_allowed_cached_and_refreshed_on_a_miss(start_bo
     bot.services.gatekeeper._access._groups._clock = clock
 
     # A member: allowed; the second command is answered from the cache.
-    await open_modal(bot, user=AGENT)
-    await open_modal(bot, user=AGENT)
+    await bot.open_modal(user=AGENT, empty_ack=True)
+    await bot.open_modal(user=AGENT, empty_ack=True)
     assert len(bot.slack.calls_to("usergroups.users.list")) == 1
     assert bot.slack.calls_to("usergroups.users.list")[0].params["usergroup"] == GROUP
 
@@ -236,7 +177,7 @@ async def test_usergroup_members_allowed_cached_and_refreshed_on_a_miss(start_bo
     # (3 s, moved forward rather than slept), the miss refreshes it and they get in.
     bot.slack.add_usergroup(GROUP, [AGENT, OTHER_AGENT])
     clock.offset += 4
-    await open_modal(bot, user=OTHER_AGENT)
+    await bot.open_modal(user=OTHER_AGENT, empty_ack=True)
     assert len(bot.slack.calls_to("usergroups.users.list")) == 2
 
     # And the submit re-check is answered from the refreshed cache.
@@ -253,7 +194,7 @@ async def test_a_miss_within_the_refresh_floor_does_not_hammer_slack(start_bot: 
     bot: Bot = await start_bot(allowed_usergroup_ids=[GROUP])
     bot.slack.add_usergroup(GROUP, [AGENT])
 
-    await open_modal(bot, user=AGENT)
+    await bot.open_modal(user=AGENT, empty_ack=True)
     for _ in range(3):
         refused = await bot.command(user=OTHER_AGENT)
         assert ack_text(refused) == strings.REFUSED_PREFIX + strings.REFUSED_USER
@@ -277,7 +218,7 @@ async def test_command_from_another_channel_is_refused(start_bot: Any) -> None:
     (row,) = await refused_rows(bot)
     assert (row.channel_id, row.detail) == (ELSEWHERE, "channel_not_allowed")
 
-    await open_modal(bot, SEED_VOUCHER, channel=CHANNEL)
+    await bot.open_modal(SEED_VOUCHER, channel=CHANNEL, empty_ack=True)
 
 
 # --- the submit re-check -------------------------------------------------------------
@@ -305,7 +246,7 @@ async def test_permissions_changed_while_the_modal_was_open(
 ) -> None:
     bot: Bot = await start_bot()
     bot.slack.add_usergroup(GROUP, [OTHER_AGENT])
-    view = await open_modal(bot, SEED_VOUCHER)
+    view = await bot.open_modal(SEED_VOUCHER, empty_ack=True)
 
     set_rules(bot, rules)
     with capture_logs() as logs:
@@ -339,7 +280,7 @@ async def test_alternative_email_off_is_refused_but_an_empty_email_is_fine(
 ) -> None:
     bot: Bot = await start_bot(alternative_email_policy="off")
     assert bot.services.settings.alternative_email_policy is AlternativeEmailPolicy.OFF
-    view = await open_modal(bot, f"{SEED_LUMMY_ID} otro@cliente.com")
+    view = await bot.open_modal(f"{SEED_LUMMY_ID} otro@cliente.com", empty_ack=True)
 
     response = await submit(bot, view, lummy_values(SEED_LUMMY_ID, "otro@cliente.com"), user=AGENT)
 
@@ -367,7 +308,7 @@ async def test_alternative_email_for_listed_users_and_groups_only(start_bot: Any
     bot.slack.add_usergroup(ALT_GROUP, [THIRD_AGENT])
 
     # Not listed: refused under the e-mail field, nothing sent.
-    view = await open_modal(bot, user=OTHER_AGENT)
+    view = await bot.open_modal(user=OTHER_AGENT, empty_ack=True)
     refused = await submit(
         bot, view, lummy_values(SEED_LUMMY_ID, "otro@cliente.com"), user=OTHER_AGENT
     )
@@ -411,7 +352,7 @@ async def test_alternative_email_for_listed_users_and_groups_only(start_bot: Any
 
 async def test_alternative_email_domains(start_bot: Any) -> None:
     bot: Bot = await start_bot(alternative_email_domains=["Empresa.com"])
-    view = await open_modal(bot)
+    view = await bot.open_modal(empty_ack=True)
 
     refused = await submit(bot, view, lummy_values(SEED_LUMMY_ID, "alguien@otro.com"), user=AGENT)
 

@@ -15,31 +15,11 @@ import pytest
 
 from bot import strings, views
 from bot.forms import ModalContext
-from bot.localslack import (
-    button_action,
-    email_value,
-    plain_text_value,
-    radio_value,
-    static_select_value,
-)
+from bot.localslack import button_action
 from bot.localslack.webapi import ApiCall, Message
 from providers.emulators.common import Fault, FaultKind
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot
-
-LUMMY_VALUES: dict[str, Any] = {
-    "provider": {"provider_choice": radio_value("lummy")},
-    "invoice_id": {"value": plain_text_value(SEED_LUMMY_ID)},
-    "email": {"value": email_value(None)},
-}
-TUSFACTURAS_VALUES: dict[str, Any] = {
-    "provider": {"provider_choice": radio_value("tusfacturas")},
-    "tipo": {"value": static_select_value("FACTURA B")},
-    "operacion": {"value": radio_value("V")},
-    "punto_venta": {"value": plain_text_value("0002")},
-    "numero": {"value": plain_text_value("00000006")},
-}
-SEED_VOUCHER = "FACTURA B 0002-00000006"
-
+from tests.e2e import SEED_VOUCHER, blocks_text, lummy_values, retry_buttons, tf_values
 
 # --- helpers (file-local) ---------------------------------------------------------
 
@@ -55,23 +35,13 @@ async def submit(bot: Bot, values: dict[str, Any]) -> Message:
 
 
 def retry_button(message: Message) -> dict[str, Any]:
-    buttons = [
-        element
-        for block in message.blocks
-        if block.get("type") == "actions"
-        for element in block.get("elements", [])
-        if element.get("action_id") == views.RETRY_ACTION
-    ]
+    buttons = retry_buttons(message)
     assert len(buttons) == 1, f"expected one Reintentar button in {message.blocks}"
     return buttons[0]
 
 
 def has_retry_button(message: Message) -> bool:
     return views.RETRY_ACTION in json.dumps(message.blocks)
-
-
-def blocks_text(blocks: list[Any]) -> str:
-    return json.dumps(blocks, ensure_ascii=False)
 
 
 async def press(bot: Bot, message: Message, value: str | None, *, user: str = AGENT) -> None:
@@ -110,7 +80,7 @@ async def test_lummy_unavailable_then_retry_updates_the_same_message_with_the_sa
     bot: Bot,
 ) -> None:
     bot.lummy.inject(Fault(FaultKind.SERVER_ERROR))
-    outcome = await submit(bot, LUMMY_VALUES)
+    outcome = await submit(bot, lummy_values())
 
     # The bot's own retries (max 2) are exhausted: 3 requests, one key, nothing sent.
     first_keys = idempotency_keys(bot)
@@ -155,7 +125,7 @@ async def test_outcome_unknown_after_a_hang_warns_and_the_retry_succeeds(
 ) -> None:
     bot: Bot = await start_bot(provider_read_timeout=0.5)
     bot.lummy.inject(Fault(FaultKind.HANG, times=1))
-    outcome = await submit(bot, LUMMY_VALUES)
+    outcome = await submit(bot, lummy_values())
 
     # A read timeout is never retried automatically: one request only.
     assert len(bot.lummy.requests) == 1
@@ -184,7 +154,7 @@ async def test_outcome_unknown_retry_is_replayed_by_lummy_not_sent_twice(
     bot: Bot = await start_bot(provider_read_timeout=0.5)
     # LATENCY handles the request at once (the e-mail goes out) and holds the answer back.
     bot.lummy.inject(Fault(FaultKind.LATENCY, delay_seconds=1.5, times=1))
-    outcome = await submit(bot, LUMMY_VALUES)
+    outcome = await submit(bot, lummy_values())
 
     assert len(bot.lummy.sends) == 1, "the first attempt did reach the customer"
     assert "pudo haber salido de todos modos" in outcome.text
@@ -210,7 +180,7 @@ async def test_tusfacturas_5xx_is_uncertain_not_retried_automatically_but_the_bu
     bot: Bot,
 ) -> None:
     bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR))
-    outcome = await submit(bot, TUSFACTURAS_VALUES)
+    outcome = await submit(bot, tf_values())
 
     assert len(bot.tusfacturas.requests) == 1, "TusFacturas has no idempotency: never auto-retry"
     assert bot.tusfacturas.sends == []
@@ -236,7 +206,7 @@ async def test_tusfacturas_5xx_is_uncertain_not_retried_automatically_but_the_bu
 
 async def test_a_second_failure_offers_the_button_again_for_the_next_attempt(bot: Bot) -> None:
     bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR))
-    outcome = await submit(bot, TUSFACTURAS_VALUES)
+    outcome = await submit(bot, tf_values())
     first_value = retry_button(outcome)["value"]
 
     updates_before = len(bot.slack.calls_to("chat.update"))
@@ -319,7 +289,7 @@ async def test_a_tampered_button_value_answers_only_the_clicker_and_sends_nothin
 
 async def test_a_retry_pressed_twice_runs_once_and_names_who_retried(bot: Bot) -> None:
     bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR, times=1))
-    outcome = await submit(bot, TUSFACTURAS_VALUES)
+    outcome = await submit(bot, tf_values())
     value = retry_button(outcome)["value"]
     # The retry is slow, so the second click lands while the first is still running.
     bot.tusfacturas.inject(Fault(FaultKind.LATENCY, delay_seconds=1.0, times=1))
@@ -357,7 +327,7 @@ async def test_retry_from_the_dm_fallback_is_checked_against_the_command_channel
     context = ModalContext.from_metadata(view["private_metadata"])
     dead = context.model_copy(update={"response_url": "http://127.0.0.1:9/response_url/dead"})
     bot.slack.views[view["id"]]["private_metadata"] = dead.to_metadata()
-    await bot.sender.view_submission(user_id=AGENT, view=view["id"], values=TUSFACTURAS_VALUES)
+    await bot.sender.view_submission(user_id=AGENT, view=view["id"], values=tf_values())
     await bot.slack.wait_until(
         lambda: any(
             has_retry_button(m) for m in bot.slack.messages_in(bot.slack.dm_channel_id(AGENT) or "")

@@ -7,12 +7,9 @@ Backend-sensitive behaviour (reading history, claims) runs on SQLite and Postgre
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
-from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -20,23 +17,25 @@ import httpx
 from structlog.testing import capture_logs
 
 from bot import strings
-from bot.localslack import (
-    checkboxes_value,
-    email_value,
-    plain_text_value,
-    radio_value,
-    static_select_value,
-)
 from bot.localslack.sender import SenderResponse
 from bot.localslack.webapi import JsonDict, Message
 from bot.server import EVENTS_PATH
 from bot.store import AttemptRecord
 from providers.emulators import Fault, FaultKind
+from tests import e2e
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot
+from tests.e2e import (
+    SEED_VOUCHER,
+    confirmed,
+    eventually,
+    history_rows,
+    lummy_values,
+    resend,
+    shown,
+    texts_in,
+    tf_values,
+)
 
-T = TypeVar("T")
-
-SEED_VOUCHER = "FACTURA B 0002-00000006"
 VOUCHER_KEY = "tusfacturas:FACTURA B|V|2|6"
 LUMMY_KEY = f"lummy:{SEED_LUMMY_ID}"
 LUMMY_CUSTOMER = "cliente@empresa.com"
@@ -50,48 +49,6 @@ WARNING_RE = re.compile(
 )
 
 # --- helpers -------------------------------------------------------------------------
-
-
-def lummy_values(invoice_id: str = SEED_LUMMY_ID, email: str | None = None) -> JsonDict:
-    return {
-        "provider": {"provider_choice": radio_value("lummy")},
-        "invoice_id": {"value": plain_text_value(invoice_id)},
-        "email": {"value": email_value(email)},
-    }
-
-
-def confirmed(values: JsonDict) -> JsonDict:
-    """The same values with the duplicate guard's checkbox ticked."""
-    return {**values, "confirm_duplicate": {"value": checkboxes_value(["confirmed"])}}
-
-
-def tf_values() -> JsonDict:
-    return {
-        "provider": {"provider_choice": radio_value("tusfacturas")},
-        "tipo": {"value": static_select_value("FACTURA B")},
-        "operacion": {"value": radio_value("V")},
-        "punto_venta": {"value": plain_text_value("0002")},
-        "numero": {"value": plain_text_value("00000006")},
-    }
-
-
-def _texts_in(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "text" and isinstance(value, str):
-                yield value
-            else:
-                yield from _texts_in(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _texts_in(item)
-
-
-def shown(thing: Message | JsonDict) -> str:
-    """Everything a person can read in a message or a view."""
-    if isinstance(thing, Message):
-        return "\n".join([thing.text, *_texts_in(thing.blocks)])
-    return "\n".join(_texts_in(thing["blocks"]))
 
 
 def confirm_block(view: JsonDict) -> JsonDict | None:
@@ -111,23 +68,10 @@ def assert_requires_confirmation(view: JsonDict) -> None:
     assert [o["value"] for o in block["element"]["options"]] == ["confirmed"]
 
 
-async def open_modal(
-    bot: Bot, text: str = "", *, user: str = AGENT, channel: str = CHANNEL
-) -> JsonDict:
-    before = len(bot.slack.calls_to("views.open"))
-    response = await bot.command(text, user=user, channel=channel)
-    assert response.status == 200
-    assert response.body == ""
-    await bot.slack.wait_for_call("views.open", count=before + 1)
-    view = bot.slack.current_view(user)
-    assert view is not None
-    return view
-
-
 async def open_modal_with_insight(bot: Bot, text: str, *, user: str = AGENT) -> JsonDict:
     """Type the command and return the modal after the bot added what the history knows."""
     updates = len(bot.slack.calls_to("views.update"))
-    view = await open_modal(bot, text, user=user)
+    view = await bot.open_modal(text, user=user, empty_ack=True)
     (*_, update) = await bot.slack.wait_for_call("views.update", count=updates + 1)
     assert update.params["view_id"] == view["id"]
     assert update.params["hash"]  # guarded: never clobbers what the agent changed meanwhile
@@ -135,19 +79,10 @@ async def open_modal_with_insight(bot: Bot, text: str, *, user: str = AGENT) -> 
 
 
 async def submit(bot: Bot, view: JsonDict, values: JsonDict, *, user: str) -> SenderResponse:
-    response = await bot.sender.view_submission(user_id=user, view=view["id"], values=values)
+    """``e2e.submit``, and Slack got a 200 (whatever the bot answered)."""
+    response = await e2e.submit(bot, view, values, user=user)
     assert response.status == 200
     return response
-
-
-async def resend(bot: Bot, text: str, values: JsonDict, *, user: str = AGENT) -> Message:
-    """Open, submit, and return the outcome message (asserting the modal closed)."""
-    before = len(bot.slack.messages_in(CHANNEL))
-    view = await open_modal(bot, text, user=user)
-    response = await submit(bot, view, values, user=user)
-    assert response.body == "", response.body
-    messages = await bot.wait_for_outcome(count=before + 1)
-    return messages[-1]
 
 
 async def history_answer(bot: Bot, text: str, *, user: str = AGENT) -> Any:
@@ -158,22 +93,6 @@ async def history_answer(bot: Bot, text: str, *, user: str = AGENT) -> Any:
     assert response.body == ""  # acked at once; the answer follows
     messages = await bot.slack.wait_for_response_url(count=before + 1)
     return messages[-1]
-
-
-async def eventually(fetch: Callable[[], Awaitable[T]], *, what: str, timeout: float = 5.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await fetch()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
-async def history_rows(bot: Bot) -> list[AttemptRecord]:
-    since = datetime.now(UTC) - timedelta(days=1)
-    return [record async for record in bot.services.store.export(since)]
 
 
 async def rows_with(bot: Bot, count: int) -> list[AttemptRecord]:
@@ -238,7 +157,7 @@ async def test_history_lists_attempts_newest_first_only_to_the_caller(
         f"• {local(newest)} · <@{AGENT}> · enviada · {strings.RECIPIENTS_ON_FILE}",
         f"• {local(oldest)} · <@{OTHER_AGENT}> · límite alcanzado",
     ]
-    assert "Horas en America/Argentina/Buenos_Aires." in "\n".join(_texts_in(answer.blocks))
+    assert "Horas en America/Argentina/Buenos_Aires." in "\n".join(texts_in(answer.blocks))
 
 
 async def test_history_unknown_invoice_usage_and_unreadable_reference(bot: Bot) -> None:
@@ -323,7 +242,7 @@ async def test_modal_opened_before_the_first_send_warns_at_submit(
     start_bot: Any, history_backend: dict[str, Any]
 ) -> None:
     bot: Bot = await start_bot(**history_backend)
-    early = await open_modal(bot, user=AGENT)  # empty: nothing to warn about yet
+    early = await bot.open_modal(user=AGENT, empty_ack=True)  # empty: nothing to warn about yet
     assert confirm_block(early) is None
     await resend(bot, SEED_LUMMY_ID, lummy_values(), user=OTHER_AGENT)
 
@@ -353,8 +272,8 @@ async def test_modal_opened_before_the_first_send_warns_at_submit(
 async def test_a_resend_still_running_warns_the_second_agent(start_bot: Any) -> None:
     bot: Bot = await start_bot()
     bot.lummy.inject(Fault(FaultKind.LATENCY, delay_seconds=1.0, times=1))
-    first = await open_modal(bot, user=AGENT)
-    second = await open_modal(bot, user=OTHER_AGENT)
+    first = await bot.open_modal(user=AGENT, empty_ack=True)
+    second = await bot.open_modal(user=OTHER_AGENT, empty_ack=True)
     assert (await submit(bot, first, lummy_values(), user=AGENT)).body == ""
 
     async def first_reached_lummy() -> bool:
@@ -385,7 +304,7 @@ async def test_an_agent_typing_the_invoice_by_hand_is_warned_at_submit(
     assert f"Ya fue reenviada hace 7 min por <@{AGENT}> a {LUMMY_CUSTOMER}." in shown(prefilled)
     assert_requires_confirmation(prefilled)
 
-    typed_by_hand = await open_modal(bot, user=OTHER_AGENT)
+    typed_by_hand = await bot.open_modal(user=OTHER_AGENT, empty_ack=True)
     assert confirm_block(typed_by_hand) is None
     warned = await submit(bot, typed_by_hand, lummy_values(), user=OTHER_AGENT)
 
@@ -474,7 +393,7 @@ async def test_audit_channel_gets_a_line_per_attempt(start_bot: Any) -> None:
     refused = await bot.command(SEED_VOUCHER, channel=ELSEWHERE)
     assert refused.body == strings.REFUSED_PREFIX + strings.REFUSED_CHANNEL
     await bot.slack.wait_until(lambda: len(audit_lines()) == 3, timeout=5)
-    late = await open_modal(bot, user=OTHER_AGENT)
+    late = await bot.open_modal(user=OTHER_AGENT, empty_ack=True)
     warned = await submit(bot, late, lummy_values(), user=OTHER_AGENT)
     assert warned.json is not None
     assert warned.json["response_action"] == "update"
@@ -573,7 +492,7 @@ async def test_every_attempt_leaves_one_log_line_and_one_history_row(
         bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR, times=1))
         failure = await resend(bot, SEED_VOUCHER, tf_values(), user=OTHER_AGENT)
         await bot.command("algo", channel=ELSEWHERE)
-        late = await open_modal(bot, user=OTHER_AGENT)
+        late = await bot.open_modal(user=OTHER_AGENT, empty_ack=True)
         await submit(bot, late, lummy_values(), user=OTHER_AGENT)
         rows = await rows_with(bot, 4)
 

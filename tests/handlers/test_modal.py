@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -18,14 +17,7 @@ import pytest
 from aiohttp import web
 
 from bot import strings
-from bot.localslack import (
-    email_value,
-    plain_text_value,
-    radio_action,
-    radio_value,
-    static_select_value,
-)
-from bot.localslack.sender import SenderResponse
+from bot.localslack import plain_text_value, radio_action, radio_value
 from bot.localslack.webapi import JsonDict, Message
 from providers.emulators import Fault, FaultKind, LummySend, TusFacturasEmulator
 from tests.conftest import (
@@ -40,39 +32,12 @@ from tests.conftest import (
     TF_USERTOKEN,
     Bot,
 )
+from tests.e2e import SEED_VOUCHER, lummy_values, retry_buttons, shown, submit, tf_values
 
-SEED_VOUCHER = "FACTURA B 0002-00000006"
 UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
 REQUEST_ID_RE = re.compile(r"ID de solicitud: `([0-9a-f]{6}-[0-9a-f]{6})`")
 
 # --- helpers -------------------------------------------------------------------------
-
-
-def tf_values(
-    tipo: str | None = None,
-    punto_venta: str | None = None,
-    numero: str | None = None,
-    operacion: str | None = "V",
-    *,
-    provider: str | None = "tusfacturas",
-) -> JsonDict:
-    """``state.values`` of the modal showing TusFacturas fields."""
-    return {
-        "provider": {"provider_choice": radio_value(provider)},
-        "tipo": {"value": static_select_value(tipo)},
-        "operacion": {"value": radio_value(operacion)},
-        "punto_venta": {"value": plain_text_value(punto_venta)},
-        "numero": {"value": plain_text_value(numero)},
-    }
-
-
-def lummy_values(invoice_id: str | None, email: str | None = None) -> JsonDict:
-    """``state.values`` of the modal showing Lummy fields."""
-    return {
-        "provider": {"provider_choice": radio_value("lummy")},
-        "invoice_id": {"value": plain_text_value(invoice_id)},
-        "email": {"value": email_value(email)},
-    }
 
 
 def block_ids(view: JsonDict) -> set[str]:
@@ -85,31 +50,9 @@ def selected_provider(view: JsonDict) -> str:
     return value
 
 
-def _texts_in(node: Any) -> Iterator[str]:
-    """Every ``text`` string in a block tree (what Slack renders; not button values)."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "text" and isinstance(value, str):
-                yield value
-            else:
-                yield from _texts_in(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _texts_in(item)
-
-
-def shown(message: Message) -> str:
-    """Everything a person can read in a message: its text and every text in its blocks."""
-    return "\n".join([message.text, *_texts_in(message.blocks)])
-
-
 def retry_button(message: Message) -> JsonDict | None:
-    for block in message.blocks:
-        for element in block.get("elements", []):
-            if element.get("action_id") == "retry_resend":
-                button: JsonDict = element
-                return button
-    return None
+    buttons = retry_buttons(message)
+    return buttons[0] if buttons else None
 
 
 def assert_readable(message: Message) -> None:
@@ -118,25 +61,6 @@ def assert_readable(message: Message) -> None:
     assert "Traceback" not in text
     assert '{"' not in text
     assert "Exception" not in text
-
-
-async def open_modal(
-    bot: Bot, text: str = "", *, user: str = AGENT, channel: str = CHANNEL
-) -> JsonDict:
-    """Type the command and return the modal (works for several modals in one test)."""
-    before = len(bot.slack.calls_to("views.open"))
-    response = await bot.command(text, user=user, channel=channel)
-    assert response.status == 200
-    await bot.slack.wait_for_call("views.open", count=before + 1)
-    view = bot.slack.current_view(user)
-    assert view is not None
-    return view
-
-
-async def submit(
-    bot: Bot, view: JsonDict, values: JsonDict, *, user: str = AGENT
-) -> SenderResponse:
-    return await bot.sender.view_submission(user_id=user, view=view["id"], values=values)
 
 
 async def resend_via_modal(
@@ -148,7 +72,7 @@ async def resend_via_modal(
     channel: str = CHANNEL,
 ) -> Message:
     """Open, submit (the modal must close at once) and return the outcome message."""
-    view = await open_modal(bot, text, user=user, channel=channel)
+    view = await bot.open_modal(text, user=user, channel=channel)
     response = await submit(bot, view, values, user=user)
     assert response.status == 200
     assert response.body == ""  # no response_action: Slack closes the modal
@@ -194,7 +118,7 @@ def answer_tusfacturas_with(
 
 
 async def test_switching_provider_updates_the_same_view_with_its_hash(bot: Bot) -> None:
-    view = await open_modal(bot, SEED_VOUCHER)
+    view = await bot.open_modal(SEED_VOUCHER)
     assert selected_provider(view) == "tusfacturas"
     metadata, first_hash = view["private_metadata"], view["hash"]
 
@@ -238,7 +162,7 @@ async def test_switching_provider_updates_the_same_view_with_its_hash(bot: Bot) 
 
 
 async def test_switch_follows_the_clicked_option_even_without_state(bot: Bot) -> None:
-    view = await open_modal(bot)
+    view = await bot.open_modal()
 
     await bot.sender.block_actions(
         user_id=AGENT,
@@ -251,7 +175,7 @@ async def test_switch_follows_the_clicked_option_even_without_state(bot: Bot) ->
 
 
 async def test_switching_keeps_what_was_typed_for_that_provider(bot: Bot) -> None:
-    view = await open_modal(bot)
+    view = await bot.open_modal()
 
     await bot.sender.block_actions(
         user_id=AGENT,
@@ -270,7 +194,7 @@ async def test_switching_keeps_what_was_typed_for_that_provider(bot: Bot) -> Non
 
 
 async def test_hash_conflict_on_switch_is_ignored_quietly(bot: Bot) -> None:
-    view = await open_modal(bot, SEED_VOUCHER)
+    view = await bot.open_modal(SEED_VOUCHER)
     bot.slack.fail("views.update", "hash_conflict")
 
     response = await bot.sender.block_actions(
@@ -290,21 +214,24 @@ async def test_hash_conflict_on_switch_is_ignored_quietly(bot: Bot) -> None:
 
 
 async def test_stale_hash_from_an_older_snapshot_loses_quietly(bot: Bot) -> None:
-    view = await open_modal(bot, SEED_VOUCHER)
+    view = await bot.open_modal(SEED_VOUCHER)
     stale_snapshot = dict(view)  # what a second, slower click would carry
 
     await bot.sender.block_actions(
         user_id=AGENT,
         view=view["id"],
         actions=[radio_action("provider_choice", "lummy", block_id="provider")],
-        values=tf_values(provider="lummy"),
+        values=tf_values(None, None, None, provider="lummy"),
     )
     await bot.slack.wait_for_call("views.update")
     await bot.sender.block_actions(
         user_id=AGENT,
-        view={**stale_snapshot, "state": {"values": tf_values(provider="tusfacturas")}},
+        view={
+            **stale_snapshot,
+            "state": {"values": tf_values(None, None, None, provider="tusfacturas")},
+        },
         actions=[radio_action("provider_choice", "tusfacturas", block_id="provider")],
-        values=tf_values(provider="tusfacturas"),
+        values=tf_values(None, None, None, provider="tusfacturas"),
     )
     await bot.slack.wait_for_call("views.update", count=2)
     await asyncio.sleep(0.05)
@@ -319,9 +246,9 @@ async def test_stale_hash_from_an_older_snapshot_loses_quietly(bot: Bot) -> None
 
 
 async def test_empty_tusfacturas_fields_are_reported_inline(bot: Bot) -> None:
-    view = await open_modal(bot)
+    view = await bot.open_modal()
 
-    response = await submit(bot, view, tf_values())
+    response = await submit(bot, view, tf_values(None, None, None))
 
     assert response.status == 200
     assert response.json == {
@@ -355,7 +282,7 @@ async def test_empty_tusfacturas_fields_are_reported_inline(bot: Bot) -> None:
 async def test_invalid_numbers_are_reported_under_their_field(
     bot: Bot, punto_venta: str, numero: str, errors: dict[str, str]
 ) -> None:
-    view = await open_modal(bot)
+    view = await bot.open_modal()
 
     response = await submit(bot, view, tf_values("FACTURA B", punto_venta, numero))
 
@@ -365,7 +292,7 @@ async def test_invalid_numbers_are_reported_under_their_field(
 
 
 async def test_invalid_lummy_fields_are_reported_inline(bot: Bot) -> None:
-    view = await open_modal(bot, SEED_LUMMY_ID)
+    view = await bot.open_modal(SEED_LUMMY_ID)
 
     empty = await submit(bot, view, lummy_values(None))
     wrong = await submit(bot, view, lummy_values("no-es-un-uuid", "a..b@cliente.mx"))
@@ -386,7 +313,7 @@ async def test_invalid_lummy_fields_are_reported_inline(bot: Bot) -> None:
 
 
 async def test_no_provider_chosen_is_reported_on_the_provider_block(bot: Bot) -> None:
-    view = await open_modal(bot)
+    view = await bot.open_modal()
 
     response = await submit(bot, view, tf_values("FACTURA B", "2", "6", provider=None))
 
@@ -398,7 +325,7 @@ async def test_no_provider_chosen_is_reported_on_the_provider_block(bot: Bot) ->
 
 
 async def test_inline_error_fixed_on_the_second_try_sends_once(bot: Bot) -> None:
-    view = await open_modal(bot, "FACTURA B 0002")
+    view = await bot.open_modal("FACTURA B 0002")
 
     first = await submit(bot, view, tf_values("FACTURA B", "0002", None))
     assert first.json == {
@@ -692,7 +619,7 @@ async def test_punto_de_venta_without_credentials_is_an_inline_error(start_bot: 
             2: {"apikey": TF_APIKEY, "apitoken": TF_APITOKEN, "usertoken": TF_USERTOKEN}
         },
     )
-    view = await open_modal(bot, "FACTURA B 0007-00000006")
+    view = await bot.open_modal("FACTURA B 0007-00000006")
 
     refused = await submit(bot, view, tf_values("FACTURA B", "0007", "00000006"))
 
@@ -717,7 +644,7 @@ async def test_unconfigured_lummy_submit_is_an_inline_error_on_the_provider(
     start_bot: Any,
 ) -> None:
     bot: Bot = await start_bot(lummy_api_key=None)
-    view = await open_modal(bot, SEED_LUMMY_ID)
+    view = await bot.open_modal(SEED_LUMMY_ID)
 
     response = await submit(bot, view, lummy_values(SEED_LUMMY_ID))
 

@@ -1,0 +1,190 @@
+"""Helpers shared by the end-to-end tests: modal values, what an agent reads, polling.
+
+``state.values`` builders give what Slack sends on a modal submit (the seeded Lummy
+invoice and TusFacturas voucher by default); ``texts_in``/``shown`` read Block Kit
+the way a person does; ``eventually`` polls state that another task or process
+changes. The fixtures and the ``Bot`` they start live in tests/conftest.py (which
+must not import this module).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar, overload
+from uuid import uuid4
+
+from bot import views
+from bot.forms import (
+    CONFIRM_BLOCK,
+    CONFIRMED,
+    LUMMY_FIELDS,
+    PROVIDER_ACTION,
+    PROVIDER_BLOCK,
+    TUSFACTURAS_FIELDS,
+    VALUE_ACTION,
+    FormState,
+    ModalContext,
+)
+from bot.localslack import (
+    checkboxes_value,
+    email_value,
+    plain_text_value,
+    radio_value,
+    static_select_value,
+)
+from bot.localslack.sender import SenderResponse
+from bot.localslack.webapi import JsonDict, Message
+from bot.store import AttemptRecord
+from providers.base import Provider
+from tests.conftest import AGENT, CHANNEL, SEED_LUMMY_ID, Bot
+
+T = TypeVar("T")
+
+#: The TusFacturas voucher the emulator seeds (what ``tf_values()`` fills in).
+SEED_VOUCHER = "FACTURA B 0002-00000006"
+
+
+# --- modal state.values --------------------------------------------------------------
+
+
+def lummy_values(invoice_id: str | None = SEED_LUMMY_ID, email: str | None = None) -> JsonDict:
+    """``state.values`` of the modal showing Lummy fields."""
+    invoice_block, email_block = LUMMY_FIELDS
+    return {
+        PROVIDER_BLOCK: {PROVIDER_ACTION: radio_value("lummy")},
+        invoice_block: {VALUE_ACTION: plain_text_value(invoice_id)},
+        email_block: {VALUE_ACTION: email_value(email)},
+    }
+
+
+def tf_values(
+    tipo: str | None = "FACTURA B",
+    punto_venta: str | None = "0002",
+    numero: str | None = "00000006",
+    operacion: str | None = "V",
+    *,
+    provider: str | None = "tusfacturas",
+) -> JsonDict:
+    """``state.values`` of the modal showing TusFacturas fields (``None``: left empty)."""
+    tipo_block, operacion_block, punto_venta_block, numero_block = TUSFACTURAS_FIELDS
+    return {
+        PROVIDER_BLOCK: {PROVIDER_ACTION: radio_value(provider)},
+        tipo_block: {VALUE_ACTION: static_select_value(tipo)},
+        operacion_block: {VALUE_ACTION: radio_value(operacion)},
+        punto_venta_block: {VALUE_ACTION: plain_text_value(punto_venta)},
+        numero_block: {VALUE_ACTION: plain_text_value(numero)},
+    }
+
+
+def confirmed(values: JsonDict) -> JsonDict:
+    """The same values with the duplicate guard's checkbox ticked."""
+    return {**values, CONFIRM_BLOCK: {VALUE_ACTION: checkboxes_value([CONFIRMED])}}
+
+
+def submission_view(
+    invoice_id: str, *, user: str = AGENT, configured: Mapping[Provider, bool] | None = None
+) -> JsonDict:
+    """The Lummy modal as ``/reenviar`` would have opened it in CHANNEL (no views.open)."""
+    modal = views.resend_modal(
+        FormState(provider=Provider.LUMMY, values={"invoice_id": invoice_id}),
+        ModalContext(channel_id=CHANNEL, user_id=user),
+        configured=dict.fromkeys(Provider, True) if configured is None else configured,
+    )
+    return {**modal, "id": f"V{uuid4().hex[:10].upper()}"}
+
+
+# --- acting like an agent ------------------------------------------------------------
+
+
+async def submit(
+    bot: Bot, view: JsonDict, values: JsonDict, *, user: str = AGENT
+) -> SenderResponse:
+    """Submit ``view`` with ``values`` as ``user``; Slack's HTTP answer, unchecked."""
+    return await bot.sender.view_submission(user_id=user, view=view["id"], values=values)
+
+
+async def resend(bot: Bot, text: str, values: JsonDict, *, user: str = AGENT) -> Message:
+    """``/reenviar text``, submit ``values``; the modal closes; returns the new outcome."""
+    before = len(bot.slack.messages_in(CHANNEL))
+    view = await bot.open_modal(text, user=user, empty_ack=True)
+    response = await submit(bot, view, values, user=user)
+    assert response.status == 200
+    assert response.body == "", response.body
+    messages = await bot.wait_for_outcome(count=before + 1)
+    return messages[-1]
+
+
+# --- what a person reads -------------------------------------------------------------
+
+
+def texts_in(node: Any) -> Iterator[str]:
+    """Every ``text`` string in a block tree (what Slack renders; not button values)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "text" and isinstance(value, str):
+                yield value
+            else:
+                yield from texts_in(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from texts_in(item)
+
+
+def shown(thing: Message | JsonDict) -> str:
+    """Everything a person can read in a message (its text and blocks) or a view."""
+    if isinstance(thing, Message):
+        return "\n".join([thing.text, *texts_in(thing.blocks)])
+    return "\n".join(texts_in(thing["blocks"]))
+
+
+def blocks_text(blocks: list[Any]) -> str:
+    """The blocks as JSON (every string in them, button values and ids included)."""
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+def retry_buttons(message: Message) -> list[JsonDict]:
+    """The "Reintentar" buttons in ``message``."""
+    return [
+        element
+        for block in message.blocks
+        for element in block.get("elements", [])
+        if element.get("action_id") == views.RETRY_ACTION
+    ]
+
+
+# --- waiting ---------------------------------------------------------------------------
+
+
+@overload
+async def eventually(
+    fetch: Callable[[], Awaitable[T]], *, what: str, timeout: float = ..., interval: float = ...
+) -> T: ...
+@overload
+async def eventually(
+    fetch: Callable[[], T], *, what: str, timeout: float = ..., interval: float = ...
+) -> T: ...
+async def eventually(
+    fetch: Callable[[], Any], *, what: str, timeout: float = 5.0, interval: float = 0.02
+) -> Any:
+    """Poll ``fetch`` (sync or async) until it returns something truthy, and return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+async def history_rows(bot: Bot, *, within: timedelta = timedelta(days=1)) -> list[AttemptRecord]:
+    """The history rows recorded in the last ``within``, oldest first."""
+    since = datetime.now(UTC) - within
+    return [record async for record in bot.services.store.export(since)]
