@@ -1,0 +1,254 @@
+"""A lean fake Slack Web API: just enough for the bot, and cheap enough not to be measured.
+
+Unlike the full local Slack used by the demo and the tests, it keeps no workspace
+state beyond what the load generator waits for:
+
+- ``views.open``: the modal the bot opened, per ``trigger_id`` (the agent submits it);
+- ``chat.postMessage`` that names a benchmark invoice: which message ``ts`` it is;
+- the first ``chat.update`` of that message: when the outcome arrived, and whether
+  it was a success.
+
+Every other method answers ``{"ok": true, ...}`` with plausible fields. Times are
+``time.perf_counter()`` readings taken when the request arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+JsonDict = dict[str, Any]
+
+TEAM_ID: Final = "T0BENCH01"
+BOT_USER_ID: Final = "U0BENCHBOT"
+#: The agents' time zone (users.info), so the outcome shows local time as in production.
+AGENT_TZ: Final = "America/Mexico_City"
+#: Every benchmark invoice id starts with this (a valid UUID prefix), so a message that
+#: names one is found with one cheap regular expression.
+INVOICE_PREFIX: Final = "b3a0c000-be0c-4000-8000-"
+_INVOICE_RE: Final = re.compile(re.escape(INVOICE_PREFIX).encode() + rb"[0-9a-f]{12}")
+_SUCCESS_MARK: Final = b"white_check_mark"
+
+
+def invoice_id(number: int) -> str:
+    """The ``number``-th benchmark invoice id (a UUID)."""
+    return f"{INVOICE_PREFIX}{number:012x}"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The first ``chat.update`` of a re-send's message."""
+
+    at: float
+    success: bool
+
+
+class LeanSlack:
+    """The fake Web API (``/api/<method>``) and response URLs (``/response_url/<n>``)."""
+
+    def __init__(self) -> None:
+        self._runner: web.AppRunner | None = None
+        self._base: str | None = None
+        self._ids = itertools.count(1)
+        self._modals: dict[str, asyncio.Future[JsonDict]] = {}
+        self._outcomes: dict[str, asyncio.Future[Outcome]] = {}
+        self._message_invoice: dict[str, str] = {}
+        #: Calls per method, for the report (an unexpected method shows up here).
+        self.calls: Counter[str] = Counter()
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1") -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response_url/{id}", self._response_url)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, host, 0, backlog=1024)
+        await site.start()
+        self._runner = runner
+        self._base = f"http://{host}:{int(runner.addresses[0][1])}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def api_url(self) -> str:
+        """What ``SLACK_API_URL`` is set to."""
+        if self._base is None:
+            raise RuntimeError("not started")
+        return self._base + "/api/"
+
+    def response_url(self) -> str:
+        """A fresh response URL (accepted, not kept)."""
+        if self._base is None:
+            raise RuntimeError("not started")
+        return f"{self._base}/response_url/{next(self._ids)}"
+
+    # -- what the load generator waits for -------------------------------------------
+
+    def expect_modal(self, trigger_id: str) -> asyncio.Future[JsonDict]:
+        """Resolved with the view the bot opens with ``trigger_id``."""
+        future: asyncio.Future[JsonDict] = asyncio.get_running_loop().create_future()
+        self._modals[trigger_id] = future
+        return future
+
+    def expect_outcome(self, invoice: str) -> asyncio.Future[Outcome]:
+        """Resolved when the message about ``invoice`` is first updated."""
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._outcomes[invoice] = future
+        return future
+
+    def forget(self, trigger_id: str | None = None, invoice: str | None = None) -> None:
+        """Drop a wait that timed out or was cancelled."""
+        if trigger_id is not None:
+            self._modals.pop(trigger_id, None)
+        if invoice is not None:
+            self._outcomes.pop(invoice, None)
+
+    # -- the API -------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        arrived = time.perf_counter()
+        method = request.match_info["method"]
+        self.calls[method] += 1
+        raw = await request.read()
+        match method:
+            case "chat.postMessage":
+                answer = self._post_message(raw)
+            case "chat.update":
+                answer = self._update(raw, arrived)
+            case "views.open":
+                answer = self._views_open(raw)
+            case "views.update":
+                answer = self._views_update(raw)
+            case "auth.test":
+                answer = {
+                    "ok": True,
+                    "url": "https://bench.slack.com/",
+                    "team": "Bench",
+                    "user": "reenviar",
+                    "team_id": TEAM_ID,
+                    "user_id": BOT_USER_ID,
+                    "bot_id": "B0BENCHBOT",
+                    "is_enterprise_install": False,
+                }
+            case "users.info":
+                user = _params(request, raw).get("user", "U0UNKNOWN")
+                answer = {"ok": True, "user": _user(str(user))}
+            case "usergroups.users.list":
+                answer = {"ok": True, "users": []}
+            case "chat.getPermalink":
+                params = _params(request, raw)
+                channel = str(params.get("channel", ""))
+                ts = str(params.get("message_ts", "")).replace(".", "")
+                answer = {
+                    "ok": True,
+                    "channel": channel,
+                    "permalink": f"https://bench.slack.com/archives/{channel}/p{ts}",
+                }
+            case _:
+                answer = {"ok": False, "error": "unknown_method"}
+        return web.json_response(answer)
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        self.calls["response_url"] += 1
+        await request.read()
+        return web.Response(text="ok")
+
+    def _new_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ids) % 1_000_000:06d}"
+
+    def _post_message(self, raw: bytes) -> JsonDict:
+        body = _json(raw)
+        channel = str(body.get("channel", ""))
+        ts = self._new_ts()
+        if (found := _INVOICE_RE.search(raw)) is not None:
+            self._message_invoice[ts] = found.group().decode()
+        return {
+            "ok": True,
+            "channel": channel,
+            "ts": ts,
+            "message": {"type": "message", "user": BOT_USER_ID, "ts": ts},
+        }
+
+    def _update(self, raw: bytes, arrived: float) -> JsonDict:
+        body = _json(raw)
+        channel, ts = str(body.get("channel", "")), str(body.get("ts", ""))
+        invoice = self._message_invoice.pop(ts, None)
+        if invoice is not None:
+            future = self._outcomes.pop(invoice, None)
+            if future is not None and not future.done():
+                future.set_result(Outcome(at=arrived, success=_SUCCESS_MARK in raw))
+        return {"ok": True, "channel": channel, "ts": ts, "text": str(body.get("text", ""))}
+
+    def _views_open(self, raw: bytes) -> JsonDict:
+        body = _json(raw)
+        view = _view_of(body)
+        opened = {**view, "id": f"V{next(self._ids):010d}", "hash": _hash(), "state": {}}
+        future = self._modals.pop(str(body.get("trigger_id", "")), None)
+        if future is not None and not future.done():
+            future.set_result(opened)
+        return {"ok": True, "view": opened}
+
+    def _views_update(self, raw: bytes) -> JsonDict:
+        body = _json(raw)
+        view = _view_of(body)
+        view_id = str(body.get("view_id") or f"V{next(self._ids):010d}")
+        return {"ok": True, "view": {**view, "id": view_id, "hash": _hash(), "state": {}}}
+
+
+def _hash() -> str:
+    return f"{time.time():.6f}.bench"
+
+
+def _json(raw: bytes) -> JsonDict:
+    if not raw:
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        # Form-encoded (slack-sdk sends some methods that way); JSON-valued fields stay text.
+        return dict(parse_qsl(raw.decode("utf-8", "replace")))
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _params(request: web.Request, raw: bytes) -> JsonDict:
+    return {**dict(request.query), **_json(raw)}
+
+
+def _view_of(body: JsonDict) -> JsonDict:
+    view = body.get("view")
+    if isinstance(view, str):
+        try:
+            view = json.loads(view)
+        except ValueError:
+            view = {}
+    return view if isinstance(view, dict) else {}
+
+
+def _user(user_id: str) -> JsonDict:
+    name = user_id.lower()
+    return {
+        "id": user_id,
+        "team_id": TEAM_ID,
+        "name": name,
+        "real_name": name,
+        "deleted": False,
+        "is_bot": False,
+        "tz": AGENT_TZ,
+        "tz_label": "Central Standard Time",
+        "tz_offset": -21600,
+        "profile": {"display_name": name, "real_name": name},
+    }
