@@ -6,7 +6,7 @@ UV := $(TOOLS)/bin/uv
 PYTHON ?= python3
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: test lint run install clean
+.PHONY: test lint run install clean bench
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -28,6 +28,12 @@ lint: install
 
 run: install
 	$(UV) run --locked reenviar-bot start
+
+# The benchmark (not part of `make test`; see README "Benchmark"), e.g.
+# make bench BENCH_ARGS="--postgres postgresql://postgres@127.0.0.1:5432/test"
+BENCH_ARGS ?=
+bench: install
+	$(UV) run --locked python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(TOOLS) .venv .pytest_cache .mypy_cache .ruff_cache
