@@ -1,5 +1,8 @@
 """A local stand-in for Slack: a fake Web API and a signed request sender."""
 
+from bot.localslack.dispatch import ApiCall
+from bot.localslack.faults import InjectedFailure
+from bot.localslack.protocol import SlackApiRefusal
 from bot.localslack.sender import (
     SenderResponse,
     SlackEventSender,
@@ -13,16 +16,13 @@ from bot.localslack.sender import (
     static_select_action,
     static_select_value,
 )
-from bot.localslack.webapi import (
-    ApiCall,
+from bot.localslack.webapi import FakeSlackWebAPI
+from bot.localslack.workspace import (
     Channel,
     EphemeralMessage,
-    FakeSlackWebAPI,
-    InjectedFailure,
     Message,
     ResponseUrl,
     ResponseUrlMessage,
-    SlackApiRefusal,
     Trigger,
     User,
 )

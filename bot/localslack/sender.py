@@ -21,7 +21,8 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bot.localslack.webapi import SOCKET_ACK_TIMEOUT_SECONDS, FakeSlackWebAPI
+from bot.localslack.socket_mode import SOCKET_ACK_TIMEOUT_SECONDS
+from bot.localslack.webapi import FakeSlackWebAPI
 
 __all__ = [
     "SenderResponse",
