@@ -58,6 +58,32 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
+def cpu_jiffies() -> dict[str, tuple[int, int]]:
+    """Per CPU (``cpu0``, ``cpu1``...): (busy, total) jiffies since boot, from /proc/stat."""
+    found: dict[str, tuple[int, int]] = {}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/stat").read_text().splitlines():
+            name, *values = line.split()
+            if name.startswith("cpu") and name != "cpu":
+                numbers = [int(value) for value in values[:8]]
+                idle = numbers[3] + numbers[4]  # idle + iowait
+                found[name] = (sum(numbers) - idle, sum(numbers))
+    return found
+
+
+def busy_percent(
+    before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]
+) -> dict[str, float]:
+    """How busy each CPU was between two `cpu_jiffies` readings, whoever used it."""
+    busy: dict[str, float] = {}
+    for name, (busy_after, total_after) in after.items():
+        busy_before, total_before = before.get(name, (busy_after, total_after))
+        elapsed = total_after - total_before
+        if elapsed > 0:
+            busy[name] = round(100 * (busy_after - busy_before) / elapsed, 1)
+    return busy
+
+
 def own_cpu_seconds() -> float:
     """This process' user + system CPU time (every thread; children excluded)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)

@@ -44,6 +44,8 @@ from bench.procs import (
     ROOT,
     Child,
     Pinning,
+    busy_percent,
+    cpu_jiffies,
     free_port,
     machine,
     own_cpu_seconds,
@@ -266,6 +268,8 @@ class Window:
     seconds: float
     app_cpu: float | None
     load_cpu: float
+    #: How busy each CPU was, by anyone: tells whether something else competed.
+    cpus_busy: dict[str, float]
 
     @property
     def rate(self) -> float:
@@ -285,6 +289,7 @@ class Window:
             "submit_ack_ms": dist_ms([s.submit_ack for s in self.samples]),
             "load_cpu_percent": round(100 * self.load_cpu / self.seconds, 1),
             "load_cpu_ms_per_resend": round(1000 * self.load_cpu / count, 2) if count else None,
+            "cpus_busy_percent": self.cpus_busy,
         }
         if self.app_cpu is not None:
             figures["app_cpu_percent"] = round(100 * self.app_cpu / self.seconds, 1)
@@ -312,10 +317,12 @@ async def load_window(
         await asyncio.sleep(warmup)
         app_before = process_cpu_seconds(app_pid) if app_pid is not None else None
         load_before = own_cpu_seconds()
+        cpus_before = cpu_jiffies()
         started = time.perf_counter()
         await asyncio.sleep(duration)
         ended = time.perf_counter()
         load_cpu = own_cpu_seconds() - load_before
+        cpus_busy = busy_percent(cpus_before, cpu_jiffies())
         app_cpu = (
             process_cpu_seconds(app_pid) - app_before
             if app_pid is not None and app_before is not None
@@ -329,7 +336,7 @@ async def load_window(
         with contextlib.suppress(asyncio.CancelledError):
             await loop
     in_window = [s for s in record.samples if started <= s.done_at < ended]
-    return Window(in_window, ended - started, app_cpu, load_cpu)
+    return Window(in_window, ended - started, app_cpu, load_cpu, cpus_busy)
 
 
 async def one_at_a_time(agents: Agents, record: Recorder, count: int) -> None:
@@ -538,6 +545,7 @@ async def bench_ceiling(
         "load_cpu_percent": figures["load_cpu_percent"],
         "load_cpu_ms_per_resend": figures["load_cpu_ms_per_resend"],
         "responder_cpu_percent": figures.get("app_cpu_percent"),
+        "cpus_busy_percent": figures["cpus_busy_percent"],
         "errors": _errors(record),
     }
 
