@@ -437,7 +437,9 @@ async def bench_bot(
             duration=cfg.duration,
             app_pid=bot.pid,
         )
-        result["c50"] = {"concurrency": cfg.concurrency, **window.figures(floor_ms)}
+        figures = window.figures(floor_ms)
+        figures["others_cpu_percent"] = others_percent(figures, pinning)
+        result["c50"] = {"concurrency": cfg.concurrency, **figures}
         errors["c50"] = _errors(record)
         log(f"C={cfg.concurrency}: {window.rate:.1f} re-sends/s over {window.seconds:.1f} s")
 
@@ -458,6 +460,24 @@ async def bench_bot(
             log(f"bot exited with {result['bot_exit_code']}; its output:\n{bot.output_tail()}")
         if postgres is not None:
             await _drop_schema(postgres[0], postgres[1])
+
+
+def others_percent(figures: JsonDict, pinning: Pinning) -> JsonDict | None:
+    """CPU time on the two pinned CPUs that neither the app nor the load side used.
+
+    Near zero: the figures had the machine to themselves. Large: something else ran.
+    """
+    if pinning.app_cpu is None or pinning.load_cpu is None:
+        return None
+    busy = figures["cpus_busy_percent"]
+    app = busy.get(f"cpu{pinning.app_cpu}")
+    load = busy.get(f"cpu{pinning.load_cpu}")
+    return {
+        "app_cpu": None if app is None else round(max(0.0, app - figures["app_cpu_percent"]), 1),
+        "load_cpu": None
+        if load is None
+        else round(max(0.0, load - figures["load_cpu_percent"]), 1),
+    }
 
 
 def _errors(record: Recorder) -> JsonDict:
@@ -546,6 +566,7 @@ async def bench_ceiling(
         "load_cpu_ms_per_resend": figures["load_cpu_ms_per_resend"],
         "responder_cpu_percent": figures.get("app_cpu_percent"),
         "cpus_busy_percent": figures["cpus_busy_percent"],
+        "others_cpu_percent": others_percent(figures, pinning),
         "errors": _errors(record),
     }
 
