@@ -1,109 +1,57 @@
-"""Shared provider vocabulary: the re-send request models and the result.
+"""The provider interface: what every invoicing provider tells the bot about itself.
 
-Everything here is plain data: no I/O, nothing about Slack.
+A provider module exposes one `InvoiceProvider` object: its key, brand label and
+country; its settings (its own environment prefix); its request model and what
+the reference parser accepts for it; its form, as plain field descriptions; a
+client whose ``resend(request, *, idempotency_key)`` is the same for all; and
+optional capabilities (an hourly quota). Nothing here knows Slack or Spanish:
+problems are codes, errors are facts.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Annotated, Final, Literal
-from uuid import UUID
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+import httpx
+from pydantic import AwareDatetime, BaseModel, ConfigDict, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
-class Provider(StrEnum):
-    """The invoicing providers the bot can re-send through."""
-
-    TUSFACTURAS = "tusfacturas"
-    LUMMY = "lummy"
-
-    @property
-    def display_name(self) -> str:
-        """The provider's brand name as agents know it."""
-        return _DISPLAY_NAMES[self]
+from providers.errors import ProviderNotConfiguredError
+from providers.http import HttpOptions
 
 
-_DISPLAY_NAMES: Final = {Provider.TUSFACTURAS: "TusFacturas", Provider.LUMMY: "Lummy"}
-
-_FCE_KINDS: Final = ("FACTURA DE CREDITO", "NOTA DE DEBITO", "NOTA DE CREDITO")
-
-#: The 27 voucher types TusFacturas accepts, spelled exactly as its API expects.
-VOUCHER_TYPES: Final[tuple[str, ...]] = (
-    *(f"FACTURA {letter}" for letter in "ABCME"),
-    *(f"NOTA DE DEBITO {letter}" for letter in "ABCME"),
-    *(f"NOTA DE CREDITO {letter}" for letter in "ABCME"),
-    "RECIBO C",
-    "FACTURA NO VALIDA EN AFIP",
-    "NOTA DE CREDITO NO VALIDA EN AFIP",
-    *(f"{kind} ELECTRONICA MiPyME (FCE) {letter}" for kind in _FCE_KINDS for letter in "ABC"),
-)
-
-PUNTO_VENTA_MAX: Final = 99_999
-NUMERO_MAX: Final = 99_999_999
-
-
-class Operacion(StrEnum):
-    """Whether the voucher belongs to sales (``V``) or purchases (``C``)."""
-
-    VENTA = "V"
-    COMPRA = "C"
-
-
-def _known_voucher_type(tipo: str) -> str:
-    if tipo not in VOUCHER_TYPES:
-        raise ValueError(f"unknown voucher type {tipo!r}")
-    return tipo
-
-
-VoucherType = Annotated[str, AfterValidator(_known_voucher_type)]
-
-
-class TusFacturasVoucher(BaseModel):
-    """A TusFacturas voucher, identified the way its API expects."""
+class ResendRequest(BaseModel):
+    """What one re-send is about. Each provider subclasses it with its own fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    provider: Literal[Provider.TUSFACTURAS] = Provider.TUSFACTURAS
-    tipo: VoucherType
-    operacion: Operacion = Operacion.VENTA
-    punto_venta: int = Field(ge=1, le=PUNTO_VENTA_MAX)
-    numero: int = Field(ge=1, le=NUMERO_MAX)
+    #: The key of the provider this request belongs to.
+    provider: ClassVar[str]
 
     @property
     def reference(self) -> str:
-        """The printed form agents hold, e.g. ``FACTURA B 0002-00000006``."""
-        return f"{self.tipo} {self.punto_venta:04d}-{self.numero:08d}"
-
-    @property
-    def invoice_key(self) -> str:
-        """A stable identity for history and duplicate checks (operacion included)."""
-        parts = (self.tipo, self.operacion.value, self.punto_venta, self.numero)
-        return f"{self.provider.value}:" + "|".join(str(part) for part in parts)
-
-
-class LummyInvoice(BaseModel):
-    """A Lummy invoice (CFDI), by Lummy's internal id, with an optional alternative e-mail."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    provider: Literal[Provider.LUMMY] = Provider.LUMMY
-    invoice_id: UUID
-    email: EmailStr | None = None
-
-    @property
-    def reference(self) -> str:
-        """The invoice id in its canonical lower-case form."""
-        return str(self.invoice_id)
+        """The invoice as agents write it (e.g. ``FACTURA B 0002-00000006``)."""
+        raise NotImplementedError
 
     @property
     def invoice_key(self) -> str:
         """A stable identity for history and duplicate checks."""
-        return f"{self.provider.value}:{self.invoice_id}"
+        return f"{self.provider}:{self.reference}"
 
+    @property
+    def alternative_email(self) -> str | None:
+        """An address to send to instead of the customer's, when the provider allows one."""
+        return None
 
-ResendRequest = Annotated[TusFacturasVoucher | LummyInvoice, Field(discriminator="provider")]
-"""What one re-send is about: a voucher or an invoice, told apart by ``provider``."""
+    @property
+    def qualifiers(self) -> tuple[str, ...]:
+        """Codes for what the reference alone does not say (``compra``); the bot words them."""
+        return ()
 
 
 class ResendResult(BaseModel):
@@ -111,11 +59,209 @@ class ResendResult(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    provider: Provider
+    provider: str
     reference: str
-    #: Who the provider says it went to; empty when the provider does not say
-    #: (TusFacturas sends to the e-mails on the customer's file).
+    #: Who the provider says it went to; empty when the provider does not say.
     recipients: tuple[str, ...] = ()
     sent_at: AwareDatetime | None = None
     request_id: str | None = None
     provider_message: str | None = None
+
+
+class Recognition(IntEnum):
+    """How surely a text is one of a provider's references."""
+
+    NO = 0
+    #: It could be (numbers in the right shape, say).
+    MAYBE = 1
+    #: Its shape is this provider's own (a voucher type first, a UUID).
+    SURE = 2
+
+
+class FieldKind(StrEnum):
+    """How a form field is entered."""
+
+    TEXT = "text"
+    EMAIL = "email"
+    #: One of many choices, searchable (a long list).
+    SELECT = "select"
+    #: One of a few choices, all visible.
+    RADIO = "radio"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One allowed value of a choice field; ``group`` gathers choices under a heading."""
+
+    value: str
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One field of a provider's form. Labels and hints are the bot's business, by ``name``;
+    ``label`` is only a fallback for a field the bot has no words for."""
+
+    name: str
+    kind: FieldKind = FieldKind.TEXT
+    required: bool = True
+    choices: tuple[Choice, ...] = ()
+    default: str | None = None
+    #: An example value shown in the empty field (language-neutral: ``0002``, a UUID).
+    example: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """Why a value cannot be used: a ``code`` the bot words, with the agent's ``text``
+    and a ``limit`` where they help."""
+
+    code: str
+    text: str | None = None
+    limit: int | None = None
+
+
+#: The field name for problems about the whole input rather than one field.
+WHOLE_INPUT = "text"
+
+
+class InvalidReferenceError(ValueError):
+    """Input that does not make a valid request.
+
+    ``problems`` maps a form field name (or `WHOLE_INPUT`) to what is wrong with it.
+    ``understood`` holds the values that could be read, so a form can be prefilled.
+    """
+
+    def __init__(
+        self,
+        problems: Mapping[str, FieldProblem],
+        *,
+        provider: str | None = None,
+        understood: Mapping[str, str] | None = None,
+    ) -> None:
+        self.problems = dict(problems)
+        self.provider = provider
+        self.understood = dict(understood or {})
+        super().__init__("; ".join(f"{name}: {p.code}" for name, p in self.problems.items()))
+
+
+class ProviderSettings(BaseSettings):
+    """Base for a provider's settings: read from the environment or ``.env`` with the
+    provider's own prefix. Secrets are `SecretStr`."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        env_ignore_empty=True,
+        # A validation error must not print the secrets it was given.
+        hide_input_in_errors=True,
+    )
+
+    def is_configured(self) -> bool:
+        """Whether these settings hold the credentials the provider needs."""
+        return True
+
+    def as_environment(self) -> dict[str, str]:
+        """The set values as environment variables, secrets in clear (for a child process)."""
+        prefix = str(self.model_config.get("env_prefix") or "")
+        env: dict[str, str] = {}
+        for name in type(self).model_fields:
+            revealed = _reveal(getattr(self, name))
+            if revealed in ({}, [], None):
+                continue
+            env[(prefix + name).upper()] = (
+                revealed if isinstance(revealed, str) else json.dumps(revealed)
+            )
+        return env
+
+
+def _reveal(value: object) -> Any:
+    """A settings value as plain JSON data, with every secret in clear."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, BaseModel):
+        return {name: _reveal(getattr(value, name)) for name in type(value).model_fields}
+    if isinstance(value, dict):
+        return {str(key): _reveal(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_reveal(item) for item in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+class ProviderClient(Protocol):
+    """A configured connection to one provider."""
+
+    async def resend(self, request: Any, *, idempotency_key: str) -> ResendResult:
+        """Re-send; failures are `ProviderError`s. A retry passes the same key."""
+        ...
+
+    def not_configured_for(self, request: Any) -> ProviderNotConfiguredError | None:
+        """Why this request cannot be sent with the configured credentials, or None."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        ...
+
+
+RequestT = TypeVar("RequestT", bound=ResendRequest)
+SettingsT = TypeVar("SettingsT", bound=ProviderSettings)
+
+
+class InvoiceProvider(ABC, Generic[RequestT, SettingsT]):
+    """Everything the bot needs to know about one invoicing provider."""
+
+    #: Stable id: the value stored in history, used in block ids and settings.
+    key: ClassVar[str]
+    #: The brand, as agents know it.
+    label: ClassVar[str]
+    #: ISO 3166-1 alpha-2 country code; the bot names the country.
+    country: ClassVar[str]
+    #: Words that, typed first, select this provider (``/reenviar lummy …``).
+    aliases: ClassVar[tuple[str, ...]] = ()
+    request_model: ClassVar[type[ResendRequest]]
+    settings_model: ClassVar[type[ProviderSettings]]
+    #: The form's fields, in display order.
+    form: ClassVar[tuple[FormField, ...]]
+    #: The field that identifies the invoice (where quota problems are shown).
+    reference_field: ClassVar[str]
+    #: The field holding an alternative e-mail, when the provider has one.
+    alternative_email_field: ClassVar[str | None] = None
+    #: Re-sends of one invoice the provider allows per hour, when it caps them.
+    hourly_quota: ClassVar[int | None] = None
+
+    @abstractmethod
+    def recognizes(self, text: str) -> Recognition:
+        """How surely ``text`` is one of this provider's references."""
+
+    @abstractmethod
+    def parse(self, text: str) -> RequestT:
+        """A request from what an agent typed; raises `InvalidReferenceError`."""
+
+    @abstractmethod
+    def build_request(self, values: Mapping[str, str]) -> RequestT:
+        """A request from the form's values by field name; raises `InvalidReferenceError`
+        whose problems are keyed by field name."""
+
+    @abstractmethod
+    def form_values(self, request: RequestT) -> dict[str, str]:
+        """The form's values for ``request`` (to prefill it)."""
+
+    @abstractmethod
+    def client(
+        self,
+        settings: SettingsT,
+        options: HttpOptions,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> ProviderClient | None:
+        """A client for these settings, or None when they hold no credentials."""
+
+    def load_settings(self, *, env_file: str | None = ".env", **values: Any) -> SettingsT:
+        """The provider's settings from the environment (and ``env_file``), or ``values``."""
+        return cast(SettingsT, self.settings_model(_env_file=env_file, **values))

@@ -1,9 +1,10 @@
 """The error taxonomy shared by both providers.
 
 Modelled on openai-python/stripe-python: one base class, a handful of
-subclasses that say what the agent can do about it, and the provider's request
-id carried along. ``detail`` is the technical story for logs (English, never a
-secret); ``agent_message`` is the short Spanish sentence for the agent.
+subclasses that say what the agent can do about it, each carrying facts (the
+outcome kind, the field, the limit, ``retry_after``, the provider's messages and
+codes, the request id). ``detail`` is the technical story for logs (English,
+never a secret). Turning the facts into words for people is the bot's job.
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 from typing import ClassVar, TypedDict, Unpack
-
-from bot import strings
-from providers.base import Provider
 
 
 class Outcome(StrEnum):
@@ -28,6 +26,11 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
     UNAVAILABLE = "unavailable"
     UNKNOWN = "unknown"
+
+
+#: The customer profile did not have "send by e-mail" on when the invoice was issued,
+#: so the provider will not re-send it (TusFacturas).
+REJECTION_EMAIL_SENDING_OFF = "email_sending_off"
 
 
 class ErrorContext(TypedDict, total=False):
@@ -51,7 +54,7 @@ class ProviderError(Exception):
         self,
         detail: str,
         *,
-        provider: Provider,
+        provider: str,
         request_id: str | None = None,
         status_code: int | None = None,
         provider_message: str | None = None,
@@ -64,39 +67,35 @@ class ProviderError(Exception):
         self.provider_message = provider_message
 
     @property
-    def agent_message(self) -> str:
-        """What happened and what to do next, in Spanish, for the agent."""
-        return strings.PROVIDER_ERRORS[self.outcome].format(provider=self.provider.display_name)
-
-    @property
     def offers_retry(self) -> bool:
         """Whether the agent should be offered a retry of the same request."""
         return self.safe_to_retry or self.may_have_sent
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(provider={self.provider.value!r}, "
+            f"{type(self).__name__}(provider={self.provider!r}, "
             f"status_code={self.status_code!r}, request_id={self.request_id!r}, "
             f"detail={self.detail!r})"
         )
 
 
 class ProviderNotConfiguredError(ProviderError):
-    """The bot has no credentials for this provider (or this punto de venta)."""
+    """The bot has no credentials for this provider, or none for the value of one field
+    (TusFacturas issues credentials per punto de venta: ``field="punto_venta"``)."""
 
     outcome = Outcome.NOT_CONFIGURED
 
-    def __init__(self, detail: str, *, provider: Provider, punto_venta: int | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        provider: str,
+        field: str | None = None,
+        field_value: str | None = None,
+    ) -> None:
         super().__init__(detail, provider=provider)
-        self.punto_venta = punto_venta
-
-    @property
-    def agent_message(self) -> str:
-        if self.punto_venta is not None:
-            return strings.NOT_CONFIGURED_FOR_PUNTO_VENTA.format(
-                provider=self.provider.display_name, punto_venta=self.punto_venta
-            )
-        return super().agent_message
+        self.field = field
+        self.field_value = field_value
 
 
 class AuthenticationError(ProviderError):
@@ -114,18 +113,12 @@ class InvalidRequestError(ProviderError):
         self,
         detail: str,
         *,
-        provider: Provider,
+        provider: str,
         field: str | None = None,
         **context: Unpack[ErrorContext],
     ) -> None:
         super().__init__(detail, provider=provider, **context)
         self.field = field
-
-    @property
-    def agent_message(self) -> str:
-        if self.field is not None and self.field in strings.INVALID_FIELD:
-            return strings.INVALID_FIELD[self.field]
-        return super().agent_message
 
 
 class NotFoundError(ProviderError):
@@ -143,7 +136,7 @@ class RateLimitedError(ProviderError):
         self,
         detail: str,
         *,
-        provider: Provider,
+        provider: str,
         limit_per_hour: int | None = None,
         retry_after: timedelta | None = None,
         **context: Unpack[ErrorContext],
@@ -151,15 +144,6 @@ class RateLimitedError(ProviderError):
         super().__init__(detail, provider=provider, **context)
         self.limit_per_hour = limit_per_hour
         self.retry_after = retry_after
-
-    @property
-    def agent_message(self) -> str:
-        parts = [super().agent_message]
-        if self.limit_per_hour is not None:
-            parts.append(strings.RATE_LIMIT_PER_HOUR.format(limit=self.limit_per_hour))
-        if self.retry_after is not None:
-            parts.append(strings.RETRY_IN.format(wait=strings.format_wait(self.retry_after)))
-        return " ".join(parts)
 
 
 class RejectedError(ProviderError):
@@ -171,25 +155,19 @@ class RejectedError(ProviderError):
         self,
         detail: str,
         *,
-        provider: Provider,
+        provider: str,
         messages: tuple[str, ...] = (),
         codes: tuple[str, ...] = (),
-        email_not_enabled: bool = False,
+        reason: str | None = None,
         **context: Unpack[ErrorContext],
     ) -> None:
         super().__init__(detail, provider=provider, **context)
         self.messages = messages
         self.codes = codes
-        #: TusFacturas only re-sends vouchers whose customer had "send by e-mail" on.
-        self.email_not_enabled = email_not_enabled
+        #: A known cause the bot can explain, as a code (see `REJECTION_EMAIL_SENDING_OFF`).
+        self.reason = reason
         if self.provider_message is None and messages:
             self.provider_message = " ".join(messages)
-
-    @property
-    def agent_message(self) -> str:
-        if self.email_not_enabled:
-            return strings.EMAIL_NOT_ENABLED
-        return super().agent_message
 
 
 class ProviderUnavailableError(ProviderError):

@@ -19,7 +19,6 @@ from typing import Any, ClassVar
 import httpx
 import structlog
 
-from providers.base import Provider
 from providers.errors import (
     AuthenticationError,
     ErrorContext,
@@ -83,7 +82,7 @@ def retry_after(response: httpx.Response) -> timedelta | None:
 class HttpProviderClient:
     """A long-lived ``httpx.AsyncClient`` for one provider, with transport error mapping."""
 
-    provider: ClassVar[Provider]
+    provider: ClassVar[str]
 
     def __init__(
         self,
@@ -156,7 +155,7 @@ class HttpProviderClient:
         delay = self._options.backoff(attempt)
         log.info(
             "provider_retry",
-            provider=self.provider.value,
+            provider=self.provider,
             attempt=attempt,
             reason=reason,
             delay_ms=round(delay * 1000),
@@ -165,7 +164,7 @@ class HttpProviderClient:
 
 
 def error_for_status(
-    provider: Provider,
+    provider: str,
     response: httpx.Response,
     *,
     message: str | None = None,

@@ -4,6 +4,9 @@ Contract: ``POST {base}/invoices/{invoiceId}/resend-pdf`` answering in the
 StandardResponse envelope (``requestId`` plus ``data`` or ``error``). Every
 logical re-send carries one ``x-idempotency`` key, so a 5xx may be retried with
 the same key; Lummy replays the first result instead of e-mailing twice.
+
+Everything the bot knows about Lummy is here: the invoice model, how agents
+write its ids, the form, the settings (``LUMMY_*``), the client and its quota.
 """
 
 from __future__ import annotations
@@ -13,24 +16,157 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
+from uuid import UUID
 
 import httpx
 import structlog
-from pydantic import SecretStr
+from pydantic import EmailStr, HttpUrl, SecretStr, field_validator
+from pydantic_settings import SettingsConfigDict
 
-from providers.base import LummyInvoice, Provider, ResendResult
+from providers.base import (
+    WHOLE_INPUT,
+    FieldKind,
+    FieldProblem,
+    FormField,
+    InvalidReferenceError,
+    InvoiceProvider,
+    ProviderSettings,
+    Recognition,
+    ResendRequest,
+    ResendResult,
+)
 from providers.errors import (
     AuthenticationError,
     OutcomeUnknownError,
     ProviderError,
+    ProviderNotConfiguredError,
     RejectedError,
 )
 from providers.http import HttpOptions, HttpProviderClient, error_for_status, json_object
+from providers.parsing import (
+    EMAIL_INVALID,
+    EMPTY,
+    EXTRA_TEXT,
+    REQUIRED,
+    is_blank,
+    normalise_email,
+    parse_uuid,
+    quote,
+)
 
 log = structlog.get_logger(__name__)
 
+KEY: Final = "lummy"
 #: Lummy's documented cap on re-sends of one invoice.
 RESENDS_PER_HOUR: Final = 10
+INVOICE_ID_INVALID: Final = "invoice_id_invalid"
+
+
+class LummyInvoice(ResendRequest):
+    """A Lummy invoice (CFDI), by Lummy's internal id, with an optional alternative e-mail."""
+
+    provider = KEY
+
+    invoice_id: UUID
+    email: EmailStr | None = None
+
+    @property
+    def reference(self) -> str:
+        """The invoice id in its canonical lower-case form."""
+        return str(self.invoice_id)
+
+    @property
+    def alternative_email(self) -> str | None:
+        """The address to send to instead of the customer's, for this send only."""
+        return self.email
+
+
+# --- Reading what agents write ----------------------------------------------------
+
+
+def build_lummy_invoice(*, invoice_id: str | None, email: str | None = None) -> LummyInvoice:
+    """A Lummy invoice from separate fields (a form), checking each one."""
+    errors: dict[str, FieldProblem] = {}
+    understood: dict[str, str] = {}
+    parsed_id = None if is_blank(invoice_id) else parse_uuid(invoice_id or "")
+    if is_blank(invoice_id):
+        errors["invoice_id"] = FieldProblem(REQUIRED)
+    elif parsed_id is None:
+        errors["invoice_id"] = FieldProblem(INVOICE_ID_INVALID, text=quote(invoice_id or ""))
+    else:
+        understood["invoice_id"] = str(parsed_id)
+
+    normalised_email: str | None = None
+    if email is not None and not is_blank(email):
+        normalised_email = normalise_email(email)
+        if normalised_email is None:
+            errors["email"] = FieldProblem(EMAIL_INVALID, text=quote(email, 80))
+        else:
+            understood["email"] = normalised_email
+
+    if errors or parsed_id is None:
+        raise InvalidReferenceError(errors, provider=KEY, understood=understood)
+    return LummyInvoice(invoice_id=parsed_id, email=normalised_email)
+
+
+def parse_lummy(text: str) -> LummyInvoice:
+    """A Lummy invoice from ``<uuid> [alternative e-mail]``."""
+    tokens = text.split()
+    if not tokens:
+        raise InvalidReferenceError({WHOLE_INPUT: FieldProblem(EMPTY)}, provider=KEY)
+    invoice_id, *rest = tokens
+    email = rest[0] if rest else None
+    extra = FieldProblem(EXTRA_TEXT, text=quote(" ".join(rest[1:]))) if len(rest) > 1 else None
+    try:
+        invoice = build_lummy_invoice(invoice_id=invoice_id, email=email)
+    except InvalidReferenceError as exc:
+        if extra is not None:
+            exc.problems[WHOLE_INPUT] = extra
+        raise
+    if extra is not None:
+        raise InvalidReferenceError(
+            {WHOLE_INPUT: extra},
+            provider=KEY,
+            understood={"invoice_id": invoice.reference, "email": invoice.email or ""},
+        )
+    return invoice
+
+
+_UUID_LIKE = re.compile(r"^[<{]?[0-9a-zA-Z]{8}-[0-9a-zA-Z]{4}-")
+
+
+# --- Settings ---------------------------------------------------------------------
+
+
+class LummySettings(ProviderSettings):
+    """``LUMMY_*``: the API key and organization (both needed), an optional bearer token."""
+
+    model_config = SettingsConfigDict(env_prefix="LUMMY_")
+
+    api_key: SecretStr | None = None
+    organization_id: str | None = None
+    access_token: SecretStr | None = None
+    base_url: HttpUrl = HttpUrl("https://api.lummy.io/v1")
+
+    @field_validator("api_key", "organization_id", "access_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def is_configured(self) -> bool:
+        """Whether credentials are set."""
+        return self.config() is not None
+
+    def config(self) -> LummyConfig | None:
+        """Endpoint and credentials, or None when not configured."""
+        if self.api_key is None or self.organization_id is None:
+            return None
+        return LummyConfig(
+            base_url=str(self.base_url),
+            api_key=self.api_key,
+            organization_id=self.organization_id,
+            access_token=self.access_token,
+        )
 
 
 @dataclass(frozen=True)
@@ -50,6 +186,9 @@ class LummyConfig:
             "x-organization-id": self.organization_id,
             "x-api-key": self.api_key.get_secret_value(),
         }
+
+
+# --- The client -------------------------------------------------------------------
 
 
 def _recipients(sent_to: object) -> tuple[str, ...]:
@@ -90,7 +229,7 @@ def _is_wrong_endpoint(status: int, message: str | None) -> bool:
 class LummyClient(HttpProviderClient):
     """Re-sends Lummy invoice PDFs."""
 
-    provider = Provider.LUMMY
+    provider = KEY
 
     def __init__(
         self,
@@ -101,6 +240,10 @@ class LummyClient(HttpProviderClient):
     ) -> None:
         super().__init__(config.base_url, options, transport=transport)
         self._config = config
+
+    def not_configured_for(self, invoice: LummyInvoice) -> ProviderNotConfiguredError | None:
+        """Never: one credential set covers every Lummy invoice."""
+        return None
 
     async def resend(self, invoice: LummyInvoice, *, idempotency_key: str) -> ResendResult:
         """E-mail the invoice PDF to the customer, or to ``invoice.email`` instead."""
@@ -184,3 +327,60 @@ class LummyClient(HttpProviderClient):
             return value
         header: str | None = response.headers.get("x-request-id")
         return header
+
+
+# --- The provider -----------------------------------------------------------------
+
+
+class Lummy(InvoiceProvider[LummyInvoice, LummySettings]):
+    """Lummy, Mexico: invoices by Lummy's internal id, optionally to another address."""
+
+    key = KEY
+    label = "Lummy"
+    country = "MX"
+    aliases = ("lummy",)
+    request_model = LummyInvoice
+    settings_model = LummySettings
+    form = (
+        FormField("invoice_id", example="550e8400-e29b-41d4-a716-446655440000"),
+        FormField("email", FieldKind.EMAIL, required=False, example="otro@cliente.com"),
+    )
+    reference_field = "invoice_id"
+    alternative_email_field = "email"
+    hourly_quota = RESENDS_PER_HOUR
+
+    def recognizes(self, text: str) -> Recognition:
+        """Sure with a UUID first (or something shaped like the start of one)."""
+        first = text.split(maxsplit=1)[0] if text.strip() else ""
+        if parse_uuid(first) is not None or _UUID_LIKE.match(first) is not None:
+            return Recognition.SURE
+        return Recognition.NO
+
+    def parse(self, text: str) -> LummyInvoice:
+        """An invoice from ``<uuid> [alternative e-mail]``."""
+        return parse_lummy(text)
+
+    def build_request(self, values: Mapping[str, str]) -> LummyInvoice:
+        """An invoice from the form's fields, checking each one."""
+        return build_lummy_invoice(invoice_id=values.get("invoice_id"), email=values.get("email"))
+
+    def form_values(self, request: LummyInvoice) -> dict[str, str]:
+        """The id, and the alternative e-mail when there is one."""
+        values = {"invoice_id": request.reference}
+        if request.email:
+            values["email"] = request.email
+        return values
+
+    def client(
+        self,
+        settings: LummySettings,
+        options: HttpOptions,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> LummyClient | None:
+        """A client when the API key and organization are configured."""
+        config = settings.config()
+        return LummyClient(config, options, transport=transport) if config else None
+
+
+LUMMY: Final = Lummy()

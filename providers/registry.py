@@ -1,64 +1,155 @@
-"""One entry point for re-sends, whatever the provider, with its canonical log line."""
+"""The providers the bot offers, and one entry point for re-sends whatever the provider."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, cast
 
 import httpx
 import structlog
+from pydantic import ValidationError
 
-from providers.base import LummyInvoice, Provider, ResendRequest, ResendResult
+from providers.base import (
+    WHOLE_INPUT,
+    FieldProblem,
+    InvalidReferenceError,
+    InvoiceProvider,
+    ProviderClient,
+    ProviderSettings,
+    Recognition,
+    ResendRequest,
+    ResendResult,
+)
 from providers.errors import Outcome, OutcomeUnknownError, ProviderError, ProviderNotConfiguredError
 from providers.http import HttpOptions
-from providers.lummy import LummyClient, LummyConfig
-from providers.tusfacturas import TusFacturasClient, TusFacturasConfig
+from providers.lummy import LUMMY
+from providers.parsing import EMPTY, NOT_A_REFERENCE, quote
+from providers.tusfacturas import TUSFACTURAS
 
 log = structlog.get_logger(__name__)
 
+AnyProvider = InvoiceProvider[Any, Any]
 
-class Providers:
-    """The configured provider clients. A provider without credentials is simply absent."""
 
-    def __init__(
-        self,
-        *,
-        tusfacturas: TusFacturasClient | None = None,
-        lummy: LummyClient | None = None,
-    ) -> None:
-        self._tusfacturas = tusfacturas
-        self._lummy = lummy
+class ProviderRegistry(Mapping[str, AnyProvider]):
+    """The offered providers by key, in the order the bot shows them."""
 
-    @classmethod
-    def from_configs(
-        cls,
-        *,
-        tusfacturas: TusFacturasConfig | None,
-        lummy: LummyConfig | None,
-        options: HttpOptions,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> Providers:
-        """Build a client for each provider that has a configuration."""
-        return cls(
-            tusfacturas=TusFacturasClient(tusfacturas, options, transport=transport)
-            if tusfacturas
-            else None,
-            lummy=LummyClient(lummy, options, transport=transport) if lummy else None,
+    def __init__(self, providers: Iterable[AnyProvider]) -> None:
+        self._providers: dict[str, AnyProvider] = {}
+        for provider in providers:
+            if provider.key in self._providers:
+                raise ValueError(f"two providers with the key {provider.key!r}")
+            self._providers[provider.key] = provider
+
+    def __getitem__(self, key: str) -> AnyProvider:
+        return self._providers[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._providers)
+
+    def __len__(self) -> int:
+        return len(self._providers)
+
+    def of(self, request: ResendRequest) -> AnyProvider:
+        """The provider a request belongs to."""
+        return self._providers[request.provider]
+
+    def parse_reference(self, text: str) -> ResendRequest:
+        """Whatever an agent typed after ``/reenviar``, for whichever provider it names or
+        looks like: an optional leading provider name decides; otherwise the provider
+        that recognizes the text most surely."""
+        stripped = text.strip()
+        if not stripped:
+            raise InvalidReferenceError({WHOLE_INPUT: FieldProblem(EMPTY)})
+        first, *remainder = stripped.split(maxsplit=1)
+        named = self.by_alias(first.rstrip(":,"))
+        if named is not None:
+            return cast(ResendRequest, named.parse(remainder[0] if remainder else ""))
+        # The surest recognition wins; on a tie, the provider shown first.
+        best = max(self.values(), key=lambda p: p.recognizes(stripped), default=None)
+        if best is not None and best.recognizes(stripped) is not Recognition.NO:
+            return cast(ResendRequest, best.parse(stripped))
+        raise InvalidReferenceError(
+            {WHOLE_INPUT: FieldProblem(NOT_A_REFERENCE, text=quote(stripped))}
         )
 
-    def is_configured(self, provider: Provider) -> bool:
+    def by_alias(self, word: str) -> AnyProvider | None:
+        """The provider a word names (``lummy``, ``tf``), case-insensitive, or None."""
+        folded = word.lower()
+        return next((p for p in self.values() if folded in p.aliases), None)
+
+    def request_from_json(self, provider_key: str, data: Mapping[str, Any]) -> ResendRequest:
+        """A request read back from its JSON form; ``ValueError`` when it is not one."""
+        provider = self._providers.get(provider_key)
+        if provider is None:
+            raise ValueError(f"unknown provider {provider_key!r}")
+        try:
+            return provider.request_model.model_validate(data)
+        except ValidationError as exc:
+            raise ValueError(str(exc)) from exc
+
+    def load_settings(
+        self, *, env_file: str | None = ".env", **overrides: Any
+    ) -> dict[str, ProviderSettings]:
+        """Every provider's settings from the environment; ``overrides`` are keyword
+        settings named like the variables (``lummy_api_key=...``)."""
+        loaded: dict[str, ProviderSettings] = {}
+        for key, provider in self.items():
+            prefix = f"{key}_"
+            own = {
+                name.removeprefix(prefix): value
+                for name, value in overrides.items()
+                if name.startswith(prefix)
+            }
+            loaded[key] = provider.load_settings(env_file=env_file, **own)
+        return loaded
+
+
+class ConfiguredProviders:
+    """The clients of the providers that have credentials; one ``resend`` for all."""
+
+    def __init__(self, registry: ProviderRegistry, clients: Mapping[str, ProviderClient]) -> None:
+        self.registry = registry
+        self._clients = dict(clients)
+
+    @classmethod
+    def connect(
+        cls,
+        registry: ProviderRegistry,
+        settings: Mapping[str, ProviderSettings],
+        options: HttpOptions,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> ConfiguredProviders:
+        """A client for each provider whose settings hold credentials."""
+        clients: dict[str, ProviderClient] = {}
+        for key, provider in registry.items():
+            own = settings.get(key) or provider.load_settings(env_file=None)
+            client = provider.client(own, options, transport=transport)
+            if client is not None:
+                clients[key] = client
+        return cls(registry, clients)
+
+    def client(self, key: str) -> ProviderClient | None:
+        """The configured client of the provider ``key``, if it has credentials."""
+        return self._clients.get(key)
+
+    def is_configured(self, key: str) -> bool:
         """Whether the bot holds credentials for this provider."""
-        client = self._tusfacturas if provider is Provider.TUSFACTURAS else self._lummy
-        return client is not None
+        return key in self._clients
+
+    @property
+    def configured(self) -> dict[str, bool]:
+        """Every offered provider and whether it has credentials, in display order."""
+        return {key: key in self._clients for key in self.registry}
 
     def missing_configuration(self, request: ResendRequest) -> ProviderNotConfiguredError | None:
         """Why this request cannot be sent with the configured credentials, or None."""
-        if isinstance(request, LummyInvoice):
-            return None if self._lummy else _not_configured(Provider.LUMMY)
-        if self._tusfacturas is None:
-            return _not_configured(Provider.TUSFACTURAS)
-        if not self._tusfacturas.has_credentials_for(request.punto_venta):
-            return self._tusfacturas.not_configured_for(request.punto_venta)
-        return None
+        client = self._clients.get(request.provider)
+        if client is None:
+            return _not_configured(request.provider)
+        return client.not_configured_for(request)
 
     async def resend(self, request: ResendRequest, *, idempotency_key: str) -> ResendResult:
         """Re-send through the request's provider; failures are always `ProviderError`s.
@@ -70,12 +161,15 @@ class Providers:
         """
         started = time.perf_counter()
         fields = {
-            "provider": request.provider.value,
+            "provider": request.provider,
             "reference": request.reference,
             "idempotency_key": idempotency_key,
         }
         try:
-            result = await self._dispatch(request, idempotency_key)
+            client = self._clients.get(request.provider)
+            if client is None:
+                raise _not_configured(request.provider)
+            result = await client.resend(request, idempotency_key=idempotency_key)
         except ProviderError as exc:
             log.debug(
                 "provider_call",
@@ -107,26 +201,19 @@ class Providers:
         )
         return result
 
-    async def _dispatch(self, request: ResendRequest, idempotency_key: str) -> ResendResult:
-        if isinstance(request, LummyInvoice):
-            if self._lummy is None:
-                raise _not_configured(Provider.LUMMY)
-            return await self._lummy.resend(request, idempotency_key=idempotency_key)
-        if self._tusfacturas is None:
-            raise _not_configured(Provider.TUSFACTURAS)
-        return await self._tusfacturas.resend(request)
-
     async def aclose(self) -> None:
         """Close every client's connection pool."""
-        for client in (self._tusfacturas, self._lummy):
-            if client is not None:
-                await client.aclose()
+        for client in self._clients.values():
+            await client.aclose()
 
 
-def _not_configured(provider: Provider) -> ProviderNotConfiguredError:
-    return ProviderNotConfiguredError(
-        f"{provider.display_name} credentials are not set", provider=provider
-    )
+def builtin_registry() -> ProviderRegistry:
+    """The providers this bot ships with: TusFacturas (Argentina) and Lummy (Mexico)."""
+    return ProviderRegistry([TUSFACTURAS, LUMMY])
+
+
+def _not_configured(key: str) -> ProviderNotConfiguredError:
+    return ProviderNotConfiguredError(f"{key} credentials are not set", provider=key)
 
 
 def _elapsed_ms(started: float) -> int:

@@ -1,10 +1,13 @@
-"""TusFacturas.app (Argentina, AFIP/ARCA): re-send a voucher by e-mail.
+"""TusFacturas.app (Argentina, ARCA ex AFIP): re-send a voucher by e-mail.
 
 Contract: ``POST {base}/facturacion/reenviar`` with the credentials in the body.
 Business and validation errors come as HTTP 200 with ``error: "S"``; transport
 and access errors as 4xx, possibly without JSON. There is no request id and no
 idempotency: a 5xx (a gateway timing out, say) may come after the e-mail went out,
 so it is never retried automatically and its outcome is reported as unknown.
+
+Everything the bot knows about TusFacturas is here: the voucher model, how
+agents write vouchers, the form, the settings (``TUSFACTURAS_*``) and the client.
 """
 
 from __future__ import annotations
@@ -12,13 +15,28 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, Final
 
 import httpx
-from pydantic import SecretStr
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator
+from pydantic_settings import SettingsConfigDict
 
-from providers.base import Provider, ResendResult, TusFacturasVoucher
+from providers.base import (
+    WHOLE_INPUT,
+    Choice,
+    FieldKind,
+    FieldProblem,
+    FormField,
+    InvalidReferenceError,
+    InvoiceProvider,
+    ProviderSettings,
+    Recognition,
+    ResendRequest,
+    ResendResult,
+)
 from providers.errors import (
+    REJECTION_EMAIL_SENDING_OFF,
     AuthenticationError,
     NotFoundError,
     OutcomeUnknownError,
@@ -27,18 +45,276 @@ from providers.errors import (
     RejectedError,
 )
 from providers.http import HttpOptions, HttpProviderClient, error_for_status, json_object
-from providers.parsing import strip_accents
+from providers.parsing import EMPTY, REQUIRED, check_number, fold, quote, strip_accents
 
-RESEND_PATH = "facturacion/reenviar"
+KEY: Final = "tusfacturas"
+RESEND_PATH: Final = "facturacion/reenviar"
+
+# --- The voucher -----------------------------------------------------------------
+
+_FCE_KINDS: Final = ("FACTURA DE CREDITO", "NOTA DE DEBITO", "NOTA DE CREDITO")
+
+#: The 27 voucher types TusFacturas accepts, spelled exactly as its API expects.
+VOUCHER_TYPES: Final[tuple[str, ...]] = (
+    *(f"FACTURA {letter}" for letter in "ABCME"),
+    *(f"NOTA DE DEBITO {letter}" for letter in "ABCME"),
+    *(f"NOTA DE CREDITO {letter}" for letter in "ABCME"),
+    "RECIBO C",
+    "FACTURA NO VALIDA EN AFIP",
+    "NOTA DE CREDITO NO VALIDA EN AFIP",
+    *(f"{kind} ELECTRONICA MiPyME (FCE) {letter}" for kind in _FCE_KINDS for letter in "ABC"),
+)
+
+PUNTO_VENTA_MAX: Final = 99_999
+NUMERO_MAX: Final = 99_999_999
+
+# Problem codes of this provider's fields (the bot words them).
+TIPO_INVALID: Final = "tipo_invalid"
+TIPO_UNKNOWN: Final = "tipo_unknown"
+TIPO_MISSING: Final = "tipo_missing"
+OPERACION_INVALID: Final = "operacion_invalid"
+PUNTO_VENTA_INVALID: Final = "punto_venta_invalid"
+NUMERO_INVALID: Final = "numero_invalid"
+NUMBERS_MISSING: Final = "numbers_missing"
+NUMBERS_INVALID: Final = "numbers_invalid"
 
 
-@dataclass(frozen=True)
-class TusFacturasCredentials:
+class Operacion(StrEnum):
+    """Whether the voucher belongs to sales (``V``) or purchases (``C``)."""
+
+    VENTA = "V"
+    COMPRA = "C"
+
+
+def _known_voucher_type(tipo: str) -> str:
+    if tipo not in VOUCHER_TYPES:
+        raise ValueError(f"unknown voucher type {tipo!r}")
+    return tipo
+
+
+class TusFacturasVoucher(ResendRequest):
+    """A TusFacturas voucher, identified the way its API expects."""
+
+    provider = KEY
+
+    tipo: str
+    operacion: Operacion = Operacion.VENTA
+    punto_venta: int = Field(ge=1, le=PUNTO_VENTA_MAX)
+    numero: int = Field(ge=1, le=NUMERO_MAX)
+
+    _tipo_known = field_validator("tipo")(_known_voucher_type)
+
+    @property
+    def reference(self) -> str:
+        """The printed form agents hold, e.g. ``FACTURA B 0002-00000006``."""
+        return f"{self.tipo} {self.punto_venta:04d}-{self.numero:08d}"
+
+    @property
+    def invoice_key(self) -> str:
+        """A stable identity for history and duplicate checks (operacion included)."""
+        parts = (self.tipo, self.operacion.value, self.punto_venta, self.numero)
+        return f"{self.provider}:" + "|".join(str(part) for part in parts)
+
+    @property
+    def qualifiers(self) -> tuple[str, ...]:
+        """``compra`` for a purchase voucher (sales are the default, left unsaid)."""
+        return ("compra",) if self.operacion is Operacion.COMPRA else ()
+
+
+# --- Reading what agents write ----------------------------------------------------
+
+_OPERACION_WORDS: Final[dict[str, Operacion]] = {
+    "V": Operacion.VENTA,
+    "VENTA": Operacion.VENTA,
+    "VENTAS": Operacion.VENTA,
+    "C": Operacion.COMPRA,
+    "COMPRA": Operacion.COMPRA,
+    "COMPRAS": Operacion.COMPRA,
+}
+_NUMBERS = re.compile(r"^(\d+)\s*(?:-|\s)\s*(\d+)$")
+# The look-behind keeps `search` linear: a match may only start where a digit run does.
+_TRAILING_NUMBERS = re.compile(r"(?<!\d)(\d+)\s*-\s*(\d+)\s*$")
+
+
+def _tipo_tokens(text: str) -> tuple[str, ...]:
+    return tuple(fold(text).replace("(", " ").replace(")", " ").split())
+
+
+# Longest first, so "NOTA DE CREDITO NO VALIDA EN AFIP" wins over a shorter prefix.
+_TIPO_BY_TOKENS: Final = sorted(
+    ((_tipo_tokens(tipo), tipo) for tipo in VOUCHER_TYPES), key=lambda item: -len(item[0])
+)
+
+
+def normalise_tipo(text: str) -> str | None:
+    """The API spelling of a voucher type typed any which way, or None."""
+    tokens = _tipo_tokens(text)
+    return next((tipo for key, tipo in _TIPO_BY_TOKENS if key == tokens), None)
+
+
+def _split_tipo(tokens: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]:
+    for key, tipo in _TIPO_BY_TOKENS:
+        if tokens[: len(key)] == key:
+            return tipo, tokens[len(key) :]
+    return None, tokens
+
+
+def build_voucher(
+    *,
+    tipo: str | None,
+    punto_venta: str | int | None,
+    numero: str | int | None,
+    operacion: str | None = None,
+) -> TusFacturasVoucher:
+    """A voucher from separate fields (a form), checking each one."""
+    errors: dict[str, FieldProblem] = {}
+    understood: dict[str, str] = {}
+
+    canonical_tipo = normalise_tipo(tipo) if tipo else None
+    if not tipo or not tipo.strip():
+        errors["tipo"] = FieldProblem(REQUIRED)
+    elif canonical_tipo is None:
+        errors["tipo"] = FieldProblem(TIPO_INVALID, text=quote(tipo))
+    else:
+        understood["tipo"] = canonical_tipo
+
+    chosen_operacion = Operacion.VENTA
+    if operacion is not None and operacion.strip():
+        folded = _OPERACION_WORDS.get(fold(operacion))
+        if folded is None:
+            errors["operacion"] = FieldProblem(OPERACION_INVALID, text=quote(operacion))
+        else:
+            chosen_operacion = folded
+    understood["operacion"] = chosen_operacion.value
+
+    numbers: dict[str, int] = {}
+    for name, raw, maximum, invalid in (
+        ("punto_venta", punto_venta, PUNTO_VENTA_MAX, PUNTO_VENTA_INVALID),
+        ("numero", numero, NUMERO_MAX, NUMERO_INVALID),
+    ):
+        checked = check_number(raw, maximum=maximum, invalid=invalid)
+        if isinstance(checked, FieldProblem):
+            errors[name] = checked
+        else:
+            numbers[name] = checked
+            understood[name] = str(checked)
+
+    if errors or canonical_tipo is None:
+        raise InvalidReferenceError(errors, provider=KEY, understood=understood)
+    return TusFacturasVoucher(
+        tipo=canonical_tipo,
+        operacion=chosen_operacion,
+        punto_venta=numbers["punto_venta"],
+        numero=numbers["numero"],
+    )
+
+
+def parse_voucher(text: str) -> TusFacturasVoucher:
+    """A voucher from its printed form, e.g. ``Factura B N° 0002-00000006``."""
+    tokens = _tipo_tokens(text)
+    if not tokens:
+        raise InvalidReferenceError({WHOLE_INPUT: FieldProblem(EMPTY)}, provider=KEY)
+
+    operacion: str | None = None
+    if tokens[-1] in _OPERACION_WORDS and len(tokens[-1]) > 1:
+        operacion, tokens = tokens[-1], tokens[:-1]
+
+    tipo, rest = _split_tipo(tokens)
+    if tipo is None:
+        understood: dict[str, str] = {}
+        trailing = _TRAILING_NUMBERS.search(" ".join(tokens))
+        if trailing:
+            understood = {"punto_venta": trailing[1], "numero": trailing[2]}
+            shown = " ".join(tokens)[: trailing.start()].strip()
+        else:
+            shown = " ".join(tokens)
+        problem = (
+            FieldProblem(TIPO_UNKNOWN, text=quote(shown)) if shown else FieldProblem(TIPO_MISSING)
+        )
+        raise InvalidReferenceError(
+            {"tipo": problem},
+            provider=KEY,
+            understood=understood,
+        )
+    if rest and rest[0] in _OPERACION_WORDS and len(rest[0]) > 1 and operacion is None:
+        operacion, rest = rest[0], rest[1:]
+    if not rest:
+        raise InvalidReferenceError(
+            {"numero": FieldProblem(NUMBERS_MISSING)},
+            provider=KEY,
+            understood={"tipo": tipo},
+        )
+    numbers = _NUMBERS.match(" ".join(rest))
+    if numbers is None:
+        raise InvalidReferenceError(
+            {"numero": FieldProblem(NUMBERS_INVALID, text=quote(" ".join(rest)))},
+            provider=KEY,
+            understood={"tipo": tipo},
+        )
+    return build_voucher(tipo=tipo, operacion=operacion, punto_venta=numbers[1], numero=numbers[2])
+
+
+# --- Settings ---------------------------------------------------------------------
+
+
+class TusFacturasCredentials(BaseModel):
     """One credential set; TusFacturas issues one per punto de venta."""
+
+    # A validation error must not print the secrets it was given.
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     apikey: SecretStr
     apitoken: SecretStr
     usertoken: SecretStr
+
+
+class TusFacturasSettings(ProviderSettings):
+    """``TUSFACTURAS_*``: a default credential set, plus optional sets per punto de venta."""
+
+    model_config = SettingsConfigDict(env_prefix="TUSFACTURAS_")
+
+    apikey: SecretStr | None = None
+    apitoken: SecretStr | None = None
+    usertoken: SecretStr | None = None
+    credentials: dict[int, TusFacturasCredentials] = Field(
+        default_factory=dict,
+        description='JSON map of punto de venta to credentials: {"2": {"apikey": ...}}',
+    )
+    base_url: HttpUrl = HttpUrl("https://www.tusfacturas.app/app/api/v2")
+
+    @field_validator("apikey", "apitoken", "usertoken", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("credentials")
+    @classmethod
+    def _puntos_de_venta_in_range(
+        cls, value: dict[int, TusFacturasCredentials]
+    ) -> dict[int, TusFacturasCredentials]:
+        bad = [pv for pv in value if not 1 <= pv <= PUNTO_VENTA_MAX]
+        if bad:
+            raise ValueError(f"TUSFACTURAS_CREDENTIALS has puntos de venta out of range: {bad}")
+        return value
+
+    def is_configured(self) -> bool:
+        """Whether credentials are set."""
+        return self.config() is not None
+
+    def config(self) -> TusFacturasConfig | None:
+        """Endpoint and credentials, or None when there are none."""
+        default: TusFacturasCredentials | None = None
+        if self.apikey and self.apitoken and self.usertoken:
+            default = TusFacturasCredentials(
+                apikey=self.apikey, apitoken=self.apitoken, usertoken=self.usertoken
+            )
+        if default is None and not self.credentials:
+            return None
+        return TusFacturasConfig(
+            base_url=str(self.base_url),
+            default_credentials=default,
+            credentials_by_punto_venta=dict(self.credentials),
+        )
 
 
 @dataclass(frozen=True)
@@ -54,6 +330,8 @@ class TusFacturasConfig:
         return self.credentials_by_punto_venta.get(punto_venta, self.default_credentials)
 
 
+# --- The client -------------------------------------------------------------------
+
 # How TusFacturas words the failures the bot treats specially (accents folded).
 _AUTH_WORDS = re.compile(r"api ?key|api ?token|user ?token|credencial")
 _NOT_FOUND_WORDS = re.compile(r"no existe|inexistente|no se encontr|no encontrad")
@@ -63,7 +341,7 @@ _EMAIL_SENDING = re.compile(r"envi[oa]r?\b.*\b(e-?mail|correo)|(e-?mail|correo).
 _SETTING_OFF = re.compile(r"habilitad|configurad|activad|perfil")
 
 
-def _fold(text: str) -> str:
+def _fold_message(text: str) -> str:
     return strip_accents(text).lower()
 
 
@@ -92,7 +370,7 @@ def _provider_messages(body: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[
 class TusFacturasClient(HttpProviderClient):
     """Re-sends TusFacturas vouchers."""
 
-    provider = Provider.TUSFACTURAS
+    provider = KEY
 
     def __init__(
         self,
@@ -104,15 +382,28 @@ class TusFacturasClient(HttpProviderClient):
         super().__init__(config.base_url, options, transport=transport)
         self._config = config
 
-    def has_credentials_for(self, punto_venta: int) -> bool:
-        """Whether a credential set covers this punto de venta."""
-        return self._config.credentials_for(punto_venta) is not None
+    def not_configured_for(self, voucher: TusFacturasVoucher) -> ProviderNotConfiguredError | None:
+        """The error when no credential set covers the voucher's punto de venta, else None."""
+        if self._config.credentials_for(voucher.punto_venta) is not None:
+            return None
+        return ProviderNotConfiguredError(
+            f"no credentials for punto de venta {voucher.punto_venta} and no default set",
+            provider=self.provider,
+            field="punto_venta",
+            field_value=str(voucher.punto_venta),
+        )
 
-    async def resend(self, voucher: TusFacturasVoucher) -> ResendResult:
-        """Ask TusFacturas to e-mail the voucher again to the addresses on file."""
+    async def resend(self, voucher: TusFacturasVoucher, *, idempotency_key: str) -> ResendResult:
+        """Ask TusFacturas to e-mail the voucher again to the addresses on file.
+
+        TusFacturas has no idempotency: ``idempotency_key`` only identifies the attempt
+        in our logs, and nothing is retried once it may have reached the provider.
+        """
         credentials = self._config.credentials_for(voucher.punto_venta)
         if credentials is None:
-            raise self.not_configured_for(voucher.punto_venta)
+            raise self.not_configured_for(voucher) or ProviderNotConfiguredError(
+                "no credentials", provider=self.provider
+            )
         body = {
             "apikey": credentials.apikey.get_secret_value(),
             "apitoken": credentials.apitoken.get_secret_value(),
@@ -126,14 +417,6 @@ class TusFacturasClient(HttpProviderClient):
         }
         response = await self._post(RESEND_PATH, json=body)
         return self._interpret(voucher, response)
-
-    def not_configured_for(self, punto_venta: int) -> ProviderNotConfiguredError:
-        """The error for a punto de venta no credential set covers."""
-        return ProviderNotConfiguredError(
-            f"no credentials for punto de venta {punto_venta} and no default set",
-            provider=self.provider,
-            punto_venta=punto_venta,
-        )
 
     def _interpret(self, voucher: TusFacturasVoucher, response: httpx.Response) -> ResendResult:
         body = json_object(response)
@@ -165,7 +448,7 @@ class TusFacturasClient(HttpProviderClient):
         """Classify an ``error: "S"`` answer by what its messages say."""
         messages, codes = _provider_messages(body)
         detail = "error S: " + ("; ".join(f"{c}" for c in codes) or "no codes")
-        folded = _fold(" ".join(messages))
+        folded = _fold_message(" ".join(messages))
         provider_message = " ".join(messages) or None
         if _AUTH_WORDS.search(folded):
             return AuthenticationError(
@@ -180,7 +463,9 @@ class TusFacturasClient(HttpProviderClient):
             provider=self.provider,
             messages=messages,
             codes=codes,
-            email_not_enabled=bool(_EMAIL_SENDING.search(folded) and _SETTING_OFF.search(folded)),
+            reason=REJECTION_EMAIL_SENDING_OFF
+            if _EMAIL_SENDING.search(folded) and _SETTING_OFF.search(folded)
+            else None,
             status_code=200,
         )
 
@@ -206,3 +491,92 @@ class TusFacturasClient(HttpProviderClient):
                 provider_message=message,
             )
         return error_for_status(self.provider, response, message=message, code=code)
+
+
+# --- The provider -----------------------------------------------------------------
+
+#: Choice groups of the tipo field, by the longest API-spelling prefix of each type.
+_TIPO_GROUP_PREFIXES: Final = (
+    ("FACTURA DE CREDITO ELECTRONICA", "fce"),
+    ("NOTA DE DEBITO ELECTRONICA", "fce"),
+    ("NOTA DE CREDITO ELECTRONICA", "fce"),
+    ("FACTURA NO VALIDA", "no_validas"),
+    ("NOTA DE CREDITO NO VALIDA", "no_validas"),
+    ("NOTA DE DEBITO", "notas_de_debito"),
+    ("NOTA DE CREDITO", "notas_de_credito"),
+    ("FACTURA", "facturas"),
+    ("", "recibos"),
+)
+
+
+def _tipo_group(tipo: str) -> str:
+    return next(group for prefix, group in _TIPO_GROUP_PREFIXES if tipo.startswith(prefix))
+
+
+_TIPO_CHOICES: Final = tuple(Choice(tipo, group=_tipo_group(tipo)) for tipo in VOUCHER_TYPES)
+
+
+class TusFacturas(InvoiceProvider[TusFacturasVoucher, TusFacturasSettings]):
+    """TusFacturas.app, Argentina: vouchers by tipo, operacion, punto de venta and numero."""
+
+    key = KEY
+    label = "TusFacturas"
+    country = "AR"
+    aliases = ("tusfacturas", "tusfacturas.app", "tf")
+    request_model = TusFacturasVoucher
+    settings_model = TusFacturasSettings
+    form = (
+        FormField("tipo", FieldKind.SELECT, choices=_TIPO_CHOICES),
+        FormField(
+            "operacion",
+            FieldKind.RADIO,
+            choices=(Choice(Operacion.VENTA.value), Choice(Operacion.COMPRA.value)),
+            default=Operacion.VENTA.value,
+        ),
+        FormField("punto_venta", example="0002"),
+        FormField("numero", example="00000006"),
+    )
+    reference_field = "numero"
+
+    def recognizes(self, text: str) -> Recognition:
+        """Sure with a voucher type first; maybe with ``0002-00000006``-shaped numbers last."""
+        tipo, _ = _split_tipo(_tipo_tokens(text))
+        if tipo is not None:
+            return Recognition.SURE
+        return Recognition.MAYBE if _TRAILING_NUMBERS.search(text) else Recognition.NO
+
+    def parse(self, text: str) -> TusFacturasVoucher:
+        """A voucher from its printed form, e.g. ``Factura B N° 0002-00000006``."""
+        return parse_voucher(text)
+
+    def build_request(self, values: Mapping[str, str]) -> TusFacturasVoucher:
+        """A voucher from the form's fields, checking each one."""
+        return build_voucher(
+            tipo=values.get("tipo"),
+            operacion=values.get("operacion"),
+            punto_venta=values.get("punto_venta"),
+            numero=values.get("numero"),
+        )
+
+    def form_values(self, request: TusFacturasVoucher) -> dict[str, str]:
+        """The printed form's parts, zero-padded as on the voucher."""
+        return {
+            "tipo": request.tipo,
+            "operacion": request.operacion.value,
+            "punto_venta": f"{request.punto_venta:04d}",
+            "numero": f"{request.numero:08d}",
+        }
+
+    def client(
+        self,
+        settings: TusFacturasSettings,
+        options: HttpOptions,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> TusFacturasClient | None:
+        """A client when a credential set is configured."""
+        config = settings.config()
+        return TusFacturasClient(config, options, transport=transport) if config else None
+
+
+TUSFACTURAS: Final = TusFacturas()

@@ -43,8 +43,8 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from providers.base import VOUCHER_TYPES
 from providers.emulators.common import Clock, EmulatorServer, RecordedRequest, parse_json
+from providers.tusfacturas import VOUCHER_TYPES
 
 #: (tipo, operacion, punto_venta, numero)
 VoucherKey = tuple[str, str, int, int]

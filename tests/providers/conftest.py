@@ -20,11 +20,13 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
+from bot.ui.wording import error_message
 from providers.emulators import LummyEmulator, TusFacturasEmulator
 from providers.emulators import TusFacturasCredentials as EmulatorCredentials
 from providers.errors import ProviderError
 from providers.http import HttpOptions
 from providers.lummy import LummyClient, LummyConfig
+from providers.registry import builtin_registry
 from providers.tusfacturas import (
     TusFacturasClient,
     TusFacturasConfig,
@@ -97,7 +99,8 @@ _ENGLISH_WORDS = re.compile(
 
 def _check_agent_message(error: ProviderError, *must_contain: str) -> str:
     """Assert the agent message is short Spanish prose with no secret or technical noise."""
-    message = error.agent_message
+    # What the bot makes of the error's facts: the words the agent reads.
+    message = error_message(error, builtin_registry()[error.provider].label)
     assert isinstance(message, str)
     assert message.strip(), "agent_message is empty"
     assert len(_SPANISH_WORDS.findall(message)) >= 2, f"not Spanish enough: {message!r}"

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 import structlog
 
-from bot import strings
-from providers.base import LummyInvoice, Provider
+from bot.ui import strings
 from providers.emulators import Fault, FaultKind, LummyEmulator
 from providers.errors import (
     AuthenticationError,
@@ -25,7 +24,7 @@ from providers.errors import (
     RejectedError,
 )
 from providers.http import HttpOptions
-from providers.lummy import LummyClient
+from providers.lummy import LummyClient, LummyInvoice
 
 if TYPE_CHECKING:
     from conftest import CannedServer, FakeClock
@@ -59,7 +58,7 @@ async def test_seed_resend_returns_recipient_time_and_request_id(
     result = await lummy_client.resend(invoice(), idempotency_key=key)
 
     [send] = lummy_emulator.sends
-    assert result.provider is Provider.LUMMY
+    assert result.provider == "lummy"
     assert result.reference == SEED_ID
     assert result.recipients == (SEED_EMAIL,)
     assert result.sent_at == datetime(2025, 1, 20, 10, 30, tzinfo=UTC)
@@ -248,8 +247,8 @@ async def test_refused_credentials_are_an_authentication_error(
     assert error.provider_message == provider_message
     assert error.request_id is not None
     assert not error.offers_retry
-    assert_agent_message(error, "Lummy rechazó las credenciales")
-    assert "lk_wrong_key_0000" not in error.agent_message
+    message = assert_agent_message(error, "Lummy rechazó las credenciales")
+    assert "lk_wrong_key_0000" not in message
     assert len(emu.requests) == 1  # never retried
     assert emu.sends == []
 

@@ -5,33 +5,30 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from uuid import UUID
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from bot import strings
-from providers.base import (
+from bot.ui import strings
+from bot.ui.wording import problem_messages
+from providers.base import InvalidReferenceError, ResendRequest
+from providers.lummy import LUMMY, LummyInvoice, build_lummy_invoice, parse_lummy
+from providers.registry import builtin_registry
+from providers.tusfacturas import (
     NUMERO_MAX,
     PUNTO_VENTA_MAX,
     VOUCHER_TYPES,
-    LummyInvoice,
     Operacion,
-    Provider,
-    ResendRequest,
     TusFacturasVoucher,
-)
-from providers.parsing import (
-    InvalidReferenceError,
-    build_lummy_invoice,
     build_voucher,
     normalise_tipo,
-    parse_lummy,
-    parse_reference,
     parse_voucher,
 )
+from tests.e2e import says
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -54,18 +51,36 @@ def assert_spanish(message: str) -> None:
     assert message.rstrip().endswith((".", "»", ")")), message
 
 
-Parser = Callable[[str], TusFacturasVoucher | LummyInvoice]
+Parser = Callable[[str], ResendRequest]
+parse_reference = builtin_registry().parse_reference
 
 
-def errors_of(text: str, parse: Parser = parse_reference) -> InvalidReferenceError:
+@dataclass
+class Problems:
+    """A parser's `InvalidReferenceError` with each problem in the words the agent reads."""
+
+    field_errors: dict[str, str]
+    understood: dict[str, str]
+    provider: str | None
+
+    @property
+    def message(self) -> str:
+        return " ".join(self.field_errors.values())
+
+
+def errors_of(text: str, parse: Parser = parse_reference) -> Problems:
     with pytest.raises(InvalidReferenceError) as info:
         parse(text)
     exc = info.value
-    assert exc.field_errors
-    for field, message in exc.field_errors.items():
+    assert exc.problems
+    for field, problem in exc.problems.items():
         assert field in FIELDS
+        # Every code a parser reports has its own words (no generic fallback).
+        assert problem.code in strings.PROBLEMS, problem.code
+    field_errors = problem_messages(exc)
+    for message in field_errors.values():
         assert_spanish(message)
-    return exc
+    return Problems(field_errors, exc.understood, exc.provider)
 
 
 def voucher(
@@ -96,7 +111,7 @@ def test_there_are_exactly_the_27_api_voucher_types() -> None:
 
 def test_voucher_model_validates_and_prints_the_reference() -> None:
     v = voucher("FACTURA B", 2, 6)
-    assert v.provider is Provider.TUSFACTURAS
+    assert v.provider == "tusfacturas"
     assert v.operacion is Operacion.VENTA
     assert v.reference == "FACTURA B 0002-00000006"
     assert voucher("FACTURA A", PUNTO_VENTA_MAX, NUMERO_MAX).reference == (
@@ -117,20 +132,23 @@ def test_voucher_model_validates_and_prints_the_reference() -> None:
         v.numero = 7  # type: ignore[misc]
 
 
-def test_lummy_model_and_discriminated_union() -> None:
+def test_lummy_model_and_requests_read_back_by_provider_key() -> None:
     invoice = LummyInvoice(invoice_id=UUID(UUID_TEXT.upper()), email="a@b.com")
     assert invoice.reference == UUID_TEXT
-    assert Provider.LUMMY.display_name == "Lummy"
-    assert Provider.TUSFACTURAS.display_name == "TusFacturas"
+    assert invoice.alternative_email == "a@b.com"
+    assert LUMMY.label == "Lummy"
     with pytest.raises(ValidationError):
         LummyInvoice(invoice_id=UUID_TEXT, email="not an email")
 
-    adapter = TypeAdapter(ResendRequest)
-    assert adapter.validate_python(invoice.model_dump()) == invoice
+    registry = builtin_registry()
+    assert registry.request_from_json("lummy", invoice.model_dump(mode="json")) == invoice
     v = voucher(op="C")
-    assert adapter.validate_json(v.model_dump_json()) == v
-    with pytest.raises(ValidationError):
-        adapter.validate_python({"provider": "sap", "invoice_id": UUID_TEXT})
+    assert registry.request_from_json("tusfacturas", v.model_dump(mode="json")) == v
+    assert v.qualifiers == ("compra",)
+    with pytest.raises(ValueError, match="unknown provider"):
+        registry.request_from_json("sap", {"invoice_id": UUID_TEXT})
+    with pytest.raises(ValueError, match="invoice_id"):
+        registry.request_from_json("lummy", {"invoice_id": "not a uuid"})
 
 
 # --- normalise_tipo -------------------------------------------------------------
@@ -240,14 +258,14 @@ def test_number_range_limits(pv: str, numero: str, bad_field: str | None) -> Non
     expected = {"punto_venta", "numero"} if bad_field == "both" else {bad_field}
     assert set(exc.field_errors) == expected
     if "punto_venta" in expected:
-        assert exc.field_errors["punto_venta"] == strings.PUNTO_VENTA_INVALID
+        assert exc.field_errors["punto_venta"] == says("punto_venta_invalid", limit=99_999)
         assert "99999" in exc.field_errors["punto_venta"]
     if "numero" in expected:
-        assert exc.field_errors["numero"] == strings.NUMERO_INVALID
+        assert exc.field_errors["numero"] == says("numero_invalid", limit=99_999_999)
         assert "99999999" in exc.field_errors["numero"]
     # What was fine is kept for the form.
     assert exc.understood["tipo"] == "FACTURA C"
-    assert exc.provider is Provider.TUSFACTURAS
+    assert exc.provider == "tusfacturas"
 
 
 @pytest.mark.parametrize("tipo", VOUCHER_TYPES)
@@ -262,12 +280,12 @@ def test_every_type_round_trips_through_its_printed_form(tipo: str, operacion: O
 
 def test_missing_numbers() -> None:
     exc = errors_of("FACTURA B")
-    assert exc.field_errors == {"numero": strings.PARSE_MISSING_NUMBERS}
+    assert exc.field_errors == {"numero": says("numbers_missing")}
     assert exc.understood == {"tipo": "FACTURA B"}
-    assert exc.provider is Provider.TUSFACTURAS
+    assert exc.provider == "tusfacturas"
 
     exc = errors_of("Nota de crédito A N°", parse_voucher)
-    assert exc.field_errors == {"numero": strings.PARSE_MISSING_NUMBERS}
+    assert exc.field_errors == {"numero": says("numbers_missing")}
 
     for text in ("FACTURA B 0002", "FACTURA B 0002-", "FACTURA B -6", "FACTURA B dos-seis"):
         exc = errors_of(text, parse_voucher)
@@ -282,7 +300,7 @@ def test_unknown_tipo_keeps_the_numbers_it_understood() -> None:
     assert "«FACTURA Z»" in exc.field_errors["tipo"]
     assert "No se reconoce el tipo de comprobante" in exc.field_errors["tipo"]
     assert exc.understood == {"punto_venta": "0002", "numero": "00000006"}
-    assert exc.provider is Provider.TUSFACTURAS
+    assert exc.provider == "tusfacturas"
 
     exc = errors_of("Nota de crédito 1-2")  # the letter is missing
     assert set(exc.field_errors) == {"tipo"}
@@ -348,8 +366,8 @@ def test_lummy_forms(text: str, expected: LummyInvoice) -> None:
 )
 def test_invalid_lummy_uuid(bad_id: str) -> None:
     exc = errors_of(bad_id)
-    assert exc.field_errors == {"invoice_id": strings.INVOICE_ID_INVALID}
-    assert exc.provider is Provider.LUMMY
+    assert exc.field_errors == {"invoice_id": says("invoice_id_invalid")}
+    assert exc.provider == "lummy"
     assert "UUID" in exc.field_errors["invoice_id"]
 
 
@@ -364,14 +382,14 @@ def test_invalid_lummy_email(bad_email: str) -> None:
     assert f"«{first_token}»" in exc.field_errors["email"]
     assert "e-mail" in exc.field_errors["email"]
     assert exc.understood == {"invoice_id": UUID_TEXT}
-    assert exc.provider is Provider.LUMMY
+    assert exc.provider == "lummy"
 
 
 def test_lummy_extra_tokens() -> None:
     exc = errors_of(f"{UUID_TEXT} otro@cliente.com y algo mas")
-    assert exc.field_errors == {"text": strings.PARSE_EXTRA_TEXT.format(text="y algo mas")}
+    assert exc.field_errors == {"text": says("extra_text", text="y algo mas")}
     assert exc.understood == {"invoice_id": UUID_TEXT, "email": "otro@cliente.com"}
-    assert exc.provider is Provider.LUMMY
+    assert exc.provider == "lummy"
 
 
 @pytest.mark.parametrize(
@@ -394,16 +412,16 @@ def test_provider_name_prefix(text: str, expected: TusFacturasVoucher | LummyInv
 
 def test_provider_name_prefix_decides_even_when_the_rest_is_wrong() -> None:
     exc = errors_of("lummy FACTURA B 0002-00000006")
-    assert exc.provider is Provider.LUMMY
+    assert exc.provider == "lummy"
     assert "invoice_id" in exc.field_errors
 
     exc = errors_of(f"tusfacturas {UUID_TEXT}")
-    assert exc.provider is Provider.TUSFACTURAS
+    assert exc.provider == "tusfacturas"
     assert "tipo" in exc.field_errors
 
-    for text, provider in (("lummy", Provider.LUMMY), ("tusfacturas  ", Provider.TUSFACTURAS)):
+    for text, provider in (("lummy", "lummy"), ("tusfacturas  ", "tusfacturas")):
         exc = errors_of(text)
-        assert exc.field_errors == {"text": strings.PARSE_EMPTY}
+        assert exc.field_errors == {"text": says("empty")}
         assert exc.provider is provider
 
 
@@ -411,8 +429,8 @@ def test_provider_name_prefix_decides_even_when_the_rest_is_wrong() -> None:
 def test_empty_text(text: str) -> None:
     for parse in (parse_reference, parse_voucher, parse_lummy):
         exc = errors_of(text, parse)
-        assert exc.field_errors == {"text": strings.PARSE_EMPTY}
-        assert exc.message == strings.PARSE_EMPTY
+        assert exc.field_errors == {"text": says("empty")}
+        assert exc.message == says("empty")
 
 
 def test_not_a_reference_at_all() -> None:
@@ -438,12 +456,14 @@ def test_long_input_is_read_in_linear_time(text: str) -> None:
     assert time.perf_counter() - started < 1.0
 
 
-def test_error_message_joins_every_field_and_is_a_value_error() -> None:
-    exc = errors_of("FACTURA C 0-0", parse_voucher)
-    assert isinstance(exc, ValueError)
-    assert str(exc) == exc.message
-    for message in exc.field_errors.values():
-        assert message in exc.message
+def test_error_is_a_value_error_naming_every_field_by_code() -> None:
+    with pytest.raises(InvalidReferenceError) as info:
+        parse_voucher("FACTURA C 0-0")
+    assert isinstance(info.value, ValueError)
+    assert str(info.value) == "punto_venta: punto_venta_invalid; numero: numero_invalid"
+    problems = errors_of("FACTURA C 0-0", parse_voucher)
+    for message in problems.field_errors.values():
+        assert message in problems.message
 
 
 # --- build_voucher / build_lummy_invoice: the form's fields ---------------------
@@ -465,23 +485,23 @@ def test_build_voucher_from_form_fields() -> None:
 def test_build_voucher_names_every_bad_field_at_once() -> None:
     with pytest.raises(InvalidReferenceError) as info:
         build_voucher(tipo="", punto_venta=None, numero="  ", operacion="x")
-    assert info.value.field_errors == {
-        "tipo": strings.FIELD_REQUIRED,
-        "punto_venta": strings.FIELD_REQUIRED,
-        "numero": strings.FIELD_REQUIRED,
-        "operacion": strings.OPERACION_INVALID,
+    assert problem_messages(info.value) == {
+        "tipo": says("required"),
+        "punto_venta": says("required"),
+        "numero": says("required"),
+        "operacion": says("operacion_invalid"),
     }
     with pytest.raises(InvalidReferenceError) as info:
         build_voucher(tipo="FACTURA Q", punto_venta="dos", numero="-6")
-    assert info.value.field_errors == {
-        "tipo": strings.TIPO_INVALID,
-        "punto_venta": strings.PUNTO_VENTA_INVALID,
-        "numero": strings.NUMERO_INVALID,
+    assert problem_messages(info.value) == {
+        "tipo": says("tipo_invalid"),
+        "punto_venta": says("punto_venta_invalid", limit=99_999),
+        "numero": says("numero_invalid", limit=99_999_999),
     }
     assert info.value.understood == {"operacion": "V"}
     with pytest.raises(InvalidReferenceError) as info:
         build_voucher(tipo="FACTURA B", punto_venta="２", numero="1.5")
-    assert set(info.value.field_errors) == {"punto_venta", "numero"}
+    assert set(problem_messages(info.value)) == {"punto_venta", "numero"}
     assert info.value.understood["tipo"] == "FACTURA B"
 
 
@@ -492,14 +512,14 @@ def test_build_lummy_invoice_from_form_fields() -> None:
     assert build_lummy_invoice(invoice_id=UUID_TEXT, email=None).email is None
     with pytest.raises(InvalidReferenceError) as info:
         build_lummy_invoice(invoice_id="", email="x")
-    assert info.value.field_errors == {
-        "invoice_id": strings.FIELD_REQUIRED,
-        "email": strings.EMAIL_INVALID.format(text="x"),
+    assert problem_messages(info.value) == {
+        "invoice_id": says("required"),
+        "email": says("email_invalid", text="x"),
     }
-    assert info.value.provider is Provider.LUMMY
+    assert info.value.provider == "lummy"
     with pytest.raises(InvalidReferenceError) as info:
         build_lummy_invoice(invoice_id="nope", email="ok@cliente.com")
-    assert info.value.field_errors == {"invoice_id": strings.INVOICE_ID_INVALID}
+    assert problem_messages(info.value) == {"invoice_id": says("invoice_id_invalid")}
     assert info.value.understood == {"email": "ok@cliente.com"}
 
 
@@ -586,12 +606,13 @@ def _check_outcome(parse: Parser, text: str, allowed: tuple[type, ...]) -> None:
             assert 1 <= result.punto_venta <= PUNTO_VENTA_MAX
             assert 1 <= result.numero <= NUMERO_MAX
         return
-    assert error.field_errors
-    assert set(error.field_errors) <= FIELDS
-    assert all(isinstance(m, str) and m.strip() for m in error.field_errors.values())
-    assert error.message
+    assert error.problems
+    assert set(error.problems) <= FIELDS
+    assert all(problem.code in strings.PROBLEMS for problem in error.problems.values())
+    messages = problem_messages(error)
+    assert all(isinstance(m, str) and m.strip() for m in messages.values())
     assert all(isinstance(v, str) for v in error.understood.values())
-    assert error.provider is None or isinstance(error.provider, Provider)
+    assert error.provider in (None, "tusfacturas", "lummy")
 
 
 @settings(

@@ -1,4 +1,4 @@
-"""The `Providers` entry point: dispatch, "not configured", and the canonical log line."""
+"""The registry and `ConfiguredProviders`: dispatch, "not configured", the provider log line."""
 
 from __future__ import annotations
 
@@ -10,17 +10,24 @@ import pytest
 import structlog
 from pydantic import SecretStr
 
-from providers.base import LummyInvoice, Provider, ResendResult, TusFacturasVoucher
+from providers.base import ResendResult
 from providers.emulators import Fault, FaultKind, LummyEmulator, TusFacturasEmulator
 from providers.emulators import TusFacturasCredentials as EmulatorCredentials
 from providers.errors import NotFoundError, OutcomeUnknownError, ProviderNotConfiguredError
 from providers.errors import ProviderUnavailableError as Unavailable
 from providers.http import HttpOptions
-from providers.lummy import LummyClient, LummyConfig
-from providers.registry import Providers
-from providers.tusfacturas import TusFacturasConfig, TusFacturasCredentials
+from providers.lummy import LummyClient, LummyConfig, LummyInvoice
+from providers.registry import ConfiguredProviders, builtin_registry
+from providers.tusfacturas import (
+    TusFacturasClient,
+    TusFacturasConfig,
+    TusFacturasCredentials,
+    TusFacturasVoucher,
+)
 
 pytestmark = pytest.mark.timeout(10)
+
+REGISTRY = builtin_registry()
 
 SEED_ID = "550e8400-e29b-41d4-a716-446655440000"
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
@@ -40,7 +47,9 @@ def tf_config(emulator: TusFacturasEmulator, creds: EmulatorCredentials) -> TusF
     return TusFacturasConfig(
         base_url=emulator.base_url,
         default_credentials=TusFacturasCredentials(
-            SecretStr(creds.apikey), SecretStr(creds.apitoken), SecretStr(creds.usertoken)
+            apikey=SecretStr(creds.apikey),
+            apitoken=SecretStr(creds.apitoken),
+            usertoken=SecretStr(creds.usertoken),
         ),
     )
 
@@ -58,19 +67,21 @@ async def both(
     tf_emulator: TusFacturasEmulator,
     tf_all: EmulatorCredentials,
     options: HttpOptions,
-) -> AsyncIterator[Providers]:
-    providers = Providers.from_configs(
-        tusfacturas=tf_config(tf_emulator, tf_all),
-        lummy=lummy_config(lummy_emulator),
-        options=options,
+) -> AsyncIterator[ConfiguredProviders]:
+    providers = ConfiguredProviders(
+        REGISTRY,
+        {
+            "tusfacturas": TusFacturasClient(tf_config(tf_emulator, tf_all), options),
+            "lummy": LummyClient(lummy_config(lummy_emulator), options),
+        },
     )
     yield providers
     await providers.aclose()
 
 
 @pytest.fixture
-async def none_configured(options: HttpOptions) -> AsyncIterator[Providers]:
-    providers = Providers.from_configs(tusfacturas=None, lummy=None, options=options)
+async def none_configured(options: HttpOptions) -> AsyncIterator[ConfiguredProviders]:
+    providers = ConfiguredProviders(REGISTRY, {})
     yield providers
     await providers.aclose()
 
@@ -79,55 +90,55 @@ async def none_configured(options: HttpOptions) -> AsyncIterator[Providers]:
 
 
 async def test_is_configured_follows_the_configs(
-    both: Providers, none_configured: Providers, lummy_client: LummyClient
+    both: ConfiguredProviders, none_configured: ConfiguredProviders, lummy_client: LummyClient
 ) -> None:
-    only_lummy = Providers(lummy=lummy_client)
+    only_lummy = ConfiguredProviders(REGISTRY, {"lummy": lummy_client})
 
-    assert both.is_configured(Provider.TUSFACTURAS)
-    assert both.is_configured(Provider.LUMMY)
-    assert not none_configured.is_configured(Provider.TUSFACTURAS)
-    assert not none_configured.is_configured(Provider.LUMMY)
-    assert only_lummy.is_configured(Provider.LUMMY)
-    assert not only_lummy.is_configured(Provider.TUSFACTURAS)
+    assert both.is_configured("tusfacturas")
+    assert both.is_configured("lummy")
+    assert not none_configured.is_configured("tusfacturas")
+    assert not none_configured.is_configured("lummy")
+    assert only_lummy.is_configured("lummy")
+    assert not only_lummy.is_configured("tusfacturas")
 
 
 @pytest.mark.parametrize(
     ("request_", "provider"),
-    [(LUMMY_SEED, Provider.LUMMY), (TF_SEED, Provider.TUSFACTURAS)],
+    [(LUMMY_SEED, "lummy"), (TF_SEED, "tusfacturas")],
     ids=["lummy", "tusfacturas"],
 )
 async def test_unconfigured_provider_is_not_configured_and_logged(
-    none_configured: Providers,
+    none_configured: ConfiguredProviders,
     assert_agent_message: Callable[..., str],
     request_: LummyInvoice | TusFacturasVoucher,
-    provider: Provider,
+    provider: str,
 ) -> None:
     key = str(uuid.uuid4())
 
     with structlog.testing.capture_logs() as logs, pytest.raises(ProviderNotConfiguredError) as e:
         await none_configured.resend(request_, idempotency_key=key)
 
-    assert e.value.provider is provider
-    assert e.value.punto_venta is None
+    assert e.value.provider == provider
+    assert e.value.field is None
     assert not e.value.offers_retry
-    assert_agent_message(e.value, f"{provider.display_name} no está configurado en el bot")
+    assert_agent_message(e.value, f"{REGISTRY[provider].label} no está configurado en el bot")
     [line] = resend_lines(logs)
     assert line["outcome"] == "not_configured"
-    assert line["provider"] == provider.value
+    assert line["provider"] == provider
     assert line["reference"] == request_.reference
     assert line["idempotency_key"] == key
     assert line["log_level"] == "debug"
 
 
 async def test_dispatch_reaches_only_the_right_provider(
-    both: Providers, lummy_emulator: LummyEmulator, tf_emulator: TusFacturasEmulator
+    both: ConfiguredProviders, lummy_emulator: LummyEmulator, tf_emulator: TusFacturasEmulator
 ) -> None:
     lummy_result = await both.resend(LUMMY_SEED, idempotency_key=str(uuid.uuid4()))
     tf_result = await both.resend(TF_SEED, idempotency_key=str(uuid.uuid4()))
 
     assert isinstance(lummy_result, ResendResult)
-    assert lummy_result.provider is Provider.LUMMY
-    assert tf_result.provider is Provider.TUSFACTURAS
+    assert lummy_result.provider == "lummy"
+    assert tf_result.provider == "tusfacturas"
     assert len(lummy_emulator.requests) == len(tf_emulator.requests) == 1
 
 
@@ -135,7 +146,7 @@ async def test_dispatch_reaches_only_the_right_provider(
 
 
 async def test_lummy_success_logs_one_line_with_request_id(
-    both: Providers,
+    both: ConfiguredProviders,
     lummy_emulator: LummyEmulator,
     assert_no_secrets: Callable[[object], None],
 ) -> None:
@@ -157,7 +168,7 @@ async def test_lummy_success_logs_one_line_with_request_id(
 
 
 async def test_tusfacturas_success_logs_one_line_without_request_id(
-    both: Providers, assert_no_secrets: Callable[[object], None]
+    both: ConfiguredProviders, assert_no_secrets: Callable[[object], None]
 ) -> None:
     key = str(uuid.uuid4())
 
@@ -175,7 +186,7 @@ async def test_tusfacturas_success_logs_one_line_without_request_id(
 
 
 async def test_provider_failure_logs_one_warning_with_request_id_and_status(
-    both: Providers, assert_no_secrets: Callable[[object], None]
+    both: ConfiguredProviders, assert_no_secrets: Callable[[object], None]
 ) -> None:
     key = str(uuid.uuid4())
     missing = LummyInvoice.model_validate({"invoice_id": UNKNOWN_ID})
@@ -197,7 +208,7 @@ async def test_provider_failure_logs_one_warning_with_request_id_and_status(
 
 
 async def test_automatic_retries_still_log_one_provider_call(
-    both: Providers, lummy_emulator: LummyEmulator, options: HttpOptions
+    both: ConfiguredProviders, lummy_emulator: LummyEmulator, options: HttpOptions
 ) -> None:
     lummy_emulator.inject(Fault(FaultKind.SERVER_ERROR))
 
@@ -223,7 +234,7 @@ async def test_unexpected_exception_becomes_outcome_unknown_and_is_logged(
     assert_agent_message: Callable[..., str],
 ) -> None:
     client = ExplodingLummyClient(lummy_config(lummy_emulator), options)
-    providers = Providers(lummy=client)
+    providers = ConfiguredProviders(REGISTRY, {"lummy": client})
     key = str(uuid.uuid4())
     try:
         with structlog.testing.capture_logs() as logs, pytest.raises(OutcomeUnknownError) as e:
@@ -233,7 +244,7 @@ async def test_unexpected_exception_becomes_outcome_unknown_and_is_logged(
 
     error = e.value
     assert isinstance(error.__cause__, RuntimeError)
-    assert error.provider is Provider.LUMMY
+    assert error.provider == "lummy"
     assert error.may_have_sent
     assert "RuntimeError" in error.detail
     assert_agent_message(error, "Lummy", "pudo haber salido")

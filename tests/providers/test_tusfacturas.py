@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import structlog
 
-from bot import strings
-from providers.base import Operacion, Provider, TusFacturasVoucher
+from bot.ui import strings
 from providers.emulators import (
     Fault,
     FaultKind,
@@ -21,6 +20,7 @@ from providers.emulators import (
 )
 from providers.emulators import TusFacturasCredentials as EmulatorCredentials
 from providers.errors import (
+    REJECTION_EMAIL_SENDING_OFF,
     AuthenticationError,
     InvalidRequestError,
     NotFoundError,
@@ -31,10 +31,13 @@ from providers.errors import (
     RejectedError,
 )
 from providers.http import HttpOptions
-from providers.tusfacturas import TusFacturasClient
+from providers.tusfacturas import Operacion, TusFacturasClient, TusFacturasVoucher
 
 if TYPE_CHECKING:
     from conftest import CannedServer, FakeClock
+
+#: TusFacturas has no idempotency; the key only names the attempt in logs.
+KEY = "3f0e9b9c-1111-4a5b-8c7d-000000000042"
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -72,9 +75,9 @@ async def test_seed_voucher_is_resent_with_the_seed_body(
     tf_all: EmulatorCredentials,
     tipo: str,
 ) -> None:
-    result = await tf_client.resend(voucher(tipo))
+    result = await tf_client.resend(voucher(tipo), idempotency_key=KEY)
 
-    assert result.provider is Provider.TUSFACTURAS
+    assert result.provider == "tusfacturas"
     assert result.reference == f"{tipo} 0002-00000006"
     assert result.recipients == ()  # TusFacturas sends to the e-mails on file
     assert result.sent_at is None
@@ -96,7 +99,8 @@ async def test_operacion_compra_is_sent_as_c(
     tf_emulator.vouchers[("FACTURA A", "C", 2, 6)] = VoucherRecord(("proveedor@ejemplo.com.ar",))
 
     await tf_client.resend(
-        TusFacturasVoucher(tipo="FACTURA A", operacion=Operacion.COMPRA, punto_venta=2, numero=6)
+        TusFacturasVoucher(tipo="FACTURA A", operacion=Operacion.COMPRA, punto_venta=2, numero=6),
+        idempotency_key=KEY,
     )
 
     assert sent_body(tf_emulator.requests[0])["comprobante"]["operacion"] == "C"
@@ -117,7 +121,7 @@ async def test_validation_error_s_is_rejected_with_messages_and_codes(
     )
 
     with pytest.raises(RejectedError) as caught:
-        await tf_client.resend(odd)
+        await tf_client.resend(odd, idempotency_key=KEY)
 
     error = caught.value
     assert error.codes == ("TFC-1002", "TFC-1005")
@@ -127,7 +131,7 @@ async def test_validation_error_s_is_rejected_with_messages_and_codes(
         "El numero de comprobante debe ser un numero entre 1 y 99999999.",
     )
     assert error.provider_message == " ".join(error.messages)
-    assert error.email_not_enabled is False
+    assert error.reason is None
     assert error.status_code == 200
     assert error.request_id is None
     assert not error.offers_retry
@@ -142,7 +146,7 @@ async def test_unknown_voucher_is_not_found(
     assert_agent_message: Callable[..., str],
 ) -> None:
     with pytest.raises(NotFoundError) as caught:
-        await tf_client.resend(voucher(numero=999))
+        await tf_client.resend(voucher(numero=999), idempotency_key=KEY)
 
     error = caught.value
     assert error.status_code == 200
@@ -161,14 +165,16 @@ async def test_customer_without_email_sending_is_rejected_as_email_not_enabled(
     assert_agent_message: Callable[..., str],
 ) -> None:
     with pytest.raises(RejectedError) as caught:
-        await tf_client.resend(voucher("FACTURA C", numero=41))
+        await tf_client.resend(voucher("FACTURA C", numero=41), idempotency_key=KEY)
 
     error = caught.value
-    assert error.email_not_enabled is True
+    assert error.reason == REJECTION_EMAIL_SENDING_OFF
     assert error.codes == ("TFC-8010",)
     assert error.provider_message is not None
     assert "e-mail" in error.provider_message
-    assert assert_agent_message(error) == strings.EMAIL_NOT_ENABLED
+    assert assert_agent_message(error) == strings.REJECTION_REASONS["email_sending_off"].format(
+        provider="TusFacturas"
+    )
     assert not error.offers_retry
     assert tf_emulator.sends == []
 
@@ -183,8 +189,10 @@ async def test_each_punto_de_venta_uses_its_own_credential_set(
     pv3 = EmulatorCredentials("key-pv3-dddd", "tok-pv3-eeee", "user-pv3-ffff", punto_venta=3)
     async with TusFacturasEmulator([pv2, pv3], clock=clock, requests_per_second=100) as emulator:
         client = make_tf_client(emulator.base_url, default=pv2, by_punto_venta={3: pv3})
-        await client.resend(voucher("FACTURA B", 2, 6))
-        await client.resend(voucher("FACTURA DE CREDITO ELECTRONICA MiPyME (FCE) A", 3, 87))
+        await client.resend(voucher("FACTURA B", 2, 6), idempotency_key=KEY)
+        await client.resend(
+            voucher("FACTURA DE CREDITO ELECTRONICA MiPyME (FCE) A", 3, 87), idempotency_key=KEY
+        )
 
     assert [sent_body(r)["apikey"] for r in emulator.requests] == [pv2.apikey, pv3.apikey]
     assert [sent_body(r)["usertoken"] for r in emulator.requests] == [pv2.usertoken, pv3.usertoken]
@@ -200,10 +208,10 @@ async def test_punto_de_venta_without_credentials_and_no_default_is_not_configur
     client = make_tf_client(tf_emulator.base_url, default=None, by_punto_venta={3: tf_pv3})
 
     with pytest.raises(ProviderNotConfiguredError) as caught:
-        await client.resend(voucher(punto_venta=2))
+        await client.resend(voucher(punto_venta=2), idempotency_key=KEY)
 
     error = caught.value
-    assert error.punto_venta == 2
+    assert (error.field, error.field_value) == ("punto_venta", "2")
     assert_agent_message(error, "TusFacturas", "punto de venta 2")
     assert tf_emulator.requests == []  # nothing left the bot
 
@@ -220,7 +228,7 @@ async def test_wrong_credentials_are_an_authentication_error(
     client = make_tf_client(tf_emulator.base_url, default=wrong)
 
     with pytest.raises(AuthenticationError) as caught:
-        await client.resend(voucher())
+        await client.resend(voucher(), idempotency_key=KEY)
 
     error = caught.value
     assert error.status_code == 401
@@ -241,7 +249,7 @@ async def test_credentials_of_another_punto_de_venta_are_forbidden(
     client = make_tf_client(tf_emulator.base_url, default=None, by_punto_venta={2: tf_pv3})
 
     with pytest.raises(AuthenticationError) as caught:
-        await client.resend(voucher(punto_venta=2))
+        await client.resend(voucher(punto_venta=2), idempotency_key=KEY)
 
     assert caught.value.status_code == 403
     assert_agent_message(caught.value, "TusFacturas")
@@ -257,9 +265,9 @@ async def test_too_many_requests_per_second_is_rate_limited_and_never_retried(
 ) -> None:
     async with TusFacturasEmulator([tf_all], clock=clock, requests_per_second=1) as emulator:
         client = make_tf_client(emulator.base_url)
-        await client.resend(voucher())  # uses up this (frozen) second
+        await client.resend(voucher(), idempotency_key=KEY)  # uses up this (frozen) second
         with pytest.raises(RateLimitedError) as caught:
-            await client.resend(voucher())
+            await client.resend(voucher(), idempotency_key=KEY)
 
     error = caught.value
     assert error.status_code == 429
@@ -277,7 +285,7 @@ async def test_rate_limit_retry_after_header_is_read(
     client = make_tf_client(canned.base_url)
 
     with pytest.raises(RateLimitedError) as caught:
-        await client.resend(voucher())
+        await client.resend(voucher(), idempotency_key=KEY)
 
     assert caught.value.retry_after is not None
     assert caught.value.retry_after.total_seconds() == 7
@@ -297,7 +305,7 @@ async def test_server_error_html_is_uncertain_and_never_retried(
     # A gateway error can come after TusFacturas sent the e-mail, and it has no
     # idempotency: the outcome is unknown, not "nothing was sent".
     with pytest.raises(OutcomeUnknownError) as caught:
-        await tf_client.resend(voucher())
+        await tf_client.resend(voucher(), idempotency_key=KEY)
 
     error = caught.value
     assert error.status_code == status
@@ -319,7 +327,7 @@ async def test_wrong_base_url_path_is_a_misconfigured_endpoint(
     client = make_tf_client(tf_emulator.base_url.removesuffix("/v2"))
 
     with pytest.raises(AuthenticationError) as caught:
-        await client.resend(voucher())
+        await client.resend(voucher(), idempotency_key=KEY)
 
     error = caught.value
     assert error.status_code == 404
@@ -336,7 +344,7 @@ async def test_redirect_is_not_followed_and_is_a_misconfigured_endpoint(
     canned.reply(301, "", headers={"Location": "https://www.tusfacturas.app/app/api/v2/"})
 
     with pytest.raises(AuthenticationError) as caught:
-        await make_tf_client(canned.base_url).resend(voucher())
+        await make_tf_client(canned.base_url).resend(voucher(), idempotency_key=KEY)
 
     assert caught.value.status_code == 301
     assert_agent_message(caught.value, "mal configurada")
@@ -347,7 +355,7 @@ async def test_unsupported_scheme_is_a_misconfigured_endpoint(make_tf_client: Ma
     client = make_tf_client("ftp://127.0.0.1:9/app/api/v2")
 
     with pytest.raises(AuthenticationError) as caught:
-        await client.resend(voucher())
+        await client.resend(voucher(), idempotency_key=KEY)
 
     assert "misconfigured" in caught.value.detail
 
@@ -363,7 +371,7 @@ async def test_malformed_json_on_200_is_outcome_unknown(
     tf_emulator.inject(Fault(FaultKind.MALFORMED_JSON))
 
     with pytest.raises(OutcomeUnknownError) as caught:
-        await tf_client.resend(voucher())
+        await tf_client.resend(voucher(), idempotency_key=KEY)
 
     error = caught.value
     assert error.status_code == 200
@@ -384,7 +392,7 @@ async def test_hang_is_a_read_timeout_with_outcome_unknown_and_no_retry(
 
     started = time.monotonic()
     with pytest.raises(OutcomeUnknownError) as caught:
-        await client.resend(voucher())
+        await client.resend(voucher(), idempotency_key=KEY)
     elapsed = time.monotonic() - started
 
     assert hang_options.read_timeout <= elapsed < 1.5
@@ -402,7 +410,7 @@ async def test_connection_reset_is_outcome_unknown_and_not_retried(
     tf_emulator.inject(Fault(FaultKind.RESET))
 
     with pytest.raises(OutcomeUnknownError) as caught:
-        await tf_client.resend(voucher())
+        await tf_client.resend(voucher(), idempotency_key=KEY)
 
     assert caught.value.may_have_sent
     assert_agent_message(caught.value, "TusFacturas")
@@ -421,7 +429,7 @@ async def test_connection_refused_is_unavailable_after_every_attempt(
         structlog.testing.capture_logs() as logs,
         pytest.raises(ProviderUnavailableError) as caught,
     ):
-        await client.resend(voucher())
+        await client.resend(voucher(), idempotency_key=KEY)
 
     error = caught.value
     attempts = options.max_retries + 1
@@ -443,7 +451,7 @@ async def test_success_without_rta_has_no_provider_message(
 ) -> None:
     canned.reply(200, {"error": "N"})
 
-    result = await make_tf_client(canned.base_url).resend(voucher())
+    result = await make_tf_client(canned.base_url).resend(voucher(), idempotency_key=KEY)
 
     assert result.provider_message is None
     assert canned.requests[0].path == "/facturacion/reenviar"
@@ -460,7 +468,7 @@ async def test_200_without_error_flag_is_outcome_unknown(
     canned.reply(200, body, content_type="application/json")
 
     with pytest.raises(OutcomeUnknownError) as caught:
-        await make_tf_client(canned.base_url).resend(voucher())
+        await make_tf_client(canned.base_url).resend(voucher(), idempotency_key=KEY)
 
     assert caught.value.status_code == 200
     assert len(canned.requests) == 1
@@ -472,7 +480,7 @@ async def test_error_s_about_credentials_is_an_authentication_error(
     canned.reply(200, {"error": "S", "errores": ["El apitoken ingresado no es válido"]})
 
     with pytest.raises(AuthenticationError) as caught:
-        await make_tf_client(canned.base_url).resend(voucher())
+        await make_tf_client(canned.base_url).resend(voucher(), idempotency_key=KEY)
 
     assert caught.value.status_code == 200
     assert caught.value.provider_message == "El apitoken ingresado no es válido"
@@ -492,11 +500,11 @@ async def test_error_s_with_a_single_string_and_int_codes(
     )
 
     with pytest.raises(RejectedError) as caught:
-        await make_tf_client(canned.base_url).resend(voucher())
+        await make_tf_client(canned.base_url).resend(voucher(), idempotency_key=KEY)
 
     assert caught.value.messages == ("Comprobante anulado",)
     assert caught.value.codes == ("8020",)
-    assert caught.value.email_not_enabled is False
+    assert caught.value.reason is None
 
 
 @pytest.mark.parametrize(
@@ -517,7 +525,7 @@ async def test_other_statuses(
     canned.reply(status, "Bad")
 
     with pytest.raises(error_type) as caught:
-        await make_tf_client(canned.base_url).resend(voucher())
+        await make_tf_client(canned.base_url).resend(voucher(), idempotency_key=KEY)
 
     assert getattr(caught.value, "status_code", None) == status
     assert_agent_message(caught.value)
@@ -545,8 +553,7 @@ async def test_only_the_send_by_email_setting_reads_as_the_precondition(
     client = make_tf_client(canned.base_url)
 
     with pytest.raises(RejectedError) as caught:
-        await client.resend(voucher())
+        await client.resend(voucher(), idempotency_key=KEY)
 
-    assert caught.value.email_not_enabled is precondition
-    assert (strings.EMAIL_NOT_ENABLED in caught.value.agent_message) is precondition
+    assert (caught.value.reason == REJECTION_EMAIL_SENDING_OFF) is precondition
     assert caught.value.codes == ("TFC-9",)

@@ -1,4 +1,4 @@
-"""The provider error taxonomy: what each failure means and what the agent reads."""
+"""Facts into words: what each provider failure means and what the agent reads."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot import strings
-from providers.base import Provider
+from bot.ui import strings
+from bot.ui.wording import error_message, format_wait
 from providers.errors import (
+    REJECTION_EMAIL_SENDING_OFF,
     AuthenticationError,
     InvalidRequestError,
     NotFoundError,
@@ -28,6 +29,14 @@ ENGLISH = re.compile(
 )
 
 #: class -> (outcome, safe_to_retry, may_have_sent)
+LABELS = {"tusfacturas": "TusFacturas", "lummy": "Lummy"}
+
+
+def say(error: ProviderError) -> str:
+    """What the agent reads for ``error``."""
+    return error_message(error, LABELS[error.provider])
+
+
 TAXONOMY: dict[type[ProviderError], tuple[Outcome, bool, bool]] = {
     ProviderNotConfiguredError: (Outcome.NOT_CONFIGURED, False, False),
     AuthenticationError: (Outcome.AUTHENTICATION_FAILED, False, False),
@@ -40,7 +49,7 @@ TAXONOMY: dict[type[ProviderError], tuple[Outcome, bool, bool]] = {
 }
 
 
-def make(cls: type[ProviderError], provider: Provider = Provider.LUMMY) -> ProviderError:
+def make(cls: type[ProviderError], provider: str = "lummy") -> ProviderError:
     return cls("technical detail for logs", provider=provider)
 
 
@@ -72,8 +81,8 @@ def test_outcome_values_are_stable_strings() -> None:
 
 
 @pytest.mark.parametrize("cls", list(TAXONOMY))
-@pytest.mark.parametrize("provider", list(Provider))
-def test_each_class(cls: type[ProviderError], provider: Provider) -> None:
+@pytest.mark.parametrize("provider", list(LABELS))
+def test_each_class(cls: type[ProviderError], provider: str) -> None:
     outcome, safe, may_have_sent = TAXONOMY[cls]
     error = make(cls, provider)
     assert isinstance(error, ProviderError)
@@ -82,19 +91,19 @@ def test_each_class(cls: type[ProviderError], provider: Provider) -> None:
     assert error.safe_to_retry is safe
     assert error.may_have_sent is may_have_sent
     assert error.offers_retry is (safe or may_have_sent)
-    assert error.provider is provider
+    assert error.provider == provider
     assert str(error) == "technical detail for logs" == error.detail
-    message = error.agent_message
+    message = say(error)
     assert_spanish(message)
-    assert message == strings.PROVIDER_ERRORS[outcome.value].format(provider=provider.display_name)
+    assert message == strings.PROVIDER_ERRORS[outcome.value].format(provider=LABELS[provider])
     if cls is not OutcomeUnknownError:
-        assert message.startswith(provider.display_name)
+        assert message.startswith(LABELS[provider])
     else:
-        assert provider.display_name in message
+        assert LABELS[provider] in message
 
 
 def test_messages_differ_between_outcomes() -> None:
-    messages = {make(cls).agent_message for cls in TAXONOMY}
+    messages = {say(make(cls)) for cls in TAXONOMY}
     assert len(messages) == len(TAXONOMY)
 
 
@@ -102,9 +111,9 @@ def test_only_unavailable_and_unknown_offer_a_retry() -> None:
     offering = {cls for cls in TAXONOMY if make(cls).offers_retry}
     assert offering == {ProviderUnavailableError, OutcomeUnknownError}
     # The two differ in what the retry risks.
-    assert "sin riesgo" in make(ProviderUnavailableError).agent_message
-    assert "no se envió nada" in make(ProviderUnavailableError).agent_message
-    unknown = make(OutcomeUnknownError).agent_message
+    assert "sin riesgo" in say(make(ProviderUnavailableError))
+    assert "no se envió nada" in say(make(ProviderUnavailableError))
+    unknown = say(make(OutcomeUnknownError))
     assert "pudo haber salido" in unknown
     assert "confirmar con el cliente" in unknown
 
@@ -112,7 +121,7 @@ def test_only_unavailable_and_unknown_offer_a_retry() -> None:
 def test_context_is_carried_and_repr_is_safe_for_logs() -> None:
     error = NotFoundError(
         "HTTP 404 from /invoices/x/resend-pdf",
-        provider=Provider.LUMMY,
+        provider="lummy",
         request_id="req_123",
         status_code=404,
         provider_message="Invoice not found",
@@ -129,25 +138,26 @@ def test_context_is_carried_and_repr_is_safe_for_logs() -> None:
     assert "request_id='req_123'" in text
     assert "HTTP 404" in text
     # The provider's own wording stays out of the agent message (views show it apart).
-    assert "Invoice not found" not in error.agent_message
+    assert "Invoice not found" not in say(error)
 
 
 def test_defaults_when_no_context() -> None:
-    error = make(AuthenticationError, Provider.TUSFACTURAS)
+    error = make(AuthenticationError, "tusfacturas")
     assert error.request_id is None
     assert error.status_code is None
     assert error.provider_message is None
-    assert "administrador" in error.agent_message
-    assert "reintentar no va a servir" in error.agent_message
+    assert "administrador" in say(error)
+    assert "reintentar no va a servir" in say(error)
 
 
 # --- Not configured --------------------------------------------------------------------
 
 
 def test_not_configured_for_the_whole_provider() -> None:
-    error = ProviderNotConfiguredError("no LUMMY_API_KEY", provider=Provider.LUMMY)
-    assert error.punto_venta is None
-    assert error.agent_message == (
+    error = ProviderNotConfiguredError("no LUMMY_API_KEY", provider="lummy")
+    assert error.field is None
+    assert error.field_value is None
+    assert say(error) == (
         "Lummy no está configurado en el bot. "
         "Pedir al administrador del bot que cargue las credenciales de Lummy."
     )
@@ -155,16 +165,16 @@ def test_not_configured_for_the_whole_provider() -> None:
 
 def test_not_configured_for_one_punto_de_venta_names_it() -> None:
     error = ProviderNotConfiguredError(
-        "no credentials for pv 7", provider=Provider.TUSFACTURAS, punto_venta=7
+        "no credentials for pv 7", provider="tusfacturas", field="punto_venta", field_value="7"
     )
     assert error.outcome is Outcome.NOT_CONFIGURED
-    assert error.punto_venta == 7
-    message = error.agent_message
+    assert (error.field, error.field_value) == ("punto_venta", "7")
+    message = say(error)
     assert_spanish(message)
     assert "punto de venta 7" in message
     assert "TusFacturas" in message
-    assert message == strings.NOT_CONFIGURED_FOR_PUNTO_VENTA.format(
-        provider="TusFacturas", punto_venta=7
+    assert message == strings.NOT_CONFIGURED_FOR_FIELD["punto_venta"].format(
+        provider="TusFacturas", value=7
     )
     assert not error.offers_retry
 
@@ -175,22 +185,20 @@ def test_not_configured_for_one_punto_de_venta_names_it() -> None:
 @pytest.mark.parametrize(("field", "needle"), [("email", "e-mail alternativo")])
 def test_invalid_request_names_the_field_when_known(field: str, needle: str) -> None:
     error = InvalidRequestError(
-        "422", provider=Provider.LUMMY, field=field, status_code=422, request_id="r1"
+        "422", provider="lummy", field=field, status_code=422, request_id="r1"
     )
     assert error.field == field
     assert error.status_code == 422
     assert error.request_id == "r1"
-    assert error.agent_message == strings.INVALID_FIELD[field]
-    assert needle in error.agent_message
-    assert_spanish(error.agent_message)
+    assert say(error) == strings.INVALID_FIELD[field]
+    assert needle in say(error)
+    assert_spanish(say(error))
 
 
 @pytest.mark.parametrize("field", [None, "tipo", "invoice_id", "something_else"])
 def test_invalid_request_falls_back_to_the_generic_message(field: str | None) -> None:
-    error = InvalidRequestError("400", provider=Provider.TUSFACTURAS, field=field)
-    assert error.agent_message == strings.PROVIDER_ERRORS["invalid_request"].format(
-        provider="TusFacturas"
-    )
+    error = InvalidRequestError("400", provider="tusfacturas", field=field)
+    assert say(error) == strings.PROVIDER_ERRORS["invalid_request"].format(provider="TusFacturas")
 
 
 # --- Rate limited ------------------------------------------------------------------
@@ -199,13 +207,13 @@ def test_invalid_request_falls_back_to_the_generic_message(field: str | None) ->
 def test_rate_limit_message_mentions_the_limit_and_the_wait() -> None:
     error = RateLimitedError(
         "429",
-        provider=Provider.LUMMY,
+        provider="lummy",
         limit_per_hour=10,
         retry_after=timedelta(minutes=41, seconds=30),
         status_code=429,
         request_id="req_rl",
     )
-    message = error.agent_message
+    message = say(error)
     assert_spanish(message)
     assert message.startswith("Lummy frenó el reenvío por exceso de solicitudes; no se envió nada.")
     assert "10 reenvíos por hora por factura" in message
@@ -219,14 +227,14 @@ def test_rate_limit_message_mentions_the_limit_and_the_wait() -> None:
 
 
 def test_rate_limit_without_details_still_says_nothing_was_sent() -> None:
-    message = RateLimitedError("429", provider=Provider.TUSFACTURAS).agent_message
+    message = say(RateLimitedError("429", provider="tusfacturas"))
     assert message == "TusFacturas frenó el reenvío por exceso de solicitudes; no se envió nada."
-    only_wait = RateLimitedError(
-        "429", provider=Provider.TUSFACTURAS, retry_after=timedelta(seconds=1)
-    ).agent_message
+    only_wait = say(
+        RateLimitedError("429", provider="tusfacturas", retry_after=timedelta(seconds=1))
+    )
     assert only_wait.endswith("Se puede volver a intentar en 1 segundo.")
     assert "por hora" not in only_wait
-    only_limit = RateLimitedError("429", provider=Provider.LUMMY, limit_per_hour=10).agent_message
+    only_limit = say(RateLimitedError("429", provider="lummy", limit_per_hour=10))
     assert only_limit.endswith("El límite es de 10 reenvíos por hora por factura.")
     assert "volver a intentar" not in only_limit
 
@@ -248,7 +256,7 @@ def test_rate_limit_without_details_still_says_nothing_was_sent() -> None:
     ],
 )
 def test_format_wait(wait: timedelta, text: str) -> None:
-    assert strings.format_wait(wait) == text
+    assert format_wait(wait) == text
 
 
 # --- Rejected --------------------------------------------------------------------------
@@ -257,38 +265,38 @@ def test_format_wait(wait: timedelta, text: str) -> None:
 def test_rejected_carries_the_providers_messages_and_codes() -> None:
     error = RejectedError(
         "error S",
-        provider=Provider.TUSFACTURAS,
+        provider="tusfacturas",
         messages=("El comprobante no existe", "Revise los datos"),
         codes=("TFC-8004",),
     )
     assert error.messages == ("El comprobante no existe", "Revise los datos")
     assert error.codes == ("TFC-8004",)
     assert error.provider_message == "El comprobante no existe Revise los datos"
-    assert error.email_not_enabled is False
-    assert error.agent_message == "TusFacturas rechazó el reenvío."
+    assert error.reason is None
+    assert say(error) == "TusFacturas rechazó el reenvío."
     assert not error.offers_retry
 
 
 def test_rejected_keeps_an_explicit_provider_message() -> None:
     error = RejectedError(
         "error S",
-        provider=Provider.TUSFACTURAS,
+        provider="tusfacturas",
         messages=("uno",),
         provider_message="el mensaje tal cual",
     )
     assert error.provider_message == "el mensaje tal cual"
-    assert RejectedError("x", provider=Provider.LUMMY).provider_message is None
+    assert RejectedError("x", provider="lummy").provider_message is None
 
 
 def test_email_not_enabled_explains_the_precondition() -> None:
     error = RejectedError(
         "error S: envio por mail deshabilitado",
-        provider=Provider.TUSFACTURAS,
+        provider="tusfacturas",
         messages=("El cliente no tiene habilitado el envío por e-mail",),
-        email_not_enabled=True,
+        reason=REJECTION_EMAIL_SENDING_OFF,
     )
-    message = error.agent_message
-    assert message == strings.EMAIL_NOT_ENABLED
+    message = say(error)
+    assert message == strings.REJECTION_REASONS["email_sending_off"].format(provider="TusFacturas")
     assert_spanish(message)
     assert "envío por e-mail" in message
     assert "cuando se emitió" in message
