@@ -11,9 +11,9 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot import views
+from bot.logs import new_error_id
 from bot.services import CONTEXT_KEY, Services
-from bot.workflow import new_error_id
+from bot.ui import views
 from handlers import actions, command, modal
 
 log = structlog.get_logger(__name__)

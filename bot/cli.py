@@ -13,13 +13,13 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import Settings
+from bot.config import Settings, setting_errors
 from bot.demo.cli import add_demo_parser, run_demo
-from bot.export import export_history
+from bot.history.export import export_history
+from bot.history.store import HistoryStore, StoreUnavailableError
 from bot.logs import configure_logging
 from bot.server import ListenError, serve_http, serve_socket_mode
 from bot.services import Services
-from bot.store import HistoryStore, StoreUnavailableError
 
 SETUP_HINT = "See the README section 'Set up the Slack app'."
 START_DEMO_BANNER = """\
@@ -33,7 +33,8 @@ run this command again.
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="reenviar-bot", description="Re-send invoices from Slack (TusFacturas, Lummy)."
+        prog="reenviar-bot",
+        description="Re-send invoices from Slack through the invoicing providers.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser(
@@ -111,12 +112,11 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
 
 def _load_settings() -> Settings | None:
     try:
-        return Settings()
+        return Settings.load()
     except ValidationError as exc:
         print("Invalid configuration:", file=sys.stderr)
-        for error in exc.errors():
-            name = "_".join(str(part) for part in error["loc"]).upper()
-            print(f"  {name}: {error['msg']}", file=sys.stderr)
+        for name, message in setting_errors(exc):
+            print(f"  {name}: {message}", file=sys.stderr)
         return None
 
 
@@ -137,7 +137,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     services = Services.create(settings)
     for provider, configured in services.configured.items():
         if not configured:
-            log.warning("provider_not_configured", provider=provider.value)
+            log.warning("provider_not_configured", provider=provider)
     if socket_mode and settings.slack_app_token is not None:
         coroutine = serve_socket_mode(
             services,

@@ -1,38 +1,32 @@
-"""Settings from the environment or a ``.env`` file."""
+"""Settings from the environment or a ``.env`` file.
+
+The bot's own settings live here; each provider reads its own, under its own
+prefix, with its settings model, and `Settings.load` gathers both.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from collections.abc import Iterator
+from typing import Annotated, Any
 from urllib.parse import unquote, urlsplit
 
 from pydantic import (
     AliasChoices,
     BaseModel,
-    ConfigDict,
     Field,
     HttpUrl,
+    PrivateAttr,
     SecretStr,
+    ValidationError,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.access import AccessRules, AlternativeEmailPolicy
-from bot.store import database_url
+from bot.history.store import database_url
+from bot.resend.access import AccessRules, AlternativeEmailPolicy
+from providers.base import ProviderSettings
 from providers.http import HttpOptions
-from providers.lummy import LummyConfig
-from providers.tusfacturas import TusFacturasConfig, TusFacturasCredentials
-
-
-class TusFacturasCredentialSet(BaseModel):
-    """One punto de venta's credentials, as written in ``TUSFACTURAS_CREDENTIALS``."""
-
-    # A validation error must not print the secrets it was given.
-    model_config = ConfigDict(hide_input_in_errors=True)
-
-    apikey: SecretStr
-    apitoken: SecretStr
-    usertoken: SecretStr
+from providers.registry import ProviderRegistry, builtin_registry
 
 
 def _split_ids(value: object) -> object:
@@ -59,7 +53,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         case_sensitive=False,
-        # `LUMMY_BASE_URL=` or `PORT=` copied from a template means "use the default".
+        # `PORT=` copied from a template means "use the default".
         env_ignore_empty=True,
         # A validation error must not print the secrets it was given.
         hide_input_in_errors=True,
@@ -70,22 +64,6 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: HttpUrl = HttpUrl("https://slack.com/api/")
-
-    # TusFacturas: a default credential set, plus optional sets per punto de venta.
-    tusfacturas_apikey: SecretStr | None = None
-    tusfacturas_apitoken: SecretStr | None = None
-    tusfacturas_usertoken: SecretStr | None = None
-    tusfacturas_credentials: dict[int, TusFacturasCredentialSet] = Field(
-        default_factory=dict,
-        description='JSON map of punto de venta to credentials: {"2": {"apikey": ...}}',
-    )
-    tusfacturas_base_url: HttpUrl = HttpUrl("https://www.tusfacturas.app/app/api/v2")
-
-    # Lummy
-    lummy_api_key: SecretStr | None = None
-    lummy_organization_id: str | None = None
-    lummy_access_token: SecretStr | None = None
-    lummy_base_url: HttpUrl = HttpUrl("https://api.lummy.io/v1")
 
     # Provider HTTP behaviour
     provider_connect_timeout: float = Field(default=5.0, gt=0, le=60)
@@ -136,14 +114,8 @@ class Settings(BaseSettings):
         "slack_bot_token",
         "slack_signing_secret",
         "slack_app_token",
-        "tusfacturas_apikey",
-        "tusfacturas_apitoken",
-        "tusfacturas_usertoken",
-        "lummy_api_key",
-        "lummy_access_token",
         "database_url",
         "database_schema",
-        "lummy_organization_id",
         "audit_channel_id",
         mode="before",
     )
@@ -151,14 +123,42 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @model_validator(mode="after")
-    def _punto_venta_keys_in_range(self) -> Self:
-        bad = [pv for pv in self.tusfacturas_credentials if not 1 <= pv <= 99_999]
-        if bad:
-            raise ValueError(f"TUSFACTURAS_CREDENTIALS has puntos de venta out of range: {bad}")
-        return self
+    _registry: ProviderRegistry = PrivateAttr(default_factory=builtin_registry)
+    _providers: dict[str, ProviderSettings] = PrivateAttr(default_factory=dict)
 
-    # --- Views for the provider layer ---------------------------------------
+    @classmethod
+    def load(
+        cls,
+        *,
+        registry: ProviderRegistry | None = None,
+        env_file: str | None = ".env",
+        **values: Any,
+    ) -> Settings:
+        """The bot's settings and every provider's, from the environment and ``env_file``.
+
+        ``values`` override both, named like the variables (``port=…``, ``<provider>_api_key=…``).
+        """
+        registry = registry or builtin_registry()
+        own = {name: value for name, value in values.items() if name in cls.model_fields}
+        settings = cls(_env_file=env_file, **own)
+        others = {name: value for name, value in values.items() if name not in own}
+        settings._registry = registry
+        settings._providers = registry.load_settings(env_file=env_file, **others)
+        return settings
+
+    @property
+    def registry(self) -> ProviderRegistry:
+        """The providers this bot offers."""
+        return self._registry
+
+    @property
+    def providers(self) -> dict[str, ProviderSettings]:
+        """Each provider's settings by key (empty unless built with `load`)."""
+        return self._providers
+
+    def slack_token(self) -> str | None:
+        """The bot token in clear, for the Web API client."""
+        return self.slack_bot_token.get_secret_value() if self.slack_bot_token else None
 
     def missing_slack_settings(self, *, socket_mode: bool) -> list[str]:
         """The Slack variables this mode needs that are not set."""
@@ -190,46 +190,13 @@ class Settings(BaseSettings):
         )
 
     def http_options(self) -> HttpOptions:
-        """Timeouts and retry policy shared by both provider clients."""
+        """Timeouts and retry policy shared by every provider client."""
         return HttpOptions(
             connect_timeout=self.provider_connect_timeout,
             read_timeout=self.provider_read_timeout,
             max_retries=self.provider_max_retries,
             retry_backoff=self.provider_retry_backoff,
             max_connections=self.provider_max_connections,
-        )
-
-    def tusfacturas_config(self) -> TusFacturasConfig | None:
-        """TusFacturas endpoint and credentials, or None when there are none."""
-        default: TusFacturasCredentials | None = None
-        if self.tusfacturas_apikey and self.tusfacturas_apitoken and self.tusfacturas_usertoken:
-            default = TusFacturasCredentials(
-                apikey=self.tusfacturas_apikey,
-                apitoken=self.tusfacturas_apitoken,
-                usertoken=self.tusfacturas_usertoken,
-            )
-        if default is None and not self.tusfacturas_credentials:
-            return None
-        return TusFacturasConfig(
-            base_url=str(self.tusfacturas_base_url),
-            default_credentials=default,
-            credentials_by_punto_venta={
-                pv: TusFacturasCredentials(
-                    apikey=creds.apikey, apitoken=creds.apitoken, usertoken=creds.usertoken
-                )
-                for pv, creds in self.tusfacturas_credentials.items()
-            },
-        )
-
-    def lummy_config(self) -> LummyConfig | None:
-        """Lummy endpoint and credentials, or None when not configured."""
-        if self.lummy_api_key is None or self.lummy_organization_id is None:
-            return None
-        return LummyConfig(
-            base_url=str(self.lummy_base_url),
-            api_key=self.lummy_api_key,
-            organization_id=self.lummy_organization_id,
-            access_token=self.lummy_access_token,
         )
 
     def secret_values(self) -> list[str]:
@@ -240,23 +207,44 @@ class Settings(BaseSettings):
                 self.slack_bot_token,
                 self.slack_signing_secret,
                 self.slack_app_token,
-                self.tusfacturas_apikey,
-                self.tusfacturas_apitoken,
-                self.tusfacturas_usertoken,
-                self.lummy_api_key,
-                self.lummy_access_token,
                 self.database_url,
             )
             if value is not None
         ]
-        for creds in self.tusfacturas_credentials.values():
-            secrets.extend(
-                secret.get_secret_value()
-                for secret in (creds.apikey, creds.apitoken, creds.usertoken)
-            )
+        for provider_settings in self._providers.values():
+            secrets.extend(secret.get_secret_value() for secret in _secrets_in(provider_settings))
         if self.database_url is not None:
             # Drivers log the password alone too (e.g. in a DSN without the scheme).
             password = _url_password(self.database_url.get_secret_value())
             if password:
                 secrets.extend(dict.fromkeys((password, unquote(password))))
         return [secret for secret in secrets if secret]
+
+
+def _secrets_in(value: object) -> Iterator[SecretStr]:
+    """Every `SecretStr` in a settings model, however deeply nested (maps, lists, models)."""
+    if isinstance(value, SecretStr):
+        yield value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _secrets_in(getattr(value, name))
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _secrets_in(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _secrets_in(item)
+
+
+def setting_errors(error: ValidationError) -> list[tuple[str, str]]:
+    """Each problem of a settings `ValidationError` as (variable name, message)."""
+    models: list[type[BaseSettings]] = [Settings]
+    models.extend(provider.settings_model for provider in builtin_registry().values())
+    prefix = ""
+    for model in models:
+        if model.__name__ == error.title:
+            prefix = str(model.model_config.get("env_prefix") or "")
+    return [
+        ((prefix + "_".join(str(part) for part in item["loc"])).upper(), item["msg"])
+        for item in error.errors()
+    ]

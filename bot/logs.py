@@ -10,6 +10,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterable, Mapping
+from secrets import token_hex
 from typing import IO, Any, Final
 
 import structlog
@@ -127,3 +128,8 @@ def configure_logging(
     # httpx logs every request at INFO; the canonical line already says what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def new_error_id() -> str:
+    """A short id the agent can quote and the logs can be searched for."""
+    return "E-" + token_hex(3).upper()

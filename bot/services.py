@@ -10,23 +10,21 @@ from typing import Final
 
 import structlog
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.access import AccessPolicy, UsergroupDirectory
-from bot.admission import Gatekeeper
-from bot.audit import Auditor
 from bot.config import Settings
-from bot.delivery import Delivery
-from bot.inflight import InFlight
-from bot.store import HistoryStore, StoreUnavailableError
-from bot.workflow import ResendWorkflow, UserDirectory
-from providers.base import Provider
-from providers.registry import Providers
+from bot.history.store import HistoryStore, StoreUnavailableError
+from bot.resend.access import AccessPolicy
+from bot.resend.admission import Gatekeeper
+from bot.resend.audit import Auditor
+from bot.resend.core import ResendCore
+from bot.resend.inflight import InFlight
+from bot.resend.workflow import ResendWorkflow
+from bot.slack.client import slack_client
+from bot.slack.delivery import Delivery
+from bot.slack.directory import UserDirectory, UsergroupDirectory
+from providers.registry import ConfiguredProviders, ProviderRegistry
 
 log = structlog.get_logger(__name__)
 
@@ -36,27 +34,14 @@ STORE_RECHECK_SECONDS: Final = 30.0
 STORE_RETRY_SECONDS: Final = 5.0
 
 
-def slack_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client: Slack's URL from settings, 429s and dropped connections retried."""
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return AsyncWebClient(
-        token=token,
-        base_url=str(settings.slack_api_url),
-        timeout=15,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=1),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-        ],
-    )
-
-
 @dataclass
 class Services:
     """Long-lived collaborators shared by every handler."""
 
     settings: Settings
-    providers: Providers
+    providers: ConfiguredProviders
     client: AsyncWebClient
+    core: ResendCore
     workflow: ResendWorkflow
     gatekeeper: Gatekeeper
     directory: UserDirectory
@@ -71,23 +56,24 @@ class Services:
     @classmethod
     def create(cls, settings: Settings, *, client: AsyncWebClient | None = None) -> Services:
         """Build everything from the settings (no I/O: see `start`)."""
-        client = client or slack_client(settings)
-        providers = Providers.from_configs(
-            tusfacturas=settings.tusfacturas_config(),
-            lummy=settings.lummy_config(),
-            options=settings.http_options(),
+        client = client or slack_client(settings.slack_token(), str(settings.slack_api_url))
+        registry = settings.registry
+        providers = ConfiguredProviders.connect(
+            registry, settings.providers, settings.http_options()
         )
         store = HistoryStore(settings.history_url(), schema=settings.database_schema)
         delivery = Delivery(client)
         inflight = InFlight()
         auditor = Auditor(
             store=store,
+            registry=registry,
             delivery=delivery,
             client=client,
             inflight=inflight,
             audit_channel_id=settings.audit_channel_id,
         )
         gatekeeper = Gatekeeper(
+            registry=registry,
             access=AccessPolicy(
                 settings.access_rules(),
                 UsergroupDirectory(client, ttl_seconds=settings.usergroup_cache_seconds),
@@ -115,6 +101,7 @@ class Services:
             settings=settings,
             providers=providers,
             client=client,
+            core=ResendCore(providers=providers, gatekeeper=gatekeeper, workflow=workflow),
             workflow=workflow,
             gatekeeper=gatekeeper,
             directory=directory,
@@ -172,9 +159,14 @@ class Services:
         return await self.store.ping()
 
     @property
-    def configured(self) -> dict[Provider, bool]:
-        """Which providers have credentials, for the modal."""
-        return {provider: self.providers.is_configured(provider) for provider in Provider}
+    def registry(self) -> ProviderRegistry:
+        """The offered providers."""
+        return self.providers.registry
+
+    @property
+    def configured(self) -> dict[str, bool]:
+        """Every offered provider and whether it has credentials, for the modal."""
+        return self.providers.configured
 
     async def aclose(self) -> None:
         """Stop the store check, close provider connection pools and the store."""

@@ -7,11 +7,12 @@ from typing import Any
 import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
-from bot import strings, views
-from bot.admission import ConfirmDuplicate, Refuse, Requester
-from bot.delivery import ChannelMessageRef, Destination, MessageRef, ResponseUrlRef
-from bot.jobs import ResendJob
+from bot.resend.admission import Refuse
+from bot.resend.core import Accepted, Origin
+from bot.resend.jobs import ResendJob
 from bot.services import services_of
+from bot.slack.delivery import ChannelMessageRef, MessageRef, ResponseUrlRef
+from bot.ui import strings, views
 
 log = structlog.get_logger(__name__)
 
@@ -38,49 +39,36 @@ async def retry_resend(
 ) -> None:
     """Retry the job carried by the button, updating the same message."""
     await ack()
+    services = services_of(context)
     try:
-        job = ResendJob.from_button_value(str(action.get("value", "")))
+        job = ResendJob.from_button_value(str(action.get("value", "")), services.registry)
     except ValueError:
         log.warning("retry_button_unreadable")
         await respond(text=strings.RETRY_EXPIRED, response_type="ephemeral", replace_original=False)
         return
     user_id = body["user"]["id"]
-    job = job.model_copy(update={"retried_by": user_id})
     log.info("retry_requested", retried_by=user_id, idempotency_key=job.idempotency_key)
     container = body.get("container") or {}
     # The re-send belongs to the channel where it was asked for, even when its outcome
     # landed in a DM because the bot could not post there: access and fallbacks use it.
-    destination = Destination(
+    origin = Origin(
         user_id=user_id,
+        team_id=(body.get("team") or {}).get("id"),
         channel_id=job.origin_channel_id
         or container.get("channel_id")
         or (body.get("channel") or {}).get("id"),
         response_url=body.get("response_url"),
     )
-    services = services_of(context)
-    requester = Requester(
-        user_id=user_id,
-        channel_id=destination.channel_id,
-        team_id=(body.get("team") or {}).get("id"),
-    )
-    # The button's confirm dialog is the explicit "send it again": duplicates are allowed,
-    # but not two runs of this same retry at once.
-    decision = await services.gatekeeper.review(job, requester, confirmed=True)
-    if isinstance(decision, Refuse | ConfirmDuplicate):
-        if isinstance(decision, Refuse):
-            text = decision.message
-        else:
-            holder = decision.insight.recent.user_id if decision.insight.recent else user_id
-            text = strings.RETRY_IN_PROGRESS.format(user=f"<@{holder}>")
-        await respond(text=text, response_type="ephemeral", replace_original=False)
+    decision = await services.core.retry(job, origin, existing=_message_ref(body))
+    if isinstance(decision, Accepted):
+        await decision.run()
         return
-    await services.workflow.run(
-        job,
-        destination,
-        team_id=requester.team_id,
-        existing=_message_ref(body),
-        claimed=decision.claimed,
-    )
+    if isinstance(decision, Refuse):
+        text = decision.message
+    else:
+        holder = decision.insight.recent.user_id if decision.insight.recent else user_id
+        text = strings.RETRY_IN_PROGRESS.format(user=f"<@{holder}>")
+    await respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 def register(app: AsyncApp) -> None:

@@ -11,12 +11,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import strings, views
-from bot.admission import Requester
-from bot.forms import FormState, ModalContext, form_from_text, request_from_form
+from bot.history.store import StoreUnavailableError
+from bot.resend.admission import Requester
 from bot.services import Services, services_of
-from bot.store import StoreUnavailableError
-from providers.parsing import InvalidReferenceError, parse_reference
+from bot.ui import strings, views
+from bot.ui.forms import FormState, ModalContext, form_from_text, request_from_form
+from bot.ui.wording import problems_paragraph
+from providers.base import InvalidReferenceError
 
 log = structlog.get_logger(__name__)
 
@@ -67,12 +68,14 @@ async def _open_modal(
     services: Services,
 ) -> None:
     """Open the modal prefilled from ``text``, then add what the history knows."""
-    form = form_from_text(text)
+    form = form_from_text(text, services.registry)
     modal_context = ModalContext(
         channel_id=requester.channel_id,
         response_url=command.get("response_url"),
     )
-    modal = views.resend_modal(form, modal_context, configured=services.configured)
+    modal = views.resend_modal(
+        form, modal_context, registry=services.registry, configured=services.configured
+    )
     try:
         opened = await client.views_open(trigger_id=command["trigger_id"], view=modal)
     except SlackApiError as exc:
@@ -92,7 +95,7 @@ async def _add_history_insight(
 ) -> None:
     """Once the modal is open: warn about a recent re-send and show the quota, if any."""
     try:
-        request = request_from_form(form)
+        request = request_from_form(form, services.registry)
     except InvalidReferenceError:
         return
     insight = await services.gatekeeper.insight(request)
@@ -100,7 +103,13 @@ async def _add_history_insight(
         return
     if insight.recent is not None:
         modal_context = modal_context.model_copy(update={"duplicate_of": request.invoice_key})
-    modal = views.resend_modal(form, modal_context, configured=services.configured, insight=insight)
+    modal = views.resend_modal(
+        form,
+        modal_context,
+        registry=services.registry,
+        configured=services.configured,
+        insight=insight,
+    )
     try:
         await client.views_update(
             view_id=opened_view.get("id"), hash=opened_view.get("hash"), view=modal
@@ -115,7 +124,7 @@ async def _show_history(
 ) -> None:
     """The last attempts for one invoice, only to the caller."""
     try:
-        request = parse_reference(text)
+        request = services.registry.parse_reference(text)
     except InvalidReferenceError as exc:
         message = views.notice_message(
             strings.HISTORY_USAGE if not text.strip() else escape_problem(exc)
@@ -135,7 +144,7 @@ async def _show_history(
 
 def escape_problem(error: InvalidReferenceError) -> str:
     """The parser's Spanish message, safe for mrkdwn."""
-    return views.escape(error.message)
+    return views.escape(problems_paragraph(error))
 
 
 def register(app: AsyncApp) -> None:

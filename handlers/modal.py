@@ -9,20 +9,19 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import views
-from bot.admission import ConfirmDuplicate, Refuse, Requester
-from bot.delivery import Destination
-from bot.forms import (
+from bot.resend.admission import WHOLE_REQUEST, ConfirmDuplicate, Refuse
+from bot.resend.core import Origin
+from bot.services import services_of
+from bot.ui import views
+from bot.ui.forms import (
     PROVIDER_ACTION,
     PROVIDER_BLOCK,
     ModalContext,
     form_from_view_state,
     request_from_form,
 )
-from bot.jobs import ResendJob
-from bot.services import services_of
-from providers.base import Provider
-from providers.parsing import InvalidReferenceError
+from bot.ui.wording import problem_messages
+from providers.base import InvalidReferenceError
 
 log = structlog.get_logger(__name__)
 
@@ -32,16 +31,18 @@ async def switch_provider(
 ) -> None:
     """Rebuild the modal for the chosen provider, keeping what was typed."""
     await ack()
+    services = services_of(context)
     view = body["view"]
-    form = form_from_view_state(view.get("state", {}).get("values", {}))
+    form = form_from_view_state(view.get("state", {}).get("values", {}), services.registry)
     # The clicked option is the authority; state.values may lag behind it.
     chosen = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value")
-    if chosen in {p.value for p in Provider}:
-        form = form.model_copy(update={"provider": Provider(chosen)})
+    if chosen in services.registry:
+        form = form.model_copy(update={"provider": chosen})
     modal = views.resend_modal(
         form,
         ModalContext.from_metadata(view.get("private_metadata")),
-        configured=services_of(context).configured,
+        registry=services.registry,
+        configured=services.configured,
     )
     try:
         await client.views_update(view_id=view["id"], hash=view.get("hash"), view=modal)
@@ -55,54 +56,39 @@ async def submit_resend(
 ) -> None:
     """Validate inline (nothing is sent while a field is wrong), close, then re-send."""
     services = services_of(context)
-    form = form_from_view_state(view.get("state", {}).get("values", {}))
+    form = form_from_view_state(view.get("state", {}).get("values", {}), services.registry)
     try:
-        request = request_from_form(form)
+        request = request_from_form(form, services.registry)
     except InvalidReferenceError as exc:
-        await ack(response_action="errors", errors=exc.field_errors)
+        await ack(response_action="errors", errors=problem_messages(exc))
         return
-    missing = services.providers.missing_configuration(request)
-    if missing is not None:
-        block = "punto_venta" if missing.punto_venta is not None else PROVIDER_BLOCK
-        await ack(response_action="errors", errors={block: missing.agent_message})
-        return
-
     modal_context = ModalContext.from_metadata(view.get("private_metadata"))
-    requester = Requester(
+    origin = Origin(
         user_id=body["user"]["id"],
-        channel_id=modal_context.channel_id,
         team_id=(body.get("team") or {}).get("id"),
-    )
-    job = ResendJob(
-        request=request,
-        requested_by=requester.user_id,
-        origin_channel_id=modal_context.channel_id,
+        channel_id=modal_context.channel_id,
+        response_url=modal_context.response_url,
     )
     # A ticked confirmation counts only for the invoice the warning was about.
     confirmed = form.duplicate_confirmed and modal_context.duplicate_of == request.invoice_key
-    decision = await services.gatekeeper.review(job, requester, confirmed=confirmed)
+    decision = await services.core.submit(request, origin, confirmed=confirmed)
     if isinstance(decision, Refuse):
-        block = PROVIDER_BLOCK if decision.field == "request" else decision.field
+        block = PROVIDER_BLOCK if decision.field == WHOLE_REQUEST else decision.field
         await ack(response_action="errors", errors={block: decision.message})
         return
     if isinstance(decision, ConfirmDuplicate):
         warned = modal_context.model_copy(update={"duplicate_of": request.invoice_key})
         modal = views.resend_modal(
-            form, warned, configured=services.configured, insight=decision.insight
+            form,
+            warned,
+            registry=services.registry,
+            configured=services.configured,
+            insight=decision.insight,
         )
         await ack(response_action="update", view=modal)
         return
     await ack()
-    await services.workflow.run(
-        job,
-        Destination(
-            user_id=requester.user_id,
-            channel_id=modal_context.channel_id,
-            response_url=modal_context.response_url,
-        ),
-        team_id=requester.team_id,
-        claimed=decision.claimed,
-    )
+    await decision.run()
 
 
 def register(app: AsyncApp) -> None:

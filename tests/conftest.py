@@ -29,6 +29,7 @@ from bot.server import EVENTS_PATH, Readiness, create_web_app
 from bot.services import Services
 from providers.emulators import LummyEmulator, TusFacturasEmulator
 from providers.emulators.tusfacturas import TusFacturasCredentials as EmulatorCredentials
+from providers.registry import ProviderRegistry, builtin_registry
 from tests.blockkit import assert_valid_blocks, assert_valid_modal
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
@@ -45,10 +46,16 @@ AGENT = "U0AGENT01"
 OTHER_AGENT = "U0AGENT02"
 CHANNEL = "C0SUPPORT"
 SEED_LUMMY_ID = "550e8400-e29b-41d4-a716-446655440000"
+#: The providers the bot ships with, as the tests build views and forms with them.
+REGISTRY = builtin_registry()
 
 
-def make_settings(**overrides: Any) -> Settings:
-    """Settings for tests: never read from the developer's environment or .env."""
+def make_settings(*, registry: ProviderRegistry | None = None, **overrides: Any) -> Settings:
+    """Settings for tests: never read from the developer's environment or .env.
+
+    ``registry``: the providers to offer (the shipped ones by default); ``overrides``
+    name settings like their variables, provider settings included (``lummy_api_key``).
+    """
     values: dict[str, Any] = {
         "slack_bot_token": BOT_TOKEN,
         "slack_signing_secret": SIGNING_SECRET,
@@ -66,7 +73,7 @@ def make_settings(**overrides: Any) -> Settings:
         "database_schema": None,
         **overrides,
     }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings.load(registry=registry, env_file=None, **values)
 
 
 @dataclass

@@ -18,18 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, overload
 from uuid import uuid4
 
-from bot import views
-from bot.forms import (
-    CONFIRM_BLOCK,
-    CONFIRMED,
-    LUMMY_FIELDS,
-    PROVIDER_ACTION,
-    PROVIDER_BLOCK,
-    TUSFACTURAS_FIELDS,
-    VALUE_ACTION,
-    FormState,
-    ModalContext,
-)
+from bot.history.store import AttemptRecord
 from bot.localslack import (
     checkboxes_value,
     email_value,
@@ -39,8 +28,21 @@ from bot.localslack import (
 )
 from bot.localslack.sender import SenderResponse
 from bot.localslack.webapi import JsonDict, Message
-from bot.store import AttemptRecord
-from providers.base import Provider
+from bot.ui import views
+from bot.ui.forms import (
+    CONFIRM_BLOCK,
+    CONFIRMED,
+    PROVIDER_ACTION,
+    PROVIDER_BLOCK,
+    VALUE_ACTION,
+    FormState,
+    ModalContext,
+)
+from bot.ui.wording import problem_message
+from providers.base import FieldProblem
+from providers.lummy import LUMMY
+from providers.registry import builtin_registry
+from providers.tusfacturas import TUSFACTURAS
 from tests.conftest import AGENT, CHANNEL, SEED_LUMMY_ID, Bot
 
 T = TypeVar("T")
@@ -54,7 +56,7 @@ SEED_VOUCHER = "FACTURA B 0002-00000006"
 
 def lummy_values(invoice_id: str | None = SEED_LUMMY_ID, email: str | None = None) -> JsonDict:
     """``state.values`` of the modal showing Lummy fields."""
-    invoice_block, email_block = LUMMY_FIELDS
+    invoice_block, email_block = (field.name for field in LUMMY.form)
     return {
         PROVIDER_BLOCK: {PROVIDER_ACTION: radio_value("lummy")},
         invoice_block: {VALUE_ACTION: plain_text_value(invoice_id)},
@@ -71,7 +73,9 @@ def tf_values(
     provider: str | None = "tusfacturas",
 ) -> JsonDict:
     """``state.values`` of the modal showing TusFacturas fields (``None``: left empty)."""
-    tipo_block, operacion_block, punto_venta_block, numero_block = TUSFACTURAS_FIELDS
+    tipo_block, operacion_block, punto_venta_block, numero_block = (
+        field.name for field in TUSFACTURAS.form
+    )
     return {
         PROVIDER_BLOCK: {PROVIDER_ACTION: radio_value(provider)},
         tipo_block: {VALUE_ACTION: static_select_value(tipo)},
@@ -87,13 +91,15 @@ def confirmed(values: JsonDict) -> JsonDict:
 
 
 def submission_view(
-    invoice_id: str, *, user: str = AGENT, configured: Mapping[Provider, bool] | None = None
+    invoice_id: str, *, user: str = AGENT, configured: Mapping[str, bool] | None = None
 ) -> JsonDict:
     """The Lummy modal as ``/reenviar`` would have opened it in CHANNEL (no views.open)."""
+    registry = builtin_registry()
     modal = views.resend_modal(
-        FormState(provider=Provider.LUMMY, values={"invoice_id": invoice_id}),
-        ModalContext(channel_id=CHANNEL, user_id=user),
-        configured=dict.fromkeys(Provider, True) if configured is None else configured,
+        FormState(provider=LUMMY.key, values={"invoice_id": invoice_id}),
+        ModalContext(channel_id=CHANNEL),
+        registry=registry,
+        configured=dict.fromkeys(registry, True) if configured is None else configured,
     )
     return {**modal, "id": f"V{uuid4().hex[:10].upper()}"}
 
@@ -188,3 +194,8 @@ async def history_rows(bot: Bot, *, within: timedelta = timedelta(days=1)) -> li
     """The history rows recorded in the last ``within``, oldest first."""
     since = datetime.now(UTC) - within
     return [record async for record in bot.services.store.export(since)]
+
+
+def says(code: str, *, text: str | None = None, limit: int | None = None) -> str:
+    """What the agent reads for an input problem with this code."""
+    return problem_message(FieldProblem(code, text=text, limit=limit))

@@ -87,7 +87,7 @@ def _real_providers(args: argparse.Namespace) -> tuple[RealProviders | None, int
     from bot.demo.session import RealProviders
 
     try:
-        settings = Settings()
+        settings = Settings.load()
     except ValidationError as exc:
         _complain(f"Configuración inválida: {exc.error_count()} error(es); ver .env.")
         return None, 2

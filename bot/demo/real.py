@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -16,17 +15,13 @@ class RealProviders:
     """Provider settings from the environment or ``.env``, for ``--real-providers``."""
 
     env: Mapping[str, str]
-    tusfacturas: bool
-    lummy: bool
-
-    @property
-    def names(self) -> list[str]:
-        """Display names of the providers that are real."""
-        return [n for n, real in (("TusFacturas", self.tusfacturas), ("Lummy", self.lummy)) if real]
+    #: Brand names of the real providers, for the banner.
+    names: list[str]
+    keys: frozenset[str]
 
     def covers(self, key: str) -> bool:
-        """Whether the provider ``key`` (``lummy``, ``tusfacturas``) is real."""
-        return {"lummy": self.lummy, "tusfacturas": self.tusfacturas}.get(key, False)
+        """Whether the provider ``key`` is real (else it is emulated)."""
+        return key in self.keys
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RealProviders | None:
@@ -37,34 +32,11 @@ class RealProviders:
             "PROVIDER_MAX_RETRIES": str(settings.provider_max_retries),
             "PROVIDER_RETRY_BACKOFF": str(settings.provider_retry_backoff),
         }
-        tusfacturas = settings.tusfacturas_config() is not None
-        if tusfacturas:
-            env["TUSFACTURAS_BASE_URL"] = str(settings.tusfacturas_base_url)
-            for name, secret in (
-                ("TUSFACTURAS_APIKEY", settings.tusfacturas_apikey),
-                ("TUSFACTURAS_APITOKEN", settings.tusfacturas_apitoken),
-                ("TUSFACTURAS_USERTOKEN", settings.tusfacturas_usertoken),
-            ):
-                if secret is not None:
-                    env[name] = secret.get_secret_value()
-            if settings.tusfacturas_credentials:
-                env["TUSFACTURAS_CREDENTIALS"] = json.dumps(
-                    {
-                        str(pv): {
-                            "apikey": creds.apikey.get_secret_value(),
-                            "apitoken": creds.apitoken.get_secret_value(),
-                            "usertoken": creds.usertoken.get_secret_value(),
-                        }
-                        for pv, creds in settings.tusfacturas_credentials.items()
-                    }
-                )
-        lummy = settings.lummy_config() is not None
-        if lummy and settings.lummy_api_key and settings.lummy_organization_id:
-            env["LUMMY_BASE_URL"] = str(settings.lummy_base_url)
-            env["LUMMY_API_KEY"] = settings.lummy_api_key.get_secret_value()
-            env["LUMMY_ORGANIZATION_ID"] = settings.lummy_organization_id
-            if settings.lummy_access_token is not None:
-                env["LUMMY_ACCESS_TOKEN"] = settings.lummy_access_token.get_secret_value()
-        if not tusfacturas and not lummy:
+        keys = [key for key, own in settings.providers.items() if own.is_configured()]
+        for key in keys:
+            env.update(settings.providers[key].as_environment())
+        if not keys:
             return None
-        return cls(env=env, tusfacturas=tusfacturas, lummy=lummy)
+        return cls(
+            env=env, names=[settings.registry[key].label for key in keys], keys=frozenset(keys)
+        )

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from bot import strings
 from bot.localslack import FakeSlackWebAPI, SlackEventSender
+from bot.ui import strings
 from providers.emulators import Fault, FaultKind, LummyEmulator, TusFacturasEmulator
 from tests.conftest import (
     AGENT,

@@ -12,6 +12,8 @@ from pydantic import AliasChoices, SecretStr, ValidationError
 from pydantic_settings import SettingsError
 
 from bot.config import Settings
+from providers.lummy import LummySettings
+from providers.tusfacturas import TusFacturasSettings
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -37,8 +39,31 @@ PV7 = {
 ALL_SECRET_VALUES = {*SECRETS.values(), *PV7.values(), "cfg-db-pass-999"}
 
 
+def tf(settings: Settings) -> TusFacturasSettings:
+    own = settings.providers["tusfacturas"]
+    assert isinstance(own, TusFacturasSettings)
+    return own
+
+
+def lm(settings: Settings) -> LummySettings:
+    own = settings.providers["lummy"]
+    assert isinstance(own, LummySettings)
+    return own
+
+
+def setting(settings: Settings, name: str) -> object:
+    """A setting by its variable's name, wherever it lives (the bot's or a provider's)."""
+    for key in ("tusfacturas", "lummy"):
+        if name.startswith(f"{key}_"):
+            return getattr(settings.providers[key], name.removeprefix(f"{key}_"))
+    return getattr(settings, name)
+
+
 def _setting_env_names() -> set[str]:
     names: set[str] = set()
+    for model in (TusFacturasSettings, LummySettings):
+        prefix = str(model.model_config.get("env_prefix"))
+        names.update(prefix + name for name in model.model_fields)
     for name, field in Settings.model_fields.items():
         names.add(name)
         alias = field.validation_alias
@@ -72,7 +97,7 @@ def full_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_defaults_without_any_configuration() -> None:
-    settings = Settings()
+    settings = Settings.load()
     for name in (
         "slack_bot_token",
         "slack_signing_secret",
@@ -86,11 +111,11 @@ def test_defaults_without_any_configuration() -> None:
         "database_url",
         "audit_channel_id",
     ):
-        assert getattr(settings, name) is None, name
+        assert setting(settings, name) is None, name
     assert str(settings.slack_api_url) == "https://slack.com/api/"
-    assert str(settings.tusfacturas_base_url) == "https://www.tusfacturas.app/app/api/v2"
-    assert str(settings.lummy_base_url) == "https://api.lummy.io/v1"
-    assert settings.tusfacturas_credentials == {}
+    assert str(tf(settings).base_url) == "https://www.tusfacturas.app/app/api/v2"
+    assert str(lm(settings).base_url) == "https://api.lummy.io/v1"
+    assert tf(settings).credentials == {}
     assert settings.allowed_user_ids == []
     assert settings.allowed_usergroup_ids == []
     assert settings.allowed_channel_ids == []
@@ -98,8 +123,8 @@ def test_defaults_without_any_configuration() -> None:
     assert settings.data_dir == "./data"
     assert settings.log_format == "auto"
     # Nothing configured is "not configured", never a crash.
-    assert settings.tusfacturas_config() is None
-    assert settings.lummy_config() is None
+    assert tf(settings).config() is None
+    assert lm(settings).config() is None
     assert settings.secret_values() == []
 
 
@@ -119,13 +144,13 @@ def test_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             "PROVIDER_MAX_RETRIES": "0",
         },
     )
-    settings = Settings()
+    settings = Settings.load()
     assert settings.slack_bot_token == SecretStr(SECRETS["SLACK_BOT_TOKEN"])
     assert settings.slack_signing_secret == SecretStr(SECRETS["SLACK_SIGNING_SECRET"])
     assert settings.slack_app_token == SecretStr(SECRETS["SLACK_APP_TOKEN"])
-    assert settings.lummy_organization_id == LUMMY_ORG
+    assert lm(settings).organization_id == LUMMY_ORG
     assert str(settings.slack_api_url) == "http://127.0.0.1:9999/api/"
-    assert str(settings.lummy_base_url) == "https://sandbox.lummy.io/v1"
+    assert str(lm(settings).base_url) == "https://sandbox.lummy.io/v1"
     assert settings.audit_channel_id == "C0AUDIT"
     assert settings.data_dir == "/var/lib/reenviar"
     assert settings.port == 8080
@@ -138,12 +163,12 @@ def test_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_environment_names_are_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("slack_bot_token", "xoxb-lower-case-name")
-    assert Settings().slack_bot_token == SecretStr("xoxb-lower-case-name")
+    assert Settings.load().slack_bot_token == SecretStr("xoxb-lower-case-name")
 
 
 def test_retry_backoff_accepts_its_alias(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROVIDER_RETRY_BACKOFF_SECONDS", "1.5")
-    assert Settings().http_options().retry_backoff == 1.5
+    assert Settings.load().http_options().retry_backoff == 1.5
 
 
 def test_reads_a_dotenv_file_in_the_working_directory(
@@ -159,13 +184,13 @@ def test_reads_a_dotenv_file_in_the_working_directory(
         "SOMETHING_ELSE=ignored\n",
         encoding="utf-8",
     )
-    settings = Settings()
+    settings = Settings.load()
     assert settings.slack_bot_token == SecretStr(SECRETS["SLACK_BOT_TOKEN"])
     assert settings.allowed_channel_ids == ["C1", "C2"]
-    lummy = settings.lummy_config()
+    lummy = lm(settings).config()
     assert lummy is not None
     assert lummy.api_key.get_secret_value() == SECRETS["LUMMY_API_KEY"]
-    tusfacturas = settings.tusfacturas_config()
+    tusfacturas = tf(settings).config()
     assert tusfacturas is not None
     creds = tusfacturas.credentials_for(7)
     assert creds is not None
@@ -173,17 +198,17 @@ def test_reads_a_dotenv_file_in_the_working_directory(
 
     # The environment wins over the file.
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-env")
-    assert Settings().slack_bot_token == SecretStr("xoxb-from-env")
+    assert Settings.load().slack_bot_token == SecretStr("xoxb-from-env")
 
 
 def test_the_shipped_env_example_loads_as_not_configured(isolated: Path) -> None:
     # Copying .env.example to .env and starting must not crash on its blank lines.
     shutil.copy(REPO / ".env.example", isolated / ".env")
-    settings = Settings()
+    settings = Settings.load()
     assert settings.slack_bot_token is None
-    assert settings.tusfacturas_credentials == {}
-    assert settings.tusfacturas_config() is None
-    assert settings.lummy_config() is None
+    assert tf(settings).credentials == {}
+    assert tf(settings).config() is None
+    assert lm(settings).config() is None
     assert settings.allowed_user_ids == []
     assert settings.database_url is None
     assert settings.secret_values() == []
@@ -191,10 +216,10 @@ def test_the_shipped_env_example_loads_as_not_configured(isolated: Path) -> None
 
 def test_secrets_never_show_in_repr_str_or_dumps(monkeypatch: pytest.MonkeyPatch) -> None:
     full_env(monkeypatch)
-    settings = Settings()
+    settings = Settings.load()
     assert set(settings.secret_values()) == ALL_SECRET_VALUES  # they are really loaded
-    tusfacturas = settings.tusfacturas_config()
-    lummy = settings.lummy_config()
+    tusfacturas = tf(settings).config()
+    lummy = lm(settings).config()
     shown = [
         repr(settings),
         str(settings),
@@ -202,7 +227,7 @@ def test_secrets_never_show_in_repr_str_or_dumps(monkeypatch: pytest.MonkeyPatch
         str(settings.model_dump()),
         repr(tusfacturas),
         repr(lummy),
-        repr(settings.tusfacturas_credentials),
+        repr(tf(settings).credentials),
         f"{settings}",
     ]
     for text in shown:
@@ -230,7 +255,7 @@ def test_secrets_never_show_in_repr_str_or_dumps(monkeypatch: pytest.MonkeyPatch
 @pytest.mark.parametrize("blank", ["", "   ", "\t"])
 def test_blank_values_are_unset(monkeypatch: pytest.MonkeyPatch, name: str, blank: str) -> None:
     monkeypatch.setenv(name, blank)
-    assert getattr(Settings(), name.lower()) is None
+    assert setting(Settings.load(), name.lower()) is None
 
 
 @pytest.mark.parametrize(
@@ -248,7 +273,7 @@ def test_blank_non_secret_values_fall_back_to_defaults(
     monkeypatch: pytest.MonkeyPatch, name: str, attribute: str, default: object
 ) -> None:
     monkeypatch.setenv(name, "")
-    value = getattr(Settings(), attribute)
+    value = setting(Settings.load(), attribute)
     assert (str(value) if attribute.endswith("_url") else value) == default
 
 
@@ -267,7 +292,7 @@ def test_comma_separated_slack_ids(
     monkeypatch.setenv("ALLOWED_USER_IDS", raw)
     monkeypatch.setenv("ALLOWED_USERGROUP_IDS", raw)
     monkeypatch.setenv("ALLOWED_CHANNEL_IDS", raw)
-    settings = Settings()
+    settings = Settings.load()
     assert settings.allowed_user_ids == expected
     assert settings.allowed_usergroup_ids == expected
     assert settings.allowed_channel_ids == expected
@@ -282,9 +307,9 @@ def test_per_punto_de_venta_credentials_with_default_fallback(
     full_env(monkeypatch)
     pv12 = {"apikey": "k12-xxxx", "apitoken": "t12-xxxx", "usertoken": "u12-xxxx"}
     monkeypatch.setenv("TUSFACTURAS_CREDENTIALS", json.dumps({"7": PV7, "00012": pv12}))
-    settings = Settings()
-    assert set(settings.tusfacturas_credentials) == {7, 12}
-    config = settings.tusfacturas_config()
+    settings = Settings.load()
+    assert set(tf(settings).credentials) == {7, 12}
+    config = tf(settings).config()
     assert config is not None
     assert config.base_url == "https://www.tusfacturas.app/app/api/v2"
 
@@ -304,7 +329,7 @@ def test_per_punto_de_venta_credentials_with_default_fallback(
 
 def test_only_per_punto_de_venta_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TUSFACTURAS_CREDENTIALS", json.dumps({"7": PV7}))
-    config = Settings().tusfacturas_config()
+    config = tf(Settings.load()).config()
     assert config is not None
     assert config.default_credentials is None
     assert config.credentials_for(7) is not None
@@ -323,7 +348,7 @@ def test_incomplete_default_credentials_are_not_configured(
     monkeypatch: pytest.MonkeyPatch, partial: dict[str, str]
 ) -> None:
     set_env(monkeypatch, partial)
-    assert Settings().tusfacturas_config() is None
+    assert tf(Settings.load()).config() is None
 
 
 @pytest.mark.parametrize("pv", ["0", "100000", "-3"])
@@ -332,7 +357,7 @@ def test_out_of_range_punto_de_venta_key_is_rejected(
 ) -> None:
     monkeypatch.setenv("TUSFACTURAS_CREDENTIALS", json.dumps({pv: PV7, "7": PV7}))
     with pytest.raises(ValidationError) as info:
-        Settings()
+        Settings.load()
     message = str(info.value)
     assert "TUSFACTURAS_CREDENTIALS" in message
     assert str(int(pv)) in message
@@ -353,7 +378,7 @@ def test_malformed_credentials_are_rejected_without_echoing_secrets(
 ) -> None:
     monkeypatch.setenv("TUSFACTURAS_CREDENTIALS", json.dumps(value))
     with pytest.raises(ValidationError) as info:
-        Settings()
+        Settings.load()
     for secret in PV7.values():
         assert secret not in str(info.value)
 
@@ -363,13 +388,13 @@ def test_credentials_that_are_not_json_are_rejected_without_echoing_them(
 ) -> None:
     monkeypatch.setenv("TUSFACTURAS_CREDENTIALS", "{7: apikey=cfg-not-json-secret}")
     with pytest.raises(SettingsError) as info:
-        Settings()
+        Settings.load()
     chain: list[BaseException] = []
     error: BaseException | None = info.value
     while error is not None:
         chain.append(error)
         error = error.__cause__ or error.__context__
-    assert "tusfacturas_credentials" in str(info.value)
+    assert '"credentials"' in str(info.value)
     assert all("cfg-not-json-secret" not in str(link) for link in chain)
 
 
@@ -384,14 +409,14 @@ def test_lummy_needs_key_and_organization(
     monkeypatch: pytest.MonkeyPatch, partial: dict[str, str]
 ) -> None:
     set_env(monkeypatch, partial)
-    assert Settings().lummy_config() is None
+    assert lm(Settings.load()).config() is None
 
 
 def test_lummy_bearer_falls_back_to_the_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LUMMY_API_KEY", "lk_live_only_key")
     monkeypatch.setenv("LUMMY_ORGANIZATION_ID", LUMMY_ORG)
     monkeypatch.setenv("LUMMY_BASE_URL", "https://sandbox.lummy.io/v1")
-    config = Settings().lummy_config()
+    config = lm(Settings.load()).config()
     assert config is not None
     assert config.base_url == "https://sandbox.lummy.io/v1"
     assert config.access_token is None
@@ -406,7 +431,7 @@ def test_lummy_bearer_uses_the_access_token_when_set(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("LUMMY_API_KEY", "lk_live_key")
     monkeypatch.setenv("LUMMY_ORGANIZATION_ID", LUMMY_ORG)
     monkeypatch.setenv("LUMMY_ACCESS_TOKEN", "eyJhbGciOi.jwt")
-    config = Settings().lummy_config()
+    config = lm(Settings.load()).config()
     assert config is not None
     headers = config.headers()
     assert headers["Authorization"] == "Bearer eyJhbGciOi.jwt"
@@ -419,7 +444,7 @@ def test_lummy_bearer_uses_the_access_token_when_set(monkeypatch: pytest.MonkeyP
 
 def test_secret_values_lists_every_configured_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     full_env(monkeypatch)
-    values = Settings().secret_values()
+    values = Settings.load().secret_values()
     assert set(values) == ALL_SECRET_VALUES
     assert all(isinstance(value, str) and value for value in values)
     # Non-secrets are not redacted from logs.
@@ -430,16 +455,16 @@ def test_secret_values_includes_the_database_password_alone(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://bot:p%40ss-w0rd@db:5432/x")
-    values = Settings().secret_values()
+    values = Settings.load().secret_values()
     assert "postgresql://bot:p%40ss-w0rd@db:5432/x" in values
     assert "p%40ss-w0rd" in values
     assert "p@ss-w0rd" in values  # as a driver would print it, decoded
 
     monkeypatch.setenv("DATABASE_URL", "postgresql://bot@db:5432/x")
-    assert Settings().secret_values() == ["postgresql://bot@db:5432/x"]
+    assert Settings.load().secret_values() == ["postgresql://bot@db:5432/x"]
 
 
 def test_invalid_log_format_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_FORMAT", "xml")
     with pytest.raises(ValidationError):
-        Settings()
+        Settings.load()

@@ -14,12 +14,12 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from structlog.testing import capture_logs
 
-from bot.delivery import ChannelMessageRef, Delivery, Destination, ResponseUrlRef
-from bot.forms import ModalContext
 from bot.localslack import FakeSlackWebAPI
-from bot.services import slack_client
-from bot.views import SlackMessage
-from tests.conftest import AGENT, CHANNEL, Bot, make_settings
+from bot.slack.client import slack_client
+from bot.slack.delivery import ChannelMessageRef, Delivery, Destination, ResponseUrlRef
+from bot.ui.forms import ModalContext
+from bot.ui.views import SlackMessage
+from tests.conftest import AGENT, BOT_TOKEN, CHANNEL, Bot
 from tests.e2e import blocks_text, lummy_values
 
 HOURGLASS = ":hourglass_flowing_sand:"
@@ -143,7 +143,7 @@ async def test_chat_update_failing_posts_the_outcome_anew(bot: Bot) -> None:
 @pytest.fixture
 def client(fake_slack: FakeSlackWebAPI) -> AsyncWebClient:
     """The production Web API client (retry handlers included), pointed at the fake."""
-    return slack_client(make_settings(slack_api_url=fake_slack.api_url))
+    return slack_client(BOT_TOKEN, fake_slack.api_url)
 
 
 MESSAGE = SlackMessage(

@@ -21,8 +21,8 @@ from uuid import uuid4
 
 import pytest
 
-from bot.export import COLUMNS, export_history
-from bot.store import AttemptRecord, HistoryStore, database_url
+from bot.history.export import COLUMNS, export_history
+from bot.history.store import AttemptRecord, HistoryStore, database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SINCE = date(2026, 3, 2)

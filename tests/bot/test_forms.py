@@ -10,12 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import strings
-from bot.forms import (
-    LUMMY_FIELDS,
+from bot.resend.jobs import ResendJob
+from bot.ui.forms import (
     PROVIDER_ACTION,
     PROVIDER_BLOCK,
-    TUSFACTURAS_FIELDS,
     VALUE_ACTION,
     FormState,
     ModalContext,
@@ -23,17 +21,23 @@ from bot.forms import (
     form_from_view_state,
     request_from_form,
 )
-from bot.jobs import ResendJob
-from providers.base import (
+from bot.ui.wording import problem_messages
+from providers.base import InvalidReferenceError
+from providers.lummy import LUMMY, LummyInvoice
+from providers.tusfacturas import (
     NUMERO_MAX,
     PUNTO_VENTA_MAX,
+    TUSFACTURAS,
     VOUCHER_TYPES,
-    LummyInvoice,
     Operacion,
-    Provider,
     TusFacturasVoucher,
 )
-from providers.parsing import InvalidReferenceError, parse_reference
+from tests.conftest import REGISTRY
+from tests.e2e import says
+
+parse_reference = REGISTRY.parse_reference
+TUSFACTURAS_FIELDS = tuple(field.name for field in TUSFACTURAS.form)
+LUMMY_FIELDS = tuple(field.name for field in LUMMY.form)
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -93,7 +97,7 @@ def lummy_state(invoice_id: str | None = UUID_TEXT, email: str | None = None) ->
 
 @pytest.mark.parametrize("text", ["", "   ", "\n"])
 def test_no_text_gives_an_empty_form(text: str) -> None:
-    assert form_from_text(text) == FormState()
+    assert form_from_text(text, REGISTRY) == FormState()
 
 
 @pytest.mark.parametrize(
@@ -101,12 +105,12 @@ def test_no_text_gives_an_empty_form(text: str) -> None:
     [
         (
             "FACTURA B 0002-00000006",
-            Provider.TUSFACTURAS,
+            "tusfacturas",
             {"tipo": "FACTURA B", "operacion": "V", "punto_venta": "0002", "numero": "00000006"},
         ),
         (
             "tusfacturas nota de crédito a 5-123 compra",
-            Provider.TUSFACTURAS,
+            "tusfacturas",
             {
                 "tipo": "NOTA DE CREDITO A",
                 "operacion": "C",
@@ -114,28 +118,26 @@ def test_no_text_gives_an_empty_form(text: str) -> None:
                 "numero": "00000123",
             },
         ),
-        (UUID_TEXT.upper(), Provider.LUMMY, {"invoice_id": UUID_TEXT}),
+        (UUID_TEXT.upper(), "lummy", {"invoice_id": UUID_TEXT}),
         (
             f"lummy {UUID_TEXT} otro@cliente.com",
-            Provider.LUMMY,
+            "lummy",
             {"invoice_id": UUID_TEXT, "email": "otro@cliente.com"},
         ),
     ],
 )
-def test_good_text_prefills_everything(
-    text: str, provider: Provider, values: dict[str, str]
-) -> None:
-    form = form_from_text(text)
-    assert form.provider is provider
+def test_good_text_prefills_everything(text: str, provider: str, values: dict[str, str]) -> None:
+    form = form_from_text(text, REGISTRY)
+    assert form.provider == provider
     assert form.values == values
     assert form.notice is None
     # What the modal is prefilled with submits to the very request the text meant.
-    assert request_from_form(form) == parse_reference(text)
+    assert request_from_form(form, REGISTRY) == parse_reference(text)
 
 
 def test_unknown_tipo_prefills_the_numbers_and_explains() -> None:
-    form = form_from_text("FACTURA Z 0002-00000006")
-    assert form.provider is Provider.TUSFACTURAS
+    form = form_from_text("FACTURA Z 0002-00000006", REGISTRY)
+    assert form.provider == "tusfacturas"
     assert form.values == {"punto_venta": "0002", "numero": "00000006"}
     assert form.notice is not None
     assert form.notice.startswith(":warning: No se entendió todo lo escrito:")
@@ -144,31 +146,31 @@ def test_unknown_tipo_prefills_the_numbers_and_explains() -> None:
 
 
 def test_numbers_out_of_range_keep_the_tipo() -> None:
-    form = form_from_text("NOTA DE DEBITO A 0-00000006 compra")
-    assert form.provider is Provider.TUSFACTURAS
+    form = form_from_text("NOTA DE DEBITO A 0-00000006 compra", REGISTRY)
+    assert form.provider == "tusfacturas"
     assert form.values == {"tipo": "NOTA DE DEBITO A", "operacion": "C", "numero": "6"}
     assert form.notice is not None
-    assert strings.PUNTO_VENTA_INVALID in form.notice
+    assert says("punto_venta_invalid", limit=99_999) in form.notice
 
 
 def test_bad_email_keeps_the_invoice_id() -> None:
-    form = form_from_text(f"{UUID_TEXT} no-es-mail")
-    assert form.provider is Provider.LUMMY
+    form = form_from_text(f"{UUID_TEXT} no-es-mail", REGISTRY)
+    assert form.provider == "lummy"
     assert form.values == {"invoice_id": UUID_TEXT}
     assert form.notice is not None
     assert "«no-es-mail» no es un e-mail válido." in form.notice
 
 
 def test_extra_text_after_a_lummy_id_drops_no_empty_values() -> None:
-    form = form_from_text(f"{UUID_TEXT} de parte de ventas")
-    assert form.provider is Provider.LUMMY
+    form = form_from_text(f"{UUID_TEXT} de parte de ventas", REGISTRY)
+    assert form.provider == "lummy"
     assert "" not in form.values.values()
     assert form.values.get("invoice_id") == UUID_TEXT
     assert form.notice is not None
 
 
 def test_unreadable_text_opens_a_blank_form_with_a_notice() -> None:
-    form = form_from_text("el cliente dice que no le llegó")
+    form = form_from_text("el cliente dice que no le llegó", REGISTRY)
     assert form.provider is None
     assert form.values == {}
     assert form.notice is not None
@@ -179,57 +181,52 @@ def test_unreadable_text_opens_a_blank_form_with_a_notice() -> None:
 
 
 def test_reads_a_tusfacturas_submission() -> None:
-    form = form_from_view_state(tusfacturas_state(operacion="C"))
-    assert form.provider is Provider.TUSFACTURAS
+    form = form_from_view_state(tusfacturas_state(operacion="C"), REGISTRY)
+    assert form.provider == "tusfacturas"
     assert form.values == {
         "tipo": "FACTURA B",
         "operacion": "C",
         "punto_venta": "0002",
         "numero": "00000006",
     }
-    assert request_from_form(form) == TusFacturasVoucher(
+    assert request_from_form(form, REGISTRY) == TusFacturasVoucher(
         tipo="FACTURA B", operacion=Operacion.COMPRA, punto_venta=2, numero=6
     )
 
 
 def test_reads_a_lummy_submission_with_and_without_email() -> None:
-    form = form_from_view_state(lummy_state(email="otro@cliente.com"))
-    assert form.provider is Provider.LUMMY
+    form = form_from_view_state(lummy_state(email="otro@cliente.com"), REGISTRY)
+    assert form.provider == "lummy"
     assert form.values == {"invoice_id": UUID_TEXT, "email": "otro@cliente.com"}
-    assert request_from_form(form) == INVOICE
+    assert request_from_form(form, REGISTRY) == INVOICE
 
-    form = form_from_view_state(lummy_state(email=None))
+    form = form_from_view_state(lummy_state(email=None), REGISTRY)
     assert form.values == {"invoice_id": UUID_TEXT}
-    assert request_from_form(form) == LummyInvoice(invoice_id=UUID(UUID_TEXT))
+    assert request_from_form(form, REGISTRY) == LummyInvoice(invoice_id=UUID(UUID_TEXT))
 
 
 def test_unanswered_elements_are_left_out() -> None:
     state = tusfacturas_state(tipo=None, punto_venta=None, numero=None)
-    form = form_from_view_state(state)
+    form = form_from_view_state(state, REGISTRY)
     assert form.values == {"operacion": "V"}
 
 
-def test_provider_default_and_unknown_provider_values() -> None:
+def test_no_provider_and_unknown_provider_values() -> None:
     state = {"invoice_id": text_input(UUID_TEXT)}
-    assert form_from_view_state(state).provider is None
-    assert form_from_view_state(state, default_provider=Provider.LUMMY).provider is Provider.LUMMY
+    assert form_from_view_state(state, REGISTRY).provider is None
 
     state = {PROVIDER_BLOCK: radio("sap", PROVIDER_ACTION), "invoice_id": text_input(UUID_TEXT)}
-    form = form_from_view_state(state, default_provider=Provider.LUMMY)
-    assert form.provider is Provider.LUMMY
+    form = form_from_view_state(state, REGISTRY)
+    assert form.provider is None
     assert PROVIDER_BLOCK not in form.values
+    assert form.values == {"invoice_id": UUID_TEXT}
 
     state = {PROVIDER_BLOCK: radio(None, PROVIDER_ACTION)}
-    assert form_from_view_state(state, default_provider=Provider.TUSFACTURAS).provider is (
-        Provider.TUSFACTURAS
-    )
-    # The radio the agent chose wins over the default.
-    form = form_from_view_state(lummy_state(), default_provider=Provider.TUSFACTURAS)
-    assert form.provider is Provider.LUMMY
+    assert form_from_view_state(state, REGISTRY).provider is None
 
 
 def test_empty_state() -> None:
-    assert form_from_view_state({}) == FormState()
+    assert form_from_view_state({}, REGISTRY) == FormState()
 
 
 # --- request_from_form ----------------------------------------------------------------------
@@ -237,19 +234,21 @@ def test_empty_state() -> None:
 
 def test_no_provider_is_an_error_on_the_provider_block() -> None:
     with pytest.raises(InvalidReferenceError) as info:
-        request_from_form(FormState(values={"invoice_id": UUID_TEXT}))
-    assert info.value.field_errors == {PROVIDER_BLOCK: strings.PROVIDER_REQUIRED}
+        request_from_form(FormState(values={"invoice_id": UUID_TEXT}), REGISTRY)
+    assert problem_messages(info.value) == {PROVIDER_BLOCK: says("provider_required")}
 
 
 def test_tusfacturas_errors_are_keyed_by_block_id() -> None:
-    form = form_from_view_state(tusfacturas_state(tipo=None, punto_venta="0", numero="abc"))
+    form = form_from_view_state(
+        tusfacturas_state(tipo=None, punto_venta="0", numero="abc"), REGISTRY
+    )
     with pytest.raises(InvalidReferenceError) as info:
-        request_from_form(form)
-    errors = info.value.field_errors
+        request_from_form(form, REGISTRY)
+    errors = problem_messages(info.value)
     assert errors == {
-        "tipo": strings.FIELD_REQUIRED,
-        "punto_venta": strings.PUNTO_VENTA_INVALID,
-        "numero": strings.NUMERO_INVALID,
+        "tipo": says("required"),
+        "punto_venta": says("punto_venta_invalid", limit=99_999),
+        "numero": says("numero_invalid", limit=99_999_999),
     }
     assert set(errors) <= set(TUSFACTURAS_FIELDS)
     assert set(errors) <= set(tusfacturas_state())  # every key is a block in the modal
@@ -257,32 +256,32 @@ def test_tusfacturas_errors_are_keyed_by_block_id() -> None:
 
 def test_tusfacturas_all_missing() -> None:
     with pytest.raises(InvalidReferenceError) as info:
-        request_from_form(FormState(provider=Provider.TUSFACTURAS))
-    assert set(info.value.field_errors) == {"tipo", "punto_venta", "numero"}
-    assert all(m == strings.FIELD_REQUIRED for m in info.value.field_errors.values())
+        request_from_form(FormState(provider="tusfacturas"), REGISTRY)
+    assert set(problem_messages(info.value)) == {"tipo", "punto_venta", "numero"}
+    assert all(m == says("required") for m in problem_messages(info.value).values())
 
 
 def test_lummy_errors_are_keyed_by_block_id() -> None:
-    form = form_from_view_state(lummy_state(invoice_id="not-a-uuid", email="a@"))
+    form = form_from_view_state(lummy_state(invoice_id="not-a-uuid", email="a@"), REGISTRY)
     with pytest.raises(InvalidReferenceError) as info:
-        request_from_form(form)
-    assert info.value.field_errors == {
-        "invoice_id": strings.INVOICE_ID_INVALID,
-        "email": strings.EMAIL_INVALID.format(text="a@"),
+        request_from_form(form, REGISTRY)
+    assert problem_messages(info.value) == {
+        "invoice_id": says("invoice_id_invalid"),
+        "email": says("email_invalid", text="a@"),
     }
-    assert set(info.value.field_errors) <= set(LUMMY_FIELDS)
+    assert set(problem_messages(info.value)) <= set(LUMMY_FIELDS)
 
     with pytest.raises(InvalidReferenceError) as info:
-        request_from_form(form_from_view_state(lummy_state(invoice_id=None)))
-    assert info.value.field_errors == {"invoice_id": strings.FIELD_REQUIRED}
+        request_from_form(form_from_view_state(lummy_state(invoice_id=None), REGISTRY), REGISTRY)
+    assert problem_messages(info.value) == {"invoice_id": says("required")}
 
 
 def test_other_providers_fields_are_ignored() -> None:
     # After switching provider the state may still hold the other provider's values.
     state = {**tusfacturas_state(), **lummy_state()}
-    form = form_from_view_state(state)
-    assert form.provider is Provider.LUMMY
-    assert request_from_form(form) == LummyInvoice(invoice_id=UUID(UUID_TEXT))
+    form = form_from_view_state(state, REGISTRY)
+    assert form.provider == "lummy"
+    assert request_from_form(form, REGISTRY) == LummyInvoice(invoice_id=UUID(UUID_TEXT))
 
 
 @settings(max_examples=150, deadline=None, database=None)
@@ -299,9 +298,9 @@ def test_text_to_form_to_request_round_trip(
         tipo=tipo, operacion=operacion, punto_venta=punto_venta, numero=numero
     )
     suffix = " compra" if operacion is Operacion.COMPRA else ""
-    form = form_from_text(voucher.reference + suffix)
+    form = form_from_text(voucher.reference + suffix, REGISTRY)
     assert form.notice is None
-    assert request_from_form(form) == voucher
+    assert request_from_form(form, REGISTRY) == voucher
     # And through the modal's own shape.
     state = tusfacturas_state(
         form.values["tipo"],
@@ -309,7 +308,7 @@ def test_text_to_form_to_request_round_trip(
         form.values["punto_venta"],
         form.values["numero"],
     )
-    assert request_from_form(form_from_view_state(state)) == voucher
+    assert request_from_form(form_from_view_state(state, REGISTRY), REGISTRY) == voucher
 
 
 # --- ModalContext -------------------------------------------------------------------------
@@ -385,12 +384,26 @@ def test_job_button_value_round_trip(request_: TusFacturasVoucher | LummyInvoice
     job = ResendJob(request=request_, requested_by="U0AGENT01", attempt=3)
     value = job.to_button_value()
     assert len(value) <= 2000  # Slack's limit for a button value
-    back = ResendJob.from_button_value(value)
+    back = ResendJob.from_button_value(value, REGISTRY)
     assert back == job
     assert type(back.request) is type(request_)
     assert back.request == request_
     assert back.idempotency_key == job.idempotency_key
     assert back.attempt == 3
+
+
+def test_buttons_posted_before_provider_keys_still_work() -> None:
+    """Older buttons carry the provider inside the request; they keep working."""
+    value = json.dumps(
+        {
+            "request": {"provider": "lummy", "invoice_id": UUID_TEXT},
+            "requested_by": "U1",
+            "idempotency_key": "k-1",
+        }
+    )
+    job = ResendJob.from_button_value(value, REGISTRY)
+    assert job.request == LummyInvoice(invoice_id=UUID(UUID_TEXT))
+    assert job.idempotency_key == "k-1"
 
 
 def test_new_jobs_get_distinct_idempotency_keys() -> None:
@@ -409,7 +422,7 @@ def test_next_attempt_keeps_the_request_and_the_idempotency_key() -> None:
     assert retry.request == job.request
     assert retry.requested_by == job.requested_by
     assert job.attempt == 1  # the original is unchanged
-    third = ResendJob.from_button_value(retry.to_button_value()).next_attempt()
+    third = ResendJob.from_button_value(retry.to_button_value(), REGISTRY).next_attempt()
     assert third.attempt == 3
     assert third.idempotency_key == job.idempotency_key
 
@@ -421,14 +434,25 @@ def test_next_attempt_keeps_the_request_and_the_idempotency_key() -> None:
         "retry",
         "{}",
         '{"request": {"provider": "sap"}, "requested_by": "U1"}',
+        '{"provider": "lummy", "request": [], "requested_by": "U1"}',
         json.dumps(
-            {"request": VOUCHER.model_dump(mode="json"), "requested_by": "U1", "attempt": 0}
+            {
+                "provider": "tusfacturas",
+                "request": VOUCHER.model_dump(mode="json"),
+                "requested_by": "U1",
+                "attempt": 0,
+            }
         ),
         json.dumps(
-            {"request": {**VOUCHER.model_dump(mode="json"), "numero": 0}, "requested_by": "U1"}
+            {
+                "provider": "tusfacturas",
+                "request": {**VOUCHER.model_dump(mode="json"), "numero": 0},
+                "requested_by": "U1",
+            }
         ),
+        json.dumps({"request": VOUCHER.model_dump(mode="json"), "requested_by": "U1"}),
     ],
 )
 def test_foreign_button_values_are_rejected(value: str) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - the documented contract is ValueError
-        ResendJob.from_button_value(value)
+        ResendJob.from_button_value(value, REGISTRY)

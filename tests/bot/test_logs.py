@@ -67,7 +67,7 @@ def settings() -> Settings:
         "lummy_organization_id": ORG,
         "tusfacturas_credentials": {3: PV3},
     }
-    return Settings(_env_file=None, **values)
+    return Settings.load(env_file=None, **values)
 
 
 def configure(settings: Settings, fmt: str, level: str = "INFO") -> io.StringIO:

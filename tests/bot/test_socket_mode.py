@@ -25,11 +25,11 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import views
 from bot.localslack.sender import SocketModeSender
 from bot.localslack.webapi import FakeSlackWebAPI, Message
 from bot.server import serve_socket_mode
 from bot.services import Services
+from bot.ui import views
 from providers.emulators import LummyEmulator, TusFacturasEmulator
 from tests.conftest import (
     AGENT,

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
-from bot.store import (
+from bot.history.store import (
     MIGRATIONS,
     AttemptRecord,
     ClaimState,

@@ -8,18 +8,14 @@ from typing import Any
 
 import pytest
 
-from bot import strings, views
-from bot.forms import FormState, ModalContext, form_from_text
-from bot.jobs import ResendJob
-from bot.views import SlackMessage
-from providers.base import (
-    LummyInvoice,
-    Operacion,
-    Provider,
-    ResendResult,
-    TusFacturasVoucher,
-)
+from bot.resend.jobs import ResendJob
+from bot.ui import strings, views
+from bot.ui.forms import FormState, ModalContext, form_from_text
+from bot.ui.views import SlackMessage
+from bot.ui.wording import error_message
+from providers.base import ResendResult
 from providers.errors import (
+    REJECTION_EMAIL_SENDING_OFF,
     AuthenticationError,
     InvalidRequestError,
     NotFoundError,
@@ -30,7 +26,10 @@ from providers.errors import (
     RateLimitedError,
     RejectedError,
 )
+from providers.lummy import LummyInvoice
+from providers.tusfacturas import Operacion, TusFacturasVoucher
 from tests.blockkit import assert_valid_blocks, assert_valid_modal
+from tests.conftest import REGISTRY
 
 INVOICE_ID = "550e8400-e29b-41d4-a716-446655440000"
 AGENT = "U0AGENT01"
@@ -45,9 +44,9 @@ COMPRA_JOB = ResendJob(
     ),
     requested_by=AGENT,
 )
-BOTH = {Provider.TUSFACTURAS: True, Provider.LUMMY: True}
+BOTH = {"tusfacturas": True, "lummy": True}
 CONTEXT = ModalContext(
-    channel_id="C0SUPPORT", response_url="https://hooks.slack.com/commands/T/1/x", user_id=AGENT
+    channel_id="C0SUPPORT", response_url="https://hooks.slack.com/commands/T/1/x"
 )
 #: Things that must never reach a person: raw JSON, Python internals.
 LEAKS = ('{"', "Traceback", "Error(", "None", "detail=")
@@ -93,7 +92,7 @@ def retry_buttons(message: SlackMessage) -> list[dict[str, Any]]:
 
 def lummy_result(**kwargs: Any) -> ResendResult:
     values: dict[str, Any] = {
-        "provider": Provider.LUMMY,
+        "provider": "lummy",
         "reference": INVOICE_ID,
         "recipients": ("cliente@empresa.com",),
         "sent_at": SENT_AT,
@@ -107,7 +106,7 @@ def lummy_result(**kwargs: Any) -> ResendResult:
 
 def test_lummy_success_with_sent_at_shows_utc_and_local_time() -> None:
     message = views.success_message(
-        LUMMY_JOB, lummy_result(), now=NOW, agent_tz="America/Mexico_City"
+        LUMMY_JOB, lummy_result(), now=NOW, agent_tz="America/Mexico_City", registry=REGISTRY
     )
     text = check(message)
     assert strings.SUCCESS_HEADER in text
@@ -122,36 +121,44 @@ def test_lummy_success_with_sent_at_shows_utc_and_local_time() -> None:
 
 def test_lummy_success_without_sent_at_is_confirmed_at_now() -> None:
     result = lummy_result(sent_at=None, recipients=(), request_id=None)
-    text = check(views.success_message(LUMMY_JOB, result, now=NOW, agent_tz=None))
+    text = check(
+        views.success_message(LUMMY_JOB, result, now=NOW, agent_tz=None, registry=REGISTRY)
+    )
     assert f"*{strings.FIELD_CONFIRMED_AT}*\n10/03/2025 18:30:00 UTC" in text
     assert strings.FIELD_SENT_AT + "*" not in text
-    assert strings.RECIPIENTS_LUMMY_DEFAULT in text
+    assert strings.DEFAULT_RECIPIENTS["lummy"] in text
     assert "hora local" not in text
     assert "ID de solicitud" not in text
 
 
 def test_unknown_time_zone_falls_back_to_utc_only() -> None:
-    text = check(views.success_message(LUMMY_JOB, lummy_result(), now=NOW, agent_tz="Mars/Base"))
+    text = check(
+        views.success_message(
+            LUMMY_JOB, lummy_result(), now=NOW, agent_tz="Mars/Base", registry=REGISTRY
+        )
+    )
     assert "UTC" in text
     assert "hora local" not in text
 
 
 def test_lummy_success_with_several_recipients() -> None:
     result = lummy_result(recipients=("a@x.mx", "b@x.mx"))
-    message = views.success_message(LUMMY_JOB, result, now=NOW, agent_tz=None)
+    message = views.success_message(LUMMY_JOB, result, now=NOW, agent_tz=None, registry=REGISTRY)
     assert "a@x.mx, b@x.mx" in check(message)
 
 
 def test_tusfacturas_success_shows_the_rta_and_the_customer_file() -> None:
     result = ResendResult(
-        provider=Provider.TUSFACTURAS,
+        provider="tusfacturas",
         reference=VOUCHER.reference,
         provider_message="El comprobante fue reenviado a compras@panaderialaespiga.com.ar",
     )
-    message = views.success_message(TF_JOB, result, now=NOW, agent_tz="America/Argentina/Cordoba")
+    message = views.success_message(
+        TF_JOB, result, now=NOW, agent_tz="America/Argentina/Cordoba", registry=REGISTRY
+    )
     text = check(message)
     assert "`FACTURA B 0002-00000006`" in text
-    assert strings.RECIPIENTS_ON_FILE in text
+    assert strings.DEFAULT_RECIPIENTS["tusfacturas"] in text
     assert (
         "Respuesta de TusFacturas: _El comprobante fue reenviado a "
         "compras@panaderialaespiga.com.ar_" in text
@@ -161,29 +168,31 @@ def test_tusfacturas_success_shows_the_rta_and_the_customer_file() -> None:
 
 
 def test_compra_is_marked_in_every_message_about_it() -> None:
-    result = ResendResult(provider=Provider.TUSFACTURAS, reference=COMPRA_JOB.request.reference)
-    success = views.success_message(COMPRA_JOB, result, now=NOW, agent_tz=None)
+    result = ResendResult(provider="tusfacturas", reference=COMPRA_JOB.request.reference)
+    success = views.success_message(COMPRA_JOB, result, now=NOW, agent_tz=None, registry=REGISTRY)
     failure = views.failure_message(
-        COMPRA_JOB, NotFoundError("HTTP 404", provider=Provider.TUSFACTURAS)
+        COMPRA_JOB, NotFoundError("HTTP 404", provider="tusfacturas"), REGISTRY
     )
-    progress = views.progress_message(COMPRA_JOB)
+    progress = views.progress_message(COMPRA_JOB, REGISTRY)
     for message in (success, failure, progress):
         assert "`NOTA DE CREDITO A 0001-00001534` (compra) (TusFacturas)" in check(message)
 
 
 def test_success_on_a_later_attempt_says_which() -> None:
     job = LUMMY_JOB.next_attempt()
-    text = check(views.success_message(job, lummy_result(), now=NOW, agent_tz=None))
+    text = check(
+        views.success_message(job, lummy_result(), now=NOW, agent_tz=None, registry=REGISTRY)
+    )
     assert "Intento 2." in text
 
 
 # --- failures ---------------------------------------------------------------------
 
-LUMMY = Provider.LUMMY
-TF = Provider.TUSFACTURAS
+LUMMY = "lummy"
+TF = "tusfacturas"
 FAILURES = [
     pytest.param(
-        ProviderNotConfiguredError("no creds", provider=TF, punto_venta=7),
+        ProviderNotConfiguredError("no creds", provider=TF, field="punto_venta", field_value="7"),
         ["punto de venta 7", "administrador"],
         False,
         id="not-configured-punto-venta",
@@ -255,9 +264,12 @@ FAILURES = [
             provider=TF,
             messages=("perfil sin envio por e-mail",),
             codes=("TFC-8010",),
-            email_not_enabled=True,
+            reason=REJECTION_EMAIL_SENDING_OFF,
         ),
-        [strings.EMAIL_NOT_ENABLED, "(TFC-8010)"],
+        [
+            strings.REJECTION_REASONS["email_sending_off"].format(provider="TusFacturas"),
+            "(TFC-8010)",
+        ],
         False,
         id="email-not-enabled",
     ),
@@ -280,12 +292,12 @@ FAILURES = [
 def test_failure_message_for_each_error(
     error: ProviderError, expected: list[str], retry: bool
 ) -> None:
-    job = TF_JOB if error.provider is Provider.TUSFACTURAS else LUMMY_JOB
-    message = views.failure_message(job, error)
+    job = TF_JOB if error.provider == "tusfacturas" else LUMMY_JOB
+    message = views.failure_message(job, error, REGISTRY)
     text = check(message)
     for snippet in expected:
         assert snippet in text, f"{snippet!r} missing from {text!r}"
-    assert error.agent_message in message.text
+    assert error_message(error, REGISTRY[error.provider].label) in message.text
     assert job.request.reference in message.text
     assert error.detail not in text, "the technical detail is for logs only"
     header = strings.UNKNOWN_HEADER if error.may_have_sent else strings.FAILURE_HEADER
@@ -296,29 +308,32 @@ def test_failure_message_for_each_error(
     if retry:
         (button,) = buttons
         assert len(button["value"]) <= 2000
-        again = ResendJob.from_button_value(button["value"])
+        again = ResendJob.from_button_value(button["value"], REGISTRY)
         assert again == job.next_attempt()
         assert again.idempotency_key == job.idempotency_key
 
 
 def test_failure_on_a_later_attempt_offers_the_next_one() -> None:
     job = LUMMY_JOB.next_attempt()
-    message = views.failure_message(job, ProviderUnavailableError("503", provider=LUMMY))
+    message = views.failure_message(job, ProviderUnavailableError("503", provider=LUMMY), REGISTRY)
     assert "Intento 2." in check(message)
     (button,) = retry_buttons(message)
-    assert ResendJob.from_button_value(button["value"]).attempt == 3
+    assert ResendJob.from_button_value(button["value"], REGISTRY).attempt == 3
 
 
 def test_a_huge_provider_message_is_clipped_to_slacks_limits() -> None:
     huge = "Error interno del proveedor. " * 200  # ~5800 characters
     failure = views.failure_message(
-        LUMMY_JOB, RejectedError("x", provider=LUMMY, messages=(huge,), codes=("C",) * 400)
+        LUMMY_JOB,
+        RejectedError("x", provider=LUMMY, messages=(huge,), codes=("C",) * 400),
+        REGISTRY,
     )
     success = views.success_message(
         TF_JOB,
         ResendResult(provider=TF, reference=VOUCHER.reference, provider_message=huge),
         now=NOW,
         agent_tz=None,
+        registry=REGISTRY,
     )
     for message in (failure, success):
         check(message)
@@ -330,7 +345,7 @@ def test_a_huge_provider_message_is_clipped_to_slacks_limits() -> None:
 def test_many_recipients_stay_within_the_section_field_limit() -> None:
     recipients = tuple(f"contabilidad{i}@empresa-de-prueba.com.mx" for i in range(80))
     result = lummy_result(recipients=recipients)
-    message = views.success_message(LUMMY_JOB, result, now=NOW, agent_tz=None)
+    message = views.success_message(LUMMY_JOB, result, now=NOW, agent_tz=None, registry=REGISTRY)
     check(message)
     fields = next(b["fields"] for b in message.blocks if "fields" in b)
     assert all(len(field["text"]) <= 2000 for field in fields)
@@ -344,7 +359,7 @@ ESCAPED = "&lt;!channel&gt; &lt;http://phish.example|aquí&gt; &amp; &lt;@U123&g
 
 def test_provider_text_is_escaped_in_failures() -> None:
     error = RejectedError("x", provider=TF, messages=(MARKUP,), codes=("<b>",), request_id="<id&>")
-    text = check(views.failure_message(TF_JOB, error))
+    text = check(views.failure_message(TF_JOB, error, REGISTRY))
     assert ESCAPED in text
     assert "(&lt;b&gt;)" in text
     assert "`&lt;id&amp;&gt;`" in text
@@ -356,7 +371,7 @@ def test_provider_text_is_escaped_in_successes() -> None:
     result = lummy_result(
         recipients=("a&b@x.mx", "<c@x.mx>"), request_id="<r>", provider_message=MARKUP
     )
-    message = views.success_message(LUMMY_JOB, result, now=NOW, agent_tz=None)
+    message = views.success_message(LUMMY_JOB, result, now=NOW, agent_tz=None, registry=REGISTRY)
     text = check(message)
     assert ESCAPED in text
     assert "a&amp;b@x.mx, &lt;c@x.mx&gt;" in text
@@ -378,7 +393,7 @@ def test_internal_error_message_with_and_without_a_job() -> None:
     text = check(bare)
     assert "Algo falló dentro del bot (error E-ABC123)" in text
     assert "administrador" in text
-    with_job = views.internal_error_message("E-ABC123", TF_JOB)
+    with_job = views.internal_error_message("E-ABC123", TF_JOB, REGISTRY)
     assert with_job.text.startswith("`FACTURA B 0002-00000006` (TusFacturas). Algo falló")
     check(with_job)
 
@@ -392,12 +407,12 @@ def test_help_message() -> None:
 
 
 def test_progress_message() -> None:
-    first = views.progress_message(LUMMY_JOB)
+    first = views.progress_message(LUMMY_JOB, REGISTRY)
     text = check(first)
     assert first.text == f"Reenviando `{INVOICE_ID}` (Lummy), a solicitud de <@{AGENT}>…"
     assert ":hourglass_flowing_sand:" in text
     assert "Intento" not in text
-    again = views.progress_message(LUMMY_JOB.next_attempt().next_attempt())
+    again = views.progress_message(LUMMY_JOB.next_attempt().next_attempt(), REGISTRY)
     assert "Intento 3." in check(again)
 
 
@@ -409,7 +424,7 @@ def test_progress_message() -> None:
     ],
 )
 def test_dm_notice_comes_first_and_keeps_the_message(channel: str | None, expected: str) -> None:
-    original = views.progress_message(LUMMY_JOB)
+    original = views.progress_message(LUMMY_JOB, REGISTRY)
     dm = views.with_dm_notice(original, channel)
     check(dm)
     assert dm.text == original.text
@@ -435,7 +450,7 @@ def by_id(modal: dict[str, Any], block_id: str) -> dict[str, Any]:
 
 
 def test_empty_modal_defaults_to_the_first_configured_provider() -> None:
-    modal = views.resend_modal(FormState(), CONTEXT, configured=BOTH)
+    modal = views.resend_modal(FormState(), CONTEXT, configured=BOTH, registry=REGISTRY)
     assert_valid_modal(modal)
     assert modal["callback_id"] == views.MODAL_CALLBACK_ID
     assert modal["title"]["text"] == strings.MODAL_TITLE
@@ -453,7 +468,7 @@ def test_empty_modal_defaults_to_the_first_configured_provider() -> None:
 
 def test_only_lummy_configured_opens_on_lummy() -> None:
     modal = views.resend_modal(
-        FormState(), CONTEXT, configured={Provider.TUSFACTURAS: False, Provider.LUMMY: True}
+        FormState(), CONTEXT, configured={"tusfacturas": False, "lummy": True}, registry=REGISTRY
     )
     assert_valid_modal(modal)
     assert block_ids(modal) == ["provider", "invoice_id", "email"]
@@ -467,7 +482,10 @@ def test_only_lummy_configured_opens_on_lummy() -> None:
 
 def test_tusfacturas_prefilled_from_the_command() -> None:
     modal = views.resend_modal(
-        form_from_text("FACTURA B 0002-00000006 compra"), CONTEXT, configured=BOTH
+        form_from_text("FACTURA B 0002-00000006 compra", REGISTRY),
+        CONTEXT,
+        configured=BOTH,
+        registry=REGISTRY,
     )
     assert_valid_modal(modal)
     assert by_id(modal, "tipo")["element"]["initial_option"]["value"] == "FACTURA B"
@@ -478,7 +496,10 @@ def test_tusfacturas_prefilled_from_the_command() -> None:
 
 def test_lummy_prefilled_with_an_alternative_email() -> None:
     modal = views.resend_modal(
-        form_from_text(f"lummy {INVOICE_ID} otro@cliente.com"), CONTEXT, configured=BOTH
+        form_from_text(f"lummy {INVOICE_ID} otro@cliente.com", REGISTRY),
+        CONTEXT,
+        configured=BOTH,
+        registry=REGISTRY,
     )
     assert_valid_modal(modal)
     assert by_id(modal, "provider")["element"]["initial_option"]["value"] == "lummy"
@@ -491,42 +512,45 @@ def test_lummy_prefilled_with_an_alternative_email() -> None:
 
 def test_lummy_prefilled_without_email() -> None:
     modal = views.resend_modal(
-        FormState(provider=Provider.LUMMY, values={"invoice_id": INVOICE_ID}),
+        FormState(provider="lummy", values={"invoice_id": INVOICE_ID}),
         CONTEXT,
         configured=BOTH,
+        registry=REGISTRY,
     )
     assert_valid_modal(modal)
     assert "initial_value" not in by_id(modal, "email")["element"]
 
 
-@pytest.mark.parametrize("provider", list(Provider))
-def test_a_provider_without_credentials_says_so_in_the_modal(provider: Provider) -> None:
-    nothing = {Provider.TUSFACTURAS: False, Provider.LUMMY: False}
-    modal = views.resend_modal(FormState(provider=provider), CONTEXT, configured=nothing)
+@pytest.mark.parametrize("provider", list(REGISTRY))
+def test_a_provider_without_credentials_says_so_in_the_modal(provider: str) -> None:
+    nothing = {"tusfacturas": False, "lummy": False}
+    modal = views.resend_modal(
+        FormState(provider=provider), CONTEXT, configured=nothing, registry=REGISTRY
+    )
     assert_valid_modal(modal)
     text = json.dumps(modal, ensure_ascii=False)
-    assert f"{provider.display_name} no está configurado en el bot" in text
+    assert f"{REGISTRY[provider].label} no está configurado en el bot" in text
     assert modal["submit"]["text"] == strings.MODAL_SUBMIT
 
 
 def test_a_prefill_problem_is_noted_and_what_was_understood_kept() -> None:
-    form = form_from_text("FACTURA Q 0002-00000006")
-    modal = views.resend_modal(form, CONTEXT, configured=BOTH)
+    form = form_from_text("FACTURA Q 0002-00000006", REGISTRY)
+    modal = views.resend_modal(form, CONTEXT, configured=BOTH, registry=REGISTRY)
     assert_valid_modal(modal)
     assert modal["blocks"][0]["type"] == "context"
     assert "No se entendió todo lo escrito" in modal["blocks"][0]["elements"][0]["text"]
 
 
 def test_a_huge_pasted_text_still_makes_a_valid_modal() -> None:
-    form = form_from_text("x" * 5000)
-    modal = views.resend_modal(form, CONTEXT, configured=BOTH)
+    form = form_from_text("x" * 5000, REGISTRY)
+    modal = views.resend_modal(form, CONTEXT, configured=BOTH, registry=REGISTRY)
     assert_valid_modal(modal)
     assert all(len(t) <= 3000 for t in texts(modal["blocks"]))
 
 
 def test_modal_is_valid_for_every_voucher_type() -> None:
     for tipo in ("FACTURA DE CREDITO ELECTRONICA MiPyME (FCE) A", "RECIBO C", "FACTURA E"):
-        form = FormState(provider=Provider.TUSFACTURAS, values={"tipo": tipo})
-        modal = views.resend_modal(form, CONTEXT, configured=BOTH)
+        form = FormState(provider="tusfacturas", values={"tipo": tipo})
+        modal = views.resend_modal(form, CONTEXT, configured=BOTH, registry=REGISTRY)
         assert_valid_modal(modal)
         assert by_id(modal, "tipo")["element"]["initial_option"]["value"] == tipo

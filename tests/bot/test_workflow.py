@@ -17,17 +17,27 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from structlog.testing import capture_logs
 
-from bot import strings, views
-from bot.delivery import ChannelMessageRef, Delivery, Destination
-from bot.inflight import InFlight
-from bot.jobs import ResendJob
 from bot.localslack import FakeSlackWebAPI
 from bot.localslack.webapi import Message
-from bot.services import slack_client
-from bot.workflow import ResendWorkflow, UserDirectory, new_error_id
-from providers.base import LummyInvoice, Operacion, TusFacturasVoucher
+from bot.logs import new_error_id
+from bot.resend.inflight import InFlight
+from bot.resend.jobs import ResendJob
+from bot.resend.workflow import ResendWorkflow
+from bot.slack.client import slack_client
+from bot.slack.delivery import ChannelMessageRef, Delivery, Destination
+from bot.slack.directory import UserDirectory
+from bot.ui import strings, views
 from providers.emulators.common import Fault, FaultKind
-from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot, make_settings
+from providers.lummy import LummyInvoice
+from providers.tusfacturas import Operacion, TusFacturasVoucher
+from tests.conftest import (
+    AGENT,
+    BOT_TOKEN,
+    CHANNEL,
+    OTHER_AGENT,
+    SEED_LUMMY_ID,
+    Bot,
+)
 from tests.e2e import blocks_text, lummy_values, texts_in, tf_values
 
 ERROR_ID = re.compile(r"\bE-[0-9A-F]{6}\b")
@@ -67,7 +77,7 @@ async def test_unexpected_exception_from_a_provider_client_reads_as_outcome_unkn
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A bug inside a provider client: the request may have left, so it is "uncertain"."""
-    lummy_client = bot.services.providers._lummy
+    lummy_client = bot.services.providers.client("lummy")
     assert lummy_client is not None
 
     async def exploding_resend(*args: Any, **kwargs: Any) -> NoReturn:
@@ -247,7 +257,7 @@ async def test_tusfacturas_success_is_stamped_with_the_workflows_clock(
     assert strings.FIELD_CONFIRMED_AT in text
     assert "01/02/2025 15:04:05 UTC" in text
     assert "01/02/2025 09:04 hora local (America/Mexico_City)" in text
-    assert strings.RECIPIENTS_ON_FILE in text
+    assert strings.DEFAULT_RECIPIENTS["tusfacturas"] in text
 
 
 # --- InFlight ---------------------------------------------------------------------
@@ -313,7 +323,7 @@ async def test_inflight_drain_returns_as_soon_as_the_last_one_ends() -> None:
 @pytest.fixture
 def client(fake_slack: FakeSlackWebAPI) -> AsyncWebClient:
     """The production Web API client pointed at the fake Slack."""
-    return slack_client(make_settings(slack_api_url=fake_slack.api_url))
+    return slack_client(BOT_TOKEN, fake_slack.api_url)
 
 
 async def test_user_directory_caches_one_users_info_per_user(

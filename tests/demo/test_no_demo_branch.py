@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from bot.config import Settings
+from providers.registry import builtin_registry
 from bot.demo.session import DemoSession, bot_argv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +60,9 @@ def settings_variables() -> set[str]:
         alias = info.validation_alias
         for choice in getattr(alias, "choices", ()):
             names.add(str(choice).upper())
+    for provider in builtin_registry().values():
+        prefix = str(provider.settings_model.model_config.get("env_prefix") or "")
+        names.update((prefix + name).upper() for name in provider.settings_model.model_fields)
     return names
 
 

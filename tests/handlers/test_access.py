@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from bot import strings
-from bot.access import AccessRules, AlternativeEmailPolicy
+from bot.history.store import AttemptRecord
 from bot.localslack.sender import SenderResponse
-from bot.store import AttemptRecord
+from bot.resend.access import AccessRules, AlternativeEmailPolicy
+from bot.ui import strings
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot
 from tests.e2e import (
     SEED_VOUCHER,

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from bot import strings, views
-from bot.forms import ModalContext
 from bot.localslack import button_action
 from bot.localslack.webapi import ApiCall, Message
+from bot.ui import strings, views
+from bot.ui.forms import ModalContext
 from providers.emulators.common import Fault, FaultKind
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot
 from tests.e2e import SEED_VOUCHER, blocks_text, lummy_values, retry_buttons, tf_values

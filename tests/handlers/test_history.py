@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 import httpx
 from structlog.testing import capture_logs
 
-from bot import strings
+from bot.history.store import AttemptRecord
 from bot.localslack.sender import SenderResponse
 from bot.localslack.webapi import JsonDict, Message
 from bot.server import EVENTS_PATH
-from bot.store import AttemptRecord
+from bot.ui import strings
 from providers.emulators import Fault, FaultKind
 from tests import e2e
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot
@@ -154,7 +154,7 @@ async def test_history_lists_attempts_newest_first_only_to_the_caller(
 
     assert answer.text.splitlines() == [
         f"*Últimos intentos de* `{SEED_VOUCHER}` (2):",
-        f"• {local(newest)} · <@{AGENT}> · enviada · {strings.RECIPIENTS_ON_FILE}",
+        f"• {local(newest)} · <@{AGENT}> · enviada · {strings.DEFAULT_RECIPIENTS['tusfacturas']}",
         f"• {local(oldest)} · <@{OTHER_AGENT}> · límite alcanzado",
     ]
     assert "Horas en America/Argentina/Buenos_Aires." in "\n".join(texts_in(answer.blocks))

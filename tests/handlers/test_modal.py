@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import web
 
-from bot import strings
 from bot.localslack import plain_text_value, radio_action, radio_value
 from bot.localslack.webapi import JsonDict, Message
+from bot.ui import strings
 from providers.emulators import Fault, FaultKind, LummySend, TusFacturasEmulator
 from tests.conftest import (
     AGENT,
@@ -32,7 +32,7 @@ from tests.conftest import (
     TF_USERTOKEN,
     Bot,
 )
-from tests.e2e import SEED_VOUCHER, lummy_values, retry_buttons, shown, submit, tf_values
+from tests.e2e import SEED_VOUCHER, lummy_values, retry_buttons, says, shown, submit, tf_values
 
 UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
 REQUEST_ID_RE = re.compile(r"ID de solicitud: `([0-9a-f]{6}-[0-9a-f]{6})`")
@@ -254,9 +254,9 @@ async def test_empty_tusfacturas_fields_are_reported_inline(bot: Bot) -> None:
     assert response.json == {
         "response_action": "errors",
         "errors": {
-            "tipo": strings.FIELD_REQUIRED,
-            "punto_venta": strings.FIELD_REQUIRED,
-            "numero": strings.FIELD_REQUIRED,
+            "tipo": says("required"),
+            "punto_venta": says("required"),
+            "numero": says("required"),
         },
     }
     assert view["id"] in bot.slack.views  # still open
@@ -267,15 +267,18 @@ async def test_empty_tusfacturas_fields_are_reported_inline(bot: Bot) -> None:
 @pytest.mark.parametrize(
     ("punto_venta", "numero", "errors"),
     [
-        ("abc", "6", {"punto_venta": strings.PUNTO_VENTA_INVALID}),
-        ("100000", "6", {"punto_venta": strings.PUNTO_VENTA_INVALID}),
-        ("0", "6", {"punto_venta": strings.PUNTO_VENTA_INVALID}),
-        ("2", "123456789", {"numero": strings.NUMERO_INVALID}),
-        ("2", "-6", {"numero": strings.NUMERO_INVALID}),
+        ("abc", "6", {"punto_venta": says("punto_venta_invalid", limit=99_999)}),
+        ("100000", "6", {"punto_venta": says("punto_venta_invalid", limit=99_999)}),
+        ("0", "6", {"punto_venta": says("punto_venta_invalid", limit=99_999)}),
+        ("2", "123456789", {"numero": says("numero_invalid", limit=99_999_999)}),
+        ("2", "-6", {"numero": says("numero_invalid", limit=99_999_999)}),
         (
             "x",
             "y",
-            {"punto_venta": strings.PUNTO_VENTA_INVALID, "numero": strings.NUMERO_INVALID},
+            {
+                "punto_venta": says("punto_venta_invalid", limit=99_999),
+                "numero": says("numero_invalid", limit=99_999_999),
+            },
         ),
     ],
 )
@@ -299,13 +302,13 @@ async def test_invalid_lummy_fields_are_reported_inline(bot: Bot) -> None:
 
     assert empty.json == {
         "response_action": "errors",
-        "errors": {"invoice_id": strings.FIELD_REQUIRED},
+        "errors": {"invoice_id": says("required")},
     }
     assert wrong.json is not None
     assert wrong.json["response_action"] == "errors"
     assert wrong.json["errors"] == {
-        "invoice_id": strings.INVOICE_ID_INVALID,
-        "email": strings.EMAIL_INVALID.format(text="a..b@cliente.mx"),
+        "invoice_id": says("invoice_id_invalid"),
+        "email": says("email_invalid", text="a..b@cliente.mx"),
     }
     assert set(wrong.json["errors"]) <= block_ids(view)
     assert view["id"] in bot.slack.views
@@ -319,7 +322,7 @@ async def test_no_provider_chosen_is_reported_on_the_provider_block(bot: Bot) ->
 
     assert response.json == {
         "response_action": "errors",
-        "errors": {"provider": strings.PROVIDER_REQUIRED},
+        "errors": {"provider": says("provider_required")},
     }
     nothing_sent(bot)
 
@@ -330,7 +333,7 @@ async def test_inline_error_fixed_on_the_second_try_sends_once(bot: Bot) -> None
     first = await submit(bot, view, tf_values("FACTURA B", "0002", None))
     assert first.json == {
         "response_action": "errors",
-        "errors": {"numero": strings.FIELD_REQUIRED},
+        "errors": {"numero": says("required")},
     }
     assert bot.tusfacturas.requests == []
 
@@ -405,7 +408,7 @@ async def test_tusfacturas_success_names_the_voucher_and_the_emails_on_file(bot:
     assert_progress_then_update(bot, CHANNEL, AGENT, SEED_VOUCHER)
     text = shown(outcome)
     assert strings.SUCCESS_HEADER in text
-    assert strings.RECIPIENTS_ON_FILE in text
+    assert strings.DEFAULT_RECIPIENTS["tusfacturas"] in text
     assert f"`{SEED_VOUCHER}`" in text
     assert "compras@panaderialaespiga.com.ar" in text  # TusFacturas' own "rta"
     assert "hora local (America/Argentina/Buenos_Aires)" in text
@@ -437,7 +440,7 @@ async def test_tusfacturas_compra_is_sent_as_operacion_c(bot: Bot) -> None:
     (request,) = bot.tusfacturas.requests
     assert request.json is not None
     assert request.json["comprobante"]["operacion"] == "C"
-    assert strings.COMPRA_SUFFIX in shown(outcome)
+    assert strings.QUALIFIERS["compra"] in shown(outcome)
 
 
 # --- every provider outcome, through the modal ---------------------------------------
@@ -526,7 +529,7 @@ async def test_tusfacturas_voucher_without_email_sending(bot: Bot) -> None:
     text = shown(outcome)
     assert strings.FAILURE_HEADER in text
     assert "envío por e-mail" in text
-    assert strings.EMAIL_NOT_ENABLED in text
+    assert strings.REJECTION_REASONS["email_sending_off"].format(provider="TusFacturas") in text
     assert "TFC-8010" in text
     assert retry_button(outcome) is None
     assert bot.tusfacturas.sends == []

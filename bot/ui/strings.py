@@ -6,7 +6,6 @@ Forms avoid usted, tú and vos alike: infinitives and impersonal phrasing.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Final
 
 # --- Provider outcomes ---------------------------------------------------------
@@ -39,8 +38,15 @@ PROVIDER_ERRORS: Final[dict[str, str]] = {
     ),
 }
 
-NOT_CONFIGURED_FOR_PUNTO_VENTA: Final = (
-    "El bot no tiene credenciales de {provider} para el punto de venta {punto_venta}. "
+#: When credentials exist but none covers the value of one field, by field name.
+NOT_CONFIGURED_FOR_FIELD: Final[dict[str, str]] = {
+    "punto_venta": (
+        "El bot no tiene credenciales de {provider} para el punto de venta {value}. "
+        "Pedir al administrador del bot que las cargue."
+    ),
+}
+NOT_CONFIGURED_FOR_VALUE: Final = (
+    "El bot no tiene credenciales de {provider} para «{value}». "
     "Pedir al administrador del bot que las cargue."
 )
 INVALID_FIELD: Final[dict[str, str]] = {
@@ -50,100 +56,104 @@ INVALID_FIELD: Final[dict[str, str]] = {
 }
 RATE_LIMIT_PER_HOUR: Final = "El límite es de {limit} reenvíos por hora por factura."
 RETRY_IN: Final = "Se puede volver a intentar en {wait}."
-EMAIL_NOT_ENABLED: Final = (
-    "TusFacturas no permite reenviar este comprobante: el perfil del cliente no tenía "
-    "activado el envío por e-mail cuando se emitió. Activarlo en TusFacturas no cambia "
-    "comprobantes ya emitidos; enviar el PDF por otro medio."
-)
-
-
-def format_wait(wait: timedelta) -> str:
-    """A short Spanish duration, rounded up to whole minutes past the first minute."""
-    seconds = max(0, int(wait.total_seconds() + 0.999))
-    if seconds < 60:
-        return "1 segundo" if seconds == 1 else f"{seconds} segundos"
-    minutes = -(-seconds // 60)
-    if minutes < 60:
-        return "1 minuto" if minutes == 1 else f"{minutes} minutos"
-    hours, rest = divmod(minutes, 60)
-    text = "1 hora" if hours == 1 else f"{hours} horas"
-    return f"{text} {rest} min" if rest else text
+#: Known reasons a provider gives for refusing, by `RejectedError.reason`.
+REJECTION_REASONS: Final[dict[str, str]] = {
+    "email_sending_off": (
+        "{provider} no permite reenviar este comprobante: el perfil del cliente no tenía "
+        "activado el envío por e-mail cuando se emitió. Activarlo en {provider} no cambia "
+        "comprobantes ya emitidos; enviar el PDF por otro medio."
+    ),
+}
+SECONDS: Final = ("1 segundo", "{n} segundos")
+MINUTES: Final = ("1 minuto", "{n} minutos")
+HOURS: Final = ("1 hora", "{n} horas")
+HOURS_AND_MINUTES: Final = "{hours} {minutes} min"
 
 
 # --- Reading what agents paste -------------------------------------------------
 
-PARSE_EMPTY: Final = "No hay nada para leer. Pegar el comprobante o el ID de la factura."
-PARSE_UNKNOWN_TIPO: Final = (
-    "No se reconoce el tipo de comprobante «{text}». Ejemplos: FACTURA B, NOTA DE CREDITO A, "
-    "FACTURA DE CREDITO ELECTRONICA MiPyME (FCE) A."
-)
-TIPO_MISSING: Final = "Falta el tipo de comprobante, por ejemplo: FACTURA B 0002-00000006."
-PARSE_MISSING_NUMBERS: Final = (
-    "Falta el punto de venta y el número. Formato esperado: FACTURA B 0002-00000006."
-)
-PARSE_BAD_NUMBERS: Final = (
-    "No se entiende «{text}» como punto de venta y número. Formato esperado: 0002-00000006."
-)
-PARSE_NOT_A_REFERENCE: Final = (
-    "No se entiende «{text}». Se espera un comprobante de TusFacturas "
-    "(FACTURA B 0002-00000006) o el ID de una factura de Lummy (un UUID)."
-)
-PARSE_EXTRA_TEXT: Final = "Sobra texto al final: «{text}»."
-FIELD_REQUIRED: Final = "Este dato es obligatorio."
-TIPO_INVALID: Final = "Elegir uno de los 27 tipos de comprobante de TusFacturas."
-OPERACION_INVALID: Final = "La operación debe ser V (venta) o C (compra)."
-PUNTO_VENTA_INVALID: Final = "El punto de venta debe ser un número entre 1 y 99999."
-NUMERO_INVALID: Final = "El número de comprobante debe ser un número entre 1 y 99999999."
-INVOICE_ID_INVALID: Final = (
-    "El ID de la factura debe ser un UUID de Lummy, por ejemplo "
-    "550e8400-e29b-41d4-a716-446655440000."
-)
-EMAIL_INVALID: Final = "«{text}» no es un e-mail válido."
+#: What is wrong with a typed value, by the provider's problem code. ``{text}`` is what
+#: the agent typed, ``{limit}`` the largest value allowed.
+PROBLEMS: Final[dict[str, str]] = {
+    "required": "Este dato es obligatorio.",
+    "provider_required": "Elegir el proveedor.",
+    "empty": "No hay nada para leer. Pegar el comprobante o el ID de la factura.",
+    "not_a_reference": (
+        "No se entiende «{text}». Se espera un comprobante de TusFacturas "
+        "(FACTURA B 0002-00000006) o el ID de una factura de Lummy (un UUID)."
+    ),
+    "extra_text": "Sobra texto al final: «{text}».",
+    "email_invalid": "«{text}» no es un e-mail válido.",
+    "tipo_unknown": (
+        "No se reconoce el tipo de comprobante «{text}». Ejemplos: FACTURA B, NOTA DE CREDITO A, "
+        "FACTURA DE CREDITO ELECTRONICA MiPyME (FCE) A."
+    ),
+    "tipo_missing": "Falta el tipo de comprobante, por ejemplo: FACTURA B 0002-00000006.",
+    "numbers_missing": (
+        "Falta el punto de venta y el número. Formato esperado: FACTURA B 0002-00000006."
+    ),
+    "numbers_invalid": (
+        "No se entiende «{text}» como punto de venta y número. Formato esperado: 0002-00000006."
+    ),
+    "tipo_invalid": "Elegir uno de los 27 tipos de comprobante de TusFacturas.",
+    "operacion_invalid": "La operación debe ser V (venta) o C (compra).",
+    "punto_venta_invalid": "El punto de venta debe ser un número entre 1 y {limit}.",
+    "numero_invalid": "El número de comprobante debe ser un número entre 1 y {limit}.",
+    "invoice_id_invalid": (
+        "El ID de la factura debe ser un UUID de Lummy, por ejemplo "
+        "550e8400-e29b-41d4-a716-446655440000."
+    ),
+}
+#: For a problem code the bot has no words for (a provider added later).
+PROBLEM_UNKNOWN: Final = "Revisar este dato."
 
 # --- The modal -----------------------------------------------------------------
 
 PREFILL_NOTICE: Final = (
     ":warning: No se entendió todo lo escrito: {problem} Completar o corregir abajo."
 )
-PROVIDER_REQUIRED: Final = "Elegir el proveedor."
 MODAL_TITLE: Final = "Reenviar comprobante"
 MODAL_SUBMIT: Final = "Reenviar"
 MODAL_CLOSE: Final = "Cancelar"
 PROVIDER_LABEL: Final = "Proveedor"
-PROVIDER_OPTION_LABELS: Final = {
-    "tusfacturas": "TusFacturas (Argentina)",
-    "lummy": "Lummy (México)",
-}
+PROVIDER_OPTION: Final = "{label} ({country})"
+#: Country names by ISO code, for the provider choice.
+COUNTRY_NAMES: Final[dict[str, str]] = {"AR": "Argentina", "MX": "México"}
 PROVIDER_NOT_CONFIGURED_SHORT: Final = "No configurado en el bot"
-TIPO_LABEL: Final = "Tipo de comprobante"
-TIPO_PLACEHOLDER: Final = "Elegir o escribir para buscar"
-#: Option groups of the tipo select, in display order, by the prefix of the API spelling
-#: (the longest matching prefix wins; "" catches the rest).
-TIPO_GROUPS: Final = {
-    "FACTURA": "Facturas",
-    "NOTA DE DEBITO": "Notas de débito",
-    "NOTA DE CREDITO": "Notas de crédito",
-    "": "Recibos",
-    "FACTURA DE CREDITO ELECTRONICA": "MiPyME (FCE)",
-    "NOTA DE DEBITO ELECTRONICA": "MiPyME (FCE)",
-    "NOTA DE CREDITO ELECTRONICA": "MiPyME (FCE)",
-    "FACTURA NO VALIDA": "No válidas en AFIP",
-    "NOTA DE CREDITO NO VALIDA": "No válidas en AFIP",
+SELECT_PLACEHOLDER: Final = "Elegir o escribir para buscar"
+#: Form field labels: ``provider.field`` first, then the bare field name.
+FIELD_LABELS: Final[dict[str, str]] = {
+    "tusfacturas.tipo": "Tipo de comprobante",
+    "tusfacturas.operacion": "Operación",
+    "tusfacturas.punto_venta": "Punto de venta",
+    "tusfacturas.numero": "Número",
+    "lummy.invoice_id": "ID de la factura en Lummy",
+    "email": "E-mail alternativo",
 }
-OPERACION_LABEL: Final = "Operación"
-OPERACION_LABELS: Final = {"V": "Venta", "C": "Compra"}
-PUNTO_VENTA_LABEL: Final = "Punto de venta"
-NUMERO_LABEL: Final = "Número"
-TUSFACTURAS_HINT: Final = (
-    "Como en el comprobante impreso: FACTURA B 0002-00000006 es punto de venta 0002, número "
-    "00000006. Se envía a los e-mails de la ficha del cliente."
-)
-INVOICE_ID_LABEL: Final = "ID de la factura en Lummy"
-EMAIL_LABEL: Final = "E-mail alternativo"
-EMAIL_HINT: Final = (
-    "Opcional. Si se completa, el PDF va a esta dirección en lugar del e-mail del cliente, "
-    "solo en este envío."
-)
+#: Hints under form fields, looked up like the labels.
+FIELD_HINTS: Final[dict[str, str]] = {
+    "tusfacturas.numero": (
+        "Como en el comprobante impreso: FACTURA B 0002-00000006 es punto de venta 0002, número "
+        "00000006. Se envía a los e-mails de la ficha del cliente."
+    ),
+    "email": (
+        "Opcional. Si se completa, el PDF va a esta dirección en lugar del e-mail del cliente, "
+        "solo en este envío."
+    ),
+}
+#: Labels of choice values (``field`` → value → label); a value without one shows as is.
+CHOICE_LABELS: Final[dict[str, dict[str, str]]] = {
+    "operacion": {"V": "Venta", "C": "Compra"},
+}
+#: Headings of grouped choices, in display order.
+CHOICE_GROUPS: Final[dict[str, str]] = {
+    "facturas": "Facturas",
+    "notas_de_debito": "Notas de débito",
+    "notas_de_credito": "Notas de crédito",
+    "recibos": "Recibos",
+    "fce": "MiPyME (FCE)",
+    "no_validas": "No válidas en AFIP",
+}
 
 # --- Messages in the channel ---------------------------------------------------
 
@@ -159,7 +169,8 @@ HELP_TEXT: Final = (
     "El resultado queda publicado en el canal."
 )
 SUBJECT: Final = "{reference} ({provider})"
-COMPRA_SUFFIX: Final = "(compra)"
+#: Words after a reference for what the request's qualifiers say.
+QUALIFIERS: Final[dict[str, str]] = {"compra": "(compra)"}
 PROGRESS: Final = "Reenviando {subject}, a solicitud de {user}…"
 ATTEMPT: Final = "Intento {attempt}."
 SUCCESS_HEADER: Final = ":white_check_mark: Comprobante reenviado"
@@ -174,8 +185,12 @@ FIELD_SENT_AT: Final = "Enviado"
 FIELD_CONFIRMED_AT: Final = "Confirmado"
 FIELD_REQUESTED_BY: Final = "Solicitado por"
 RETRIED_BY: Final = "Reintentado por {user}."
-RECIPIENTS_ON_FILE: Final = "los e-mails de la ficha del cliente en TusFacturas"
-RECIPIENTS_LUMMY_DEFAULT: Final = "el e-mail del receptor registrado en el CFDI"
+#: Who it went to when the provider does not say, by provider.
+DEFAULT_RECIPIENTS: Final[dict[str, str]] = {
+    "tusfacturas": "los e-mails de la ficha del cliente en TusFacturas",
+    "lummy": "el e-mail del receptor registrado en el CFDI",
+}
+DEFAULT_RECIPIENTS_ANY: Final = "los e-mails registrados del cliente"
 AND_MORE: Final = "y {count} más"
 LOCAL_TIME: Final = "{time} hora local ({zone})"
 PROVIDER_SAYS: Final = "Respuesta de {provider}: _{message}_"
@@ -241,7 +256,7 @@ REFUSED_ALT_EMAIL_DOMAIN: Final = "No se permite enviar a direcciones de «{doma
 QUOTA_USED: Final = "Reenvíos de esta factura en la última hora: {used} de {limit}."
 QUOTA_FREES_IN: Final = "Se libera uno en {wait}."
 QUOTA_EXHAUSTED: Final = (
-    "Ya se usaron los {limit} reenvíos por hora de esta factura en Lummy. "
+    "Ya se usaron los {limit} reenvíos por hora de esta factura en {provider}. "
     "Se puede volver a intentar en {wait}."
 )
 DUPLICATE_RECENT: Final = "Ya fue reenviada {ago} por {user} a {recipients}."

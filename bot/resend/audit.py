@@ -10,10 +10,12 @@ from __future__ import annotations
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import views
-from bot.delivery import SLACK_FAILURES, ChannelMessageRef, Delivery, Destination
-from bot.inflight import InFlight
-from bot.store import AttemptRecord, HistoryStore, StoreUnavailableError
+from bot.history.store import AttemptRecord, HistoryStore, StoreUnavailableError
+from bot.resend.inflight import InFlight
+from bot.slack.client import SLACK_FAILURES
+from bot.slack.delivery import ChannelMessageRef, Delivery, Destination
+from bot.ui import views
+from providers.registry import ProviderRegistry
 
 log = structlog.get_logger("reenviar.audit")
 
@@ -25,6 +27,7 @@ class Auditor:
         self,
         *,
         store: HistoryStore | None,
+        registry: ProviderRegistry,
         delivery: Delivery,
         client: AsyncWebClient,
         inflight: InFlight,
@@ -32,6 +35,7 @@ class Auditor:
     ) -> None:
         self._inflight = inflight
         self._store = store
+        self._registry = registry
         self._delivery = delivery
         self._client = client
         self._audit_channel_id = audit_channel_id
@@ -64,7 +68,7 @@ class Auditor:
 
     async def _announce(self, record: AttemptRecord) -> None:
         link = await self._permalink(record)
-        message = views.audit_line(record, link=link)
+        message = views.audit_line(record, link=link, registry=self._registry)
         # The same delivery code as outcomes: retries, fallbacks and logging alike.
         await self._delivery.post(Destination(channel_id=self._audit_channel_id), message)
 

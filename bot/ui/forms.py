@@ -12,18 +12,14 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot import strings
-from providers.base import LummyInvoice, Provider, TusFacturasVoucher
-from providers.parsing import (
-    InvalidReferenceError,
-    build_lummy_invoice,
-    build_voucher,
-    parse_reference,
-)
+from bot.ui import strings
+from bot.ui.wording import problems_paragraph
+from providers.base import FieldProblem, InvalidReferenceError, ResendRequest
+from providers.registry import ProviderRegistry
 
 PROVIDER_BLOCK: Final = "provider"
-TUSFACTURAS_FIELDS: Final = ("tipo", "operacion", "punto_venta", "numero")
-LUMMY_FIELDS: Final = ("invoice_id", "email")
+#: The problem code for a form submitted without a provider.
+PROVIDER_REQUIRED: Final = "provider_required"
 #: Every input element in the modal uses this action id; the block id names the field.
 VALUE_ACTION: Final = "value"
 PROVIDER_ACTION: Final = "provider_choice"
@@ -59,9 +55,9 @@ class ModalContext(BaseModel):
 
 
 class FormState(BaseModel):
-    """The modal's contents: a provider, the typed values, and a note about the prefill."""
+    """The modal's contents: a provider key, the typed values, and a note about the prefill."""
 
-    provider: Provider | None = None
+    provider: str | None = None
     values: dict[str, str] = Field(default_factory=dict)
     notice: str | None = None
 
@@ -71,33 +67,24 @@ class FormState(BaseModel):
         return CONFIRMED in self.values.get(CONFIRM_BLOCK, "").split(",")
 
 
-def form_from_text(text: str) -> FormState:
+def form_from_text(text: str, registry: ProviderRegistry) -> FormState:
     """Prefill from what followed ``/reenviar``: as much as could be understood, plus a note."""
     if not text.strip():
         return FormState()
     try:
-        request = parse_reference(text)
+        request = registry.parse_reference(text)
     except InvalidReferenceError as exc:
         return FormState(
             provider=exc.provider,
             values={k: v for k, v in exc.understood.items() if v},
-            notice=strings.PREFILL_NOTICE.format(problem=exc.message),
+            notice=strings.PREFILL_NOTICE.format(problem=problems_paragraph(exc)),
         )
-    return FormState(provider=request.provider, values=_values_of(request))
+    return form_for(request, registry)
 
 
-def _values_of(request: TusFacturasVoucher | LummyInvoice) -> dict[str, str]:
-    if isinstance(request, LummyInvoice):
-        values = {"invoice_id": request.reference}
-        if request.email:
-            values["email"] = request.email
-        return values
-    return {
-        "tipo": request.tipo,
-        "operacion": request.operacion.value,
-        "punto_venta": f"{request.punto_venta:04d}",
-        "numero": f"{request.numero:08d}",
-    }
+def form_for(request: ResendRequest, registry: ProviderRegistry) -> FormState:
+    """The form showing ``request``."""
+    return FormState(provider=request.provider, values=registry.of(request).form_values(request))
 
 
 def _element_value(element: Mapping[str, Any]) -> str | None:
@@ -114,37 +101,27 @@ def _element_value(element: Mapping[str, Any]) -> str | None:
 
 
 def form_from_view_state(
-    state_values: Mapping[str, Mapping[str, Any]], *, default_provider: Provider | None = None
+    state_values: Mapping[str, Mapping[str, Any]], registry: ProviderRegistry
 ) -> FormState:
     """Read the submitted (or in-progress) modal back into a `FormState`."""
     values: dict[str, str] = {}
-    provider: Provider | None = default_provider
+    provider: str | None = None
     for block_id, actions in state_values.items():
         for element in actions.values():
             value = _element_value(element)
             if value is None:
                 continue
             if block_id == PROVIDER_BLOCK:
-                try:
-                    provider = Provider(value)
-                except ValueError:
-                    continue
+                if value in registry:
+                    provider = value
             else:
                 values[block_id] = value
     return FormState(provider=provider, values=values)
 
 
-def request_from_form(form: FormState) -> TusFacturasVoucher | LummyInvoice:
+def request_from_form(form: FormState, registry: ProviderRegistry) -> ResendRequest:
     """The typed request, or `InvalidReferenceError` whose fields are the modal's block ids."""
-    if form.provider is None:
-        raise InvalidReferenceError({PROVIDER_BLOCK: strings.PROVIDER_REQUIRED})
-    if form.provider is Provider.LUMMY:
-        return build_lummy_invoice(
-            invoice_id=form.values.get("invoice_id"), email=form.values.get("email")
-        )
-    return build_voucher(
-        tipo=form.values.get("tipo"),
-        operacion=form.values.get("operacion"),
-        punto_venta=form.values.get("punto_venta"),
-        numero=form.values.get("numero"),
-    )
+    if form.provider is None or form.provider not in registry:
+        raise InvalidReferenceError({PROVIDER_BLOCK: FieldProblem(PROVIDER_REQUIRED)})
+    request: ResendRequest = registry[form.provider].build_request(form.values)
+    return request

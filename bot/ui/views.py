@@ -1,6 +1,6 @@
 """Block Kit builders: pure functions from typed data to Slack payloads.
 
-Nothing here does I/O. Every string a person reads comes from `bot.strings`.
+Nothing here does I/O. Every string a person reads comes from `bot.ui.strings`.
 """
 
 from __future__ import annotations
@@ -11,28 +11,30 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from bot import strings
-from bot.forms import (
+from bot.history.store import AttemptRecord
+from bot.resend.insight import Insight, QuotaUsage
+from bot.resend.jobs import ResendJob
+from bot.ui import strings
+from bot.ui.forms import (
     CONFIRM_BLOCK,
     CONFIRMED,
-    LUMMY_FIELDS,
     PROVIDER_ACTION,
     PROVIDER_BLOCK,
     VALUE_ACTION,
     FormState,
     ModalContext,
 )
-from bot.insight import Insight
-from bot.jobs import ResendJob
-from bot.store import AttemptRecord
-from providers.base import VOUCHER_TYPES, LummyInvoice, Operacion, Provider, ResendResult
+from bot.ui.wording import error_message, format_wait
+from providers.base import FieldKind, FormField, ResendRequest, ResendResult
 from providers.errors import OutcomeUnknownError, ProviderError, RejectedError
-from providers.lummy import RESENDS_PER_HOUR
+from providers.registry import AnyProvider, ProviderRegistry
 
 Block = dict[str, Any]
 
 MODAL_CALLBACK_ID: Final = "reenviar_modal"
 RETRY_ACTION: Final = "retry_resend"
+#: Marks the "re-sending…" message, so tools can tell it from an outcome.
+PROGRESS_BLOCK: Final = "resend_progress"
 _SECTION_LIMIT: Final = 2900
 _FIELD_LIMIT: Final = 1900
 _RECIPIENTS_SHOWN: Final = 10
@@ -81,118 +83,84 @@ def _option(text: str, value: str, description: str | None = None) -> dict[str, 
 # --- The modal -----------------------------------------------------------------
 
 
-def _tipo_groups() -> list[dict[str, Any]]:
-    groups: dict[str, list[dict[str, Any]]] = {label: [] for label in strings.TIPO_GROUPS.values()}
-    longest_first = sorted(strings.TIPO_GROUPS, key=len, reverse=True)
-    for tipo in VOUCHER_TYPES:
-        prefix = next(p for p in longest_first if tipo.startswith(p))
-        groups[strings.TIPO_GROUPS[prefix]].append(_option(tipo, tipo))
-    return [{"label": _plain(label), "options": options} for label, options in groups.items()]
+def _field_copy(table: Mapping[str, str], provider: AnyProvider, name: str) -> str | None:
+    return table.get(f"{provider.key}.{name}", table.get(name))
 
 
-def _text_input(
-    block_id: str,
-    label: str,
-    *,
-    value: str | None,
-    placeholder: str,
-    hint: str | None = None,
-    optional: bool = False,
-    element_type: str = "plain_text_input",
-) -> Block:
-    element: dict[str, Any] = {
-        "type": element_type,
-        "action_id": VALUE_ACTION,
-        "placeholder": _plain(placeholder),
-    }
-    if value:
-        element["initial_value"] = value
+def _choice_option(field: FormField, value: str) -> dict[str, Any]:
+    return _option(strings.CHOICE_LABELS.get(field.name, {}).get(value, value), value)
+
+
+def _choice_element(field: FormField, value: str | None) -> dict[str, Any]:
+    options = [_choice_option(field, choice.value) for choice in field.choices]
+    chosen = value if any(c.value == value for c in field.choices) else field.default
+    element: dict[str, Any] = {"action_id": VALUE_ACTION}
+    if field.kind is FieldKind.RADIO:
+        element["type"] = "radio_buttons"
+        element["options"] = options
+    else:
+        element["type"] = "static_select"
+        element["placeholder"] = _plain(strings.SELECT_PLACEHOLDER)
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for choice, option in zip(field.choices, options, strict=True):
+            groups.setdefault(choice.group or "", []).append(option)
+        if len(groups) > 1:
+            ordered = sorted(groups, key=_group_order)
+            element["option_groups"] = [
+                {"label": _plain(strings.CHOICE_GROUPS.get(g, g)[:75]), "options": groups[g]}
+                for g in ordered
+            ]
+        else:
+            element["options"] = options
+    if chosen is not None:
+        element["initial_option"] = _choice_option(field, chosen)
+    return element
+
+
+def _group_order(group: str) -> int:
+    order = list(strings.CHOICE_GROUPS)
+    return order.index(group) if group in order else len(order)
+
+
+def _field_block(provider: AnyProvider, field: FormField, value: str | None) -> Block:
+    """One input block; its block id is the field name, so problems map onto it."""
+    if field.choices:
+        element = _choice_element(field, value)
+    else:
+        element = {
+            "type": "email_text_input" if field.kind is FieldKind.EMAIL else "plain_text_input",
+            "action_id": VALUE_ACTION,
+        }
+        if field.example:
+            element["placeholder"] = _plain(field.example)
+        if value:
+            element["initial_value"] = value
+    label = _field_copy(strings.FIELD_LABELS, provider, field.name) or field.label or field.name
     block: Block = {
         "type": "input",
-        "block_id": block_id,
+        "block_id": field.name,
         "label": _plain(label),
         "element": element,
-        "optional": optional,
+        "optional": not field.required,
     }
+    hint = _field_copy(strings.FIELD_HINTS, provider, field.name)
     if hint:
         block["hint"] = _plain(hint)
     return block
 
 
-def _tusfacturas_fields(values: Mapping[str, str]) -> list[Block]:
-    tipo_select: dict[str, Any] = {
-        "type": "static_select",
-        "action_id": VALUE_ACTION,
-        "placeholder": _plain(strings.TIPO_PLACEHOLDER),
-        "option_groups": _tipo_groups(),
-    }
-    if values.get("tipo") in VOUCHER_TYPES:
-        tipo_select["initial_option"] = _option(values["tipo"], values["tipo"])
-    operaciones = [
-        _option(strings.OPERACION_LABELS[op], op.value)
-        for op in (Operacion.VENTA, Operacion.COMPRA)
-    ]
-    chosen = Operacion.COMPRA.value if values.get("operacion") == "C" else Operacion.VENTA.value
-    return [
-        {
-            "type": "input",
-            "block_id": "tipo",
-            "label": _plain(strings.TIPO_LABEL),
-            "element": tipo_select,
-        },
-        {
-            "type": "input",
-            "block_id": "operacion",
-            "label": _plain(strings.OPERACION_LABEL),
-            "element": {
-                "type": "radio_buttons",
-                "action_id": VALUE_ACTION,
-                "options": operaciones,
-                "initial_option": next(o for o in operaciones if o["value"] == chosen),
-            },
-        },
-        _text_input(
-            "punto_venta",
-            strings.PUNTO_VENTA_LABEL,
-            value=values.get("punto_venta"),
-            placeholder="0002",
-        ),
-        _text_input(
-            "numero",
-            strings.NUMERO_LABEL,
-            value=values.get("numero"),
-            placeholder="00000006",
-            hint=strings.TUSFACTURAS_HINT,
-        ),
-    ]
-
-
-def _lummy_fields(values: Mapping[str, str]) -> list[Block]:
-    invoice_id, email = LUMMY_FIELDS
-    return [
-        _text_input(
-            invoice_id,
-            strings.INVOICE_ID_LABEL,
-            value=values.get(invoice_id),
-            placeholder="550e8400-e29b-41d4-a716-446655440000",
-        ),
-        _text_input(
-            email,
-            strings.EMAIL_LABEL,
-            value=values.get(email),
-            placeholder="otro@cliente.com",
-            hint=strings.EMAIL_HINT,
-            optional=True,
-            element_type="email_text_input",
-        ),
-    ]
-
-
-def chosen_provider(form: FormState, configured: Mapping[Provider, bool]) -> Provider:
-    """The provider the modal shows: the form's, else the first configured one."""
-    if form.provider is not None:
+def chosen_provider(form: FormState, configured: Mapping[str, bool]) -> str:
+    """The provider the modal shows: the form's, else the first configured one, else the
+    first offered (``configured`` lists every offered provider in display order)."""
+    if form.provider is not None and form.provider in configured:
         return form.provider
-    return next((p for p in Provider if configured.get(p)), Provider.TUSFACTURAS)
+    return next((key for key, ok in configured.items() if ok), next(iter(configured)))
+
+
+def provider_option_label(provider: AnyProvider) -> str:
+    """The provider as the choice shows it: brand and country."""
+    country = strings.COUNTRY_NAMES.get(provider.country, provider.country)
+    return strings.PROVIDER_OPTION.format(label=provider.label, country=country)
 
 
 def _ago(at: datetime, now: datetime) -> str:
@@ -234,9 +202,7 @@ def _insight_blocks(insight: Insight, now: datetime, *, require_confirmation: bo
     if quota is not None and quota.used:
         text = strings.QUOTA_USED.format(used=quota.used, limit=quota.limit)
         if quota.exhausted and quota.frees_at:
-            text += " " + strings.QUOTA_FREES_IN.format(
-                wait=strings.format_wait(quota.frees_at - now)
-            )
+            text += " " + strings.QUOTA_FREES_IN.format(wait=format_wait(quota.frees_at - now))
         blocks.append(_context(text))
     return blocks
 
@@ -245,23 +211,24 @@ def resend_modal(
     form: FormState,
     context: ModalContext,
     *,
-    configured: Mapping[Provider, bool],
+    registry: ProviderRegistry,
+    configured: Mapping[str, bool],
     insight: Insight | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """The ``/reenviar`` modal for ``form``'s provider, prefilled with its values.
 
     ``insight`` adds what the history knows: a recent re-send of the same invoice
-    (with a required confirmation checkbox) and Lummy's hourly quota.
+    (with a required confirmation checkbox) and the provider's hourly quota, if any.
     """
-    provider = chosen_provider(form, configured)
+    provider = registry[chosen_provider(form, configured)]
     options = [
         _option(
-            strings.PROVIDER_OPTION_LABELS[p],
-            p.value,
-            None if configured.get(p) else strings.PROVIDER_NOT_CONFIGURED_SHORT,
+            provider_option_label(registry[key]),
+            key,
+            None if configured.get(key) else strings.PROVIDER_NOT_CONFIGURED_SHORT,
         )
-        for p in Provider
+        for key in configured
     ]
     blocks: list[Block] = []
     if form.notice:
@@ -277,19 +244,18 @@ def resend_modal(
                 "type": "radio_buttons",
                 "action_id": PROVIDER_ACTION,
                 "options": options,
-                "initial_option": next(o for o in options if o["value"] == provider.value),
+                "initial_option": next(o for o in options if o["value"] == provider.key),
             },
         }
     )
-    if not configured.get(provider):
+    if not configured.get(provider.key):
         blocks.append(
             _section(
                 ":no_entry: "
-                + strings.PROVIDER_ERRORS["not_configured"].format(provider=provider.display_name)
+                + strings.PROVIDER_ERRORS["not_configured"].format(provider=provider.label)
             )
         )
-    fields = _lummy_fields if provider is Provider.LUMMY else _tusfacturas_fields
-    blocks.extend(fields(form.values))
+    blocks.extend(_field_block(provider, f, form.values.get(f.name)) for f in provider.form)
     if insight is not None:
         blocks.extend(
             _insight_blocks(
@@ -315,12 +281,25 @@ def help_message() -> SlackMessage:
     return SlackMessage(text=strings.HELP_TEXT, blocks=[_section(strings.HELP_TEXT)])
 
 
-def _subject(request: LummyInvoice | Any) -> str:
+def label_of(provider_key: str, registry: ProviderRegistry) -> str:
+    """A provider's brand, or its key when it is no longer offered (old history rows)."""
+    provider = registry.get(provider_key)
+    return provider.label if provider is not None else provider_key
+
+
+def _subject(request: ResendRequest, registry: ProviderRegistry) -> str:
     """The invoice in the agent's terms, with the provider."""
     reference = f"`{escape(request.reference)}`"
-    if getattr(request, "operacion", Operacion.VENTA) is Operacion.COMPRA:
-        reference += " " + strings.COMPRA_SUFFIX
-    return strings.SUBJECT.format(reference=reference, provider=request.provider.display_name)
+    for qualifier in request.qualifiers:
+        reference += " " + strings.QUALIFIERS.get(qualifier, qualifier)
+    return strings.SUBJECT.format(
+        reference=reference, provider=label_of(request.provider, registry)
+    )
+
+
+def default_recipients(provider_key: str) -> str:
+    """Who a re-send reached when the provider does not say."""
+    return strings.DEFAULT_RECIPIENTS.get(provider_key, strings.DEFAULT_RECIPIENTS_ANY)
 
 
 def _attempt_note(job: ResendJob) -> str | None:
@@ -333,14 +312,15 @@ def _attempt_note(job: ResendJob) -> str | None:
     return note
 
 
-def progress_message(job: ResendJob) -> SlackMessage:
+def progress_message(job: ResendJob, registry: ProviderRegistry) -> SlackMessage:
     """The message shown while the provider is working."""
-    subject = _subject(job.request)
+    subject = _subject(job.request, registry)
     text = strings.PROGRESS.format(subject=subject, user=f"<@{job.requested_by}>")
     attempt = _attempt_note(job)
     if attempt:
         text += " " + attempt
-    return SlackMessage(text=text, blocks=[_section(":hourglass_flowing_sand: " + text)])
+    progress = {**_section(":hourglass_flowing_sand: " + text), "block_id": PROGRESS_BLOCK}
+    return SlackMessage(text=text, blocks=[progress])
 
 
 def _local_time(sent_at: datetime, tz_name: str | None) -> str | None:
@@ -366,9 +346,10 @@ def success_message(
     job: ResendJob,
     result: ResendResult,
     *,
+    registry: ProviderRegistry,
     now: datetime,
     agent_tz: str | None,
-    quota_used: int | None = None,
+    quota: QuotaUsage | None = None,
 ) -> SlackMessage:
     """The outcome message for a successful re-send."""
     if result.recipients:
@@ -376,13 +357,12 @@ def success_message(
         recipients = ", ".join(escape(r) for r in shown)
         if len(result.recipients) > len(shown):
             recipients += " " + strings.AND_MORE.format(count=len(result.recipients) - len(shown))
-    elif isinstance(job.request, LummyInvoice):
-        recipients = strings.RECIPIENTS_LUMMY_DEFAULT
     else:
-        recipients = strings.RECIPIENTS_ON_FILE
+        recipients = default_recipients(job.request.provider)
+    label = label_of(result.provider, registry)
     when_label = strings.FIELD_SENT_AT if result.sent_at else strings.FIELD_CONFIRMED_AT
     fields = [
-        f"*{strings.FIELD_PROVIDER}*\n{result.provider.display_name}",
+        f"*{strings.FIELD_PROVIDER}*\n{label}",
         f"*{strings.FIELD_REFERENCE}*\n`{escape(job.request.reference)}`",
         f"*{strings.FIELD_RECIPIENTS}*\n{recipients}",
         f"*{when_label}*\n{_when(result.sent_at or now, agent_tz)}",
@@ -392,7 +372,7 @@ def success_message(
     if result.provider_message:
         notes.append(
             strings.PROVIDER_SAYS.format(
-                provider=result.provider.display_name,
+                provider=label,
                 message=escape(_clip(result.provider_message, 500)),
             )
         )
@@ -401,15 +381,17 @@ def success_message(
     attempt = _attempt_note(job)
     if attempt:
         notes.append(attempt)
-    if quota_used is not None:
-        notes.append(strings.QUOTA_USED.format(used=quota_used, limit=RESENDS_PER_HOUR))
+    if quota is not None:
+        notes.append(strings.QUOTA_USED.format(used=quota.used, limit=quota.limit))
     blocks: list[Block] = [
         {"type": "header", "text": _plain(strings.SUCCESS_HEADER)},
         {"type": "section", "fields": [_mrkdwn(f, _FIELD_LIMIT) for f in fields]},
     ]
     if notes:
         blocks.append(_context(*notes))
-    text = strings.SUCCESS_TEXT.format(subject=_subject(job.request), recipients=recipients)
+    text = strings.SUCCESS_TEXT.format(
+        subject=_subject(job.request, registry), recipients=recipients
+    )
     return SlackMessage(text=text, blocks=blocks)
 
 
@@ -439,21 +421,25 @@ def _retry_button(job: ResendJob, error: ProviderError) -> Block:
     }
 
 
-def failure_message(job: ResendJob, error: ProviderError) -> SlackMessage:
+def failure_message(
+    job: ResendJob, error: ProviderError, registry: ProviderRegistry
+) -> SlackMessage:
     """The outcome message for a failed (or uncertain) re-send."""
-    subject = _subject(job.request)
+    subject = _subject(job.request, registry)
+    label = label_of(error.provider, registry)
+    explanation = error_message(error, label)
     header = strings.UNKNOWN_HEADER if error.may_have_sent else strings.FAILURE_HEADER
     blocks: list[Block] = [
         {"type": "header", "text": _plain(header)},
         _section(
             strings.FAILURE_SUBJECT.format(subject=subject, user=f"<@{job.requested_by}>")
             + "\n"
-            + escape(error.agent_message)
+            + escape(explanation)
         ),
     ]
     if error.provider_message:
         says = strings.PROVIDER_SAYS.format(
-            provider=error.provider.display_name,
+            provider=label,
             message=escape(_clip(error.provider_message, 1000)),
         )
         if isinstance(error, RejectedError) and error.codes:
@@ -469,15 +455,17 @@ def failure_message(job: ResendJob, error: ProviderError) -> SlackMessage:
         blocks.append(_context(*notes))
     if error.offers_retry:
         blocks.append(_retry_button(job, error))
-    text = f"{header}: {subject}. {error.agent_message}"
+    text = f"{header}: {subject}. {explanation}"
     return SlackMessage(text=text, blocks=blocks)
 
 
-def internal_error_message(error_id: str, job: ResendJob | None = None) -> SlackMessage:
+def internal_error_message(
+    error_id: str, job: ResendJob | None = None, registry: ProviderRegistry | None = None
+) -> SlackMessage:
     """What the agent sees when the bot itself failed; the id matches the log line."""
     text = strings.INTERNAL_ERROR.format(error_id=error_id)
-    if job is not None:
-        text = _subject(job.request) + ". " + text
+    if job is not None and registry is not None:
+        text = _subject(job.request, registry) + ". " + text
     return SlackMessage(text=text, blocks=[_section(":warning: " + text)])
 
 
@@ -488,12 +476,14 @@ def with_dm_notice(message: SlackMessage, channel_id: str | None) -> SlackMessag
     return SlackMessage(text=message.text, blocks=[_context(notice), *message.blocks])
 
 
-def audit_line(record: AttemptRecord, *, link: str | None) -> SlackMessage:
+def audit_line(
+    record: AttemptRecord, *, link: str | None, registry: ProviderRegistry
+) -> SlackMessage:
     """The compact audit-channel line for one attempt."""
     # Outcomes without their own icon are failures ("unknown" has its own).
     icon = strings.AUDIT_ICONS.get(record.outcome, ":x:")
     subject = f"`{escape(record.reference)}`" if record.reference else strings.NO_REFERENCE
-    provider = Provider(record.provider).display_name if record.provider else ""
+    provider = label_of(record.provider, registry) if record.provider else ""
     outcome = strings.OUTCOME_LABELS.get(record.outcome, record.outcome)
     text = strings.AUDIT_LINE.format(
         icon=icon,
@@ -533,11 +523,7 @@ def history_message(
             line += " · " + escape(record.alternative_email)
         elif record.outcome == "success":
             # The provider did not say who: it went to the addresses on file.
-            line += " · " + (
-                strings.RECIPIENTS_LUMMY_DEFAULT
-                if record.provider == Provider.LUMMY.value
-                else strings.RECIPIENTS_ON_FILE
-            )
+            line += " · " + default_recipients(record.provider)
         lines.append(line)
     header = strings.HISTORY_HEADER.format(reference=escape(reference), count=len(records))
     zone_note = strings.HISTORY_ZONE.format(zone=agent_tz or "UTC")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from uuid import uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError
 
 from providers.base import ResendRequest
+from providers.registry import ProviderRegistry
 
 
 def new_idempotency_key() -> str:
@@ -19,7 +22,7 @@ class ResendJob(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    request: ResendRequest
+    request: SerializeAsAny[ResendRequest]
     requested_by: str
     #: Where the command was typed; access to retries is checked against it.
     origin_channel_id: str | None = None
@@ -34,12 +37,22 @@ class ResendJob(BaseModel):
 
     def to_button_value(self) -> str:
         """Compact JSON for a button's ``value`` (Slack allows 2000 characters)."""
-        return self.model_dump_json(exclude_none=True)
+        data = self.model_dump(mode="json", exclude_none=True)
+        data["provider"] = self.request.provider
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
-    def from_button_value(cls, value: str) -> ResendJob:
+    def from_button_value(cls, value: str, registry: ProviderRegistry) -> ResendJob:
         """Read a job back from a button; raises ``ValueError`` when it is not one."""
-        return _JOB.validate_json(value)
-
-
-_JOB = TypeAdapter(ResendJob)
+        data: Any = json.loads(value)
+        if not isinstance(data, dict) or not isinstance(data.get("request"), dict):
+            raise ValueError("not a re-send job")
+        request_data = dict(data.pop("request"))
+        # Buttons posted before requests were keyed by provider carry it inside the request.
+        provider = data.pop("provider", None) or request_data.pop("provider", None)
+        request_data.pop("provider", None)
+        request = registry.request_from_json(str(provider), request_data)
+        try:
+            return cls.model_validate({**data, "request": request})
+        except ValidationError as exc:
+            raise ValueError(str(exc)) from exc

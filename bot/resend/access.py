@@ -8,23 +8,19 @@ for minutes).
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 import structlog
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import strings
-from bot.delivery import SLACK_FAILURES
+from bot.slack.directory import UsergroupDirectory
+from bot.ui import strings
 
 log = structlog.get_logger(__name__)
 
 
 class AlternativeEmailPolicy(StrEnum):
-    """Who may send a Lummy invoice to an address other than the customer's."""
+    """Who may send an invoice to an address other than the customer's."""
 
     OFF = "off"
     LISTED = "listed"
@@ -55,53 +51,6 @@ class AccessRules:
     def open_to_everyone(self) -> bool:
         """No user, group or channel restriction at all."""
         return not (self.user_ids or self.usergroup_ids or self.channel_ids)
-
-
-class UsergroupDirectory:
-    """Members of Slack user groups, cached for ``ttl_seconds``."""
-
-    def __init__(
-        self,
-        client: AsyncWebClient,
-        *,
-        ttl_seconds: float = 300.0,
-        min_refresh_seconds: float = 3.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._client = client
-        self._ttl = ttl_seconds
-        self._min_refresh = min_refresh_seconds
-        self._clock = clock
-        self._members: dict[str, tuple[float, frozenset[str]]] = {}
-        self._lock = asyncio.Lock()
-
-    async def is_member(self, user_id: str, group_ids: Iterable[str]) -> bool:
-        """Whether the user belongs to any of the groups."""
-        for group_id in group_ids:
-            if user_id in await self._members_of(group_id, wanted=user_id):
-                return True
-        return False
-
-    async def _members_of(self, group_id: str, *, wanted: str) -> frozenset[str]:
-        cached = self._members.get(group_id)
-        now = self._clock()
-        if cached is not None:
-            fetched_at, members = cached
-            fresh = now - fetched_at < self._ttl
-            # Refresh on a miss, but not more often than min_refresh (no hammering).
-            if fresh and (wanted in members or now - fetched_at < self._min_refresh):
-                return members
-        async with self._lock:
-            try:
-                response = await self._client.usergroups_users_list(usergroup=group_id)
-            except SLACK_FAILURES as exc:
-                log.warning(
-                    "slack_usergroup_lookup_failed", usergroup=group_id, error=str(exc)[:200]
-                )
-                return cached[1] if cached else frozenset()
-            members = frozenset(str(u) for u in response.get("users") or [])
-            self._members[group_id] = (self._clock(), members)
-            return members
 
 
 class AccessPolicy:

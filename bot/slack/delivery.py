@@ -9,21 +9,15 @@ a DM to the agent. Slack's 429s are retried by slack-sdk's retry handler.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Final
 
-import aiohttp
 import structlog
-from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.views import SlackMessage, with_dm_notice
+from bot.slack.client import SLACK_FAILURES, slack_error
+from bot.ui.views import SlackMessage, with_dm_notice
 
 log = structlog.get_logger(__name__)
-
-#: Everything a Web API call can fail with once slack-sdk's own retries are spent:
-#: Slack's error answers, and the network (aiohttp) or a timeout underneath them.
-SLACK_FAILURES: Final = (SlackClientError, aiohttp.ClientError, TimeoutError, OSError)
 
 #: Channel errors after which the response_url is the way in, as the brief names them.
 EXPECTED_CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
@@ -59,12 +53,6 @@ class ResponseUrlRef:
 MessageRef = ChannelMessageRef | ResponseUrlRef
 
 
-def _slack_error(exc: BaseException) -> str:
-    if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error", "unknown_error"))
-    return type(exc).__name__
-
-
 class Delivery:
     """Posts and updates messages with the fallbacks above."""
 
@@ -96,7 +84,7 @@ class Delivery:
                 )
                 return ref
             except SLACK_FAILURES as exc:
-                log.warning("slack_update_failed", channel=ref.channel_id, error=_slack_error(exc))
+                log.warning("slack_update_failed", channel=ref.channel_id, error=slack_error(exc))
         elif isinstance(ref, ResponseUrlRef):
             replaced = await self._send_to_response_url(
                 ref.response_url, message, replace_original=True
@@ -119,7 +107,7 @@ class Delivery:
                 channel=channel_id, text=message.text, blocks=message.blocks, unfurl_links=False
             )
         except SLACK_FAILURES as exc:
-            error = _slack_error(exc)
+            error = slack_error(exc)
             level = "info" if error in EXPECTED_CHANNEL_ERRORS else "warning"
             getattr(log, level)("slack_channel_post_failed", channel=channel_id, error=error)
             return None

@@ -12,54 +12,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from secrets import token_hex
 from uuid import uuid4
 
 import structlog
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import views
-from bot.admission import Gatekeeper
-from bot.audit import Auditor, message_location
-from bot.delivery import SLACK_FAILURES, Delivery, Destination, MessageRef
-from bot.inflight import InFlight
-from bot.jobs import ResendJob
-from bot.store import AttemptRecord
-from providers.base import LummyInvoice
+from bot.history.store import AttemptRecord
+from bot.logs import new_error_id
+from bot.resend.admission import Gatekeeper
+from bot.resend.audit import Auditor, message_location
+from bot.resend.inflight import InFlight
+from bot.resend.insight import QuotaUsage
+from bot.resend.jobs import ResendJob
+from bot.slack.delivery import Delivery, Destination, MessageRef
+from bot.slack.directory import UserDirectory
+from bot.ui import views
 from providers.errors import Outcome, OutcomeUnknownError, ProviderError
-from providers.registry import Providers
+from providers.registry import ConfiguredProviders
 
 log = structlog.get_logger(__name__)
-
-
-def new_error_id() -> str:
-    """A short id the agent can quote and the logs can be searched for."""
-    return "E-" + token_hex(3).upper()
-
-
-class UserDirectory:
-    """The agents' time zones from Slack's profiles, cached for an hour."""
-
-    def __init__(self, client: AsyncWebClient, *, ttl_seconds: float = 3600.0) -> None:
-        self._client = client
-        self._ttl = ttl_seconds
-        self._cache: dict[str, tuple[float, str | None]] = {}
-
-    async def timezone(self, user_id: str) -> str | None:
-        """The user's IANA time zone, or None when Slack does not say."""
-        cached = self._cache.get(user_id)
-        if cached and time.monotonic() - cached[0] < self._ttl:
-            return cached[1]
-        try:
-            response = await self._client.users_info(user=user_id)
-        except SLACK_FAILURES as exc:
-            log.warning("slack_users_info_failed", user=user_id, error=type(exc).__name__)
-            return None
-        user = response.get("user") or {}
-        tz = user.get("tz") if isinstance(user, dict) else None
-        zone = tz if isinstance(tz, str) and tz else None
-        self._cache[user_id] = (time.monotonic(), zone)
-        return zone
 
 
 @dataclass
@@ -83,7 +53,7 @@ class ResendWorkflow:
     def __init__(
         self,
         *,
-        providers: Providers,
+        providers: ConfiguredProviders,
         delivery: Delivery,
         directory: UserDirectory,
         inflight: InFlight,
@@ -93,6 +63,7 @@ class ResendWorkflow:
         timezone_timeout: float = 2.0,
     ) -> None:
         self._providers = providers
+        self._registry = providers.registry
         self._delivery = delivery
         self._directory = directory
         self._inflight = inflight
@@ -130,7 +101,7 @@ class ResendWorkflow:
                     interrupted = OutcomeUnknownError(
                         "interrupted by shutdown", provider=job.request.provider
                     )
-                    message = run.message or views.failure_message(job, interrupted)
+                    message = run.message or views.failure_message(job, interrupted, self._registry)
                     await self._finish_quietly(run, message, detail=interrupted.detail)
                     raise
                 except Exception:
@@ -138,7 +109,7 @@ class ResendWorkflow:
                     log.exception("internal_error", error_id=error_id)
                     shown = await self._finish_quietly(
                         run,
-                        views.internal_error_message(error_id, job),
+                        views.internal_error_message(error_id, job, self._registry),
                         detail=f"internal error {error_id}",
                     )
                     if not shown:
@@ -152,7 +123,7 @@ class ResendWorkflow:
 
     async def _run(self, run: _Run) -> None:
         job, destination = run.job, run.destination
-        progress = views.progress_message(job)
+        progress = views.progress_message(job, self._registry)
         if run.ref is None:
             run.ref = await self._delivery.post(destination, progress)
         else:
@@ -165,7 +136,7 @@ class ResendWorkflow:
             timezone.cancel()
             run.outcome = exc.outcome
             latency = _elapsed_ms(run.started)
-            run.message = views.failure_message(job, exc)
+            run.message = views.failure_message(job, exc, self._registry)
             await self._show(run, run.message)
             await self._record(
                 run, latency_ms=latency, request_id=exc.request_id, detail=exc.detail
@@ -173,7 +144,9 @@ class ResendWorkflow:
             return
         run.outcome = Outcome.SUCCESS
         latency = _elapsed_ms(run.started)
-        run.message = views.success_message(job, result, now=self._clock(), agent_tz=None)
+        run.message = views.success_message(
+            job, result, registry=self._registry, now=self._clock(), agent_tz=None
+        )
         quota = (await self._gatekeeper.insight(job.request)).quota
         try:
             agent_tz = await asyncio.wait_for(timezone, self._timezone_timeout)
@@ -182,9 +155,12 @@ class ResendWorkflow:
         run.message = views.success_message(
             job,
             result,
+            registry=self._registry,
             now=self._clock(),
             agent_tz=agent_tz,
-            quota_used=quota.used + 1 if quota else None,
+            quota=QuotaUsage(used=quota.used + 1, limit=quota.limit, frees_at=quota.frees_at)
+            if quota
+            else None,
         )
         await self._show(run, run.message)
         await self._record(
@@ -229,10 +205,10 @@ class ResendWorkflow:
                 team_id=run.team_id,
                 user_id=run.destination.user_id or run.job.requested_by,
                 channel_id=run.destination.channel_id,
-                provider=request.provider.value,
+                provider=request.provider,
                 invoice_key=request.invoice_key,
                 reference=request.reference,
-                alternative_email=request.email if isinstance(request, LummyInvoice) else None,
+                alternative_email=request.alternative_email,
                 outcome=(run.outcome or Outcome.UNKNOWN).value,
                 recipients=recipients,
                 request_id=request_id,

@@ -8,7 +8,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import IO, Final
 
-from bot.store import AttemptRecord, HistoryStore
+from bot.history.store import AttemptRecord, HistoryStore
 
 COLUMNS: Final = tuple(field.name for field in dataclasses.fields(AttemptRecord))
 

@@ -1,4 +1,4 @@
-"""What the history says about an invoice: recent re-sends and Lummy's hourly quota."""
+"""What the history says about an invoice: recent re-sends and the provider's hourly quota."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class RecentSend:
 
 @dataclass(frozen=True)
 class QuotaUsage:
-    """How many of Lummy's hourly re-sends of an invoice the history has seen."""
+    """How many of a provider's hourly re-sends of an invoice the history has seen."""
 
     used: int
     limit: int

@@ -1,10 +1,11 @@
 """Deciding whether a submitted re-send goes ahead.
 
 In order: the agent's access (checked again at submit: a modal can stay open
-while permissions change), the alternative-e-mail permission, Lummy's hourly
-quota as the history knows it, and the duplicate guard. The duplicate guard is
-a claim in the store, so two agents submitting the same invoice at the same
-moment get one send and one warning, across any number of bot replicas.
+while permissions change), the alternative-e-mail permission, the provider's
+hourly quota (where it has one) as the history knows it, and the duplicate
+guard. The duplicate guard is a claim in the store, so two agents submitting
+the same invoice at the same moment get one send and one warning, across any
+number of bot replicas.
 
 When the store is down or slow the re-send is not blocked: the guard steps
 aside, says so loudly in the logs, and the bot behaves as without history.
@@ -21,14 +22,15 @@ from uuid import uuid4
 
 import structlog
 
-from bot import strings
-from bot.access import AccessPolicy, Refusal
-from bot.audit import Auditor
-from bot.insight import Insight, QuotaUsage, RecentSend
-from bot.jobs import ResendJob
-from bot.store import AttemptRecord, ClaimState, HistoryStore, StoreUnavailableError
-from providers.base import LummyInvoice, ResendRequest
-from providers.lummy import RESENDS_PER_HOUR
+from bot.history.store import AttemptRecord, ClaimState, HistoryStore, StoreUnavailableError
+from bot.resend.access import AccessPolicy, Refusal
+from bot.resend.audit import Auditor
+from bot.resend.insight import Insight, QuotaUsage, RecentSend
+from bot.resend.jobs import ResendJob
+from bot.ui import strings
+from bot.ui.wording import format_wait
+from providers.base import ResendRequest
+from providers.registry import ProviderRegistry
 
 log = structlog.get_logger(__name__)
 
@@ -44,7 +46,7 @@ class Proceed:
 
 @dataclass(frozen=True)
 class Refuse:
-    """Stop. ``field`` is the form field at fault (``email``, ``invoice_id``) or ``request``."""
+    """Stop. ``field`` is the form field at fault (``email``, ``invoice_id``) or `WHOLE_REQUEST`."""
 
     field: str
     message: str
@@ -71,11 +73,12 @@ class Requester:
 
 
 class Gatekeeper:
-    """Access checks, the Lummy quota and the duplicate guard."""
+    """Access checks, the providers' hourly quotas and the duplicate guard."""
 
     def __init__(
         self,
         *,
+        registry: ProviderRegistry,
         access: AccessPolicy,
         store: HistoryStore | None,
         auditor: Auditor,
@@ -85,6 +88,7 @@ class Gatekeeper:
         store_timeout: float = 1.0,
         access_timeout: float = 1.0,
     ) -> None:
+        self._registry = registry
         self._access = access
         self._store = store
         self._auditor = auditor
@@ -133,10 +137,11 @@ class Gatekeeper:
                 at=last.created_at, user_id=last.user_id, recipients=last.recipients
             )
         quota = None
-        if isinstance(request, LummyInvoice):
+        limit = self._registry.of(request).hourly_quota
+        if limit is not None:
             in_hour = [s for s in successes if now - s.created_at < QUOTA_WINDOW]
             frees_at = in_hour[0].created_at + QUOTA_WINDOW if in_hour else None
-            quota = QuotaUsage(used=len(in_hour), limit=RESENDS_PER_HOUR, frees_at=frees_at)
+            quota = QuotaUsage(used=len(in_hour), limit=limit, frees_at=frees_at)
         return Insight(recent=recent, quota=quota)
 
     async def review(self, job: ResendJob, request_by: Requester, *, confirmed: bool) -> Decision:
@@ -173,8 +178,10 @@ class Gatekeeper:
     async def _permission(self, job: ResendJob, request_by: Requester) -> Refusal | None:
         refusal = await self._access.check(request_by.user_id, request_by.channel_id)
         request = job.request
-        if refusal is None and isinstance(request, LummyInvoice) and request.email:
-            refusal = await self._access.check_alternative_email(request_by.user_id, request.email)
+        if refusal is None and request.alternative_email:
+            refusal = await self._access.check_alternative_email(
+                request_by.user_id, request.alternative_email
+            )
         return refusal
 
     async def _guard(self, job: ResendJob, request_by: Requester, *, confirmed: bool) -> Decision:
@@ -184,7 +191,8 @@ class Gatekeeper:
             frees = insight.quota.frees_at
             message = strings.QUOTA_EXHAUSTED.format(
                 limit=insight.quota.limit,
-                wait=strings.format_wait(frees - self._clock() if frees else QUOTA_WINDOW),
+                provider=self._registry.of(job.request).label,
+                wait=format_wait(frees - self._clock() if frees else QUOTA_WINDOW),
             )
             return self._refuse(job, request_by, Refusal("quota_exhausted", message))
         if insight.recent is not None and not confirmed:
@@ -240,19 +248,26 @@ class Gatekeeper:
     def _refuse(self, job: ResendJob, request_by: Requester, refusal: Refusal) -> Refuse:
         self._auditor.attempt_later(_refusal_record(request_by, job, refusal.code, self._clock()))
         return Refuse(
-            field=_FIELD_AT_FAULT.get(refusal.code, "request"),
+            field=self._field_at_fault(job.request, refusal.code),
             message=refusal.message,
             code=refusal.code,
         )
 
+    def _field_at_fault(self, request: ResendRequest, code: str) -> str:
+        """The form field a refusal is about, else `WHOLE_REQUEST`."""
+        provider = self._registry.of(request)
+        if code in ALTERNATIVE_EMAIL_REFUSALS and provider.alternative_email_field:
+            return str(provider.alternative_email_field)
+        if code == "quota_exhausted":
+            return str(provider.reference_field)
+        return WHOLE_REQUEST
 
-#: Which part of the request a refusal is about; anything else is about the whole request.
-_FIELD_AT_FAULT: Final = {
-    "alternative_email_off": "email",
-    "alternative_email_not_allowed": "email",
-    "alternative_email_domain": "email",
-    "quota_exhausted": "invoice_id",
-}
+
+#: `Refuse.field` for a refusal about the whole request rather than one field.
+WHOLE_REQUEST: Final = "request"
+ALTERNATIVE_EMAIL_REFUSALS: Final = frozenset(
+    {"alternative_email_off", "alternative_email_not_allowed", "alternative_email_domain"}
+)
 
 
 def _refusal_record(
@@ -271,10 +286,10 @@ def _refusal_record(
         team_id=request_by.team_id,
         user_id=request_by.user_id,
         channel_id=request_by.channel_id,
-        provider=request.provider.value if request else "",
+        provider=request.provider if request else "",
         invoice_key=request.invoice_key if request else "",
         reference=request.reference if request else reference,
-        alternative_email=request.email if isinstance(request, LummyInvoice) else None,
+        alternative_email=request.alternative_email if request else None,
         outcome="duplicate_warning" if code == "duplicate_warning" else "refused",
         idempotency_key=job.idempotency_key if job else None,
         detail=detail or code,

@@ -1,0 +1,1 @@
+"""The history of attempts: the store (SQLite or PostgreSQL) and its export."""

@@ -1,0 +1,1 @@
+"""Talking to Slack: the Web API client, message delivery with fallbacks, user lookups."""

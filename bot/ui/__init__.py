@@ -1,0 +1,1 @@
+"""What people see: the form, the Block Kit views and every Spanish sentence."""
