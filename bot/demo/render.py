@@ -20,7 +20,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from bot import strings
 from bot.localslack.sender import (
     checkboxes_value,
     email_value,
@@ -70,6 +69,9 @@ MULTI_CHOICE_TYPES: Final = frozenset({"checkboxes", "multi_static_select"})
 TEXT_TYPES: Final = frozenset(
     {"plain_text_input", "email_text_input", "url_text_input", "number_input"}
 )
+
+#: The block id of the bot's "re-sending…" message, which its outcome replaces.
+PROGRESS_BLOCK_ID: Final = "resend_progress"
 
 BAR: Final = "│ "
 _RULE: Final = "─"
@@ -271,12 +273,15 @@ def render_message(
     return "\n".join(lines)
 
 
-def looks_in_progress(text: str, blocks: Sequence[Mapping[str, Any]]) -> bool:
-    """Whether a message is the bot's "re-sending…" placeholder, still to be replaced."""
-    progress_prefix = strings.PROGRESS.split("{", 1)[0]
-    if ":hourglass" in str(blocks):
-        return True
-    return text.startswith(progress_prefix) and text.rstrip().endswith("…")
+def looks_in_progress(blocks: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether a message is the bot's "re-sending…" placeholder, still to be replaced.
+
+    Recognised by its block id, never by its wording.
+    """
+    return any(
+        isinstance(block, Mapping) and block.get("block_id") == PROGRESS_BLOCK_ID
+        for block in blocks
+    )
 
 
 # --- buttons ---------------------------------------------------------------------

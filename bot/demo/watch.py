@@ -60,14 +60,14 @@ class Watcher:
         for channel, items in slack.messages.items():
             for m in items:
                 shape = (channel, m.ts, m.edited_ts, m.text, repr(m.blocks))
-                if shape not in old_messages and looks_in_progress(m.text, m.blocks):
+                if shape not in old_messages and looks_in_progress(m.blocks):
                     return True
         old_ephemeral = dict(before[1])
         for key, ephemerals in slack.ephemeral.items():
             if key[1] != USER_ID:
                 continue
             for e in ephemerals[len(old_ephemeral.get(key, ())) :]:
-                if not e.deleted and looks_in_progress(e.text, e.blocks):
+                if not e.deleted and looks_in_progress(e.blocks):
                     return True
         return False
 

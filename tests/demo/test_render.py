@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from bot import strings, views
 from bot.demo.render import (
     Names,
     Prompt,
@@ -29,23 +28,28 @@ from bot.demo.render import (
     searchable,
     state_values,
 )
-from bot.forms import (
+from bot.localslack import radio_action
+from bot.resend.jobs import ResendJob
+from bot.ui import strings, views
+from bot.ui.forms import (
     FormState,
     ModalContext,
     form_from_text,
     form_from_view_state,
     request_from_form,
 )
-from bot.jobs import ResendJob
-from bot.localslack import radio_action
-from providers.base import VOUCHER_TYPES, LummyInvoice, Provider, ResendResult
+from providers.base import ResendResult
 from providers.errors import NotFoundError, OutcomeUnknownError, ProviderUnavailableError
+from providers.lummy import LummyInvoice
+from providers.tusfacturas import VOUCHER_TYPES
+from tests.conftest import REGISTRY
+from tests.e2e import says
 
 AGENT = "U0ANA"
 NAMES = Names(users={AGENT: "ana", "U0BOT": "reenviar"}, channels={"C0SOP": "soporte"})
 LUMMY_ID = "550e8400-e29b-41d4-a716-446655440000"
-BOTH = {Provider.TUSFACTURAS: True, Provider.LUMMY: True}
-CONTEXT = ModalContext(channel_id="C0SOP", response_url="https://example.invalid/r", user_id=AGENT)
+BOTH = {"tusfacturas": True, "lummy": True}
+CONTEXT = ModalContext(channel_id="C0SOP", response_url="https://example.invalid/r")
 NOW = datetime(2025, 1, 20, 10, 31, tzinfo=UTC)
 
 
@@ -99,14 +103,14 @@ def test_searchable_ignores_frames_case_accents_and_spacing() -> None:
 
 def test_success_message_header_fields_and_context() -> None:
     result = ResendResult(
-        provider=Provider.LUMMY,
+        provider="lummy",
         reference=LUMMY_ID,
         recipients=("cliente@empresa.com",),
         sent_at=datetime(2025, 1, 20, 10, 30, tzinfo=UTC),
         request_id="abc123-def456",
     )
     message = views.success_message(
-        lummy_job(), result, now=NOW, agent_tz="America/Argentina/Buenos_Aires"
+        lummy_job(), result, now=NOW, agent_tz="America/Argentina/Buenos_Aires", registry=REGISTRY
     )
 
     assert show(message) == "\n".join(
@@ -125,20 +129,20 @@ def test_success_message_header_fields_and_context() -> None:
             "└─",
         ]
     )
-    assert not looks_in_progress(message.text, message.blocks)
+    assert not looks_in_progress(message.blocks)
     assert buttons_in(message.blocks) == []
 
 
 def test_failure_message_with_provider_text_and_request_id() -> None:
     error = NotFoundError(
         "404",
-        provider=Provider.LUMMY,
+        provider="lummy",
         status_code=404,
         request_id="abc123-def456",
         provider_message="Invoice not found",
     )
 
-    assert show(views.failure_message(lummy_job(), error), footer=None) == "\n".join(
+    assert show(views.failure_message(lummy_job(), error, REGISTRY), footer=None) == "\n".join(
         [
             "┌─ #soporte",
             "│ ❌ No se pudo reenviar",
@@ -153,8 +157,8 @@ def test_failure_message_with_provider_text_and_request_id() -> None:
 
 
 def test_retry_button_reads_as_a_label_and_carries_its_confirm_dialog() -> None:
-    error = ProviderUnavailableError("503", provider=Provider.LUMMY, status_code=503)
-    message = views.failure_message(lummy_job(), error)
+    error = ProviderUnavailableError("503", provider="lummy", status_code=503)
+    message = views.failure_message(lummy_job(), error, REGISTRY)
 
     rendered = show(message)
     assert "│ [Reintentar]" in rendered.splitlines()
@@ -162,7 +166,7 @@ def test_retry_button_reads_as_a_label_and_carries_its_confirm_dialog() -> None:
     (button,) = buttons_in(message.blocks)
     assert button.label == "Reintentar"
     assert button.action_id == views.RETRY_ACTION
-    assert ResendJob.from_button_value(str(button.value)).attempt == 2
+    assert ResendJob.from_button_value(str(button.value), REGISTRY).attempt == 2
     assert button.confirm is not None
     assert confirm_labels(button.confirm) == ("Reintentar", "Cancelar")
     assert render_confirm(button.confirm) == "\n".join(
@@ -176,8 +180,8 @@ def test_retry_button_reads_as_a_label_and_carries_its_confirm_dialog() -> None:
 
 
 def test_unknown_outcome_warns_in_the_confirm_dialog() -> None:
-    error = OutcomeUnknownError("timeout", provider=Provider.LUMMY)
-    (button,) = buttons_in(views.failure_message(lummy_job(), error).blocks)
+    error = OutcomeUnknownError("timeout", provider="lummy")
+    (button,) = buttons_in(views.failure_message(lummy_job(), error, REGISTRY).blocks)
     assert button.confirm is not None
     assert strings.RETRY_CONFIRM_UNKNOWN in render_confirm(button.confirm)
 
@@ -186,11 +190,11 @@ def test_section_text_help_and_progress() -> None:
     help_text = show(views.help_message(), footer=None)
     assert help_text.splitlines()[1] == "│ Reenviar una factura al cliente"
     assert "│ • `/reenviar FACTURA B 0002-00000006`: TusFacturas" in help_text
-    progress = views.progress_message(lummy_job())
+    progress = views.progress_message(lummy_job(), REGISTRY)
     assert show(progress, footer=None).splitlines()[1] == (
         f"│ ⏳ Reenviando `{LUMMY_ID}` (Lummy), a solicitud de @ana…"
     )
-    assert looks_in_progress(progress.text, progress.blocks)
+    assert looks_in_progress(progress.blocks)
 
 
 def test_plain_text_message_without_blocks_and_other_blocks() -> None:
@@ -216,8 +220,8 @@ def test_plain_text_message_without_blocks_and_other_blocks() -> None:
 
 
 def lummy_modal(**values: str) -> dict[str, Any]:
-    form = FormState(provider=Provider.LUMMY, values=values)
-    return views.resend_modal(form, CONTEXT, configured=BOTH)
+    form = FormState(provider="lummy", values=values)
+    return views.resend_modal(form, CONTEXT, configured=BOTH, registry=REGISTRY)
 
 
 def test_lummy_modal_prompts() -> None:
@@ -252,7 +256,7 @@ def test_lummy_modal_prompts() -> None:
         True,
         None,
     )
-    assert email.hint == strings.EMAIL_HINT
+    assert email.hint == strings.FIELD_HINTS["email"]
 
     assert render_prompt(provider) == "\n".join(
         ["▸ Proveedor", "    1) TusFacturas (Argentina)", "    2) Lummy (México)"]
@@ -261,7 +265,7 @@ def test_lummy_modal_prompts() -> None:
     assert prompt_line(invoice, invoice.default) == f"ID de la factura en Lummy [{LUMMY_ID}]: "
     assert prompt_line(email, None) == "E-mail alternativo (Enter para dejarlo vacío): "
     assert render_prompt(email, error="mal") == "\n".join(
-        ["▸ E-mail alternativo (opcional)", f"    {strings.EMAIL_HINT}", "    ⚠ mal"]
+        ["▸ E-mail alternativo (opcional)", f"    {strings.FIELD_HINTS['email']}", "    ⚠ mal"]
     )
     assert render_modal_intro(form).splitlines()[0] == (
         "┌─ Formulario «Reenviar comprobante»   [Reenviar]  [Cancelar]"
@@ -289,7 +293,7 @@ def test_answers_become_the_state_values_the_bot_reads() -> None:
 
     assert values["provider"]["provider_choice"]["selected_option"]["value"] == "lummy"
     assert values["email"]["value"] == {"type": "email_text_input", "value": "otro@cliente.com"}
-    request = request_from_form(form_from_view_state(values))
+    request = request_from_form(form_from_view_state(values, REGISTRY), REGISTRY)
     assert isinstance(request, LummyInvoice)
     assert (str(request.invoice_id), request.email) == (LUMMY_ID, "otro@cliente.com")
 
@@ -312,7 +316,12 @@ def test_provider_switch_sends_the_radio_action_slack_sends() -> None:
 
 
 def test_tusfacturas_modal_prefilled_from_pasted_text() -> None:
-    view = views.resend_modal(form_from_text("FACTURA B 0002-00000006"), CONTEXT, configured=BOTH)
+    view = views.resend_modal(
+        form_from_text("FACTURA B 0002-00000006", REGISTRY),
+        CONTEXT,
+        configured=BOTH,
+        registry=REGISTRY,
+    )
     form = modal_form(view)
     provider, tipo, operacion, punto_venta, numero = form.prompts
 
@@ -326,15 +335,17 @@ def test_tusfacturas_modal_prefilled_from_pasted_text() -> None:
     assert operacion.default == "V"
     assert prompt_line(operacion, "V") == "Operación [1: Venta]: "
     assert (punto_venta.default, numero.default) == ("0002", "00000006")
-    assert numero.hint == strings.TUSFACTURAS_HINT
+    assert numero.hint == strings.FIELD_HINTS["tusfacturas.numero"]
 
 
 def test_option_groups_are_flattened_with_their_headings() -> None:
-    view = views.resend_modal(FormState(provider=Provider.TUSFACTURAS), CONTEXT, configured=BOTH)
+    view = views.resend_modal(
+        FormState(provider="tusfacturas"), CONTEXT, configured=BOTH, registry=REGISTRY
+    )
     tipo = modal_form(view).prompt("tipo")
     groups = list(dict.fromkeys(c.group for c in tipo.choices))
     assert None not in groups
-    assert set(groups) == set(strings.TIPO_GROUPS.values())
+    assert set(groups) == set(strings.CHOICE_GROUPS.values())
 
     lines = render_prompt(tipo).splitlines()
     assert lines[0] == "▸ Tipo de comprobante"
@@ -365,7 +376,9 @@ def test_option_groups_are_flattened_with_their_headings() -> None:
 )
 def test_choosing_an_option_by_number_or_text(typed: str, value: str) -> None:
     tipo = modal_form(
-        views.resend_modal(FormState(provider=Provider.TUSFACTURAS), CONTEXT, configured=BOTH)
+        views.resend_modal(
+            FormState(provider="tusfacturas"), CONTEXT, configured=BOTH, registry=REGISTRY
+        )
     ).prompt("tipo")
     assert parse_answer(tipo, typed, None).value == value
     number = [c.value for c in tipo.choices].index(value) + 1
@@ -373,7 +386,7 @@ def test_choosing_an_option_by_number_or_text(typed: str, value: str) -> None:
 
 
 def test_answers_slack_would_refuse_before_submitting() -> None:
-    form = modal_form(views.resend_modal(FormState(), CONTEXT, configured=BOTH))
+    form = modal_form(views.resend_modal(FormState(), CONTEXT, configured=BOTH, registry=REGISTRY))
     provider, tipo, *_ = form.prompts
     email = modal_form(lummy_modal()).prompt("email")
     punto_venta = form.prompt("punto_venta")
@@ -393,9 +406,10 @@ def test_answers_slack_would_refuse_before_submitting() -> None:
 
 def test_notice_and_not_configured_provider_are_notes() -> None:
     view = views.resend_modal(
-        form_from_text("FACTURA Z 0002-00000006"),
+        form_from_text("FACTURA Z 0002-00000006", REGISTRY),
         CONTEXT,
-        configured={Provider.TUSFACTURAS: False, Provider.LUMMY: True},
+        configured={"tusfacturas": False, "lummy": True},
+        registry=REGISTRY,
     )
     form = modal_form(view)
     notice, not_configured = form.notes
@@ -412,12 +426,12 @@ def test_notice_and_not_configured_provider_are_notes() -> None:
 
 
 def test_inline_errors_are_shown_under_their_field_labels() -> None:
-    form = modal_form(views.resend_modal(FormState(), CONTEXT, configured=BOTH))
-    rendered = render_errors(form, {"punto_venta": strings.PUNTO_VENTA_INVALID})
+    form = modal_form(views.resend_modal(FormState(), CONTEXT, configured=BOTH, registry=REGISTRY))
+    rendered = render_errors(form, {"punto_venta": says("punto_venta_invalid", limit=99_999)})
     assert rendered.splitlines() == [
         "┌─ El formulario no se envió: corregir lo marcado",
         "│ Punto de venta",
-        f"│   ⚠ {strings.PUNTO_VENTA_INVALID}",
+        f"│   ⚠ {says('punto_venta_invalid', limit=99_999)}",
         "└─",
     ]
 
@@ -456,4 +470,14 @@ def test_checkboxes_are_marked_by_number_or_yes() -> None:
     assert parse_answer(box, "", None).error == "Este campo es obligatorio."
     entry = state_values([box], {"confirm_duplicate": ("confirmed",)})
     assert entry["confirm_duplicate"]["value"]["selected_options"][0]["value"] == "confirmed"
-    assert form_from_view_state(entry).values["confirm_duplicate"] == "confirmed"
+    assert form_from_view_state(entry, REGISTRY).values["confirm_duplicate"] == "confirmed"
+
+
+def test_the_progress_message_is_recognised_by_its_block_id_not_its_wording() -> None:
+    worded = [{"type": "section", "text": {"type": "mrkdwn", "text": "Reenviando `x`…"}}]
+    marked = [
+        {"type": "section", "block_id": "resend_progress", "text": {"type": "mrkdwn", "text": "x"}}
+    ]
+
+    assert not looks_in_progress(worded)
+    assert looks_in_progress(marked)
