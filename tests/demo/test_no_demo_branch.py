@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from bot.config import Settings
-from providers.registry import builtin_registry
 from bot.demo.session import DemoSession, bot_argv
+from providers.registry import builtin_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Not part of the bot process: the demo itself, the local Slack, the provider emulators.
