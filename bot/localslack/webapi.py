@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar, cast, overload
+from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, cast, overload
 
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 
 from bot.localslack.changes import Changes
 from bot.localslack.dispatch import API_PATH, ApiCall, MethodDispatcher
@@ -33,7 +33,6 @@ from bot.localslack.protocol import JsonDict, MethodHandler, SlackApiRefusal
 from bot.localslack.response_urls import RESPONSE_URL_PATH, ResponseUrls
 from bot.localslack.server import LoopbackServer
 from bot.localslack.socket_mode import (
-    SOCKET_ACK_TIMEOUT_SECONDS,
     SOCKET_MODE_PATH,
     SocketEnvelope,
     SocketMode,
@@ -70,6 +69,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class _Shared(Generic[T]):
@@ -95,6 +96,26 @@ class _Shared(Generic[T]):
 
     def __set__(self, obj: object, value: T) -> None:
         setattr(getattr(obj, self._part), self._name, value)
+
+
+class _Forward(Generic[P, R]):
+    """A method of `FakeSlackWebAPI` that one of its parts implements, signature and all."""
+
+    def __init__(self, part: str, method: Callable[Concatenate[Any, P], R]) -> None:
+        self._part = part
+        self._name = method.__name__
+        self.__doc__ = method.__doc__
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> Self: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> Callable[P, R]: ...
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> Callable[P, R] | Self:
+        if obj is None:
+            return self
+        return cast(Callable[P, R], getattr(getattr(obj, self._part), self._name))
 
 
 class FakeSlackWebAPI:
@@ -232,89 +253,19 @@ class FakeSlackWebAPI:
 
     # ------------------------------------------------------------------ workspace set-up
 
-    def add_user(
-        self,
-        user_id: str,
-        name: str,
-        real_name: str | None = None,
-        tz: str = "America/Argentina/Buenos_Aires",
-        tz_offset: int = -10800,
-        *,
-        display_name: str | None = None,
-        tz_label: str | None = None,
-        email: str | None = None,
-        is_bot: bool = False,
-        deleted: bool = False,
-    ) -> User:
-        """Add (or replace) a workspace member."""
-        return self._workspace.add_user(
-            user_id,
-            name,
-            real_name,
-            tz,
-            tz_offset,
-            display_name=display_name,
-            tz_label=tz_label,
-            email=email,
-            is_bot=is_bot,
-            deleted=deleted,
-        )
-
-    def add_channel(
-        self,
-        channel_id: str,
-        name: str,
-        bot_is_member: bool = True,
-        is_private: bool = False,
-        is_archived: bool = False,
-        *,
-        members: Iterable[str] | None = None,
-    ) -> Channel:
-        """Add (or replace) a channel. ``D...`` ids are treated as DMs."""
-        return self._workspace.add_channel(
-            channel_id, name, bot_is_member, is_private, is_archived, members=members
-        )
-
-    def add_usergroup(self, group_id: str, members: Iterable[str]) -> None:
-        """Add a user group (``S...``) for ``usergroups.users.list``."""
-        self._workspace.add_usergroup(group_id, members)
-
-    def add_method(self, method: str, handler: MethodHandler) -> None:
-        """Serve an extra Web API method: ``handler(params) -> response dict``.
-
-        The handler may raise :class:`SlackApiRefusal` to answer an error.
-        """
-        self._dispatch.add_method(method, handler)
+    add_user = _Forward("_workspace", Workspace.add_user)
+    add_channel = _Forward("_workspace", Workspace.add_channel)
+    add_usergroup = _Forward("_workspace", Workspace.add_usergroup)
+    #: Serve an extra Web API method, ``handler(params) -> response dict``; the handler
+    #: may raise :class:`SlackApiRefusal` to answer an error.
+    add_method = _Forward("_dispatch", MethodDispatcher.add_method)
 
     # ------------------------------------------------------------------ test controls
 
-    def fail(
-        self,
-        method: str,
-        error: str,
-        *,
-        times: int = 1,
-        status: int = 200,
-        retry_after: int | None = None,
-    ) -> None:
-        """Make the next ``times`` calls to ``method`` fail with ``error``.
-
-        ``error="ratelimited"`` answers HTTP 429 with ``Retry-After`` (default 1 s), as
-        Slack does.
-        """
-        self._faults.fail(method, error, times=times, status=status, retry_after=retry_after)
-
-    def clear_failures(self) -> None:
-        """Drop every pending injected failure."""
-        self._faults.clear_failures()
-
-    def set_latency(self, method: str, seconds: float) -> None:
-        """Delay answers to ``method`` (``"*"`` for every method) by ``seconds``."""
-        self._faults.set_latency(method, seconds)
-
-    def calls_to(self, method: str) -> list[ApiCall]:
-        """Recorded calls to ``method``, in order."""
-        return self._dispatch.calls_to(method)
+    fail = _Forward("_faults", Faults.fail)
+    clear_failures = _Forward("_faults", Faults.clear_failures)
+    set_latency = _Forward("_faults", Faults.set_latency)
+    calls_to = _Forward("_dispatch", MethodDispatcher.calls_to)
 
     async def wait_until(
         self,
@@ -391,74 +342,18 @@ class FakeSlackWebAPI:
         assert found is not None
         return found
 
-    async def send_envelope(
-        self,
-        type: str,
-        payload: JsonDict,
-        *,
-        accepts_response_payload: bool | None = None,
-        timeout: float = SOCKET_ACK_TIMEOUT_SECONDS,  # noqa: ASYNC109
-        connection: SocketModeConnection | None = None,
-    ) -> JsonDict:
-        """Send an envelope to the app over Socket Mode and return its ack.
-
-        See `SocketMode.send_envelope`; raises ``TimeoutError`` if no client connects or
-        no ack arrives within ``timeout``.
-        """
-        return await self._socket.send_envelope(
-            type,
-            payload,
-            accepts_response_payload=accepts_response_payload,
-            timeout=timeout,
-            connection=connection,
-        )
-
-    async def send_disconnect(self, reason: str = "refresh_requested") -> int:
-        """Ask every connected client to reconnect, as Slack does; return how many were asked."""
-        return await self._socket.send_disconnect(reason)
-
-    async def disconnect_clients(
-        self, *, code: int = WSCloseCode.GOING_AWAY, message: str = "refresh"
-    ) -> int:
-        """Close every Socket Mode connection from the server side; return how many."""
-        return await self._socket.disconnect_clients(code=code, message=message)
+    send_envelope = _Forward("_socket", SocketMode.send_envelope)
+    send_disconnect = _Forward("_socket", SocketMode.send_disconnect)
+    disconnect_clients = _Forward("_socket", SocketMode.disconnect_clients)
 
     # ------------------------------------------------------------------ state helpers
 
-    def issue_trigger_id(self, user_id: str | None = None, view_id: str | None = None) -> str:
-        """Issue a trigger id, as Slack does with each interaction."""
-        return self._workspace.issue_trigger_id(user_id, view_id)
-
-    def new_response_url(
-        self, channel_id: str, user_id: str, *, message_ts: str | None = None
-    ) -> str:
-        """Issue a ``response_url`` bound to a channel and user (and optionally a message)."""
-        return self._replies.new(channel_id, user_id, message_ts=message_ts)
-
-    def messages_in(self, channel_id: str) -> list[Message]:
-        """Messages currently visible in a channel, oldest first."""
-        return self._workspace.messages_in(channel_id)
-
-    def find_message(self, channel_id: str, ts: str) -> Message | None:
-        """The message with ``ts`` in ``channel_id``, if any."""
-        return self._workspace.find_message(channel_id, ts)
-
-    def ephemeral_for(self, channel_id: str, user_id: str) -> list[EphemeralMessage]:
-        """Ephemeral messages ``user_id`` has seen in ``channel_id``."""
-        return self._workspace.ephemeral_for(channel_id, user_id)
-
-    def dm_channel_id(self, user_id: str) -> str | None:
-        """The DM channel the bot opened with ``user_id``, if any."""
-        return self._workspace.dm_channel_id(user_id)
-
-    def current_view(self, user_id: str | None = None) -> JsonDict | None:
-        """The most recently opened/pushed view still open (for ``user_id`` if given)."""
-        return self._modals.current_view(user_id)
-
-    def close_view(self, view_id: str, *, whole_stack: bool = True) -> None:
-        """Close a view (and, by default, every view in its stack)."""
-        self._modals.close_view(view_id, whole_stack=whole_stack)
-
-    def apply_view_response(self, view_id: str, response: Any) -> None:
-        """Apply what the app answered to a ``view_submission`` (as Slack's UI would)."""
-        self._modals.apply_view_response(view_id, response)
+    issue_trigger_id = _Forward("_workspace", Workspace.issue_trigger_id)
+    new_response_url = _Forward("_replies", ResponseUrls.new)
+    messages_in = _Forward("_workspace", Workspace.messages_in)
+    find_message = _Forward("_workspace", Workspace.find_message)
+    ephemeral_for = _Forward("_workspace", Workspace.ephemeral_for)
+    dm_channel_id = _Forward("_workspace", Workspace.dm_channel_id)
+    current_view = _Forward("_modals", Modals.current_view)
+    close_view = _Forward("_modals", Modals.close_view)
+    apply_view_response = _Forward("_modals", Modals.apply_view_response)
