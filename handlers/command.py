@@ -4,6 +4,7 @@ or show an invoice's history.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Final
 
 import structlog
@@ -14,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.history.store import StoreUnavailableError
 from bot.resend.admission import Requester
 from bot.services import Services, services_of
+from bot.slack.client import SLACK_FAILURES, slack_error
 from bot.ui import strings, views
 from bot.ui.forms import FormState, ModalContext, form_from_text, request_from_form
 from bot.ui.wording import problems_paragraph
@@ -22,6 +24,8 @@ from providers.base import InvalidReferenceError
 log = structlog.get_logger(__name__)
 
 COMMAND: Final = "/reenviar"
+#: How long to wait for views.open (Slack's trigger ids expire after 3 s).
+VIEWS_OPEN_TIMEOUT: Final = 4.0
 HELP_WORDS: Final = frozenset({"ayuda", "help", "?"})
 HISTORY_WORDS: Final = frozenset({"historial", "history"})
 
@@ -77,11 +81,21 @@ async def _open_modal(
         form, modal_context, registry=services.registry, configured=services.configured
     )
     try:
-        opened = await client.views_open(trigger_id=command["trigger_id"], view=modal)
-    except SlackApiError as exc:
-        error = str(exc.response.get("error", "unknown_error"))
+        # The trigger id lives 3 s: an answer later than this cannot open anything.
+        opened = await asyncio.wait_for(
+            client.views_open(trigger_id=command["trigger_id"], view=modal), VIEWS_OPEN_TIMEOUT
+        )
+    except (*SLACK_FAILURES, TimeoutError) as exc:
+        error = slack_error(exc)
         log.warning("slack_views_open_failed", error=error)
-        await respond(text=strings.MODAL_OPEN_FAILED.format(error=error), response_type="ephemeral")
+        reason = (
+            strings.SLACK_TOO_SLOW
+            if isinstance(exc, TimeoutError)
+            else strings.SLACK_ANSWERED.format(error=error)
+        )
+        await respond(
+            text=strings.MODAL_OPEN_FAILED.format(reason=reason), response_type="ephemeral"
+        )
         return
     await _add_history_insight(form, modal_context, opened.get("view") or {}, client, services)
 

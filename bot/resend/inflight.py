@@ -57,7 +57,7 @@ class InFlight:
             return False
         return True
 
-    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    def spawn(self, coroutine: Coroutine[Any, Any, object]) -> asyncio.Task[None]:
         """Run ``coroutine`` in the background, tracked like any re-send."""
 
         async def tracked() -> None:

@@ -41,6 +41,8 @@ class _Run:
     team_id: str | None
     ref: MessageRef | None
     started: float = field(default_factory=time.perf_counter)
+    #: Posting "re-sending…": it runs beside the provider call, never before it.
+    placeholder: asyncio.Task[MessageRef | None] | None = None
     outcome: Outcome | None = None
     #: The outcome message, as soon as the provider answered (before any refinement).
     message: views.SlackMessage | None = None
@@ -61,6 +63,7 @@ class ResendWorkflow:
         auditor: Auditor,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         timezone_timeout: float = 2.0,
+        placeholder_wait: float = 2.0,
     ) -> None:
         self._providers = providers
         self._registry = providers.registry
@@ -71,6 +74,7 @@ class ResendWorkflow:
         self._auditor = auditor
         self._clock = clock
         self._timezone_timeout = timezone_timeout
+        self._placeholder_wait = placeholder_wait
 
     async def run(
         self,
@@ -96,6 +100,8 @@ class ResendWorkflow:
                 try:
                     await self._run(run)
                 except asyncio.CancelledError:
+                    if run.placeholder is not None:
+                        run.placeholder.cancel()
                     # Shutdown cut it short. If the provider had answered, show that answer;
                     # otherwise the e-mail may have gone out: say so, then stop.
                     interrupted = OutcomeUnknownError(
@@ -124,10 +130,9 @@ class ResendWorkflow:
     async def _run(self, run: _Run) -> None:
         job, destination = run.job, run.destination
         progress = views.progress_message(job, self._registry)
-        if run.ref is None:
-            run.ref = await self._delivery.post(destination, progress)
-        else:
-            run.ref = await self._delivery.replace(run.ref, destination, progress)
+        # A slow or rate-limited Slack must not hold the re-send back: the placeholder
+        # is posted while the provider works, and the outcome waits for it only briefly.
+        run.placeholder = asyncio.create_task(self._post_progress(run.ref, destination, progress))
         run.started = time.perf_counter()
         timezone = asyncio.create_task(self._directory.timezone(destination.user_id or ""))
         try:
@@ -167,8 +172,52 @@ class ResendWorkflow:
             run, latency_ms=latency, request_id=result.request_id, recipients=result.recipients
         )
 
+    async def _post_progress(
+        self, ref: MessageRef | None, destination: Destination, progress: views.SlackMessage
+    ) -> MessageRef | None:
+        if ref is None:
+            return await self._delivery.post(destination, progress)
+        return await self._delivery.replace(ref, destination, progress)
+
+    async def _settle_placeholder(self, run: _Run) -> None:
+        """Wait a little for the placeholder; if it is still on its way, the outcome goes
+        without it, and the placeholder is put right when (if) it lands."""
+        placeholder, run.placeholder = run.placeholder, None
+        if placeholder is None:
+            return
+        done, _ = await asyncio.wait({placeholder}, timeout=self._placeholder_wait)
+        if placeholder not in done:
+            log.warning("slack_placeholder_slow", wait_s=self._placeholder_wait)
+            self._inflight.spawn(self._correct_late_placeholder(run, placeholder))
+            return
+        ref = _result_or_none(placeholder)
+        if ref is not None:
+            run.ref = ref
+
+    async def _correct_late_placeholder(
+        self, run: _Run, placeholder: asyncio.Task[MessageRef | None]
+    ) -> None:
+        """A placeholder that landed after the outcome: if it replaced the outcome's own
+        message (a retry), show the outcome again; otherwise remove it."""
+        try:
+            ref = await asyncio.wait_for(placeholder, 60)
+        except Exception:
+            ref = None
+        if ref is None or run.message is None:
+            return
+        if ref == run.ref:
+            await self._delivery.replace(ref, run.destination, run.message)
+        else:
+            await self._delivery.retire(ref)
+
     async def _show(self, run: _Run, message: views.SlackMessage) -> None:
-        run.ref = await self._delivery.replace(run.ref, run.destination, message)
+        await self._settle_placeholder(run)
+        previous = run.ref
+        run.ref = await self._delivery.replace(previous, run.destination, message)
+        if previous is not None and run.ref != previous:
+            # The outcome could not replace "re-sending…" and went elsewhere (response_url,
+            # a new message, a DM): remove the stale placeholder, retrying for a while.
+            self._inflight.spawn(self._delivery.retire(previous))
 
     async def _finish_quietly(self, run: _Run, message: views.SlackMessage, *, detail: str) -> bool:
         """Best effort, bounded: show ``message`` and record an unknown outcome if not yet done.
@@ -219,6 +268,16 @@ class ResendWorkflow:
                 message_ts=ts,
             )
         )
+
+
+def _result_or_none(task: asyncio.Task[MessageRef | None]) -> MessageRef | None:
+    """The placeholder's location; None when posting it failed (already logged)."""
+    if task.cancelled():
+        return None
+    if task.exception() is not None:
+        log.warning("slack_placeholder_failed", error=repr(task.exception())[:200])
+        return None
+    return task.result()
 
 
 def _elapsed_ms(started: float) -> int:

@@ -8,6 +8,7 @@ a DM to the agent. Slack's 429s are retried by slack-sdk's retry handler.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
 
 import structlog
@@ -100,6 +101,33 @@ class Delivery:
                 return replaced
             destination = replace(destination, response_url=None)
         return await self.post(destination, message)
+
+    async def retire(self, ref: MessageRef, *, attempts: int = 4, first_wait: float = 1.0) -> bool:
+        """Remove a message that is no longer true (a stale "re-sending…"), retrying with
+        backoff while Slack refuses; True once it is gone."""
+        wait = first_wait
+        for attempt in range(1, attempts + 1):
+            try:
+                if isinstance(ref, ChannelMessageRef):
+                    await self._client.chat_delete(channel=ref.channel_id, ts=ref.ts)
+                    return True
+                webhook = AsyncWebhookClient(
+                    ref.response_url, timeout=max(1, round(self._webhook_timeout))
+                )
+                response = await webhook.send_dict({"delete_original": True})
+                if response.status_code == 200:
+                    return True
+                error = f"HTTP {response.status_code}"
+            except SLACK_FAILURES as exc:
+                error = slack_error(exc)
+                if error == "message_not_found":
+                    return True
+            log.warning("slack_retire_failed", attempt=attempt, error=error)
+            if attempt < attempts:
+                await asyncio.sleep(wait)
+                wait *= 3
+        log.error("slack_stale_message_left", ref=repr(ref)[:200])
+        return False
 
     async def _post_to_channel(self, channel_id: str, message: SlackMessage) -> MessageRef | None:
         try:

@@ -208,13 +208,20 @@ INTERNAL_ERROR: Final = (
     "Algo falló dentro del bot (error {error_id}); el reenvío puede no haberse completado. "
     "Avisar al administrador del bot con ese código."
 )
+#: The same, when the failure came before any re-send started.
+INTERNAL_ERROR_NOTHING_SENT: Final = (
+    "Algo falló dentro del bot (error {error_id}); no se envió nada. Volver a intentar y, si "
+    "se repite, avisar al administrador del bot con ese código."
+)
 DM_FALLBACK_NOTICE: Final = (
     ":information_source: No se pudo publicar en {channel}: el bot no tiene acceso. "
     "El resultado queda aquí; invitar al bot al canal para dejarlo a la vista del equipo."
 )
 MODAL_OPEN_FAILED: Final = (
-    "No se pudo abrir el formulario (Slack respondió «{error}»). Volver a escribir el comando."
+    "No se pudo abrir el formulario ({reason}); no se envió nada. Volver a escribir el comando."
 )
+SLACK_ANSWERED: Final = "Slack respondió «{error}»"
+SLACK_TOO_SLOW: Final = "Slack no respondió a tiempo"
 THE_CHANNEL: Final = "el canal"
 
 # --- Access control ------------------------------------------------------------

@@ -462,10 +462,18 @@ def failure_message(
 def internal_error_message(
     error_id: str, job: ResendJob | None = None, registry: ProviderRegistry | None = None
 ) -> SlackMessage:
-    """What the agent sees when the bot itself failed; the id matches the log line."""
-    text = strings.INTERNAL_ERROR.format(error_id=error_id)
-    if job is not None and registry is not None:
-        text = _subject(job.request, registry) + ". " + text
+    """What the agent sees when the bot itself failed; the id matches the log line.
+
+    With a ``job`` the re-send had started and may have gone out; without one it had not.
+    """
+    if job is None or registry is None:
+        text = strings.INTERNAL_ERROR_NOTHING_SENT.format(error_id=error_id)
+    else:
+        text = (
+            _subject(job.request, registry)
+            + ". "
+            + strings.INTERNAL_ERROR.format(error_id=error_id)
+        )
     return SlackMessage(text=text, blocks=[_section(":warning: " + text)])
 
 

@@ -393,8 +393,12 @@ def test_internal_error_message_with_and_without_a_job() -> None:
     text = check(bare)
     assert "Algo falló dentro del bot (error E-ABC123)" in text
     assert "administrador" in text
+    # Nothing had started: the message says so instead of hinting at a lost re-send.
+    assert "no se envió nada" in text
+    assert "puede no haberse completado" not in text
     with_job = views.internal_error_message("E-ABC123", TF_JOB, REGISTRY)
     assert with_job.text.startswith("`FACTURA B 0002-00000006` (TusFacturas). Algo falló")
+    assert "puede no haberse completado" in with_job.text
     check(with_job)
 
 

@@ -37,8 +37,9 @@ from tests.conftest import (
     OTHER_AGENT,
     SEED_LUMMY_ID,
     Bot,
+    is_progress,
 )
-from tests.e2e import blocks_text, lummy_values, texts_in, tf_values
+from tests.e2e import blocks_text, eventually, lummy_values, texts_in, tf_values
 
 ERROR_ID = re.compile(r"\bE-[0-9A-F]{6}\b")
 INTERNAL = re.compile(r"Algo falló dentro del bot \(error (E-[0-9A-F]{6})\)")
@@ -364,3 +365,64 @@ async def test_user_directory_without_a_tz_is_none(
 ) -> None:
     fake_slack.add_user("U0NOTZ", "sin", tz="")
     assert await UserDirectory(client).timezone("U0NOTZ") is None
+
+
+# --- Slack faults around the re-send ---------------------------------------------------
+
+
+async def _submit_and_time_the_provider_call(bot: Bot) -> float:
+    """Submit the Lummy modal; seconds until the provider received the re-send."""
+    view = await bot.open_modal()
+    started = time.monotonic()
+    response = await bot.sender.view_submission(
+        user_id=AGENT, view=view["id"], values=lummy_values()
+    )
+    assert response.status == 200, response.body
+    await eventually(lambda: len(bot.lummy.requests) == 1, what="the re-send", timeout=15)
+    return time.monotonic() - started
+
+
+def _placeholders(bot: Bot) -> list[Message]:
+    return [m for m in bot.slack.messages_in(CHANNEL) if is_progress(m)]
+
+
+async def test_a_hanging_placeholder_does_not_delay_the_provider_call(bot: Bot) -> None:
+    bot.slack.set_latency("chat.postMessage", 5)
+    assert await _submit_and_time_the_provider_call(bot) < 1.5
+
+    (outcome,) = await bot.wait_for_outcome(timeout=20)
+    assert strings.SUCCESS_HEADER in blocks_text(outcome.blocks)
+    # The placeholder landed after the outcome: it is removed, not left "re-sending".
+    await eventually(lambda: _placeholders(bot) == [], what="no placeholder left", timeout=15)
+    assert bot.slack.messages_in(CHANNEL) == [outcome]
+
+
+async def test_a_rate_limited_placeholder_does_not_delay_the_provider_call(bot: Bot) -> None:
+    bot.slack.fail("chat.postMessage", "ratelimited", times=3, retry_after=3)
+    assert await _submit_and_time_the_provider_call(bot) < 1.5
+
+    (outcome,) = await bot.wait_for_outcome(timeout=20)
+    assert strings.SUCCESS_HEADER in blocks_text(outcome.blocks)
+    await eventually(lambda: _placeholders(bot) == [], what="no placeholder left", timeout=15)
+
+
+async def test_an_outcome_that_could_not_replace_the_placeholder_removes_it(bot: Bot) -> None:
+    bot.slack.fail("chat.update", "internal_error", times=1)
+    outcome = await submit(bot)
+    assert strings.SUCCESS_HEADER in blocks_text(outcome.blocks)
+    # The outcome went on another route; "re-sending…" does not stay behind.
+    await eventually(lambda: _placeholders(bot) == [], what="no placeholder left", timeout=10)
+    assert len(bot.slack.calls_to("chat.delete")) >= 1
+
+
+async def test_a_hanging_views_open_says_nothing_was_sent(bot: Bot) -> None:
+    bot.slack.set_latency("views.open", 8)
+    response = await bot.command("")
+    assert response.status == 200
+    await eventually(lambda: bot.slack.response_url_messages != [], what="a notice", timeout=10)
+    (notice,) = bot.slack.response_url_messages
+    assert "No se pudo abrir el formulario" in notice.text
+    assert "no se envió nada" in notice.text
+    assert "puede no haberse completado" not in notice.text
+    assert bot.lummy.requests == []
+    assert bot.tusfacturas.requests == []
