@@ -20,7 +20,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar, cast, overload
+from typing import Self
 
 from aiohttp import web
 
@@ -29,6 +29,7 @@ from bot.localslack.dispatch import API_PATH, ApiCall, MethodDispatcher
 from bot.localslack.faults import Faults, InjectedFailure
 from bot.localslack.methods import ChatMethods, DirectoryMethods
 from bot.localslack.modals import Modals
+from bot.localslack.parts import ForwardedMethod, SharedAttribute
 from bot.localslack.protocol import JsonDict, MethodHandler, SlackApiRefusal
 from bot.localslack.response_urls import RESPONSE_URL_PATH, ResponseUrls
 from bot.localslack.server import LoopbackServer
@@ -68,55 +69,6 @@ __all__ = [
     "User",
 ]
 
-T = TypeVar("T")
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-class _Shared(Generic[T]):
-    """An attribute of `FakeSlackWebAPI` that lives on one of its parts (reads and writes)."""
-
-    def __init__(self, part: str, name: str | None = None) -> None:
-        self._part = part
-        self._name = name or ""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._name = self._name or name
-
-    @overload
-    def __get__(self, obj: None, owner: type | None = None) -> Self: ...
-
-    @overload
-    def __get__(self, obj: object, owner: type | None = None) -> T: ...
-
-    def __get__(self, obj: object | None, owner: type | None = None) -> T | Self:
-        if obj is None:
-            return self
-        return cast(T, getattr(getattr(obj, self._part), self._name))
-
-    def __set__(self, obj: object, value: T) -> None:
-        setattr(getattr(obj, self._part), self._name, value)
-
-
-class _Forward(Generic[P, R]):
-    """A method of `FakeSlackWebAPI` that one of its parts implements, signature and all."""
-
-    def __init__(self, part: str, method: Callable[Concatenate[Any, P], R]) -> None:
-        self._part = part
-        self._name = method.__name__
-        self.__doc__ = method.__doc__
-
-    @overload
-    def __get__(self, obj: None, owner: type | None = None) -> Self: ...
-
-    @overload
-    def __get__(self, obj: object, owner: type | None = None) -> Callable[P, R]: ...
-
-    def __get__(self, obj: object | None, owner: type | None = None) -> Callable[P, R] | Self:
-        if obj is None:
-            return self
-        return cast(Callable[P, R], getattr(getattr(obj, self._part), self._name))
-
 
 class FakeSlackWebAPI:
     """A fake Slack workspace + Web API served over loopback HTTP.
@@ -125,35 +77,35 @@ class FakeSlackWebAPI:
     """
 
     # The workspace's identity and settings, and its state (see `Workspace`).
-    bot_token = _Shared[str]("_workspace")
-    app_token = _Shared[str | None]("_workspace")
-    team_id = _Shared[str]("_workspace")
-    bot_user_id = _Shared[str]("_workspace")
-    bot_id = _Shared[str]("_workspace")
-    bot_user_name = _Shared[str]("_workspace")
-    app_id = _Shared[str]("_workspace")
-    team_name = _Shared[str]("_workspace")
-    team_domain = _Shared[str]("_workspace")
-    check_triggers = _Shared[bool]("_workspace")
-    trigger_ttl = _Shared[float]("_workspace")
-    chat_write_public = _Shared[bool]("_workspace")
-    clock = _Shared[Callable[[], float]]("_workspace")
-    users = _Shared[dict[str, User]]("_workspace")
-    channels = _Shared[dict[str, Channel]]("_workspace")
-    usergroups = _Shared[dict[str, list[str]]]("_workspace")
-    messages = _Shared[dict[str, list[Message]]]("_workspace")
-    ephemeral = _Shared[dict[tuple[str, str], list[EphemeralMessage]]]("_workspace")
-    views = _Shared[dict[str, JsonDict]]("_workspace")
-    closed_views = _Shared[dict[str, JsonDict]]("_workspace")
-    triggers = _Shared[dict[str, Trigger]]("_workspace")
-    response_urls = _Shared[dict[str, ResponseUrl]]("_workspace")
-    response_url_messages = _Shared[list[ResponseUrlMessage]]("_workspace")
+    bot_token = SharedAttribute[str]("_workspace")
+    app_token = SharedAttribute[str | None]("_workspace")
+    team_id = SharedAttribute[str]("_workspace")
+    bot_user_id = SharedAttribute[str]("_workspace")
+    bot_id = SharedAttribute[str]("_workspace")
+    bot_user_name = SharedAttribute[str]("_workspace")
+    app_id = SharedAttribute[str]("_workspace")
+    team_name = SharedAttribute[str]("_workspace")
+    team_domain = SharedAttribute[str]("_workspace")
+    check_triggers = SharedAttribute[bool]("_workspace")
+    trigger_ttl = SharedAttribute[float]("_workspace")
+    chat_write_public = SharedAttribute[bool]("_workspace")
+    clock = SharedAttribute[Callable[[], float]]("_workspace")
+    users = SharedAttribute[dict[str, User]]("_workspace")
+    channels = SharedAttribute[dict[str, Channel]]("_workspace")
+    usergroups = SharedAttribute[dict[str, list[str]]]("_workspace")
+    messages = SharedAttribute[dict[str, list[Message]]]("_workspace")
+    ephemeral = SharedAttribute[dict[tuple[str, str], list[EphemeralMessage]]]("_workspace")
+    views = SharedAttribute[dict[str, JsonDict]]("_workspace")
+    closed_views = SharedAttribute[dict[str, JsonDict]]("_workspace")
+    triggers = SharedAttribute[dict[str, Trigger]]("_workspace")
+    response_urls = SharedAttribute[dict[str, ResponseUrl]]("_workspace")
+    response_url_messages = SharedAttribute[list[ResponseUrlMessage]]("_workspace")
     #: Every Web API call received, oldest first.
-    calls = _Shared[list[ApiCall]]("_dispatch")
+    calls = SharedAttribute[list[ApiCall]]("_dispatch")
     #: Every Socket Mode connection ever opened, oldest first (see ``socket_clients``).
-    socket_connections = _Shared[list[SocketModeConnection]]("_socket", "connections")
+    socket_connections = SharedAttribute[list[SocketModeConnection]]("_socket", "connections")
     #: Every envelope sent over Socket Mode, with its ack.
-    socket_envelopes = _Shared[list[SocketEnvelope]]("_socket", "envelopes")
+    socket_envelopes = SharedAttribute[list[SocketEnvelope]]("_socket", "envelopes")
 
     def __init__(
         self,
@@ -253,19 +205,19 @@ class FakeSlackWebAPI:
 
     # ------------------------------------------------------------------ workspace set-up
 
-    add_user = _Forward("_workspace", Workspace.add_user)
-    add_channel = _Forward("_workspace", Workspace.add_channel)
-    add_usergroup = _Forward("_workspace", Workspace.add_usergroup)
+    add_user = ForwardedMethod("_workspace", Workspace.add_user)
+    add_channel = ForwardedMethod("_workspace", Workspace.add_channel)
+    add_usergroup = ForwardedMethod("_workspace", Workspace.add_usergroup)
     #: Serve an extra Web API method, ``handler(params) -> response dict``; the handler
     #: may raise :class:`SlackApiRefusal` to answer an error.
-    add_method = _Forward("_dispatch", MethodDispatcher.add_method)
+    add_method = ForwardedMethod("_dispatch", MethodDispatcher.add_method)
 
     # ------------------------------------------------------------------ test controls
 
-    fail = _Forward("_faults", Faults.fail)
-    clear_failures = _Forward("_faults", Faults.clear_failures)
-    set_latency = _Forward("_faults", Faults.set_latency)
-    calls_to = _Forward("_dispatch", MethodDispatcher.calls_to)
+    fail = ForwardedMethod("_faults", Faults.fail)
+    clear_failures = ForwardedMethod("_faults", Faults.clear_failures)
+    set_latency = ForwardedMethod("_faults", Faults.set_latency)
+    calls_to = ForwardedMethod("_dispatch", MethodDispatcher.calls_to)
 
     async def wait_until(
         self,
@@ -342,18 +294,18 @@ class FakeSlackWebAPI:
         assert found is not None
         return found
 
-    send_envelope = _Forward("_socket", SocketMode.send_envelope)
-    send_disconnect = _Forward("_socket", SocketMode.send_disconnect)
-    disconnect_clients = _Forward("_socket", SocketMode.disconnect_clients)
+    send_envelope = ForwardedMethod("_socket", SocketMode.send_envelope)
+    send_disconnect = ForwardedMethod("_socket", SocketMode.send_disconnect)
+    disconnect_clients = ForwardedMethod("_socket", SocketMode.disconnect_clients)
 
     # ------------------------------------------------------------------ state helpers
 
-    issue_trigger_id = _Forward("_workspace", Workspace.issue_trigger_id)
-    new_response_url = _Forward("_replies", ResponseUrls.new)
-    messages_in = _Forward("_workspace", Workspace.messages_in)
-    find_message = _Forward("_workspace", Workspace.find_message)
-    ephemeral_for = _Forward("_workspace", Workspace.ephemeral_for)
-    dm_channel_id = _Forward("_workspace", Workspace.dm_channel_id)
-    current_view = _Forward("_modals", Modals.current_view)
-    close_view = _Forward("_modals", Modals.close_view)
-    apply_view_response = _Forward("_modals", Modals.apply_view_response)
+    issue_trigger_id = ForwardedMethod("_workspace", Workspace.issue_trigger_id)
+    new_response_url = ForwardedMethod("_replies", ResponseUrls.new)
+    messages_in = ForwardedMethod("_workspace", Workspace.messages_in)
+    find_message = ForwardedMethod("_workspace", Workspace.find_message)
+    ephemeral_for = ForwardedMethod("_workspace", Workspace.ephemeral_for)
+    dm_channel_id = ForwardedMethod("_workspace", Workspace.dm_channel_id)
+    current_view = ForwardedMethod("_modals", Modals.current_view)
+    close_view = ForwardedMethod("_modals", Modals.close_view)
+    apply_view_response = ForwardedMethod("_modals", Modals.apply_view_response)
