@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from bot.localslack.sender import (
+from bot.localslack.payloads import (
     checkboxes_value,
     email_value,
     plain_text_value,
