@@ -289,6 +289,10 @@ class Window:
             "submit_ack_ms": dist_ms([s.submit_ack for s in self.samples]),
             "load_cpu_percent": round(100 * self.load_cpu / self.seconds, 1),
             "load_cpu_ms_per_resend": round(1000 * self.load_cpu / count, 2) if count else None,
+            # What the load side could drive with one CPU to itself (a linear estimate).
+            "load_capacity_per_s": round(self.rate * self.seconds / self.load_cpu)
+            if self.load_cpu > 0
+            else None,
             "cpus_busy_percent": self.cpus_busy,
         }
         if self.app_cpu is not None:
@@ -564,6 +568,7 @@ async def bench_ceiling(
         "window_s": figures["window_s"],
         "load_cpu_percent": figures["load_cpu_percent"],
         "load_cpu_ms_per_resend": figures["load_cpu_ms_per_resend"],
+        "load_capacity_per_s": figures["load_capacity_per_s"],
         "responder_cpu_percent": figures.get("app_cpu_percent"),
         "cpus_busy_percent": figures["cpus_busy_percent"],
         "others_cpu_percent": others_percent(figures, pinning),
