@@ -19,13 +19,9 @@ from bot.localslack import (
     FakeSlackWebAPI,
     SlackEventSender,
     button_action,
-    checkboxes_value,
-    email_value,
     plain_text_value,
-    radio_value,
     sign,
     static_select_action,
-    static_select_value,
 )
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -246,21 +242,7 @@ async def test_view_submission_payload(
     assert payload["api_app_id"] == "A0REENVIAR"
 
 
-def test_state_value_shapes() -> None:
-    assert plain_text_value("x") == {"type": "plain_text_input", "value": "x"}
-    assert plain_text_value("") == {"type": "plain_text_input", "value": None}
-    assert email_value("a@b.com") == {"type": "email_text_input", "value": "a@b.com"}
-    option = {"text": {"type": "plain_text", "text": "Lummy", "emoji": True}, "value": "lummy"}
-    assert static_select_value("lummy", "Lummy") == {
-        "type": "static_select",
-        "selected_option": option,
-    }
-    assert static_select_value(None) == {"type": "static_select", "selected_option": None}
-    assert radio_value("lummy", "Lummy") == {"type": "radio_buttons", "selected_option": option}
-    assert checkboxes_value([("lummy", "Lummy")]) == {
-        "type": "checkboxes",
-        "selected_options": [option],
-    }
+def test_the_sender_offers_the_value_helpers() -> None:
     assert SlackEventSender.plain_text_value("y") == plain_text_value("y")
 
 
