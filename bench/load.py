@@ -15,6 +15,7 @@ import hmac
 import itertools
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -59,10 +60,20 @@ class Recorder:
     #: Every ack, including those of re-sends that failed later.
     command_acks: list[float] = field(default_factory=list)
     submit_acks: list[float] = field(default_factory=list)
+    #: Errors by kind, and the details of each (in order).
+    error_kinds: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
 
-    def error(self, what: str) -> None:
-        self.errors.append(what)
+    def error(self, kind: str, detail: str = "") -> None:
+        self.error_kinds[kind] += 1
+        self.errors.append(f"{kind}: {detail}" if detail else kind)
+
+    def error_report(self) -> dict[str, Any]:
+        return {
+            "count": len(self.errors),
+            "kinds": dict(self.error_kinds),
+            "first": self.errors[:5],
+        }
 
 
 class Invoices:
@@ -126,9 +137,9 @@ class Agents:
         try:
             return await self._resend(user_id, invoice, trigger_id, modal, outcome, record)
         except TimeoutError:
-            record.error("timeout")
+            record.error("no HTTP answer in time")
         except aiohttp.ClientError as exc:
-            record.error(f"http: {type(exc).__name__}")
+            record.error("http error", type(exc).__name__)
         finally:
             self.slack.forget(trigger_id=trigger_id, invoice=invoice)
         return None
@@ -161,25 +172,63 @@ class Agents:
         )
         record.command_acks.append(command_ack)
         if status != 200 or command_ack > ACK_DEADLINE:
-            record.error(f"command ack: {status} in {command_ack:.2f} s {body[:80]!r}")
+            record.error("command ack not 200 within 3 s", f"{status} in {command_ack:.2f} s")
             return None
-        view = await asyncio.wait_for(modal, ACK_DEADLINE)
+        try:
+            view = await asyncio.wait_for(modal, ACK_DEADLINE)
+        except TimeoutError:
+            record.error("modal not opened within 3 s")
+            return None
         payload = submission(view, user_id)
         status, body, submit_ack = await self.post(
             {"payload": json.dumps(payload, separators=(",", ":"))}
         )
         submitted = time.perf_counter() - submit_ack
         record.submit_acks.append(submit_ack)
-        if status != 200 or body.strip() or submit_ack > ACK_DEADLINE:
-            record.error(f"submit ack: {status} in {submit_ack:.2f} s {body[:80]!r}")
+        if status != 200 or submit_ack > ACK_DEADLINE:
+            record.error("submit ack not 200 within 3 s", f"{status} in {submit_ack:.2f} s")
             return None
-        result = await asyncio.wait_for(outcome, self.outcome_timeout)
+        if body.strip():
+            # The modal stays open: an inline error, or a question (confirm a duplicate).
+            action, shown = _modal_answer(body)
+            record.error(f"submit answered {action}", f"after {submit_ack:.2f} s: {shown}")
+            return None
+        try:
+            result = await asyncio.wait_for(outcome, self.outcome_timeout)
+        except TimeoutError:
+            record.error("outcome never arrived")
+            return None
         if not result.success:
-            record.error("outcome: not a success")
+            record.error("outcome not a success")
             return None
         sample = Sample(command_ack, submit_ack, result.at - submitted, result.at)
         record.samples.append(sample)
         return sample
+
+
+def _modal_answer(body: str) -> tuple[str, str]:
+    """``response_action`` of a non-empty submit ack, and the text it shows (abridged)."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return "with a body that is not JSON", body[:200]
+    if not isinstance(answer, dict):
+        return "with unexpected JSON", body[:200]
+    action = f"response_action={answer.get('response_action')}"
+    shown = answer.get("errors") or " | ".join(_texts(answer.get("view")))
+    return action, str(shown)[:300]
+
+
+def _texts(node: Any) -> list[str]:
+    """Every ``text`` string in a Block Kit tree."""
+    if isinstance(node, dict):
+        found: list[str] = []
+        for key, value in node.items():
+            found += [value] if key == "text" and isinstance(value, str) else _texts(value)
+        return found
+    if isinstance(node, list):
+        return [text for item in node for text in _texts(item)]
+    return []
 
 
 def initial_state(view: JsonDict) -> JsonDict:

@@ -23,6 +23,7 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -83,6 +84,8 @@ class Config:
     ceiling_only: bool = False
     postgres: str | None = None
     quick: bool = False
+    #: Where the bot's own output (stdout and stderr) is copied at the end.
+    bot_log: str | None = None
 
     @property
     def latency(self) -> float:
@@ -377,8 +380,7 @@ async def hang_phase(fakes: Fakes, agents: Agents, cfg: Config) -> JsonDict:
         "command_ack_ms": dist_ms(record.command_acks),
         "submit_ack_ms": dist_ms(record.submit_acks),
         "resends": len(record.samples),
-        "errors": len(record.errors),
-        "error_samples": record.errors[:5],
+        "errors": record.error_report(),
     }
 
 
@@ -448,10 +450,7 @@ async def bench_bot(
         log(f"C={cfg.concurrency}: {window.rate:.1f} re-sends/s over {window.seconds:.1f} s")
 
         result["hang"] = await hang_phase(fakes, agents, cfg)
-        errors["hang"] = {
-            "count": result["hang"]["errors"],
-            "first": result["hang"]["error_samples"],
-        }
+        errors["hang"] = result["hang"]["errors"]
         log(f"hang: submit ack p99 {result['hang']['submit_ack_ms']['p99']} ms")
 
         result["peak_rss_mb"] = _round(peak_rss_mb(bot.pid))
@@ -460,6 +459,11 @@ async def bench_bot(
         result["errors"] = errors
         await agents.aclose()
         result["bot_exit_code"] = await bot.stop()
+        if cfg.bot_log is not None:
+            with contextlib.suppress(OSError):
+                Path(cfg.bot_log).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(bot.log_path, cfg.bot_log)
+                result["bot_log"] = cfg.bot_log
         if result["bot_exit_code"] not in (0, None):
             log(f"bot exited with {result['bot_exit_code']}; its output:\n{bot.output_tail()}")
         if postgres is not None:
@@ -485,7 +489,7 @@ def others_percent(figures: JsonDict, pinning: Pinning) -> JsonDict | None:
 
 
 def _errors(record: Recorder) -> JsonDict:
-    return {"count": len(record.errors), "first": record.errors[:5]}
+    return record.error_report()
 
 
 def _round(value: float | None) -> float | None:
@@ -741,6 +745,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, Path]:
     )
     if args.quick:
         cfg = quick(cfg)
+    cfg = replace(cfg, bot_log=str(args.json.with_suffix(".bot.log")))
     return cfg, args.json
 
 

@@ -1,7 +1,8 @@
 """``python -m bench --quick`` still runs end to end (the benchmark itself is ``make bench``).
 
-Only that it completes and reports every figure; no figure is judged here, so a
-slow or busy machine cannot fail this test.
+Only that it completes and reports every figure; no figure is judged here, and a
+re-send that did not go straight through is only counted, so a slow or busy machine
+cannot fail this test.
 """
 
 from __future__ import annotations
@@ -44,19 +45,23 @@ def test_quick_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
         text=True,
         timeout=TIMEOUT_SECONDS,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    # 1 means some re-sends did not go straight through (an overloaded machine can do
+    # that to the bot); they are counted, not judged here. 2 means no figures at all.
+    assert done.returncode in (0, 1), done.stdout + done.stderr
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 1, done.stdout
     summary = lines[0]
     assert summary.startswith("bench: store=sqlite L=200ms floor="), summary
     for figure in ("c1=", "c50 p50=", "rps=", "cpu/resend=", "ack(hang)", "ready=", "rss="):
         assert figure in summary, summary
-    assert summary.endswith("errors=0"), summary
+    assert summary.endswith(f"errors={_errors(json_path)}"), summary
 
     result = json.loads(json_path.read_text())
     missing = TOP_LEVEL_KEYS - result.keys()
     assert not missing, sorted(missing)
     assert "failure" not in result
+    assert (done.returncode == 1) == (_errors(json_path) > 0)
+    assert result["c1"]["outcome_ms"]["n"] > 0
     assert result["c50"]["resends"] > 0
     assert result["c50"]["resends_per_s"] > 0
     assert result["c50"]["app_cpu_ms_per_resend"] > 0
@@ -70,3 +75,9 @@ def test_quick_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
     assert result["ceiling"]["resends_per_s"] > 0
     assert result["machine"]["cpu_model"]
     assert result["bot_exit_code"] == 0
+
+
+def _errors(json_path: Path) -> int:
+    result = json.loads(json_path.read_text())
+    phases = [*result["errors"].values(), result["ceiling"]["errors"]]
+    return sum(phase["count"] for phase in phases)
