@@ -14,10 +14,12 @@ aside, says so loudly in the logs, and the bot behaves as without history.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import functools
+import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Any, Final, TypeVar
 from uuid import uuid4
 
 import structlog
@@ -34,7 +36,11 @@ from providers.registry import ProviderRegistry
 
 log = structlog.get_logger(__name__)
 
+_T = TypeVar("_T")
+
 QUOTA_WINDOW: Final = timedelta(hours=1)
+#: Seconds the pre-ack decision may take in all (Slack wants its ack within 3 s).
+PRE_ACK_BUDGET: Final = 2.4
 
 
 @dataclass(frozen=True)
@@ -97,11 +103,13 @@ class Gatekeeper:
         self._clock = clock
         self._store_timeout = store_timeout
         self._access_timeout = access_timeout
+        #: Pre-ack steps given up on, still finishing (kept so they are not collected).
+        self._abandoned: set[asyncio.Future[Any]] = set()
 
     async def check_access(self, request_by: Requester) -> Refusal | None:
         """The command-time check; a slow group lookup lets the modal open (submit re-checks)."""
         try:
-            return await asyncio.wait_for(
+            return await self._within(
                 self._access.check(request_by.user_id, request_by.channel_id), self._access_timeout
             )
         except TimeoutError:
@@ -145,16 +153,16 @@ class Gatekeeper:
         return Insight(recent=recent, quota=quota)
 
     async def review(self, job: ResendJob, request_by: Requester, *, confirmed: bool) -> Decision:
-        """Whether this submitted job may go ahead now; answers in about 2 s at most.
+        """Whether this submitted job may go ahead now; answers within `PRE_ACK_BUDGET`.
 
         Runs before Slack's ack, so every step is bounded: a permission that cannot
-        be checked in time refuses (the agent can submit again), a history that cannot
-        answer in time steps aside. Refusals and warnings are audited in the background.
+        be checked in time refuses (the agent can submit again); a history that cannot
+        answer in time asks the agent to confirm (a duplicate cannot be ruled out), and
+        goes ahead once they have. Refusals and warnings are audited in the background.
         """
+        started = time.monotonic()
         try:
-            refusal = await asyncio.wait_for(
-                self._permission(job, request_by), self._access_timeout
-            )
+            refusal = await self._within(self._permission(job, request_by), self._access_timeout)
         except TimeoutError:
             log.warning("access_check_slow", user=request_by.user_id)
             refusal = Refusal("access_check_timeout", strings.ACCESS_CHECK_TIMEOUT)
@@ -162,18 +170,24 @@ class Gatekeeper:
             return self._refuse(job, request_by, refusal)
         if self._store is None:
             return Proceed(claimed=False)
+        # Whatever the access check left of the budget, but never less than the store's own.
+        budget = max(self._store_timeout, PRE_ACK_BUDGET - (time.monotonic() - started))
         try:
-            return await asyncio.wait_for(
-                self._guard(job, request_by, confirmed=confirmed), self._store_timeout
+            decision: Decision = await self._within(
+                self._guard(job, request_by, confirmed=confirmed), budget, job=job
             )
+            return decision
         except (TimeoutError, StoreUnavailableError) as exc:
             log.error(
                 "duplicate_guard_unavailable",
                 error=type(exc).__name__,
                 detail=str(exc)[:200],
                 reference=job.request.reference,
+                confirmed=confirmed,
             )
-            return Proceed(claimed=False)
+            if confirmed:
+                return Proceed(claimed=False)
+            return self._confirm_duplicate(job, request_by, Insight(unverified=True))
 
     async def _permission(self, job: ResendJob, request_by: Requester) -> Refusal | None:
         refusal = await self._access.check(request_by.user_id, request_by.channel_id)
@@ -252,6 +266,35 @@ class Gatekeeper:
             message=refusal.message,
             code=refusal.code,
         )
+
+    async def _within(
+        self, step: Coroutine[Any, Any, _T], seconds: float, *, job: ResendJob | None = None
+    ) -> _T:
+        """``step``'s answer, or `TimeoutError` after ``seconds`` sharp.
+
+        Unlike `asyncio.wait_for`, this does not wait for the abandoned step to clean up
+        (a database call stuck on a lock can take its busy timeout to roll back): Slack's
+        ack cannot wait for that. The step is cancelled and finishes in the background;
+        a duplicate claim it took after all is released.
+        """
+        task = asyncio.ensure_future(step)
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+        if task in done:
+            return task.result()
+        task.cancel()
+        self._abandoned.add(task)
+        task.add_done_callback(functools.partial(self._forget_abandoned, job))
+        raise TimeoutError
+
+    def _forget_abandoned(self, job: ResendJob | None, task: asyncio.Future[Any]) -> None:
+        self._abandoned.discard(task)
+        if task.cancelled() or task.exception() is not None:
+            return
+        decision = task.result()
+        if job is not None and isinstance(decision, Proceed) and decision.claimed:
+            release = asyncio.ensure_future(self.release(job, sent=False))
+            self._abandoned.add(release)
+            release.add_done_callback(self._abandoned.discard)
 
     def _field_at_fault(self, request: ResendRequest, code: str) -> str:
         """The form field a refusal is about, else `WHOLE_REQUEST`."""

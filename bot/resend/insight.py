@@ -38,8 +38,15 @@ class Insight:
 
     recent: RecentSend | None = None
     quota: QuotaUsage | None = None
+    #: The history could not answer in time: a recent send cannot be ruled out.
+    unverified: bool = False
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Whether the agent must confirm before sending (a recent send, or no way to tell)."""
+        return self.recent is not None or self.unverified
 
     @property
     def worth_showing(self) -> bool:
         """Whether the modal has anything to add: a recent send, or a quota in use."""
-        return self.recent is not None or (self.quota is not None and self.quota.used > 0)
+        return self.needs_confirmation or (self.quota is not None and self.quota.used > 0)

@@ -272,6 +272,10 @@ DUPLICATE_UNCERTAIN: Final = (
     "{user} intentó reenviarla {ago} y el resultado quedó incierto: el cliente pudo haberla "
     "recibido."
 )
+HISTORY_UNVERIFIED: Final = (
+    "No se pudo consultar el historial a tiempo: no se sabe si esta factura se reenvió hace "
+    "poco. Confirmar para enviarla de todos modos."
+)
 DUPLICATE_IN_PROGRESS: Final = "{user} la está reenviando en este momento."
 DUPLICATE_CONFIRM_LABEL: Final = "Confirmación"
 DUPLICATE_CONFIRM_OPTION: Final = "Reenviar de todos modos (el cliente va a recibir otro correo)"

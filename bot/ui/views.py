@@ -168,22 +168,28 @@ def _ago(at: datetime, now: datetime) -> str:
     return strings.JUST_NOW if minutes == 0 else strings.MINUTES_AGO.format(minutes=minutes)
 
 
+def _recent_warning(insight: Insight, now: datetime) -> str | None:
+    """Why sending again needs a second thought, if it does."""
+    recent = insight.recent
+    if insight.unverified:
+        return strings.HISTORY_UNVERIFIED
+    if recent is None:
+        return None
+    if recent.in_progress:
+        return strings.DUPLICATE_IN_PROGRESS.format(user=f"<@{recent.user_id}>")
+    if recent.uncertain:
+        return strings.DUPLICATE_UNCERTAIN.format(
+            ago=_ago(recent.at, now), user=f"<@{recent.user_id}>"
+        )
+    to = ", ".join(escape(r) for r in recent.recipients[:3])
+    template = strings.DUPLICATE_RECENT if to else strings.DUPLICATE_RECENT_TO_CUSTOMER
+    return template.format(ago=_ago(recent.at, now), user=f"<@{recent.user_id}>", recipients=to)
+
+
 def _insight_blocks(insight: Insight, now: datetime, *, require_confirmation: bool) -> list[Block]:
     blocks: list[Block] = []
-    recent = insight.recent
-    if recent is not None:
-        if recent.in_progress:
-            warning = strings.DUPLICATE_IN_PROGRESS.format(user=f"<@{recent.user_id}>")
-        elif recent.uncertain:
-            warning = strings.DUPLICATE_UNCERTAIN.format(
-                ago=_ago(recent.at, now), user=f"<@{recent.user_id}>"
-            )
-        else:
-            to = ", ".join(escape(r) for r in recent.recipients[:3])
-            template = strings.DUPLICATE_RECENT if to else strings.DUPLICATE_RECENT_TO_CUSTOMER
-            warning = template.format(
-                ago=_ago(recent.at, now), user=f"<@{recent.user_id}>", recipients=to
-            )
+    warning = _recent_warning(insight, now)
+    if warning is not None:
         blocks.append(_section(":warning: " + warning))
         if require_confirmation:
             blocks.append(
@@ -259,7 +265,7 @@ def resend_modal(
     if insight is not None:
         blocks.extend(
             _insight_blocks(
-                insight, now or datetime.now(UTC), require_confirmation=insight.recent is not None
+                insight, now or datetime.now(UTC), require_confirmation=insight.needs_confirmation
             )
         )
     return {

@@ -8,7 +8,9 @@ Backend-sensitive behaviour (reading history, claims) runs on SQLite and Postgre
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
@@ -450,10 +452,20 @@ async def test_audit_channel_without_the_bot_is_logged_not_fatal(start_bot: Any)
 # --- the store is down ---------------------------------------------------------------
 
 
-async def test_store_down_the_resend_still_happens(start_bot: Any) -> None:
+async def test_store_down_asks_to_confirm_then_the_resend_still_happens(start_bot: Any) -> None:
     with capture_logs() as logs:
         bot: Bot = await start_bot(database_url=CLOSED_PORT_DB)
-        outcome = await resend(bot, SEED_LUMMY_ID, lummy_values())
+        view = await bot.open_modal(SEED_LUMMY_ID, empty_ack=True)
+        # Without history nobody can tell whether it was just sent: the agent decides.
+        warned = await submit(bot, view, lummy_values(), user=AGENT)
+        assert warned.json["response_action"] == "update", warned.body
+        assert strings.HISTORY_UNVERIFIED in shown(warned.json["view"])
+        assert bot.lummy.sends == []
+        updated = bot.slack.views[view["id"]]
+        accepted = await submit(bot, updated, confirmed(lummy_values()), user=AGENT)
+        assert accepted.status == 200
+        assert accepted.body == ""
+        (outcome,) = await bot.wait_for_outcome()
 
     assert strings.SUCCESS_HEADER in shown(outcome)
     assert LUMMY_CUSTOMER in outcome.text
@@ -461,8 +473,8 @@ async def test_store_down_the_resend_still_happens(start_bot: Any) -> None:
     errors = {e["event"] for e in logs if e["log_level"] == "error"}
     assert {"history_store_unavailable", "history_write_failed"} <= errors
     assert "duplicate_guard_unavailable" in errors
-    (line,) = attempt_lines(logs)  # the canonical line still records the attempt
-    assert line["outcome"] == "success"
+    lines = attempt_lines(logs)  # the canonical line still records the attempt
+    assert [line["outcome"] for line in lines] == ["duplicate_warning", "success"]
 
     ready_url = bot.url.removesuffix(EVENTS_PATH) + "/readyz"
     async with httpx.AsyncClient(timeout=10) as http:
@@ -476,6 +488,26 @@ async def test_store_down_the_resend_still_happens(start_bot: Any) -> None:
     answer = await history_answer(bot, f"historial {SEED_LUMMY_ID}")
     assert answer.text == strings.HISTORY_UNAVAILABLE
     assert answer.response_type == "ephemeral"
+
+
+async def test_a_history_too_busy_to_answer_asks_to_confirm_instead_of_stepping_aside(
+    bot: Bot, tmp_path: Path
+) -> None:
+    """Another writer holds the SQLite file: the guard cannot claim the invoice in time."""
+    await resend(bot, SEED_LUMMY_ID, lummy_values())  # the history works, and knows one send
+    blocker = sqlite3.connect(tmp_path / "history.sqlite3", timeout=1, isolation_level=None)
+    try:
+        blocker.execute("BEGIN EXCLUSIVE")
+        view = await bot.open_modal(empty_ack=True)
+        warned = await submit(bot, view, tf_values(), user=AGENT)
+        assert warned.status == 200
+        assert warned.elapsed_seconds < 3, "Slack must get its ack in time"
+        assert warned.json["response_action"] == "update", warned.body
+        assert strings.HISTORY_UNVERIFIED in shown(warned.json["view"])
+        assert bot.tusfacturas.sends == [], "an unguarded re-send went out"
+    finally:
+        blocker.rollback()
+        blocker.close()
 
 
 # --- one log line and one row per attempt --------------------------------------------
