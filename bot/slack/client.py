@@ -15,6 +15,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 #: Everything a Web API call can fail with once slack-sdk's own retries are spent:
 #: Slack's error answers, and the network (aiohttp) or a timeout underneath them.
 SLACK_FAILURES: Final = (SlackClientError, aiohttp.ClientError, TimeoutError, OSError)
+#: Seconds any one Slack call may take.
+CALL_TIMEOUT: Final = 15
 
 
 def slack_client(token: str | None, base_url: str) -> AsyncWebClient:
@@ -22,12 +24,17 @@ def slack_client(token: str | None, base_url: str) -> AsyncWebClient:
     return AsyncWebClient(
         token=token,
         base_url=base_url,
-        timeout=15,
+        timeout=CALL_TIMEOUT,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=1),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
         ],
     )
+
+
+def shared_slack_session() -> aiohttp.ClientSession:
+    """The HTTP session every Slack call shares (open it in the running event loop)."""
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=CALL_TIMEOUT))
 
 
 def slack_error(exc: BaseException) -> str:

@@ -15,6 +15,7 @@ import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.metrics import Metrics
 from bot.slack.client import SLACK_FAILURES, slack_error
 from bot.ui.views import SlackMessage, with_dm_notice
 
@@ -57,9 +58,16 @@ MessageRef = ChannelMessageRef | ResponseUrlRef
 class Delivery:
     """Posts and updates messages with the fallbacks above."""
 
-    def __init__(self, client: AsyncWebClient, *, webhook_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        webhook_timeout: float = 10.0,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._client = client
         self._webhook_timeout = webhook_timeout
+        self._metrics = metrics or Metrics()
 
     async def post(self, destination: Destination, message: SlackMessage) -> MessageRef | None:
         """Post a new message; returns where it landed, or None if every route failed."""
@@ -70,6 +78,8 @@ class Delivery:
         if destination.response_url:
             ref = await self._send_to_response_url(destination.response_url, message)
             if ref is not None:
+                if destination.channel_id:
+                    self._metrics.delivery_fallbacks.labels(route="response_url").inc()
                 return ref
         return await self._post_to_dm(destination, message)
 
@@ -98,9 +108,18 @@ class Delivery:
                 destination.response_url, message, replace_original=True
             )
             if replaced is not None:
+                self._metrics.delivery_fallbacks.labels(route="response_url").inc()
                 return replaced
             destination = replace(destination, response_url=None)
         return await self.post(destination, message)
+
+    def _webhook(self, response_url: str) -> AsyncWebhookClient:
+        """A response_url client on the Web API client's shared session, when it has one."""
+        return AsyncWebhookClient(
+            response_url,
+            timeout=max(1, round(self._webhook_timeout)),
+            session=self._client.session,
+        )
 
     async def retire(self, ref: MessageRef, *, attempts: int = 4, first_wait: float = 1.0) -> bool:
         """Remove a message that is no longer true (a stale "re-sending…"), retrying with
@@ -111,9 +130,7 @@ class Delivery:
                 if isinstance(ref, ChannelMessageRef):
                     await self._client.chat_delete(channel=ref.channel_id, ts=ref.ts)
                     return True
-                webhook = AsyncWebhookClient(
-                    ref.response_url, timeout=max(1, round(self._webhook_timeout))
-                )
+                webhook = self._webhook(ref.response_url)
                 response = await webhook.send_dict({"delete_original": True})
                 if response.status_code == 200:
                     return True
@@ -144,7 +161,7 @@ class Delivery:
     async def _send_to_response_url(
         self, response_url: str, message: SlackMessage, *, replace_original: bool = False
     ) -> MessageRef | None:
-        webhook = AsyncWebhookClient(response_url, timeout=max(1, round(self._webhook_timeout)))
+        webhook = self._webhook(response_url)
         try:
             response = await webhook.send(
                 text=message.text,
@@ -166,6 +183,7 @@ class Delivery:
         self, destination: Destination, message: SlackMessage
     ) -> MessageRef | None:
         if destination.user_id is None:
+            self._metrics.delivery_losses.inc()
             log.error(
                 "slack_delivery_lost", channel=destination.channel_id, text=message.text[:200]
             )
@@ -174,6 +192,8 @@ class Delivery:
         # Posting to a user id lands in the bot's DM with that user (needs only chat:write).
         ref = await self._post_to_channel(destination.user_id, dm_message)
         if ref is None:
+            self._metrics.delivery_losses.inc()
             log.error("slack_delivery_lost", user=destination.user_id, text=message.text[:200])
             return None
+        self._metrics.delivery_fallbacks.labels(route="dm").inc()
         return replace(ref, via_dm=True) if isinstance(ref, ChannelMessageRef) else ref
