@@ -1,8 +1,9 @@
 """Running the bot: HTTP mode (``POST /slack/events``) or Socket Mode, plus health routes.
 
-Both modes serve ``GET /healthz`` (the process is alive) and ``GET /readyz``
-(ready to serve; 503 with a reason). SIGTERM stops taking new work, lets
-in-flight re-sends finish within a bounded grace period, then exits.
+Both modes serve ``GET /healthz`` (the process is alive), ``GET /readyz``
+(ready to serve; 503 with a reason) and ``GET /metrics`` (Prometheus). SIGTERM
+stops taking new work, lets in-flight re-sends finish within a bounded grace
+period, then exits.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from typing import Final
 
 import structlog
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackClientError
 
 from bot.app import build_app
+from bot.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from bot.services import Services
+from bot.slack.intake import CheckedSocketModeHandler, dispatch_http
 
 log = structlog.get_logger(__name__)
 
@@ -109,7 +111,8 @@ async def _socket_connected(handler: AsyncSocketModeHandler) -> bool:
 def create_web_app(
     services: Services, readiness: Readiness, bolt_app: AsyncApp | None = None
 ) -> web.Application:
-    """The aiohttp application: health routes, and Slack's endpoint when ``bolt_app`` is given."""
+    """The aiohttp application: health routes and metrics, and Slack's endpoint when
+    ``bolt_app`` is given."""
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -124,16 +127,27 @@ def create_web_app(
             )
         return web.json_response({"status": "ready", "history": history})
 
+    async def metrics(_: web.Request) -> web.Response:
+        return web.Response(
+            body=services.metrics.render(), headers={"Content-Type": METRICS_CONTENT_TYPE}
+        )
+
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/readyz", readyz)
+    web_app.router.add_get("/metrics", metrics)
     if bolt_app is not None:
 
         async def slack_events(request: web.Request) -> web.Response:
             if services.shutting_down:
                 return web.Response(status=503, text="shutting down")
-            bolt_response = await bolt_app.async_dispatch(await to_bolt_request(request))
-            return await to_aiohttp_response(bolt_response)
+            secret = services.settings.slack_signing_secret
+            return await dispatch_http(
+                request,
+                bolt_app,
+                signing_secret=secret.get_secret_value() if secret else None,
+                metrics=services.metrics,
+            )
 
         web_app.router.add_post(EVENTS_PATH, slack_events)
     return web_app
@@ -213,7 +227,7 @@ async def serve_socket_mode(
     stop = stop or asyncio.Event()
     await services.start()
     _stop_on_signals(stop)
-    handler = AsyncSocketModeHandler(build_app(services), app_token)
+    handler = CheckedSocketModeHandler(build_app(services), app_token, metrics=services.metrics)
     readiness = Readiness(services, socket_handler=handler)
     runner = await _start_site(create_web_app(services, readiness), host, port)
     # slack_sdk retries a first connection that fails (bad token, Slack unreachable)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
 from bot.history.store import HistoryStore, StoreUnavailableError
+from bot.metrics import Metrics
 from bot.resend.access import AccessPolicy
 from bot.resend.admission import Gatekeeper
 from bot.resend.audit import Auditor
@@ -47,6 +48,10 @@ class Services:
     directory: UserDirectory
     store: HistoryStore
     inflight: InFlight
+    #: User group membership, cached; Slack's subteam events drop it at once.
+    usergroups: UsergroupDirectory
+    #: What /metrics serves; a registry of its own per `Services`.
+    metrics: Metrics
     shutting_down: bool = field(default=False)
     store_started: bool = field(default=False)
     #: "ok", or why the history store is unavailable; kept fresh by a background check.
@@ -62,8 +67,11 @@ class Services:
             registry, settings.providers, settings.http_options()
         )
         store = HistoryStore(settings.history_url(), schema=settings.database_schema)
-        delivery = Delivery(client)
+        metrics = Metrics()
+        delivery = Delivery(client, metrics=metrics)
         inflight = InFlight()
+        metrics.inflight.set_function(lambda: inflight.count)
+        usergroups = UsergroupDirectory(client, ttl_seconds=settings.usergroup_cache_seconds)
         auditor = Auditor(
             store=store,
             registry=registry,
@@ -71,13 +79,11 @@ class Services:
             client=client,
             inflight=inflight,
             audit_channel_id=settings.audit_channel_id,
+            metrics=metrics,
         )
         gatekeeper = Gatekeeper(
             registry=registry,
-            access=AccessPolicy(
-                settings.access_rules(),
-                UsergroupDirectory(client, ttl_seconds=settings.usergroup_cache_seconds),
-            ),
+            access=AccessPolicy(settings.access_rules(), usergroups),
             store=store,
             auditor=auditor,
             duplicate_window=timedelta(minutes=settings.duplicate_window_minutes),
@@ -97,7 +103,7 @@ class Services:
             gatekeeper=gatekeeper,
             auditor=auditor,
         )
-        return cls(
+        services = cls(
             settings=settings,
             providers=providers,
             client=client,
@@ -107,7 +113,11 @@ class Services:
             directory=directory,
             store=store,
             inflight=inflight,
+            usergroups=usergroups,
+            metrics=metrics,
         )
+        metrics.history_available.set_function(lambda: services.history_status == "ok")
+        return services
 
     async def start(self) -> None:
         """Create or migrate the history schema. A failure is loud but not fatal."""

@@ -11,6 +11,7 @@ import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.history.store import AttemptRecord, HistoryStore, StoreUnavailableError
+from bot.metrics import Metrics
 from bot.resend.inflight import InFlight
 from bot.slack.client import SLACK_FAILURES
 from bot.slack.delivery import ChannelMessageRef, Delivery, Destination
@@ -32,8 +33,10 @@ class Auditor:
         client: AsyncWebClient,
         inflight: InFlight,
         audit_channel_id: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._inflight = inflight
+        self._metrics = metrics or Metrics()
         self._store = store
         self._registry = registry
         self._delivery = delivery
@@ -58,13 +61,23 @@ class Auditor:
             log.info("resend_attempt", **fields)
         else:
             log.warning("resend_attempt", **fields)
+        self._count(record)
         if self._store is not None:
             try:
                 await self._store.record(record)
             except StoreUnavailableError as exc:
+                self._metrics.store_write_failures.inc()
                 log.error("history_write_failed", attempt_id=record.attempt_id, error=str(exc))
         if self._audit_channel_id:
             await self._announce(record)
+
+    def _count(self, record: AttemptRecord) -> None:
+        provider = record.provider or "none"
+        self._metrics.resends.labels(provider=provider, outcome=record.outcome).inc()
+        if record.latency_ms is not None:  # the provider was called
+            self._metrics.provider_latency.labels(provider=provider).observe(
+                record.latency_ms / 1000
+            )
 
     async def _announce(self, record: AttemptRecord) -> None:
         link = await self._permalink(record)

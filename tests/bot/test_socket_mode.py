@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import httpx
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from structlog.testing import capture_logs
 
 from bot.localslack.sender import SocketModeSender
 from bot.localslack.webapi import FakeSlackWebAPI, Message
@@ -43,7 +45,7 @@ from tests.conftest import (
     is_progress,
     make_settings,
 )
-from tests.e2e import lummy_values
+from tests.e2e import lummy_values, submission_view
 from tests.processes import (
     BotProcess,
     BotProcesses,
@@ -407,3 +409,77 @@ async def test_process_with_a_refused_app_token_is_not_ready_and_stops_on_sigter
     assert await bot.terminate(timeout=10) == 0
     assert time.monotonic() - signalled < 5
     assert APP_TOKEN not in bot.output()
+
+
+# -- malformed envelopes and metrics, in-process -------------------------------------------
+
+
+def _envelopes(sender: SocketModeSender) -> dict[str, tuple[str, Any]]:
+    """Envelopes with a payload Slack never sends: (envelope type, payload)."""
+    command = sender.payloads.slash_command_fields(
+        "/reenviar", SEED_LUMMY_ID, user_id=AGENT, channel_id=CHANNEL
+    )
+    submission = sender.payloads.view_submission_payload(
+        user_id=AGENT, view=submission_view(SEED_LUMMY_ID), values=lummy_values()
+    )
+    return {
+        "interactive-array": ("interactive", [1, 2]),
+        "interactive-null": ("interactive", None),
+        "interactive-string": ("interactive", "block_actions"),
+        "actions-empty": ("interactive", {"type": "block_actions", "user": {"id": AGENT}}),
+        "submission-without-user": (
+            "interactive",
+            {k: v for k, v in submission.items() if k != "user"},
+        ),
+        "state-values-array": (
+            "interactive",
+            {**submission, "view": {**submission["view"], "state": {"values": []}}},
+        ),
+        "command-without-trigger-id": (
+            "slash_commands",
+            {k: v for k, v in command.items() if k != "trigger_id"},
+        ),
+        "event-without-event": ("events_api", {"type": "event_callback"}),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "interactive-array",
+        "interactive-null",
+        "interactive-string",
+        "actions-empty",
+        "submission-without-user",
+        "state-values-array",
+        "command-without-trigger-id",
+        "event-without-event",
+    ],
+)
+async def test_malformed_envelope_is_acked_at_once_with_one_warning(
+    socket_bot: SocketBot, case: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    kind, payload = _envelopes(socket_bot.sender)[case]
+    caplog.set_level(logging.INFO)
+    with capture_logs() as logs:
+        started = time.monotonic()
+        ack = await socket_bot.slack.send_envelope(kind, payload, timeout=3)
+        acked_in = time.monotonic() - started
+
+    assert acked_in < ACK_BUDGET_SECONDS, f"ack took {acked_in:.2f} s"
+    assert ack == {"envelope_id": socket_bot.slack.socket_envelopes[-1].envelope_id}
+    warnings = [e for e in logs if e["log_level"] == "warning"]
+    assert [(e["event"], e["mode"]) for e in warnings] == [("slack_request_malformed", "socket")]
+    assert not [e for e in logs if e["log_level"] in {"error", "critical"}], logs
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert loud == [], [r.getMessage() for r in loud]
+    assert socket_bot.slack.calls_to("views.open") == []
+    # Still serving: a well-formed command right after is handled.
+    await socket_bot.open_modal()
+
+
+async def test_metrics_are_served_on_the_health_listener(socket_bot: SocketBot) -> None:
+    await socket_bot.open_modal()
+    response = await get(socket_bot.health_url, "/metrics")
+    assert response.status_code == 200
+    assert 'reenviar_slack_ack_seconds_count{kind="command",mode="socket"} 1.0' in response.text
