@@ -4,8 +4,10 @@ A provider module exposes one `InvoiceProvider` object: its key, brand label and
 country; its settings (its own environment prefix); its request model and what
 the reference parser accepts for it; its form, as plain field descriptions; a
 client whose ``resend(request, *, idempotency_key)`` is the same for all; and
-optional capabilities (an hourly quota). Nothing here knows Slack or Spanish:
-problems are codes, errors are facts.
+optional capabilities: an hourly quota, and a lookup of what the provider knows
+about an invoice before it is sent (`InvoiceProvider.can_look_up`, answered by a
+`LookupClient`). Nothing here knows Slack or Spanish: problems are codes, errors
+and lookups are facts.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from enum import IntEnum, StrEnum
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
@@ -53,6 +57,16 @@ class ResendRequest(BaseModel):
         """Codes for what the reference alone does not say (``compra``); the bot words them."""
         return ()
 
+    @property
+    def document_type(self) -> str | None:
+        """The provider's own type of the document (``FACTURA B``), when it has types."""
+        return None
+
+    @property
+    def short_reference(self) -> str:
+        """The part of the reference people quote (``0002-00000006``, an id's first block)."""
+        return self.reference
+
 
 class ResendResult(BaseModel):
     """A successful re-send, as the provider reported it."""
@@ -66,6 +80,72 @@ class ResendResult(BaseModel):
     sent_at: AwareDatetime | None = None
     request_id: str | None = None
     provider_message: str | None = None
+
+
+class InvoiceStatus(StrEnum):
+    """Where an invoice stands at the provider, as far as a lookup tells."""
+
+    #: Issued and valid: the normal case.
+    ISSUED = "issued"
+    #: Approved, waiting in a queue to be issued later.
+    QUEUED = "queued"
+    #: Waiting for someone to approve it.
+    AWAITING_APPROVAL = "awaiting_approval"
+    #: Sent to be issued, and it failed.
+    FAILED = "failed"
+    #: Cancelled or voided.
+    CANCELLED = "cancelled"
+    #: A status the provider reported that the bot does not know.
+    OTHER = "other"
+
+
+class InvoiceFacts(BaseModel):
+    """What a provider says about an invoice before (or after) it is re-sent.
+
+    Every field is optional: providers tell what they know, and an answer in a shape
+    nobody documented gives empty facts rather than an error. ``exists`` is False
+    only when the provider said, clearly, that it has no such invoice.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: str
+    reference: str
+    exists: bool = True
+    #: The customer's legal name, as on the invoice.
+    customer_name: str | None = None
+    #: The customer's tax id and its kind (``CUIT``, ``DNI``, ``RFC``), as the provider spells them.
+    customer_id_type: str | None = None
+    customer_id: str | None = None
+    #: The addresses a re-send goes to (the customer's, on file).
+    recipients: tuple[str, ...] = ()
+    issued_on: date | None = None
+    total: Decimal | None = None
+    #: ISO 4217 when the provider's code maps to one (ARS, USD, MXN), else its own code.
+    currency: str | None = None
+    status: InvoiceStatus | None = None
+    #: The provider's own words for the status, for the technical detail.
+    status_text: str | None = None
+    #: A link to the PDF, when the provider gives one (it may expire).
+    pdf_url: str | None = None
+    #: The number customers see on the document when it differs from the reference
+    #: (a CFDI's serie and folio).
+    display_number: str | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing worth showing: the invoice exists and nothing else is known."""
+        return self.exists and not any(
+            (
+                self.customer_name,
+                self.recipients,
+                self.issued_on,
+                self.total is not None,
+                self.status,
+                self.pdf_url,
+                self.display_number,
+            )
+        )
 
 
 class Recognition(IntEnum):
@@ -209,6 +289,18 @@ class ProviderClient(Protocol):
         ...
 
 
+class LookupClient(ProviderClient, Protocol):
+    """The client of a provider that declares `InvoiceProvider.can_look_up`."""
+
+    async def lookup(self, request: Any) -> InvoiceFacts:
+        """What the provider knows about the invoice, without sending anything.
+
+        Failures are `ProviderError`s (`NotFoundError` when the provider has no such
+        invoice); an answer in an unknown shape gives facts with nothing in them.
+        """
+        ...
+
+
 RequestT = TypeVar("RequestT", bound=ResendRequest)
 SettingsT = TypeVar("SettingsT", bound=ProviderSettings)
 
@@ -234,6 +326,10 @@ class InvoiceProvider(ABC, Generic[RequestT, SettingsT]):
     alternative_email_field: ClassVar[str | None] = None
     #: Re-sends of one invoice the provider allows per hour, when it caps them.
     hourly_quota: ClassVar[int | None] = None
+    #: The provider's home time zone (IANA), where its customers read the time.
+    timezone: ClassVar[str | None] = None
+    #: Whether its client can look an invoice up before sending (a `LookupClient`).
+    can_look_up: ClassVar[bool] = False
 
     @abstractmethod
     def recognizes(self, text: str) -> Recognition:

@@ -128,7 +128,11 @@ class NotFoundError(ProviderError):
 
 
 class RateLimitedError(ProviderError):
-    """Too many re-sends; nothing was sent. ``retry_after`` says when to try again, if known."""
+    """Too many re-sends; nothing was sent. ``retry_after`` says when to try again, if known.
+
+    ``throttled``: a momentary limit (requests per second), so trying again in a moment
+    works and cannot send twice; otherwise the limit is on the invoice (per hour).
+    """
 
     outcome = Outcome.RATE_LIMITED
 
@@ -139,11 +143,18 @@ class RateLimitedError(ProviderError):
         provider: str,
         limit_per_hour: int | None = None,
         retry_after: timedelta | None = None,
+        throttled: bool = False,
         **context: Unpack[ErrorContext],
     ) -> None:
         super().__init__(detail, provider=provider, **context)
         self.limit_per_hour = limit_per_hour
         self.retry_after = retry_after
+        self.throttled = throttled
+
+    @property
+    def offers_retry(self) -> bool:
+        """A momentary throttle is worth retrying at once; an hourly cap is not."""
+        return self.throttled
 
 
 class RejectedError(ProviderError):

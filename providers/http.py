@@ -117,12 +117,29 @@ class HttpProviderClient:
         retry_server_errors: bool = False,
     ) -> httpx.Response:
         """POST with bounded retries; every transport failure becomes a provider error."""
+        return await self._request(
+            "POST", path, json=json, headers=headers, retry_server_errors=retry_server_errors
+        )
+
+    async def _get(self, path: str, *, headers: dict[str, str] | None = None) -> httpx.Response:
+        """GET (a lookup: it changes nothing), with the same error mapping as `_post`."""
+        return await self._request("GET", path, json=None, headers=headers)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+        retry_server_errors: bool = False,
+    ) -> httpx.Response:
         attempt = 0
         while True:
             attempt += 1
             retries_left = attempt <= self._options.max_retries
             try:
-                response = await self._client.post(path, json=json, headers=headers)
+                response = await self._client.request(method, path, json=json, headers=headers)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # The request never left this process: retrying cannot send twice.
                 if retries_left:
@@ -172,8 +189,12 @@ def error_for_status(
     request_id: str | None = None,
     limit_per_hour: int | None = None,
     invalid_field: str | None = None,
+    throttled: bool = False,
 ) -> ProviderError:
-    """The provider error for a non-success HTTP status, with whatever the body told."""
+    """The provider error for a non-success HTTP status, with whatever the body told.
+
+    ``throttled``: the provider's 429 is a momentary throttle rather than a cap.
+    """
     status = response.status_code
     detail = f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
     context: ErrorContext = {
@@ -199,6 +220,7 @@ def error_for_status(
             provider=provider,
             limit_per_hour=limit_per_hour,
             retry_after=retry_after(response),
+            throttled=throttled,
             **context,
         )
     if status >= 500:

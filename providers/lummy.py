@@ -5,8 +5,16 @@ StandardResponse envelope (``requestId`` plus ``data`` or ``error``). Every
 logical re-send carries one ``x-idempotency`` key, so a 5xx may be retried with
 the same key; Lummy replays the first result instead of e-mailing twice.
 
+Lookup: ``GET {base}/invoices/{invoiceId}`` exists in Lummy's documentation
+("consultar factura") but its answer is not documented beyond carrying
+``cfdiUuid``. The client reads it as optional and tolerant: the StandardResponse
+``data`` (or ``data.invoice``), with the customer under ``customer``/``receptor``
+and the usual names for serie, folio, total, currency, date, status and e-mail.
+Whatever is missing or shaped otherwise is simply not known.
+
 Everything the bot knows about Lummy is here: the invoice model, how agents
-write its ids, the form, the settings (``LUMMY_*``), the client and its quota.
+write its ids (pasted links to an invoice included), the form, the settings
+(``LUMMY_*``), the client and its quota.
 """
 
 from __future__ import annotations
@@ -29,7 +37,9 @@ from providers.base import (
     FieldProblem,
     FormField,
     InvalidReferenceError,
+    InvoiceFacts,
     InvoiceProvider,
+    InvoiceStatus,
     ProviderSettings,
     Recognition,
     ResendRequest,
@@ -48,10 +58,16 @@ from providers.parsing import (
     EMPTY,
     EXTRA_TEXT,
     REQUIRED,
+    amount,
+    email_list,
+    fold,
     is_blank,
+    iso_date,
     normalise_email,
     parse_uuid,
     quote,
+    text_value,
+    web_link,
 )
 
 log = structlog.get_logger(__name__)
@@ -80,19 +96,58 @@ class LummyInvoice(ResendRequest):
         """The address to send to instead of the customer's, for this send only."""
         return self.email
 
+    @property
+    def short_reference(self) -> str:
+        """The id's first block (``550e8400``): enough to tell invoices apart in a channel."""
+        return self.reference.split("-", 1)[0]
+
 
 # --- Reading what agents write ----------------------------------------------------
 
+# A link to a Lummy page, bare or as Slack formats it (``<https://…|label>``).
+_LUMMY_LINK = re.compile(
+    r"<?(https?://(?:[\w-]+\.)*lummy\.(?:io|mx|com)(?:[/?#][^\s|<>]*)?)(?:\|[^<>]*)?>?",
+    re.IGNORECASE,
+)
+_UUID_IN_TEXT = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
+)
+# In a link with several ids (an organization's and an invoice's), the invoice's follows this.
+_INVOICE_SEGMENT = re.compile(r"/(?:invoices?|facturas?)/", re.IGNORECASE)
+
+
+def invoice_id_in_link(text: str) -> str | None:
+    """The invoice id in a pasted link to a Lummy invoice, or None when ``text`` is not one."""
+    link = _LUMMY_LINK.fullmatch(text.strip())
+    if link is None:
+        return None
+    url = link[1]
+    segment = _INVOICE_SEGMENT.search(url)
+    after = _UUID_IN_TEXT.search(url, segment.end()) if segment else None
+    ids = _UUID_IN_TEXT.findall(url)
+    if after is not None:
+        return after[0].lower()
+    return ids[-1].lower() if ids else None
+
+
+def _links_as_ids(text: str) -> str:
+    """``text`` with every pasted link to a Lummy invoice replaced by the invoice's id."""
+    return _LUMMY_LINK.sub(lambda m: invoice_id_in_link(m[0]) or m[0], text)
+
 
 def build_lummy_invoice(*, invoice_id: str | None, email: str | None = None) -> LummyInvoice:
-    """A Lummy invoice from separate fields (a form), checking each one."""
+    """A Lummy invoice from separate fields (a form), checking each one. A pasted link to
+    the invoice counts as its id; what cannot be read is kept as typed in ``understood``."""
     errors: dict[str, FieldProblem] = {}
     understood: dict[str, str] = {}
+    if invoice_id is not None:
+        invoice_id = invoice_id_in_link(invoice_id) or invoice_id
     parsed_id = None if is_blank(invoice_id) else parse_uuid(invoice_id or "")
     if is_blank(invoice_id):
         errors["invoice_id"] = FieldProblem(REQUIRED)
     elif parsed_id is None:
         errors["invoice_id"] = FieldProblem(INVOICE_ID_INVALID, text=quote(invoice_id or ""))
+        understood["invoice_id"] = (invoice_id or "").strip()
     else:
         understood["invoice_id"] = str(parsed_id)
 
@@ -101,6 +156,8 @@ def build_lummy_invoice(*, invoice_id: str | None, email: str | None = None) -> 
         normalised_email = normalise_email(email)
         if normalised_email is None:
             errors["email"] = FieldProblem(EMAIL_INVALID, text=quote(email, 80))
+            # Never drop it: an empty field would send to the address on file instead.
+            understood["email"] = email.strip()
         else:
             understood["email"] = normalised_email
 
@@ -110,8 +167,8 @@ def build_lummy_invoice(*, invoice_id: str | None, email: str | None = None) -> 
 
 
 def parse_lummy(text: str) -> LummyInvoice:
-    """A Lummy invoice from ``<uuid> [alternative e-mail]``."""
-    tokens = text.split()
+    """A Lummy invoice from ``<uuid or link to it> [alternative e-mail]``."""
+    tokens = _links_as_ids(text).split()
     if not tokens:
         raise InvalidReferenceError({WHOLE_INPUT: FieldProblem(EMPTY)}, provider=KEY)
     invoice_id, *rest = tokens
@@ -191,14 +248,6 @@ class LummyConfig:
 # --- The client -------------------------------------------------------------------
 
 
-def _recipients(sent_to: object) -> tuple[str, ...]:
-    if isinstance(sent_to, str):
-        return tuple(part for part in re.split(r"[,;\s]+", sent_to) if part)
-    if isinstance(sent_to, list):
-        return tuple(str(item).strip() for item in sent_to if str(item).strip())
-    return ()
-
-
 def _sent_at(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
@@ -245,6 +294,16 @@ class LummyClient(HttpProviderClient):
         """Never: one credential set covers every Lummy invoice."""
         return None
 
+    async def lookup(self, invoice: LummyInvoice) -> InvoiceFacts:
+        """What Lummy says about the invoice (``GET invoices/{id}``); see the module notes."""
+        response = await self._get(f"invoices/{invoice.invoice_id}", headers=self._config.headers())
+        envelope = json_object(response)
+        if not response.is_success:
+            raise self._status_error(
+                response, envelope, self._request_id(envelope, response), invoice
+            )
+        return _lookup_facts(invoice, envelope.get("data") if envelope else None)
+
     async def resend(self, invoice: LummyInvoice, *, idempotency_key: str) -> ResendResult:
         """E-mail the invoice PDF to the customer, or to ``invoice.email`` instead."""
         headers = {**self._config.headers(), "x-idempotency": idempotency_key}
@@ -282,7 +341,7 @@ class LummyClient(HttpProviderClient):
             return ResendResult(
                 provider=self.provider,
                 reference=invoice.reference,
-                recipients=_recipients(data.get("sentTo")) or _recipients(invoice.email),
+                recipients=email_list(data.get("sentTo")) or email_list(invoice.email),
                 sent_at=_sent_at(data.get("sentAt")),
                 request_id=request_id,
             )
@@ -329,6 +388,56 @@ class LummyClient(HttpProviderClient):
         return header
 
 
+#: Lummy statuses the bot can tell apart (folded); any other is simply not known.
+_STATUSES: Final[dict[str, InvoiceStatus]] = {
+    "STAMPED": InvoiceStatus.ISSUED,
+    "ISSUED": InvoiceStatus.ISSUED,
+    "VALID": InvoiceStatus.ISSUED,
+    "TIMBRADA": InvoiceStatus.ISSUED,
+    "VIGENTE": InvoiceStatus.ISSUED,
+    "CANCELLED": InvoiceStatus.CANCELLED,
+    "CANCELED": InvoiceStatus.CANCELLED,
+    "CANCELADA": InvoiceStatus.CANCELLED,
+}
+
+
+def _first(record: Mapping[str, Any], *names: str) -> Any:
+    return next((record[name] for name in names if record.get(name) not in (None, "")), None)
+
+
+def _lookup_facts(invoice: LummyInvoice, data: object) -> InvoiceFacts:
+    """Facts from an undocumented answer: known names where they are, nothing otherwise."""
+    record: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
+    nested = record.get("invoice")
+    if isinstance(nested, Mapping):
+        record = nested
+    party = _first(record, "customer", "receptor", "recipient", "client")
+    customer: Mapping[str, Any] = party if isinstance(party, Mapping) else {}
+    serie = text_value(_first(record, "serie", "series"))
+    folio = text_value(record.get("folio"))
+    status_text = text_value(record.get("status"))
+    return InvoiceFacts(
+        provider=KEY,
+        reference=invoice.reference,
+        customer_name=text_value(
+            _first(customer, "legalName", "name", "nombre", "razonSocial", "businessName")
+            or record.get("customerName")
+        ),
+        customer_id_type="RFC" if text_value(customer.get("rfc")) else None,
+        customer_id=text_value(customer.get("rfc")),
+        recipients=email_list(
+            _first(customer, "email", "emails") or _first(record, "customerEmail", "email")
+        ),
+        issued_on=iso_date(_first(record, "issuedAt", "fecha", "date", "issueDate", "createdAt")),
+        total=amount(record.get("total")),
+        currency=(text_value(_first(record, "currency", "moneda")) or "").upper() or None,
+        status=_STATUSES.get(fold(status_text)) if status_text else None,
+        status_text=status_text,
+        pdf_url=web_link(_first(record, "pdfUrl", "pdf_url", "pdf")),
+        display_number=f"{serie}-{folio}" if serie and folio else folio,
+    )
+
+
 # --- The provider -----------------------------------------------------------------
 
 
@@ -348,10 +457,13 @@ class Lummy(InvoiceProvider[LummyInvoice, LummySettings]):
     reference_field = "invoice_id"
     alternative_email_field = "email"
     hourly_quota = RESENDS_PER_HOUR
+    timezone = "America/Mexico_City"
+    can_look_up = True
 
     def recognizes(self, text: str) -> Recognition:
-        """Sure with a UUID first (or something shaped like the start of one)."""
-        first = text.split(maxsplit=1)[0] if text.strip() else ""
+        """Sure with a UUID first (or something shaped like the start of one), or a link
+        to a Lummy invoice."""
+        first = _links_as_ids(text).split(maxsplit=1)[0] if text.strip() else ""
         if parse_uuid(first) is not None or _UUID_LIKE.match(first) is not None:
             return Recognition.SURE
         return Recognition.NO

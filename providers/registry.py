@@ -14,7 +14,9 @@ from providers.base import (
     WHOLE_INPUT,
     FieldProblem,
     InvalidReferenceError,
+    InvoiceFacts,
     InvoiceProvider,
+    LookupClient,
     ProviderClient,
     ProviderSettings,
     Recognition,
@@ -200,6 +202,23 @@ class ConfiguredProviders:
             request_id=result.request_id,
         )
         return result
+
+    def can_look_up(self, request: ResendRequest) -> bool:
+        """Whether the request's provider declares lookups and the bot can make one for it."""
+        client = self._clients.get(request.provider)
+        return (
+            self.registry.of(request).can_look_up
+            and client is not None
+            and client.not_configured_for(request) is None
+        )
+
+    async def lookup(self, request: ResendRequest) -> InvoiceFacts | None:
+        """What the request's provider knows about the invoice, without sending anything;
+        None when it cannot tell (see `can_look_up`). Failures are `ProviderError`s."""
+        if not self.can_look_up(request):
+            return None
+        client = cast(LookupClient, self._clients[request.provider])
+        return await client.lookup(request)
 
     async def aclose(self) -> None:
         """Close every client's connection pool."""

@@ -5,6 +5,11 @@ Business and validation errors come as HTTP 200 with ``error: "S"``; transport
 and access errors as 4xx, possibly without JSON. There is no request id and no
 idempotency: a 5xx (a gateway timing out, say) may come after the e-mail went out,
 so it is never retried automatically and its outcome is reported as unknown.
+A 429 is a per-second throttle: nothing was sent, and trying again shortly works.
+
+Lookup: ``POST {base}/facturacion/consulta`` takes the same body and answers the
+customer (name, tax id, e-mails on file) and the voucher (date, total, currency,
+status, a PDF link valid for the day); it is not billed as a request.
 
 Everything the bot knows about TusFacturas is here: the voucher model, how
 agents write vouchers, the form, the settings (``TUSFACTURAS_*``) and the client.
@@ -15,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Final
 
@@ -29,7 +35,9 @@ from providers.base import (
     FieldProblem,
     FormField,
     InvalidReferenceError,
+    InvoiceFacts,
     InvoiceProvider,
+    InvoiceStatus,
     ProviderSettings,
     Recognition,
     ResendRequest,
@@ -45,10 +53,24 @@ from providers.errors import (
     RejectedError,
 )
 from providers.http import HttpOptions, HttpProviderClient, error_for_status, json_object
-from providers.parsing import EMPTY, REQUIRED, check_number, fold, quote, strip_accents
+from providers.parsing import (
+    EMPTY,
+    REQUIRED,
+    amount,
+    check_number,
+    email_list,
+    emails_in,
+    fold,
+    is_blank,
+    quote,
+    strip_accents,
+    text_value,
+    web_link,
+)
 
 KEY: Final = "tusfacturas"
 RESEND_PATH: Final = "facturacion/reenviar"
+LOOKUP_PATH: Final = "facturacion/consulta"
 
 # --- The voucher -----------------------------------------------------------------
 
@@ -120,6 +142,16 @@ class TusFacturasVoucher(ResendRequest):
         """``compra`` for a purchase voucher (sales are the default, left unsaid)."""
         return ("compra",) if self.operacion is Operacion.COMPRA else ()
 
+    @property
+    def document_type(self) -> str:
+        """The voucher type, as the API spells it (``FACTURA B``)."""
+        return self.tipo
+
+    @property
+    def short_reference(self) -> str:
+        """Punto de venta and number, as printed: ``0002-00000006``."""
+        return f"{self.punto_venta:04d}-{self.numero:08d}"
+
 
 # --- Reading what agents write ----------------------------------------------------
 
@@ -132,12 +164,68 @@ _OPERACION_WORDS: Final[dict[str, Operacion]] = {
     "COMPRAS": Operacion.COMPRA,
 }
 _NUMBERS = re.compile(r"^(\d+)\s*(?:-|\s)\s*(\d+)$")
+# Punto de venta and number pasted together into one field: ``0002-00000006``.
+_DASHED_NUMBERS = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 # The look-behind keeps `search` linear: a match may only start where a digit run does.
 _TRAILING_NUMBERS = re.compile(r"(?<!\d)(\d+)\s*-\s*(\d+)\s*$")
 
+#: Short forms agents write for a voucher's kind, by their first (folded) word.
+_KIND_ABBREVIATIONS: Final[dict[str, tuple[str, ...]]] = {
+    "FC": ("FACTURA",),
+    "FAC": ("FACTURA",),
+    "FACT": ("FACTURA",),
+    "NC": ("NOTA", "DE", "CREDITO"),
+    "ND": ("NOTA", "DE", "DEBITO"),
+    "FCE": ("FACTURA", "DE", "CREDITO", "ELECTRONICA", "MIPYME", "FCE"),
+}
+#: The words of an FCE type after its kind (``NC FCE A`` is a MiPyME credit note).
+_FCE_WORDS: Final = ("ELECTRONICA", "MIPYME", "FCE")
+_LETTERS: Final = frozenset("ABCME")
+
+#: A folded token with the index of the whitespace-separated chunk of the agent's text
+#: it came from, so problems can quote the agent's own words.
+_Token = tuple[str, int]
+
+
+def _chunk_tokens(chunk: str) -> list[str]:
+    words = fold(chunk.replace("(", " ").replace(")", " ")).split()
+    # "Fact." and "N.C." are "FACT" and "NC"; numbers keep their punctuation.
+    return [w.replace(".", "") if any(c.isalpha() for c in w) else w for w in words if w != "."]
+
+
+def _expand_kind(tokens: list[_Token]) -> list[_Token]:
+    """Short forms (``FC B``, ``NC FCE A``, a bare ``B`` before numbers) in full."""
+    if not tokens:
+        return tokens
+    (first, chunk), rest = tokens[0], tokens[1:]
+    if first in _LETTERS and rest and rest[0][0][:1].isdigit():
+        return [("FACTURA", chunk), *tokens]
+    kind = _KIND_ABBREVIATIONS.get(first)
+    if kind is None:
+        return tokens
+    if rest and rest[0][0] == "FCE" and first != "FCE":
+        noun = kind if first in ("NC", "ND") else ("FACTURA", "DE", "CREDITO")
+        return [(word, chunk) for word in (*noun, *_FCE_WORDS)] + rest[1:]
+    return [(word, chunk) for word in kind] + rest
+
+
+def _source_tokens(text: str) -> list[_Token]:
+    """The text's folded words, short forms expanded, each with the chunk it came from."""
+    tokens = [
+        (word, index) for index, chunk in enumerate(text.split()) for word in _chunk_tokens(chunk)
+    ]
+    return _expand_kind(tokens)
+
 
 def _tipo_tokens(text: str) -> tuple[str, ...]:
-    return tuple(fold(text).replace("(", " ").replace(")", " ").split())
+    return tuple(word for word, _ in _source_tokens(text))
+
+
+def _as_typed(text: str, tokens: list[_Token]) -> str:
+    """The agent's own words behind ``tokens`` (case and accents as typed)."""
+    chunks = text.split()
+    indexes = dict.fromkeys(index for _, index in tokens)
+    return quote(" ".join(chunks[index] for index in indexes))
 
 
 # Longest first, so "NOTA DE CREDITO NO VALIDA EN AFIP" wins over a shorter prefix.
@@ -168,6 +256,7 @@ def build_voucher(
 ) -> TusFacturasVoucher:
     """A voucher from separate fields (a form), checking each one."""
     errors: dict[str, FieldProblem] = {}
+    # What could be read, and what could not as the agent typed it: a form shows both.
     understood: dict[str, str] = {}
 
     canonical_tipo = normalise_tipo(tipo) if tipo else None
@@ -187,6 +276,7 @@ def build_voucher(
             chosen_operacion = folded
     understood["operacion"] = chosen_operacion.value
 
+    punto_venta, numero = _split_pasted_numbers(punto_venta, numero)
     numbers: dict[str, int] = {}
     for name, raw, maximum, invalid in (
         ("punto_venta", punto_venta, PUNTO_VENTA_MAX, PUNTO_VENTA_INVALID),
@@ -194,7 +284,13 @@ def build_voucher(
     ):
         checked = check_number(raw, maximum=maximum, invalid=invalid)
         if isinstance(checked, FieldProblem):
-            errors[name] = checked
+            errors[name] = (
+                checked
+                if checked.code == REQUIRED
+                else FieldProblem(checked.code, text=quote(str(raw)), limit=checked.limit)
+            )
+            if raw is not None and str(raw).strip():
+                understood[name] = str(raw).strip()
         else:
             numbers[name] = checked
             understood[name] = str(checked)
@@ -209,35 +305,61 @@ def build_voucher(
     )
 
 
+def _split_pasted_numbers(
+    punto_venta: str | int | None, numero: str | int | None
+) -> tuple[str | int | None, str | int | None]:
+    """``0002-00000006`` pasted into either number field fills both (when the other field
+    is empty or already agrees)."""
+    for pasted, other, first in ((punto_venta, numero, True), (numero, punto_venta, False)):
+        match = _DASHED_NUMBERS.match(pasted) if isinstance(pasted, str) else None
+        if match is None:
+            continue
+        pv, nro = match[1], match[2]
+        expected = nro if first else pv
+        if is_blank(None if other is None else str(other)) or _same_number(other, expected):
+            return pv, nro
+    return punto_venta, numero
+
+
+def _same_number(value: str | int | None, digits: str) -> bool:
+    text = str(value).strip() if value is not None else ""
+    return text.isdigit() and int(text) == int(digits)
+
+
 def parse_voucher(text: str) -> TusFacturasVoucher:
-    """A voucher from its printed form, e.g. ``Factura B N° 0002-00000006``."""
-    tokens = _tipo_tokens(text)
-    if not tokens:
+    """A voucher from its printed form, e.g. ``Factura B N° 0002-00000006``; short forms
+    (``FC B``, ``Fact. B``, ``NC B``, ``ND A``, ``B 0002-00000006``) are understood.
+    Problems quote the agent's words as typed."""
+    source = _source_tokens(text)
+    if not source:
         raise InvalidReferenceError({WHOLE_INPUT: FieldProblem(EMPTY)}, provider=KEY)
+    tokens = tuple(word for word, _ in source)
 
     operacion: str | None = None
     if tokens[-1] in _OPERACION_WORDS and len(tokens[-1]) > 1:
-        operacion, tokens = tokens[-1], tokens[:-1]
+        operacion, tokens, source = tokens[-1], tokens[:-1], source[:-1]
 
     tipo, rest = _split_tipo(tokens)
     if tipo is None:
         understood: dict[str, str] = {}
+        head = source
         trailing = _TRAILING_NUMBERS.search(" ".join(tokens))
         if trailing:
             understood = {"punto_venta": trailing[1], "numero": trailing[2]}
-            shown = " ".join(tokens)[: trailing.start()].strip()
-        else:
-            shown = " ".join(tokens)
+            head = source[: len(" ".join(tokens)[: trailing.start()].split())]
         problem = (
-            FieldProblem(TIPO_UNKNOWN, text=quote(shown)) if shown else FieldProblem(TIPO_MISSING)
+            FieldProblem(TIPO_UNKNOWN, text=_as_typed(text, head))
+            if head
+            else FieldProblem(TIPO_MISSING)
         )
         raise InvalidReferenceError(
             {"tipo": problem},
             provider=KEY,
             understood=understood,
         )
+    rest_source = source[len(tokens) - len(rest) :]
     if rest and rest[0] in _OPERACION_WORDS and len(rest[0]) > 1 and operacion is None:
-        operacion, rest = rest[0], rest[1:]
+        operacion, rest, rest_source = rest[0], rest[1:], rest_source[1:]
     if not rest:
         raise InvalidReferenceError(
             {"numero": FieldProblem(NUMBERS_MISSING)},
@@ -247,7 +369,7 @@ def parse_voucher(text: str) -> TusFacturasVoucher:
     numbers = _NUMBERS.match(" ".join(rest))
     if numbers is None:
         raise InvalidReferenceError(
-            {"numero": FieldProblem(NUMBERS_INVALID, text=quote(" ".join(rest)))},
+            {"numero": FieldProblem(NUMBERS_INVALID, text=_as_typed(text, rest_source))},
             provider=KEY,
             understood={"tipo": tipo},
         )
@@ -399,12 +521,34 @@ class TusFacturasClient(HttpProviderClient):
         TusFacturas has no idempotency: ``idempotency_key`` only identifies the attempt
         in our logs, and nothing is retried once it may have reached the provider.
         """
+        response = await self._post(RESEND_PATH, json=self._body(voucher))
+        body = self._answer(response)
+        rta = body.get("rta")
+        message = rta.strip() if isinstance(rta, str) and rta.strip() else None
+        return ResendResult(
+            provider=self.provider,
+            reference=voucher.reference,
+            # The answer names the addresses only in its free text, when it does at all.
+            recipients=emails_in(message),
+            provider_message=message,
+        )
+
+    async def lookup(self, voucher: TusFacturasVoucher) -> InvoiceFacts:
+        """The customer and the voucher as TusFacturas has them (``facturacion/consulta``).
+
+        Sends nothing to anyone and is not billed; unknown vouchers are `NotFoundError`.
+        """
+        response = await self._post(LOOKUP_PATH, json=self._body(voucher))
+        return _facts(voucher, self._answer(response))
+
+    def _body(self, voucher: TusFacturasVoucher) -> dict[str, Any]:
+        """Credentials for the voucher's punto de venta, and the voucher itself."""
         credentials = self._config.credentials_for(voucher.punto_venta)
         if credentials is None:
             raise self.not_configured_for(voucher) or ProviderNotConfiguredError(
                 "no credentials", provider=self.provider
             )
-        body = {
+        return {
             "apikey": credentials.apikey.get_secret_value(),
             "apitoken": credentials.apitoken.get_secret_value(),
             "usertoken": credentials.usertoken.get_secret_value(),
@@ -415,10 +559,9 @@ class TusFacturasClient(HttpProviderClient):
                 "numero": str(voucher.numero),
             },
         }
-        response = await self._post(RESEND_PATH, json=body)
-        return self._interpret(voucher, response)
 
-    def _interpret(self, voucher: TusFacturasVoucher, response: httpx.Response) -> ResendResult:
+    def _answer(self, response: httpx.Response) -> dict[str, Any]:
+        """The body of an ``error: "N"`` answer; anything else raises its provider error."""
         body = json_object(response)
         if response.status_code != 200:
             raise self._status_error(response, body)
@@ -430,12 +573,7 @@ class TusFacturasClient(HttpProviderClient):
             )
         flag = str(body.get("error", "")).strip().upper()
         if flag == "N":
-            rta = body.get("rta")
-            return ResendResult(
-                provider=self.provider,
-                reference=voucher.reference,
-                provider_message=rta.strip() if isinstance(rta, str) and rta.strip() else None,
-            )
+            return body
         if flag == "S":
             raise self._business_error(body)
         raise OutcomeUnknownError(
@@ -490,7 +628,61 @@ class TusFacturasClient(HttpProviderClient):
                 status_code=response.status_code,
                 provider_message=message,
             )
-        return error_for_status(self.provider, response, message=message, code=code)
+        # A 429 is TusFacturas' per-second throttle: nothing was sent.
+        return error_for_status(self.provider, response, message=message, code=code, throttled=True)
+
+
+#: TusFacturas' currency codes, as ISO 4217 where they map to one.
+_CURRENCIES: Final[dict[str, str]] = {"PES": "ARS", "DOL": "USD", "EUR": "EUR"}
+
+
+def _status(text: str) -> InvoiceStatus:
+    folded = fold(text)
+    if folded == "EMITIDO":
+        return InvoiceStatus.ISSUED
+    if folded.startswith("APROBADO"):
+        return InvoiceStatus.QUEUED
+    if folded.startswith("EN COLA"):
+        return InvoiceStatus.AWAITING_APPROVAL
+    if "ERROR" in folded:
+        return InvoiceStatus.FAILED
+    if "ANULAD" in folded:
+        return InvoiceStatus.CANCELLED
+    return InvoiceStatus.OTHER
+
+
+def _date(value: object) -> date | None:
+    """``dd/mm/aaaa``, as TusFacturas writes dates."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        return None
+
+
+def _facts(voucher: TusFacturasVoucher, body: Mapping[str, Any]) -> InvoiceFacts:
+    """The facts of a ``consulta`` answer; fields missing or in another shape stay empty."""
+    cliente = body.get("cliente")
+    customer: Mapping[str, Any] = cliente if isinstance(cliente, Mapping) else {}
+    comprobante = body.get("comprobante")
+    document: Mapping[str, Any] = comprobante if isinstance(comprobante, Mapping) else {}
+    status_text = text_value(document.get("status"))
+    currency = text_value(document.get("moneda"))
+    return InvoiceFacts(
+        provider=KEY,
+        reference=voucher.reference,
+        customer_name=text_value(customer.get("razon_social")),
+        customer_id_type=text_value(customer.get("documento_tipo")),
+        customer_id=text_value(customer.get("documento_nro")),
+        recipients=email_list(customer.get("email")),
+        issued_on=_date(document.get("fecha")),
+        total=amount(document.get("total")),
+        currency=_CURRENCIES.get(currency.upper(), currency) if currency else None,
+        status=_status(status_text) if status_text else None,
+        status_text=status_text,
+        pdf_url=web_link(document.get("comprobante_pdf_url")),
+    )
 
 
 # --- The provider -----------------------------------------------------------------
@@ -537,6 +729,8 @@ class TusFacturas(InvoiceProvider[TusFacturasVoucher, TusFacturasSettings]):
         FormField("numero", example="00000006"),
     )
     reference_field = "numero"
+    timezone = "America/Argentina/Buenos_Aires"
+    can_look_up = True
 
     def recognizes(self, text: str) -> Recognition:
         """Sure with a voucher type first; maybe with ``0002-00000006``-shaped numbers last."""

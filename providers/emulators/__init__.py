@@ -1,6 +1,9 @@
 """Loopback HTTP emulators of the invoicing providers, for the demo and the tests."""
 
 from providers.emulators.common import (
+    ALL_ROUTES,
+    LOOKUP_ROUTE,
+    RESEND_ROUTE,
     Clock,
     EmulatorServer,
     Fault,
@@ -8,7 +11,13 @@ from providers.emulators.common import (
     RecordedRequest,
     utc_now,
 )
-from providers.emulators.lummy import DEFAULT_LUMMY_INVOICES, LummyEmulator, LummySend
+from providers.emulators.lummy import (
+    DEFAULT_LUMMY_DETAILS,
+    DEFAULT_LUMMY_INVOICES,
+    LummyEmulator,
+    LummyInvoiceDetails,
+    LummySend,
+)
 from providers.emulators.tusfacturas import (
     DEFAULT_TUSFACTURAS_VOUCHERS,
     TusFacturasCredentials,
@@ -21,13 +30,18 @@ from providers.emulators.tusfacturas import (
 )
 
 __all__ = [
+    "ALL_ROUTES",
+    "DEFAULT_LUMMY_DETAILS",
     "DEFAULT_LUMMY_INVOICES",
     "DEFAULT_TUSFACTURAS_VOUCHERS",
+    "LOOKUP_ROUTE",
+    "RESEND_ROUTE",
     "Clock",
     "EmulatorServer",
     "Fault",
     "FaultKind",
     "LummyEmulator",
+    "LummyInvoiceDetails",
     "LummySend",
     "RecordedRequest",
     "TusFacturasCredentials",

@@ -3,6 +3,9 @@
 Each emulator is a real aiohttp server bound to loopback. The base class records
 every request, applies injected faults (latency, 5xx, malformed JSON, hang,
 connection reset) and hands the rest to the provider-specific routes.
+
+A fault is aimed at one route: the re-send (the default), the lookup, or every
+route (`ALL_ROUTES`); and at every invoice or only one (``key``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,13 @@ Clock = Callable[[], datetime]
 _SHUTDOWN_TIMEOUT: Final = 1.0
 #: How often a hanging handler checks whether its client went away.
 _HANG_POLL_SECONDS: Final = 0.05
+
+#: The route that re-sends an invoice; faults aim at it unless told otherwise.
+RESEND_ROUTE: Final = "resend"
+#: The route that looks an invoice up without sending anything.
+LOOKUP_ROUTE: Final = "lookup"
+#: Aim a fault at every route, unknown paths included.
+ALL_ROUTES: Final = "*"
 
 
 def utc_now() -> datetime:
@@ -81,6 +91,8 @@ class RecordedRequest:
     body: bytes
     json: Any | None
     received_at: datetime
+    #: `RESEND_ROUTE`, `LOOKUP_ROUTE`, or None for a path the provider does not serve.
+    route: str | None = None
 
     def header(self, name: str) -> str | None:
         """Return a header value by case-insensitive name."""
@@ -129,7 +141,7 @@ class EmulatorServer(ABC):
         self.path_prefix = _normalize_prefix(path_prefix)
         self.clock: Clock = clock or utc_now
         self.requests: list[RecordedRequest] = []
-        self._faults: dict[str | None, list[_ArmedFault]] = {}
+        self._faults: dict[tuple[str, str | None], list[_ArmedFault]] = {}
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
         self._stopping = asyncio.Event()
@@ -190,22 +202,25 @@ class EmulatorServer(ABC):
 
     # -- faults --------------------------------------------------------------
 
-    def inject(self, fault: Fault, *, key: str | None = None) -> None:
-        """Arm ``fault`` for every call (key None) or only calls for ``key``.
+    def inject(self, fault: Fault, *, key: str | None = None, route: str = RESEND_ROUTE) -> None:
+        """Arm ``fault`` for calls to ``route`` (`ALL_ROUTES`: any), for every invoice
+        (key None) or only calls for ``key``.
 
-        Faults for the same key queue up: the oldest one applies until its
-        ``times`` run out. Key-specific faults take precedence over global ones.
+        Faults for the same slot queue up: the oldest one applies until its ``times``
+        run out. Key-specific faults take precedence over global ones, and faults for
+        the call's own route over those for every route.
         """
-        slot = None if key is None else self._normalize_key(key)
+        slot = (route, None if key is None else self._normalize_key(key))
         self._faults.setdefault(slot, []).append(_ArmedFault(fault, fault.times))
 
     def clear_faults(self) -> None:
         """Disarm every injected fault."""
         self._faults.clear()
 
-    def _take_fault(self, key: str | None) -> Fault | None:
-        slots: tuple[str | None, ...] = (None,) if key is None else (key, None)
-        for slot in slots:
+    def _take_fault(self, key: str | None, route: str | None) -> Fault | None:
+        keys: tuple[str | None, ...] = (None,) if key is None else (key, None)
+        routes = (ALL_ROUTES,) if route is None else (route, ALL_ROUTES)
+        for slot in ((r, k) for k in keys for r in routes):
             armed_list = self._faults.get(slot)
             if not armed_list:
                 continue
@@ -227,6 +242,10 @@ class EmulatorServer(ABC):
 
     def _fault_key(self, request: web.Request, recorded: RecordedRequest) -> str | None:
         """Return the identifier this call is about, for key-scoped faults."""
+        return None
+
+    def _route_of(self, request: web.Request) -> str | None:
+        """Return the route name of this call (`RESEND_ROUTE`, `LOOKUP_ROUTE`) or None."""
         return None
 
     def _normalize_key(self, key: str) -> str:
@@ -262,9 +281,10 @@ class EmulatorServer(ABC):
                 body=body,
                 json=parse_json(body),
                 received_at=self.now(),
+                route=self._route_of(request),
             )
             self.requests.append(recorded)
-            fault = self._take_fault(self._fault_key(request, recorded))
+            fault = self._take_fault(self._fault_key(request, recorded), recorded.route)
             if fault is None:
                 return await self._dispatch(request, handler)
             return await self._apply_fault(fault, request, handler)

@@ -1,4 +1,5 @@
-"""Emulator of Lummy's ``POST /invoices/{invoiceId}/resend-pdf`` (CFDI, Mexico).
+"""Emulator of Lummy's ``POST /invoices/{invoiceId}/resend-pdf`` and ``GET
+/invoices/{invoiceId}`` (CFDI, Mexico).
 
 Answers use the StandardResponse envelope from the seed contract:
 
@@ -22,6 +23,13 @@ Status  code                         When
 Idempotency: the first answer (after authentication) for an ``x-idempotency``
 key is stored and replayed byte for byte for any later request with that key,
 without sending again and without counting toward the rate limit.
+
+The lookup (``GET``) is documented by Lummy only as carrying ``cfdiUuid``; this
+emulator answers the shape the bot assumes (see `providers.lummy`):
+``data: {id, cfdiUuid, serie, folio, status, total, currency, issuedAt,
+customer: {legalName, rfc, email}}``, with the same authentication and errors,
+never counted toward the rate limit. An invoice without `LummyInvoiceDetails`
+answers only ``id``, ``cfdiUuid`` and ``customer.email``.
 """
 
 from __future__ import annotations
@@ -30,15 +38,22 @@ import json
 import math
 import re
 import secrets
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
 
 from aiohttp import web
 
-from providers.emulators.common import Clock, EmulatorServer, RecordedRequest
+from providers.emulators.common import (
+    LOOKUP_ROUTE,
+    RESEND_ROUTE,
+    Clock,
+    EmulatorServer,
+    RecordedRequest,
+)
 
 #: Invoices the emulator knows when none are given: invoice id -> customer e-mail.
 DEFAULT_LUMMY_INVOICES: Final[Mapping[str, str]] = MappingProxyType(
@@ -47,6 +62,51 @@ DEFAULT_LUMMY_INVOICES: Final[Mapping[str, str]] = MappingProxyType(
         "3f2b8c1e-7a4d-4e9b-9c61-2d5f0a8b7e13": "facturacion@abarroteslaguadalupe.com.mx",
         "9d7e6c5b-1a2f-4b3c-8d4e-5f6a7b8c9d0e": "cuentasporpagar@constructoramonterrey.mx",
         "c1a9e2f4-6b3d-4c8e-a7f5-0e1d2c3b4a59": "contabilidad@cafeteriaelportal.com.mx",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LummyInvoiceDetails:
+    """What the lookup tells about an invoice besides its customer's e-mail."""
+
+    serie: str
+    folio: str
+    customer_name: str
+    rfc: str
+    total: float
+    issued_at: datetime
+    currency: str = "MXN"
+    status: str = "stamped"
+
+
+#: Details of the invoices the emulator knows when none are given.
+DEFAULT_LUMMY_DETAILS: Final[Mapping[str, LummyInvoiceDetails]] = MappingProxyType(
+    {
+        "550e8400-e29b-41d4-a716-446655440000": LummyInvoiceDetails(
+            "A",
+            "1234",
+            "Empresa Demo S.A. de C.V.",
+            "EDE010101AB1",
+            11600.0,
+            datetime(2026, 11, 14, 16, 20, tzinfo=UTC),
+        ),
+        "3f2b8c1e-7a4d-4e9b-9c61-2d5f0a8b7e13": LummyInvoiceDetails(
+            "A",
+            "877",
+            "Abarrotes La Guadalupe",
+            "AGU150312QW4",
+            5423.5,
+            datetime(2026, 11, 2, 18, 5, tzinfo=UTC),
+        ),
+        "9d7e6c5b-1a2f-4b3c-8d4e-5f6a7b8c9d0e": LummyInvoiceDetails(
+            "B",
+            "56",
+            "Constructora Monterrey S.A. de C.V.",
+            "CMO990101KL2",
+            348000.0,
+            datetime(2026, 10, 28, 15, 0, tzinfo=UTC),
+        ),
     }
 )
 
@@ -125,6 +185,7 @@ class LummyEmulator(EmulatorServer):
         path_prefix: str = "/v1",
         clock: Clock | None = None,
         hourly_limit: int = 10,
+        details: Mapping[str, LummyInvoiceDetails] | None = None,
     ) -> None:
         super().__init__(path_prefix=path_prefix, clock=clock)
         self.api_key = api_key
@@ -133,6 +194,11 @@ class LummyEmulator(EmulatorServer):
         source = DEFAULT_LUMMY_INVOICES if invoices is None else invoices
         #: invoice id (lower-cased) -> registered customer e-mail; mutable at runtime.
         self.invoices: dict[str, str] = {key.lower(): email for key, email in source.items()}
+        #: invoice id (lower-cased) -> what the lookup adds; mutable at runtime.
+        self.details: dict[str, LummyInvoiceDetails] = {
+            key.lower(): value
+            for key, value in (DEFAULT_LUMMY_DETAILS if details is None else details).items()
+        }
         self.hourly_limit = hourly_limit
         #: Every e-mail actually "sent", in order.
         self.sends: list[LummySend] = []
@@ -140,6 +206,15 @@ class LummyEmulator(EmulatorServer):
 
     def _register_routes(self, app: web.Application) -> None:
         app.router.add_post(f"{self.path_prefix}/invoices/{{invoice_id}}/resend-pdf", self._resend)
+        app.router.add_get(f"{self.path_prefix}/invoices/{{invoice_id}}", self._lookup)
+
+    def _route_of(self, request: web.Request) -> str | None:
+        path = request.path.removeprefix(self.path_prefix)
+        if not path.startswith("/invoices/"):
+            return None
+        if path.endswith("/resend-pdf") and request.method == "POST":
+            return RESEND_ROUTE
+        return LOOKUP_ROUTE if request.method == "GET" and path.count("/") == 2 else None
 
     def _fault_key(self, request: web.Request, recorded: RecordedRequest) -> str | None:
         invoice_id = request.match_info.get("invoice_id")
@@ -221,6 +296,37 @@ class LummyEmulator(EmulatorServer):
         if idempotency_key is not None:
             self._idempotent[idempotency_key] = answer
         return self._to_response(answer)
+
+    async def _lookup(self, request: web.Request) -> web.StreamResponse:
+        request_id = new_request_id()
+        try:
+            self._authenticate(request)
+            invoice_id = request.match_info["invoice_id"]
+            if _UUID_RE.fullmatch(invoice_id) is None:
+                raise _LummyError(400, "ValidationError", "invoiceId debe ser un UUID")
+            invoice_id = invoice_id.lower()
+            email = self.invoices.get(invoice_id)
+            if email is None:
+                raise _LummyError(404, "NotFoundException", "Invoice not found")
+        except _LummyError as error:
+            return self._to_response(self._error_answer(request, request_id, error))
+        data: dict[str, Any] = {
+            "id": invoice_id,
+            "cfdiUuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"cfdi:{invoice_id}")).upper(),
+            "customer": {"email": email},
+        }
+        details = self.details.get(invoice_id)
+        if details is not None:
+            data.update(
+                serie=details.serie,
+                folio=details.folio,
+                status=details.status,
+                total=details.total,
+                currency=details.currency,
+                issuedAt=format_lummy_timestamp(details.issued_at),
+                customer={"legalName": details.customer_name, "rfc": details.rfc, "email": email},
+            )
+        return self._to_response(self._answer(request, request_id, 200, {"data": data}))
 
     def _authenticate(self, request: web.Request) -> None:
         api_key = request.headers.get("x-api-key")

@@ -1,4 +1,8 @@
-"""Emulator of TusFacturas.app's ``POST /facturacion/reenviar`` (AFIP/ARCA, Argentina).
+"""Emulator of TusFacturas.app's ``POST /facturacion/reenviar`` and ``POST
+/facturacion/consulta`` (ARCA ex AFIP, Argentina).
+
+Both take the same body (credentials and ``comprobante``) and share the checks and
+errors below; the per-second limit counts every call.
 
 Transport and access errors carry no JSON body:
 
@@ -29,21 +33,36 @@ TFC-8010   the customer profile had no send-by-e-mail when the voucher was issue
 =========  ===================================================================
 
 Success is ``{"error": "N", "errores": [], "rta": "El comprobante fue reenviado a ..."}``.
+
+The lookup (``consulta``, never billed and never e-mails anyone) answers ``error: "N"``
+with ``cliente`` (``documento_tipo``, ``documento_nro``, ``razon_social``, ``email``,
+``domicilio``) and ``comprobante`` (``fecha`` dd/mm/aaaa, ``tipo``, ``punto_venta``,
+``numero``, ``moneda``, ``total``, ``cae`` with its trailing space, ``status``,
+``comprobante_pdf_url``, ``vencimiento_pago``, ``ctacte_status``), or TFC-8004 for an
+unknown voucher. Its PDF link works on the day it was given (``GET /pdf/{token}``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
 
 from aiohttp import web
 
-from providers.emulators.common import Clock, EmulatorServer, RecordedRequest, parse_json
+from providers.emulators.common import (
+    LOOKUP_ROUTE,
+    RESEND_ROUTE,
+    Clock,
+    EmulatorServer,
+    RecordedRequest,
+    parse_json,
+)
 from providers.tusfacturas import VOUCHER_TYPES
 
 #: (tipo, operacion, punto_venta, numero)
@@ -67,10 +86,21 @@ class TusFacturasCredentials:
 
 @dataclass(frozen=True, slots=True)
 class VoucherRecord:
-    """A voucher on file: the customer's e-mails and whether e-mail sending was on."""
+    """A voucher on file: the customer's e-mails and whether e-mail sending was on, and
+    what the lookup tells about it."""
 
     customer_emails: tuple[str, ...]
     email_enabled: bool = True
+    customer_name: str = "Consumidor Final"
+    document_type: str = "CUIT"
+    document_number: str = "30712345678"
+    address: str = "Av. Corrientes 1234, CABA"
+    issued_on: date = date(2026, 11, 3)
+    total: str = "12100.00"
+    currency: str = "PES"
+    status: str = "EMITIDO"
+    cae: str = "76123456789012"
+    ctacte_status: str = "IMPAGA"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,16 +116,58 @@ class TusFacturasSend:
 #: Vouchers the emulator knows when none are given.
 DEFAULT_TUSFACTURAS_VOUCHERS: Final[Mapping[VoucherKey, VoucherRecord]] = MappingProxyType(
     {
-        ("FACTURA B", "V", 2, 6): VoucherRecord(("compras@panaderialaespiga.com.ar",)),
-        ("NOTA DE DEBITO B", "V", 2, 6): VoucherRecord(("compras@panaderialaespiga.com.ar",)),
+        ("FACTURA B", "V", 2, 6): VoucherRecord(
+            ("compras@panaderialaespiga.com.ar",),
+            customer_name="Panadería La Espiga S.R.L.",
+            document_number="30715432108",
+            issued_on=date(2026, 11, 14),
+            total="45230.50",
+        ),
+        ("NOTA DE DEBITO B", "V", 2, 6): VoucherRecord(
+            ("compras@panaderialaespiga.com.ar",),
+            customer_name="Panadería La Espiga S.R.L.",
+            document_number="30715432108",
+            issued_on=date(2026, 11, 18),
+            total="1850.00",
+        ),
         ("FACTURA A", "V", 1, 1534): VoucherRecord(
-            ("administracion@distribuidorasur.com.ar", "pagos@distribuidorasur.com.ar")
+            ("administracion@distribuidorasur.com.ar", "pagos@distribuidorasur.com.ar"),
+            customer_name="Distribuidora Sur S.A.",
+            document_number="30698765432",
+            issued_on=date(2026, 10, 31),
+            total="1289990.00",
         ),
         ("FACTURA DE CREDITO ELECTRONICA MiPyME (FCE) A", "V", 3, 87): VoucherRecord(
-            ("cuentasapagar@metalurgicadelplata.com.ar",)
+            ("cuentasapagar@metalurgicadelplata.com.ar",),
+            customer_name="Metalúrgica del Plata S.A.",
+            document_number="30601122334",
+            issued_on=date(2026, 10, 20),
+            total="8450000.00",
         ),
         ("FACTURA C", "V", 2, 41): VoucherRecord(
-            ("mlopez.estudio@gmail.com",), email_enabled=False
+            ("mlopez.estudio@gmail.com",),
+            email_enabled=False,
+            customer_name="María López",
+            document_type="DNI",
+            document_number="28456789",
+            issued_on=date(2026, 11, 10),
+            total="35000.00",
+        ),
+        ("FACTURA B", "V", 2, 52): VoucherRecord(
+            (),
+            email_enabled=False,
+            customer_name="Kiosco El Trébol",
+            document_number="20301234569",
+            issued_on=date(2026, 11, 12),
+            total="8200.00",
+        ),
+        ("FACTURA A", "V", 1, 1540): VoucherRecord(
+            ("administracion@distribuidorasur.com.ar",),
+            customer_name="Distribuidora Sur S.A.",
+            document_number="30698765432",
+            issued_on=date(2026, 11, 19),
+            total="243100.00",
+            status="EN COLA, ESPERANDO APROBACION",
         ),
     }
 )
@@ -153,11 +225,20 @@ class TusFacturasEmulator(EmulatorServer):
         self.requests_per_second = requests_per_second
         #: Every re-send actually "e-mailed", in order.
         self.sends: list[TusFacturasSend] = []
+        self._pdf_secret = secrets.token_hex(16)
         self._window_second: datetime | None = None
         self._window_count = 0
 
     def _register_routes(self, app: web.Application) -> None:
         app.router.add_post(f"{self.path_prefix}/facturacion/reenviar", self._reenviar)
+        app.router.add_post(f"{self.path_prefix}/facturacion/consulta", self._consulta)
+        app.router.add_get(f"{self.path_prefix}/pdf/{{token}}", self._pdf)
+
+    def _route_of(self, request: web.Request) -> str | None:
+        return {
+            f"{self.path_prefix}/facturacion/reenviar": RESEND_ROUTE,
+            f"{self.path_prefix}/facturacion/consulta": LOOKUP_ROUTE,
+        }.get(request.path)
 
     def _fault_key(self, request: web.Request, recorded: RecordedRequest) -> str | None:
         payload = recorded.json
@@ -181,9 +262,11 @@ class TusFacturasEmulator(EmulatorServer):
 
     # -- the endpoint --------------------------------------------------------
 
-    async def _reenviar(self, request: web.Request) -> web.StreamResponse:
-        now = self.now()
-        if self._over_rate_limit(now):
+    async def _on_file(
+        self, request: web.Request
+    ) -> tuple[VoucherKey, VoucherRecord] | web.Response:
+        """The voucher a re-send or lookup asks about, or the answer that refuses it."""
+        if self._over_rate_limit(self.now()):
             return _text(429, "Too Many Requests")
         payload = parse_json(await request.read())
         if not isinstance(payload, dict):
@@ -200,8 +283,8 @@ class TusFacturasEmulator(EmulatorServer):
             return _text(403, "Forbidden")
 
         record = self.vouchers.get(voucher)
-        printed = format_voucher(tipo, punto_venta, numero)
         if record is None:
+            printed = format_voucher(tipo, punto_venta, numero)
             return _error_s(
                 [
                     (
@@ -210,6 +293,65 @@ class TusFacturasEmulator(EmulatorServer):
                     )
                 ]
             )
+        return voucher, record
+
+    async def _consulta(self, request: web.Request) -> web.StreamResponse:
+        found = await self._on_file(request)
+        if isinstance(found, web.Response):
+            return found
+        voucher, record = found
+        tipo, _, punto_venta, numero = voucher
+        token = self._pdf_token(voucher, self.now().date())
+        pdf_url = f"{request.scheme}://{request.host}{self.path_prefix}/pdf/{token}"
+        return web.json_response(
+            {
+                "error": "N",
+                "errores": [],
+                "cliente": {
+                    "documento_tipo": record.document_type,
+                    "documento_nro": record.document_number,
+                    "razon_social": record.customer_name,
+                    "email": ", ".join(record.customer_emails),
+                    "domicilio": record.address,
+                },
+                "comprobante": {
+                    "fecha": record.issued_on.strftime("%d/%m/%Y"),
+                    "tipo": tipo,
+                    "punto_venta": str(punto_venta),
+                    "numero": str(numero),
+                    "moneda": record.currency,
+                    "total": record.total,
+                    # TusFacturas sends the CAE with a trailing space.
+                    "cae": record.cae + " ",
+                    "status": record.status,
+                    "comprobante_pdf_url": pdf_url,
+                    "vencimiento_pago": (record.issued_on + timedelta(days=30)).strftime(
+                        "%d/%m/%Y"
+                    ),
+                    "ctacte_status": record.ctacte_status,
+                },
+            }
+        )
+
+    async def _pdf(self, request: web.Request) -> web.StreamResponse:
+        """The PDF behind a lookup's link, on the day the link was given."""
+        today = self.now().date()
+        token = request.match_info["token"]
+        if not any(self._pdf_token(key, today) == token for key in self.vouchers):
+            return _text(404, "Not Found")
+        return web.Response(body=_FAKE_PDF, content_type="application/pdf")
+
+    def _pdf_token(self, voucher: VoucherKey, day: date) -> str:
+        seed = f"{tusfacturas_key(*voucher)}|{day.isoformat()}|{self._pdf_secret}"
+        return hashlib.sha256(seed.encode()).hexdigest()[:32]
+
+    async def _reenviar(self, request: web.Request) -> web.StreamResponse:
+        now = self.now()
+        found = await self._on_file(request)
+        if isinstance(found, web.Response):
+            return found
+        voucher, record = found
+        printed = format_voucher(voucher[0], voucher[2], voucher[3])
         if not record.email_enabled or not record.customer_emails:
             return _error_s(
                 [
@@ -300,6 +442,13 @@ def _in_range(value: Any, maximum: int) -> int | None:
 
 def _same(expected: str, given: str) -> bool:
     return secrets.compare_digest(expected.encode(), given.encode())
+
+
+#: A minimal valid PDF, standing in for the voucher's.
+_FAKE_PDF: Final = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def _error_s(errors: Sequence[tuple[str, str]]) -> web.Response:

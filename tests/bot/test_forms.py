@@ -148,15 +148,21 @@ def test_unknown_tipo_prefills_the_numbers_and_explains() -> None:
 def test_numbers_out_of_range_keep_the_tipo() -> None:
     form = form_from_text("NOTA DE DEBITO A 0-00000006 compra", REGISTRY)
     assert form.provider == "tusfacturas"
-    assert form.values == {"tipo": "NOTA DE DEBITO A", "operacion": "C", "numero": "6"}
+    # The out-of-range punto de venta stays as typed, next to its problem.
+    assert form.values == {
+        "tipo": "NOTA DE DEBITO A",
+        "operacion": "C",
+        "punto_venta": "0",
+        "numero": "6",
+    }
     assert form.notice is not None
     assert says("punto_venta_invalid", limit=99_999) in form.notice
 
 
-def test_bad_email_keeps_the_invoice_id() -> None:
+def test_bad_email_keeps_the_invoice_id_and_the_address_as_typed() -> None:
     form = form_from_text(f"{UUID_TEXT} no-es-mail", REGISTRY)
     assert form.provider == "lummy"
-    assert form.values == {"invoice_id": UUID_TEXT}
+    assert form.values == {"invoice_id": UUID_TEXT, "email": "no-es-mail"}
     assert form.notice is not None
     assert "«no-es-mail» no es un e-mail válido." in form.notice
 

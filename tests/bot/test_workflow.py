@@ -258,7 +258,7 @@ async def test_tusfacturas_success_is_stamped_with_the_workflows_clock(
     assert strings.FIELD_CONFIRMED_AT in text
     assert "01/02/2025 15:04:05 UTC" in text
     assert "01/02/2025 09:04 hora local (America/Mexico_City)" in text
-    assert strings.DEFAULT_RECIPIENTS["tusfacturas"] in text
+    assert "compras@panaderialaespiga.com.ar" in text  # named in TusFacturas' "rta"
 
 
 # --- InFlight ---------------------------------------------------------------------

@@ -219,12 +219,12 @@ async def test_gibberish_opens_an_empty_modal_with_a_notice(bot: Bot) -> None:
     assert_no_provider_io(bot)
 
 
-async def test_bad_email_after_uuid_keeps_the_invoice_id(bot: Bot) -> None:
+async def test_bad_email_after_uuid_keeps_the_invoice_id_and_the_address(bot: Bot) -> None:
     view = await bot.open_modal(f"{SEED_LUMMY_ID} no-es-un-mail")
 
     assert selected(view, "provider") == "lummy"
     assert initial_text(view, "invoice_id") == SEED_LUMMY_ID
-    assert initial_text(view, "email") is None
+    assert initial_text(view, "email") == "no-es-un-mail"
     (notice,) = notices(view)
     assert "«no-es-un-mail» no es un e-mail válido" in notice
     assert_no_provider_io(bot)

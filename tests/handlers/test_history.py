@@ -156,7 +156,7 @@ async def test_history_lists_attempts_newest_first_only_to_the_caller(
 
     assert answer.text.splitlines() == [
         f"*Últimos intentos de* `{SEED_VOUCHER}` (2):",
-        f"• {local(newest)} · <@{AGENT}> · enviada · {strings.DEFAULT_RECIPIENTS['tusfacturas']}",
+        f"• {local(newest)} · <@{AGENT}> · enviada · compras@panaderialaespiga.com.ar",
         f"• {local(oldest)} · <@{OTHER_AGENT}> · límite alcanzado",
     ]
     assert "Horas en America/Argentina/Buenos_Aires." in "\n".join(texts_in(answer.blocks))

@@ -79,7 +79,8 @@ async def test_seed_voucher_is_resent_with_the_seed_body(
 
     assert result.provider == "tusfacturas"
     assert result.reference == f"{tipo} 0002-00000006"
-    assert result.recipients == ()  # TusFacturas sends to the e-mails on file
+    # TusFacturas sends to the e-mails on file, and names them only in its free text.
+    assert result.recipients == (SEED_RECIPIENT,)
     assert result.sent_at is None
     assert result.request_id is None  # TusFacturas has no request id
     assert result.provider_message == f"El comprobante fue reenviado a {SEED_RECIPIENT}"
