@@ -10,10 +10,9 @@ from datetime import date
 from typing import IO
 
 import structlog
-from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import Settings, setting_errors
+from bot.config import LOAD_ERRORS, Settings, setting_problems
 from bot.demo.cli import add_demo_parser, run_demo
 from bot.history.export import export_history
 from bot.history.store import HistoryStore, StoreUnavailableError
@@ -111,12 +110,13 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _load_settings() -> Settings | None:
+    """The settings; None after saying, one line per variable, what is wrong with them."""
     try:
         return Settings.load()
-    except ValidationError as exc:
-        print("Invalid configuration:", file=sys.stderr)
-        for name, message in setting_errors(exc):
-            print(f"  {name}: {message}", file=sys.stderr)
+    except LOAD_ERRORS as exc:
+        problems = setting_problems() or [f"{type(exc).__name__} while reading the settings"]
+        for problem in problems:
+            print(f"Invalid configuration: {problem}", file=sys.stderr)
         return None
 
 

@@ -6,8 +6,10 @@ prefix, with its settings model, and `Settings.load` gathers both.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 from urllib.parse import unquote, urlsplit
 
 from pydantic import (
@@ -20,7 +22,9 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.history.store import database_url
 from bot.resend.access import AccessRules, AlternativeEmailPolicy
@@ -122,6 +126,14 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        problem = database_url_problem(value.get_secret_value()) if value else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
     _registry: ProviderRegistry = PrivateAttr(default_factory=builtin_registry)
     _providers: dict[str, ProviderSettings] = PrivateAttr(default_factory=dict)
@@ -236,15 +248,88 @@ def _secrets_in(value: object) -> Iterator[SecretStr]:
             yield from _secrets_in(item)
 
 
-def setting_errors(error: ValidationError) -> list[tuple[str, str]]:
-    """Each problem of a settings `ValidationError` as (variable name, message)."""
+#: What loading settings raises when they are unusable: a value that does not validate,
+#: one that cannot even be parsed (JSON that is not JSON), a ``.env`` that cannot be read.
+LOAD_ERRORS: Final = (ValidationError, SettingsError, UnicodeDecodeError, OSError)
+#: ``DATABASE_URL`` schemes the history store knows (PostgreSQL ones run on asyncpg).
+DATABASE_DRIVERS: Final = frozenset(
+    {
+        "postgres",
+        "postgresql",
+        "postgresql+asyncpg",
+        "postgresql+psycopg",
+        "postgresql+psycopg2",
+        "sqlite",
+        "sqlite+aiosqlite",
+    }
+)
+
+
+def database_url_problem(url: str) -> str | None:
+    """What makes ``url`` unusable as ``DATABASE_URL``, never repeating it (it holds a password)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "not a database URL; expected postgresql://user:password@host:5432/database"
+    except ValueError:  # int() of the port
+        return "the port is not a number"
+    if parsed.drivername not in DATABASE_DRIVERS:
+        return f"{parsed.drivername} databases are not supported; use postgresql://..."
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        return "the port is out of range (1-65535)"
+    return None
+
+
+def setting_problems(
+    *, env_file: str | None = ".env", registry: ProviderRegistry | None = None
+) -> list[str]:
+    """Every problem of the configuration, one line per variable: ``VARIABLE: what is wrong``.
+
+    The bot's settings and each provider's are loaded on their own, so that every problem
+    shows at once, each under its variable's full name (with the provider's prefix).
+    Messages never repeat the values given (they may be secrets).
+    """
+    registry = registry or builtin_registry()
+    found: dict[str, list[str]] = {}
     models: list[type[BaseSettings]] = [Settings]
-    models.extend(provider.settings_model for provider in builtin_registry().values())
-    prefix = ""
+    models.extend(provider.settings_model for provider in registry.values())
     for model in models:
-        if model.__name__ == error.title:
-            prefix = str(model.model_config.get("env_prefix") or "")
-    return [
-        ((prefix + "_".join(str(part) for part in item["loc"])).upper(), item["msg"])
-        for item in error.errors()
-    ]
+        prefix = str(model.model_config.get("env_prefix") or "")
+        try:
+            model(_env_file=env_file)
+        except ValidationError as exc:
+            for item in exc.errors():
+                found.setdefault(_variable(prefix, item["loc"]), []).append(_message(item))
+        except SettingsError as exc:
+            field = re.search(r'field "([^"]+)"', str(exc))
+            variable = _variable(prefix, (field.group(1),) if field else ())
+            found.setdefault(variable, []).append(_unparsable(exc))
+        except UnicodeDecodeError as exc:
+            where = f"byte 0x{exc.object[exc.start]:02x} at position {exc.start}"
+            found.setdefault(str(env_file), []).append(f"not UTF-8 ({where})")
+        except OSError as exc:
+            found.setdefault(str(env_file), []).append(f"cannot be read: {exc.strerror or exc}")
+    return [f"{name}: {'; '.join(dict.fromkeys(messages))}" for name, messages in found.items()]
+
+
+def _variable(prefix: str, loc: tuple[int | str, ...]) -> str:
+    return (prefix + str(loc[0])).upper() if loc else prefix.rstrip("_") or "settings"
+
+
+def _message(item: Any) -> str:
+    """Pydantic's message for one error, with where inside the value (a JSON map's key)."""
+    message = str(item["msg"]).removeprefix("Value error, ")
+    inside = [str(part) for part in item["loc"][1:] if part != "[key]"]
+    if not inside:
+        return message
+    what = "key" if item["loc"][-1] == "[key]" else "at"
+    return f'{what} "{".".join(inside)}": {message}'
+
+
+def _unparsable(error: SettingsError) -> str:
+    """A value pydantic-settings could not even decode (JSON for maps and lists)."""
+    cause = error.__cause__
+    source = " (in .env)" if "DotEnv" in str(error) else ""
+    if isinstance(cause, json.JSONDecodeError):
+        return f"not valid JSON: {cause.msg} at column {cause.colno}{source}"
+    return f"cannot be parsed ({type(cause).__name__}){source}"

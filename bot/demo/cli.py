@@ -81,15 +81,14 @@ def _real_providers(args: argparse.Namespace) -> tuple[RealProviders | None, int
     """The real providers to use, or an exit status when the demo must not start."""
     if not args.real_providers:
         return None, None
-    from pydantic import ValidationError
-
-    from bot.config import Settings
+    from bot.config import LOAD_ERRORS, Settings, setting_problems
     from bot.demo.session import RealProviders
 
     try:
         settings = Settings.load()
-    except ValidationError as exc:
-        _complain(f"Configuración inválida: {exc.error_count()} error(es); ver .env.")
+    except LOAD_ERRORS:
+        for problem in setting_problems():
+            _complain(f"Configuración inválida: {problem}")
         return None, 2
     real = RealProviders.from_settings(settings)
     if real is None:
