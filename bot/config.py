@@ -89,7 +89,9 @@ class Settings(BaseSettings):
     alternative_email_user_ids: SlackIds = Field(default_factory=list)
     alternative_email_usergroup_ids: SlackIds = Field(default_factory=list)
     alternative_email_domains: SlackIds = Field(default_factory=list)
-    usergroup_cache_seconds: float = Field(default=300.0, ge=0, le=86_400)
+    # The command's check; a submit or Reintentar re-checks fresh, and Slack's user group
+    # events drop the cache at once.
+    usergroup_cache_seconds: float = Field(default=60.0, ge=0, le=86_400)
     duplicate_window_minutes: float = Field(default=15.0, ge=0, le=24 * 60)
     audit_channel_id: str | None = None
     data_dir: str = "./data"

@@ -128,6 +128,17 @@ async def resend(bot: Bot, text: str, values: JsonDict, *, user: str = AGENT) ->
 # --- what a person reads -------------------------------------------------------------
 
 
+def ack_text(response: SenderResponse) -> str:
+    """What the agent reads from a command's ack: plain text (Slack shows it only to them)."""
+    assert response.status == 200
+    if response.json is not None:
+        # A JSON ack must not make the refusal public.
+        assert response.json.get("response_type", "ephemeral") == "ephemeral"
+        return str(response.json["text"])
+    assert response.headers["content-type"].startswith("text/plain")
+    return response.body
+
+
 def texts_in(node: Any) -> Iterator[str]:
     """Every ``text`` string in a block tree (what Slack renders; not button values)."""
     if isinstance(node, dict):
@@ -164,6 +175,16 @@ def retry_buttons(message: Message) -> list[JsonDict]:
 
 
 # --- waiting ---------------------------------------------------------------------------
+
+
+class Clock:
+    """A monotonic clock that can be moved forward (the user group cache's)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.offset
 
 
 @overload

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from bot.server import EVENTS_PATH
+from handlers import usergroups
 from handlers.command import COMMAND
 from tests.blockkit import manifest_errors
 
@@ -82,8 +83,15 @@ def test_settings_use_socket_mode_with_interactivity(manifest: dict[str, Any]) -
     assert settings["token_rotation_enabled"] is False
     # Socket Mode: no request URLs anywhere (they would point at a placeholder host).
     assert "request_url" not in settings["interactivity"]
+    assert "request_url" not in settings["event_subscriptions"]
     assert "url" not in _only_command(manifest)
-    assert "event_subscriptions" not in settings
+
+
+def test_subscribes_to_the_user_group_events_it_handles(manifest: dict[str, Any]) -> None:
+    """Revocation in seconds needs Slack to tell the bot when a group changes."""
+    bot_events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert set(usergroups.EVENTS) <= set(bot_events)
+    assert "usergroups:read" in manifest["oauth_config"]["scopes"]["bot"]  # what they need
 
 
 def test_documented_http_variant_is_valid(manifest: dict[str, Any]) -> None:
@@ -97,5 +105,6 @@ def test_documented_http_variant_is_valid(manifest: dict[str, Any]) -> None:
     url = f"https://reenviar.example.com{EVENTS_PATH}"
     http["settings"]["socket_mode_enabled"] = False
     http["settings"]["interactivity"]["request_url"] = url
+    http["settings"]["event_subscriptions"]["request_url"] = url
     _only_command(http)["url"] = url
     assert manifest_errors(http) == []

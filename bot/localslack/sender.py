@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from bot.localslack.events import event_callback
 from bot.localslack.parts import ForwardedMethod, SharedAttribute
 from bot.localslack.payloads import (
     SlackPayloads,
@@ -188,6 +189,15 @@ class SlackEventSender:
         """Send a signed interactivity request (``payload=<json>``)."""
         return await self.post_form({"payload": json.dumps(payload, separators=(",", ":"))})
 
+    async def post_json(self, body: JsonDict) -> SenderResponse:
+        """Send a signed JSON body, as the Events API does."""
+        return await self.post_raw(json.dumps(body).encode(), content_type="application/json")
+
+    async def event(self, event: JsonDict) -> SenderResponse:
+        """Deliver an Events API event (see `bot.localslack.events`)."""
+        body = event_callback(self.workspace, event, verification_token=self.verification_token)
+        return await self.post_json(body)
+
     # ------------------------------------------------------------------ requests
 
     async def slash_command(
@@ -317,3 +327,10 @@ class SocketModeSender:
         if apply_response and isinstance(view_id, str):
             self.workspace.apply_view_response(view_id, ack.get("payload"))
         return ack
+
+    async def event(self, event: JsonDict) -> JsonDict:
+        """Deliver an Events API event in an ``events_api`` envelope; return the ack."""
+        body = event_callback(
+            self.workspace, event, verification_token=self.payloads.verification_token
+        )
+        return await self.workspace.send_envelope("events_api", body, timeout=self.timeout)

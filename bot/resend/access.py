@@ -3,7 +3,9 @@
 Checks use Slack ids only. User group membership comes from
 ``usergroups.users.list``, cached for a short time and refreshed when a user is
 not found in the cached list (someone just added to the group is not refused
-for minutes).
+for minutes). Checks that guard a send (``fresh=True``: at submit, on
+Reintentar) trust only a list a few seconds old, so a member removed from the
+group is refused within seconds even if Slack's event about it is lost.
 """
 
 from __future__ import annotations
@@ -60,8 +62,13 @@ class AccessPolicy:
         self.rules = rules
         self._groups = groups
 
-    async def check(self, user_id: str, channel_id: str | None) -> Refusal | None:
-        """None when allowed; otherwise what is missing (never who is allowed)."""
+    async def check(
+        self, user_id: str, channel_id: str | None, *, fresh: bool = False
+    ) -> Refusal | None:
+        """None when allowed; otherwise what is missing (never who is allowed).
+
+        ``fresh``: user group membership no more than a few seconds old (see module doc).
+        """
         rules = self.rules
         if rules.channel_ids and channel_id not in rules.channel_ids:
             return Refusal("channel_not_allowed", strings.REFUSED_CHANNEL)
@@ -69,11 +76,15 @@ class AccessPolicy:
             return None
         if user_id in rules.user_ids:
             return None
-        if rules.usergroup_ids and await self._groups.is_member(user_id, rules.usergroup_ids):
+        if rules.usergroup_ids and await self._groups.is_member(
+            user_id, rules.usergroup_ids, fresh=fresh
+        ):
             return None
         return Refusal("user_not_allowed", strings.REFUSED_USER)
 
-    async def check_alternative_email(self, user_id: str, email: str) -> Refusal | None:
+    async def check_alternative_email(
+        self, user_id: str, email: str, *, fresh: bool = False
+    ) -> Refusal | None:
         """None when this agent may send to ``email`` instead of the customer's address."""
         rules = self.rules
         if rules.alternative_email is AlternativeEmailPolicy.OFF:
@@ -81,7 +92,9 @@ class AccessPolicy:
         if rules.alternative_email is AlternativeEmailPolicy.LISTED:
             listed = user_id in rules.alternative_email_user_ids or (
                 bool(rules.alternative_email_usergroup_ids)
-                and await self._groups.is_member(user_id, rules.alternative_email_usergroup_ids)
+                and await self._groups.is_member(
+                    user_id, rules.alternative_email_usergroup_ids, fresh=fresh
+                )
             )
             if not listed:
                 return Refusal("alternative_email_not_allowed", strings.REFUSED_ALT_EMAIL_USER)

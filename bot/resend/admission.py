@@ -190,11 +190,12 @@ class Gatekeeper:
             return self._confirm_duplicate(job, request_by, Insight(unverified=True))
 
     async def _permission(self, job: ResendJob, request_by: Requester) -> Refusal | None:
-        refusal = await self._access.check(request_by.user_id, request_by.channel_id)
+        # Fresh: a member just removed from an allowed user group must not send.
+        refusal = await self._access.check(request_by.user_id, request_by.channel_id, fresh=True)
         request = job.request
         if refusal is None and request.alternative_email:
             refusal = await self._access.check_alternative_email(
-                request_by.user_id, request.alternative_email
+                request_by.user_id, request.alternative_email, fresh=True
             )
         return refusal
 

@@ -119,6 +119,7 @@ def test_defaults_without_any_configuration() -> None:
     assert settings.allowed_user_ids == []
     assert settings.allowed_usergroup_ids == []
     assert settings.allowed_channel_ids == []
+    assert settings.usergroup_cache_seconds == 60
     assert settings.port == 3000
     assert settings.data_dir == "./data"
     assert settings.log_format == "auto"

@@ -27,11 +27,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from structlog.testing import capture_logs
 
+from bot.localslack.events import change_usergroup
 from bot.localslack.sender import SocketModeSender
 from bot.localslack.webapi import FakeSlackWebAPI, Message
+from bot.resend.access import AccessRules
 from bot.server import serve_socket_mode
 from bot.services import Services
-from bot.ui import views
+from bot.ui import strings, views
 from providers.emulators import LummyEmulator, TusFacturasEmulator
 from tests.conftest import (
     AGENT,
@@ -483,3 +485,19 @@ async def test_metrics_are_served_on_the_health_listener(socket_bot: SocketBot) 
     response = await get(socket_bot.health_url, "/metrics")
     assert response.status_code == 200
     assert 'reenviar_slack_ack_seconds_count{kind="command",mode="socket"} 1.0' in response.text
+
+
+async def test_user_group_event_drops_the_cached_membership(socket_bot: SocketBot) -> None:
+    slack, sender = socket_bot.slack, socket_bot.sender
+    slack.add_usergroup("S0SUPPORT", [AGENT, "U0AGENT02"])
+    socket_bot.services.gatekeeper._access.rules = AccessRules(
+        usergroup_ids=frozenset({"S0SUPPORT"})
+    )
+    await socket_bot.open_modal()  # a member: the modal opens, membership cached
+
+    removed_at = time.monotonic()
+    ack = await sender.event(change_usergroup(slack, "S0SUPPORT", ["U0AGENT02"]))
+    assert ack == {"envelope_id": slack.socket_envelopes[-1].envelope_id}
+    refused = await sender.slash_command("/reenviar", "", user_id=AGENT, channel_id=CHANNEL)
+    assert refused["payload"]["text"] == strings.REFUSED_PREFIX + strings.REFUSED_USER
+    assert time.monotonic() - removed_at < 5

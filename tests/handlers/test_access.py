@@ -7,7 +7,6 @@ production bot; refusals are audited (canonical log line + history row).
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -15,12 +14,13 @@ import pytest
 from structlog.testing import capture_logs
 
 from bot.history.store import AttemptRecord
-from bot.localslack.sender import SenderResponse
 from bot.resend.access import AccessRules, AlternativeEmailPolicy
 from bot.ui import strings
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot
 from tests.e2e import (
     SEED_VOUCHER,
+    Clock,
+    ack_text,
     eventually,
     history_rows,
     lummy_values,
@@ -55,17 +55,6 @@ async def refused_rows(bot: Bot, count: int = 1) -> list[AttemptRecord]:
     return await eventually(fetch, what=f"{count} refused row(s) in the history")
 
 
-def ack_text(response: SenderResponse) -> str:
-    """What the agent reads from a command's ack: plain text (Slack shows it only to them)."""
-    assert response.status == 200
-    if response.json is not None:
-        # A JSON ack must not make the refusal public.
-        assert response.json.get("response_type", "ephemeral") == "ephemeral"
-        return str(response.json["text"])
-    assert response.headers["content-type"].startswith("text/plain")
-    return response.body
-
-
 def refusal_lines(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [e for e in logs if e["event"] == "resend_attempt" and e["outcome"] == "refused"]
 
@@ -79,16 +68,6 @@ def nothing_sent(bot: Bot) -> None:
 def set_rules(bot: Bot, rules: AccessRules) -> None:
     """Permissions change while a modal is open (as after a redeploy with new settings)."""
     bot.services.gatekeeper._access.rules = rules
-
-
-class Clock:
-    """A monotonic clock that can be moved forward, for the user group cache."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.monotonic() + self.offset
 
 
 # --- open to everyone ----------------------------------------------------------------
