@@ -84,6 +84,7 @@ class Services:
         gatekeeper = Gatekeeper(
             registry=registry,
             access=AccessPolicy(settings.access_rules(), usergroups),
+            metrics=metrics,
             store=store,
             auditor=auditor,
             duplicate_window=timedelta(minutes=settings.duplicate_window_minutes),

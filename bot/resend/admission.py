@@ -25,6 +25,7 @@ from uuid import uuid4
 import structlog
 
 from bot.history.store import AttemptRecord, ClaimState, HistoryStore, StoreUnavailableError
+from bot.metrics import Metrics
 from bot.resend.access import AccessPolicy, Refusal
 from bot.resend.audit import Auditor
 from bot.resend.insight import Insight, QuotaUsage, RecentSend
@@ -93,7 +94,9 @@ class Gatekeeper:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         store_timeout: float = 1.0,
         access_timeout: float = 1.0,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or Metrics()
         self._registry = registry
         self._access = access
         self._store = store
@@ -186,6 +189,7 @@ class Gatekeeper:
                 confirmed=confirmed,
             )
             if confirmed:
+                self._metrics.guard_bypasses.inc()
                 return Proceed(claimed=False)
             return self._confirm_duplicate(job, request_by, Insight(unverified=True))
 

@@ -16,7 +16,7 @@ from bot.history.store import StoreUnavailableError
 from bot.ui.forms import ModalContext
 from providers.emulators import Fault, FaultKind
 from tests.conftest import AGENT, CHANNEL, SEED_LUMMY_ID, Bot
-from tests.e2e import lummy_values, resend, submit, tf_values
+from tests.e2e import confirmed, eventually, lummy_values, resend, submit, tf_values
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -115,7 +115,7 @@ async def test_delivery_fallbacks_and_losses(bot: Bot) -> None:
         view={**view, "private_metadata": metadata.to_metadata()},
         values=lummy_values("3f2b8c1e-7a4d-4e9b-9c61-2d5f0a8b7e13"),
     )
-    await bot.slack.wait_until(lambda: len(bot.lummy.requests) == 2, timeout=5)
+    await bot.slack.wait_until(lambda: len(bot.lummy.sends) == 2, timeout=5)
     assert await bot.services.inflight.drain(5)
     _, samples = await scrape(bot)
     assert value(samples, "reenviar_slack_delivery_lost_total") >= 1
@@ -151,12 +151,36 @@ async def test_each_bot_has_its_own_registry(start_bot: Any) -> None:
 
 
 async def test_inflight_gauge_follows_running_work(bot: Bot) -> None:
-    bot.lummy.inject(Fault(FaultKind.LATENCY, delay_seconds=1.0, times=1))
     view = await bot.open_modal(SEED_LUMMY_ID)
+    bot.lummy.inject(Fault(FaultKind.LATENCY, delay_seconds=1.0))
     await submit(bot, view, lummy_values())
-    await bot.slack.wait_until(lambda: len(bot.lummy.requests) == 1, timeout=5)
-    _, samples = await scrape(bot)
-    assert value(samples, "reenviar_inflight_work") >= 1
+
+    async def running() -> float:
+        return value((await scrape(bot))[1], "reenviar_inflight_work")
+
+    assert await eventually(running, what="work in flight") >= 1
+    bot.lummy.clear_faults()
     await bot.wait_for_outcome(CHANNEL)
     _, samples = await scrape(bot)
     assert value(samples, "reenviar_inflight_work") == 0
+
+
+async def test_a_confirmed_resend_without_the_guard_is_counted_as_a_bypass(
+    bot: Bot, monkeypatch: Any
+) -> None:
+    async def store_down(*args: Any, **kwargs: Any) -> None:
+        raise StoreUnavailableError("connection refused")
+
+    monkeypatch.setattr(bot.services.store, "successes_since", store_down)
+    view = await bot.open_modal(SEED_LUMMY_ID)
+    # The history cannot rule out a duplicate: the agent is asked to confirm first...
+    asked = await submit(bot, view, lummy_values())
+    assert asked.json is not None
+    assert asked.json["response_action"] == "update"
+    _, samples = await scrape(bot)
+    assert value(samples, "reenviar_duplicate_guard_bypasses_total") == 0
+    # ...and once they have, the re-send goes ahead unguarded: that is what is counted.
+    await submit(bot, bot.slack.views[view["id"]], confirmed(lummy_values()))
+    await bot.wait_for_outcome()
+    _, samples = await scrape(bot)
+    assert value(samples, "reenviar_duplicate_guard_bypasses_total") == 1
