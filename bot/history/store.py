@@ -11,6 +11,16 @@ change the schema, append a migration; never edit one that has shipped.
 Duplicate re-sends are prevented with claims: one row per invoice in
 ``resend_claims`` whose primary key makes "first one wins" atomic on both
 backends, whatever the number of bot processes.
+
+A re-send is written down in ``resend_inflight`` before its provider call and
+removed in the same transaction as its history row. Each entry has an owner (a
+process) and a lease the owner keeps renewing; an entry whose lease ran out
+belongs to a process that is gone, and `HistoryStore.take_orphans` hands each
+such entry to exactly one of the processes asking.
+
+Health: every failure marks the store degraded at once (`HistoryStore.problem`);
+`HistoryStore.recover` opens new connections and, for SQLite, recreates a
+missing file or moves a broken one aside first (see `bot.history.sqlitefile`).
 """
 
 from __future__ import annotations
@@ -41,10 +51,14 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
+
+from bot.history import sqlitefile
 
 log = structlog.get_logger(__name__)
 
@@ -96,11 +110,25 @@ attempts = Table(
     Index("ix_resend_attempts_created", "created_at"),
 )
 
-_COLUMN_LENGTHS: Final[dict[str, int]] = {
-    column.name: column.type.length
-    for column in attempts.columns
-    if isinstance(column.type, String) and column.type.length
-}
+
+def _column_lengths(table: Table) -> dict[str, int]:
+    return {
+        column.name: column.type.length
+        for column in table.columns
+        if isinstance(column.type, String) and column.type.length
+    }
+
+
+def _fit(row: dict[str, Any], lengths: dict[str, int]) -> dict[str, Any]:
+    """Cut text values to their columns' lengths (PostgreSQL enforces them)."""
+    for name, value in row.items():
+        limit = lengths.get(name)
+        if limit is not None and isinstance(value, str) and len(value) > limit:
+            row[name] = value[: limit - 1] + "…"
+    return row
+
+
+_COLUMN_LENGTHS: Final[dict[str, int]] = _column_lengths(attempts)
 
 claims = Table(
     "resend_claims",
@@ -111,6 +139,31 @@ claims = Table(
     Column("state", String(16), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+inflight = Table(
+    "resend_inflight",
+    metadata,
+    Column("attempt_id", String(36), primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("lease_until", UTCDateTime(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("team_id", String(32)),
+    Column("user_id", String(32), nullable=False),
+    Column("channel_id", String(32)),
+    Column("provider", String(16), nullable=False),
+    Column("invoice_key", String(200), nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("alternative_email", String(320)),
+    Column("idempotency_key", String(64), nullable=False),
+    #: The job as its Reintentar button carries it: enough to offer the retry again.
+    Column("job", Text, nullable=False),
+    Column("response_url", Text),
+    Column("message_channel", String(32)),
+    Column("message_ts", String(32)),
+    Index("ix_resend_inflight_lease", "lease_until"),
+)
+
+_INFLIGHT_LENGTHS: Final[dict[str, int]] = _column_lengths(inflight)
 
 migrations_table = Table(
     "schema_migrations",
@@ -127,10 +180,41 @@ async def _create_v1(connection: AsyncConnection) -> None:
     )
 
 
+async def _create_v2(connection: AsyncConnection) -> None:
+    await connection.run_sync(
+        lambda sync: metadata.create_all(sync, tables=[inflight], checkfirst=True)
+    )
+
+
+#: An agent's own attempts, newest first (the App Home). Built on a description of the
+#: table of its own, so that creating the table (migration 1) does not create it too.
+_BY_USER = Index(
+    "ix_resend_attempts_user_created",
+    *Table(
+        attempts.name,
+        MetaData(),
+        Column("user_id", String(32)),
+        Column("created_at", UTCDateTime()),
+    ).columns,
+)
+
+
+async def _create_v3(connection: AsyncConnection) -> None:
+    await connection.run_sync(lambda sync: _BY_USER.create(sync, checkfirst=True))
+
+
 Migration = tuple[int, str, Callable[[AsyncConnection], Awaitable[None]]]
 
 #: Applied in order; append new ones, never edit shipped ones.
-MIGRATIONS: Final[Sequence[Migration]] = ((1, "resend_attempts and resend_claims", _create_v1),)
+MIGRATIONS: Final[Sequence[Migration]] = (
+    (1, "resend_attempts and resend_claims", _create_v1),
+    (2, "resend_inflight: re-sends written down before the provider call", _create_v2),
+    (3, "resend_attempts by user, newest first: the App Home", _create_v3),
+)
+
+#: The ``detail`` of a row written for an attempt whose process was lost: the only kind of
+#: row a later write of the same attempt (its real outcome, from an outbox) replaces.
+ORPHAN_DETAIL: Final = "the process running it stopped before the outcome was known"
 
 
 @dataclass(frozen=True)
@@ -159,11 +243,7 @@ class AttemptRecord:
         """The record as column values, cut to the columns' lengths (PostgreSQL enforces them)."""
         row = {name: getattr(self, name) for name in self.__dataclass_fields__}
         row["recipients"] = ", ".join(self.recipients) or None
-        for name, value in row.items():
-            limit = _COLUMN_LENGTHS.get(name)
-            if limit is not None and isinstance(value, str) and len(value) > limit:
-                row[name] = value[: limit - 1] + "…"
-        return row
+        return _fit(row, _COLUMN_LENGTHS)
 
     @classmethod
     def from_row(cls, row: Any) -> AttemptRecord:
@@ -174,6 +254,38 @@ class AttemptRecord:
         return cls(
             **values, recipients=tuple(r.strip() for r in recipients.split(",") if r.strip())
         )
+
+
+@dataclass(frozen=True)
+class InFlightAttempt:
+    """A re-send written down before its provider call, until its history row is written."""
+
+    attempt_id: str
+    owner: str
+    lease_until: datetime
+    created_at: datetime
+    user_id: str
+    provider: str
+    invoice_key: str
+    reference: str
+    idempotency_key: str
+    job: str
+    team_id: str | None = None
+    channel_id: str | None = None
+    alternative_email: str | None = None
+    response_url: str | None = None
+    message_channel: str | None = None
+    message_ts: str | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        """The entry as column values, cut to the columns' lengths."""
+        row = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return _fit(row, _INFLIGHT_LENGTHS)
+
+    @classmethod
+    def from_row(cls, row: Any) -> InFlightAttempt:
+        """An entry from a result row."""
+        return cls(**dict(row._mapping))
 
 
 class ClaimState(enum.StrEnum):
@@ -238,6 +350,12 @@ class HistoryStore:
                 raise ValueError("DATABASE_SCHEMA needs PostgreSQL (DATABASE_URL)")
             engine = engine.execution_options(schema_translate_map={None: schema})
         self._engine: AsyncEngine = engine
+        #: The SQLite file this store opened (set by `start`), to notice it being replaced.
+        self._identity: sqlitefile.FileIdentity | None = None
+        #: Why the store failed last; None once a health check passed again (`recovered`).
+        self.problem: str | None = None
+        #: Failures so far; a check compares it before and after to tell a fresh failure.
+        self.failures = 0
 
     @property
     def description(self) -> str:
@@ -285,10 +403,80 @@ class HistoryStore:
                     )
                 )
                 log.info("history_migrated", version=version, description=description)
+        if self._sqlite_file is not None:
+            self._identity = sqlitefile.identity(self._sqlite_file)
 
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._engine.dispose()
+
+    # --- Health ---------------------------------------------------------------
+
+    async def recover(self) -> None:
+        """Start afresh after a failure: close every connection (one opened while the
+        database was read-only stays read-only), move a broken SQLite file aside, recreate
+        a missing one, migrate. Raises `StoreUnavailableError` while that cannot be done.
+        """
+        path = self._sqlite_file
+        broken = path is not None and not sqlitefile.looks_like_sqlite(path)
+        if broken and path is not None:
+            self._move_aside(path, "not an SQLite database")
+        await self._engine.dispose()
+        if path is not None and not broken and self._identity is not None and not path.exists():
+            # What a deleted file left behind (its -wal and -shm) must not meet a new file.
+            sqlitefile.move_aside(path, "deleted")
+            log.error("history_file_replaced", path=str(path), problem="missing: recreating it")
+        try:
+            await self.start()
+        except StoreUnavailableError as exc:
+            if path is None or not _is_corruption(exc):
+                raise
+            self._move_aside(path, str(exc))
+            await self._engine.dispose()
+            await self.start()
+
+    def _move_aside(self, path: Path, why: str) -> None:
+        aside = sqlitefile.move_aside(path, "corrupt")
+        log.error("history_file_quarantined", path=str(path), moved_to=str(aside), why=why[:200])
+
+    def file_problem(self) -> str | None:
+        """SQLite: why the file is no longer the database this store opened; else None.
+
+        A few microseconds (a ``stat`` and a 16-byte read): run before and after writes.
+        """
+        path, opened = self._sqlite_file, self._identity
+        if path is None or opened is None:
+            return None
+        now = sqlitefile.identity(path)
+        if now is None:
+            return "database file missing"
+        if now != opened:
+            return "database file replaced"
+        if not sqlitefile.looks_like_sqlite(path):
+            return "database file is not an SQLite database"
+        return None
+
+    def read_only(self) -> bool:
+        """SQLite: whether its directory or file cannot be written (new connections would
+        open read-only); always False for PostgreSQL."""
+        return self._sqlite_file is not None and not sqlitefile.writable(self._sqlite_file)
+
+    def recovered(self, failures_before: int) -> None:
+        """A health check that began when `failures` was ``failures_before`` passed."""
+        if self.failures == failures_before:
+            self.problem = None
+
+    def failed(self, reason: str) -> None:
+        """Mark the store degraded now (a failed call, or a failed health check)."""
+        self.problem = reason
+        self.failures += 1
+
+    def _check_file(self) -> None:
+        problem = self.file_problem()
+        if problem is not None:
+            if self.problem is None:
+                log.error("history_file_replaced", path=str(self._sqlite_file), problem=problem)
+            raise StoreUnavailableError(f"{self.backend}: {problem}")
 
     async def ping(self) -> str | None:
         """None when the store answers, else a short reason."""
@@ -307,16 +495,60 @@ class HistoryStore:
 
     # --- Attempts -------------------------------------------------------------
 
-    async def record(self, record: AttemptRecord) -> None:
-        """Store one attempt (or refusal)."""
-        async with self._guard(), self._engine.begin() as connection:
-            await connection.execute(insert(attempts).values(**record.as_row()))
+    async def record(self, record: AttemptRecord, *, finishes_attempt: bool = False) -> None:
+        """Store one attempt (or refusal); ``finishes_attempt``: it ends a re-send that
+        was written down (`begin_attempt`), whose entry goes in the same transaction."""
+        await self.record_many([(record, finishes_attempt)])
+
+    async def record_many(self, entries: Sequence[tuple[AttemptRecord, bool]]) -> None:
+        """`record` for several attempts at once, in one transaction.
+
+        Idempotent by ``attempt_id``: writing an attempt again (an outbox replayed after a
+        crash) changes nothing, but that a real outcome replaces an `ORPHAN_DETAIL` guess.
+        With SQLite, a row that may have gone to a file deleted or replaced meanwhile
+        raises `StoreUnavailableError` (the caller keeps it for later).
+        """
+        if not entries:
+            return
+        finished = [record.attempt_id for record, finishes in entries if finishes]
+        async with self._guard():
+            self._check_file()
+            async with self._engine.begin() as connection:
+                await connection.execute(self._upsert(), [r.as_row() for r, _ in entries])
+                if finished:
+                    await connection.execute(
+                        delete(inflight).where(inflight.c.attempt_id.in_(finished))
+                    )
+            self._check_file()
+
+    def _upsert(self) -> Any:
+        build = postgresql_dialect.insert if self.backend == "postgresql" else sqlite_dialect.insert
+        statement = build(attempts)
+        changed = [c.name for c in attempts.columns if c.name not in {"id", "attempt_id"}]
+        return statement.on_conflict_do_update(
+            index_elements=[attempts.c.attempt_id],
+            set_={name: statement.excluded[name] for name in changed},
+            where=attempts.c.detail == ORPHAN_DETAIL,
+        )
 
     async def history(self, invoice_key: str, *, limit: int = 10) -> list[AttemptRecord]:
         """The latest attempts for one invoice, newest first."""
         statement = (
             select(attempts)
             .where(attempts.c.invoice_key == invoice_key)
+            .order_by(attempts.c.created_at.desc(), attempts.c.id.desc())
+            .limit(limit)
+        )
+        async with self._guard(), self._engine.connect() as connection:
+            rows = (await connection.execute(statement)).all()
+        return [AttemptRecord.from_row(row) for row in rows]
+
+    async def attempts_by(self, user_id: str, *, limit: int = 20) -> list[AttemptRecord]:
+        """One agent's latest attempts, newest first; duplicate warnings (shown in the
+        modal, not attempts to send) are left out."""
+        statement = (
+            select(attempts)
+            .where(attempts.c.user_id == user_id, attempts.c.outcome != "duplicate_warning")
             .order_by(attempts.c.created_at.desc(), attempts.c.id.desc())
             .limit(limit)
         )
@@ -339,6 +571,23 @@ class HistoryStore:
             rows = (await connection.execute(statement)).all()
         return [AttemptRecord.from_row(row) for row in rows]
 
+    async def last_provider(self, user_id: str, since: datetime) -> str | None:
+        """The provider of the user's latest attempt since ``since`` (refusals without an
+        invoice aside), or None. ``since`` keeps the read on the time index."""
+        statement = (
+            select(attempts.c.provider)
+            .where(
+                attempts.c.created_at >= since,
+                attempts.c.user_id == user_id,
+                attempts.c.provider != "",
+            )
+            .order_by(attempts.c.created_at.desc())
+            .limit(1)
+        )
+        async with self._guard(), self._engine.connect() as connection:
+            provider = await connection.scalar(statement)
+        return str(provider) if provider else None
+
     async def export(self, since: datetime, *, batch: int = 500) -> AsyncIterator[AttemptRecord]:
         """Every attempt since ``since``, in the order they were recorded, in batches."""
         last_id = 0
@@ -356,6 +605,73 @@ class HistoryStore:
             for row in rows:
                 yield AttemptRecord.from_row(row)
             last_id = int(rows[-1].id)
+
+    # --- Re-sends in flight -----------------------------------------------------
+
+    async def begin_attempt(self, attempt: InFlightAttempt) -> None:
+        """Write a re-send down before its provider call."""
+        async with self._guard(), self._engine.begin() as connection:
+            await connection.execute(insert(inflight).values(**attempt.as_row()))
+
+    async def locate_attempt(self, attempt_id: str, *, channel: str, ts: str) -> None:
+        """Note where a written-down re-send's "re-sending…" message landed."""
+        async with self._guard(), self._engine.begin() as connection:
+            await connection.execute(
+                update(inflight)
+                .where(inflight.c.attempt_id == attempt_id)
+                .values(message_channel=channel, message_ts=ts)
+            )
+
+    async def renew_leases(self, owner: str, *, until: datetime) -> int:
+        """Keep ``owner``'s entries its own until ``until``; how many it has.
+
+        Always a write, so it also tells whether the store takes writes.
+        """
+        async with self._guard(), self._engine.begin() as connection:
+            result = await connection.execute(
+                update(inflight).where(inflight.c.owner == owner).values(lease_until=until)
+            )
+        return int(result.rowcount or 0)
+
+    async def take_orphans(
+        self, owner: str, *, now: datetime, until: datetime, limit: int = 20
+    ) -> list[InFlightAttempt]:
+        """Entries whose lease ran out before ``now``, taken over by ``owner`` until ``until``;
+        returned as they were (their ``owner`` is the process that lost them).
+
+        Each is taken by a compare-and-set on its expired lease, so when several processes
+        ask at once, each entry goes to exactly one of them.
+        """
+        expired = (
+            select(inflight)
+            .where(inflight.c.lease_until < now)
+            .order_by(inflight.c.created_at)
+            .limit(limit)
+        )
+        taken: list[InFlightAttempt] = []
+        async with self._guard():
+            async with self._engine.connect() as connection:
+                rows = (await connection.execute(expired)).all()
+            for row in rows:
+                async with self._engine.begin() as connection:
+                    result = await connection.execute(
+                        update(inflight)
+                        .where(
+                            inflight.c.attempt_id == row.attempt_id,
+                            inflight.c.lease_until < now,
+                        )
+                        .values(owner=owner, lease_until=until)
+                    )
+                if result.rowcount == 1:
+                    taken.append(InFlightAttempt.from_row(row))
+        return taken
+
+    async def inflight_attempts(self) -> list[InFlightAttempt]:
+        """Every re-send written down and not finished, oldest first (tests, operators)."""
+        async with self._guard(), self._engine.connect() as connection:
+            statement = select(inflight).order_by(inflight.c.created_at)
+            rows = (await connection.execute(statement)).all()
+        return [InFlightAttempt.from_row(row) for row in rows]
 
     # --- Claims ---------------------------------------------------------------
 
@@ -441,14 +757,36 @@ class HistoryStore:
                 await connection.execute(delete(claims).where(mine))
 
     def _guard(self) -> _StoreErrors:
-        return _StoreErrors(self.backend)
+        return _StoreErrors(self)
+
+
+def _short_reason(exc: BaseException) -> str:
+    """The failure in a few words, for readiness (no SQL, parameters, hosts or ports):
+    the driver's exception type, and SQLite's own fixed message."""
+    cause = getattr(exc, "orig", None) or exc
+    if isinstance(cause, sqlite3.Error):
+        return f"{type(cause).__name__}: {cause}"
+    return type(cause).__name__
+
+
+def _is_corruption(exc: BaseException) -> bool:
+    """Whether SQLite said the file is not a database or is malformed (not transient)."""
+    while exc is not None:
+        if isinstance(exc, sqlite3.DatabaseError) and getattr(exc, "sqlite_errorcode", None) in {
+            sqlite3.SQLITE_CORRUPT,
+            sqlite3.SQLITE_NOTADB,
+        }:
+            return True
+        exc = exc.__cause__ or getattr(exc, "orig", None)  # type: ignore[assignment]
+    return False
 
 
 class _StoreErrors:
-    """Turn database and network failures into `StoreUnavailableError`."""
+    """Turn database and network failures into `StoreUnavailableError`, and mark the
+    store degraded at once."""
 
-    def __init__(self, backend: str) -> None:
-        self._backend = backend
+    def __init__(self, store: HistoryStore) -> None:
+        self._store = store
 
     async def __aenter__(self) -> None:
         return None
@@ -456,5 +794,9 @@ class _StoreErrors:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
     ) -> None:
-        if isinstance(exc, SQLAlchemyError | OSError | TimeoutError):
-            raise StoreUnavailableError(f"{self._backend}: {type(exc).__name__}: {exc}") from exc
+        if isinstance(exc, StoreUnavailableError):
+            self._store.failed(str(exc))
+        elif isinstance(exc, SQLAlchemyError | OSError | TimeoutError):
+            self._store.failed(_short_reason(exc))
+            reason = f"{self._store.backend}: {type(exc).__name__}: {exc}"
+            raise StoreUnavailableError(reason) from exc

@@ -1,0 +1,128 @@
+"""The local outbox: rows the store could not take, on disk, bounded, written once.
+
+Real files in the test's directory and a real SQLite store: the outbox must
+survive a restart (a new `Outbox` reading the same file), drop and count the
+oldest rows past its bound, keep rows in memory when its file cannot be
+written, and never duplicate a row when it is flushed again after a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from bot.history.outbox import Outbox, decode, encode
+from bot.history.store import AttemptRecord, HistoryStore, database_url
+
+T0 = datetime(2026, 3, 2, 14, 30, 15, 123456, tzinfo=UTC)
+KEY = "lummy:550e8400-e29b-41d4-a716-446655440000"
+
+
+def row(n: int = 0, **extra: object) -> AttemptRecord:
+    values: dict[str, object] = {
+        "attempt_id": str(uuid4()),
+        "created_at": T0 + timedelta(seconds=n),
+        "user_id": "U0AGENT01",
+        "provider": "lummy",
+        "invoice_key": KEY,
+        "reference": KEY.split(":")[1],
+        "outcome": "success",
+        "recipients": ("cliente@empresa.com", "otro@cliente.com"),
+        "latency_ms": 321,
+        "detail": "ñandú «ok»",
+        **extra,
+    }
+    return AttemptRecord(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[HistoryStore]:
+    started = HistoryStore(database_url(data_dir=str(tmp_path / "db"), database_url=None))
+    await started.start()
+    yield started
+    await started.aclose()
+
+
+def test_a_line_round_trips_every_field() -> None:
+    record = row(alternative_email="otro@cliente.com", message_ts="1700000000.000100")
+    assert decode(encode(record, finishes_attempt=True)) == (record, True)
+    with pytest.raises(ValueError, match="not an outbox line"):
+        decode(b'{"record": {"attempt_id": "cut sh')
+
+
+async def test_rows_survive_a_restart_and_are_written_once(
+    tmp_path: Path, store: HistoryStore
+) -> None:
+    path = tmp_path / "outbox.jsonl"
+    sizes: list[int] = []
+    outbox = Outbox(path, on_size=sizes.append)
+    queued = [row(n) for n in range(3)]
+    for record in queued:
+        await outbox.add(record)
+    assert len(outbox) == 3
+    assert sizes == [1, 2, 3]
+    kept = path.read_bytes()
+
+    after_restart = Outbox(path)
+    assert after_restart.load() == 3
+    assert await after_restart.flush(store) == 3
+    assert len(after_restart) == 0
+    assert not path.exists()  # nothing left to keep
+
+    # A crash between writing and trimming: the same rows are flushed again.
+    path.write_bytes(kept)
+    replayed = Outbox(path)
+    assert replayed.load() == 3
+    assert await replayed.flush(store) == 3
+    stored = await store.history(KEY)
+    assert sorted(r.attempt_id for r in stored) == sorted(r.attempt_id for r in queued)
+    assert {r.detail for r in stored} == {"ñandú «ok»"}
+
+
+async def test_past_its_bound_the_oldest_rows_are_dropped_and_counted(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.jsonl"
+    outbox = Outbox(path, max_rows=3)
+    records = [row(n) for n in range(5)]
+    for record in records:
+        await outbox.add(record)
+    assert (len(outbox), outbox.dropped) == (3, 2)
+    reread = Outbox(path)
+    reread.load()
+    assert [e.record for e in reread._entries] == records[2:]
+
+    line = len(encode(records[0], finishes_attempt=False))
+    by_bytes = Outbox(tmp_path / "small.jsonl", max_bytes=2 * line + 10)
+    for record in records:
+        await by_bytes.add(record)
+    assert (len(by_bytes), by_bytes.dropped) == (2, 3)
+
+
+async def test_a_half_written_line_is_skipped_not_fatal(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.jsonl"
+    whole = encode(row(), finishes_attempt=False)
+    path.write_bytes(whole + whole[:20])  # the process died in the middle of an append
+    outbox = Outbox(path)
+    assert outbox.load() == 1
+
+
+async def test_a_file_that_cannot_be_written_keeps_rows_in_memory_until_it_can(
+    tmp_path: Path, store: HistoryStore
+) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the data directory should be")
+    outbox = Outbox(blocker / "outbox.jsonl")  # unwritable, even for root
+    first, second = row(1), row(2)
+    await outbox.add(first)
+    assert (len(outbox), outbox.persisted) == (1, False)
+
+    blocker.unlink()  # the disk is fixed: the next write saves everything
+    await outbox.add(second)
+    assert outbox.persisted
+    reread = Outbox(blocker / "outbox.jsonl")
+    assert reread.load() == 2
+    assert await outbox.flush(store) == 2
+    assert len(await store.history(KEY)) == 2
