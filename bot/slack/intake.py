@@ -105,45 +105,110 @@ def request_kind(body: Mapping[str, Any]) -> str:
     return str(body.get("type") or "other")
 
 
+#: A slash command's fields the handlers read: required ones, and strings when present.
+COMMAND_REQUIRED: Final = ("command", "user_id", "trigger_id", "response_url")
+COMMAND_STRINGS: Final = (*COMMAND_REQUIRED, "text", "channel_id", "team_id", "user_name")
+#: An interaction's members Bolt and the handlers read: objects and strings when present.
+INTERACTION_OBJECTS: Final = ("team", "enterprise", "channel", "container", "message", "view")
+INTERACTION_STRINGS: Final = ("trigger_id", "response_url", "api_app_id")
+VIEW_STRINGS: Final = ("hash", "private_metadata", "callback_id")
+
+
 def _command_problem(body: dict[str, Any]) -> str | None:
-    for name in ("command", "user_id", "trigger_id"):
+    for name in COMMAND_REQUIRED:
         if not _text(body.get(name)):
             return f"command without {name}"
-    return None
+    return _mistyped(body, COMMAND_STRINGS, str, "command") or _not_a_url(body, "command")
 
 
 def _interaction_problem(kind: str, body: dict[str, Any]) -> str | None:
     user = body.get("user")
     if not isinstance(user, dict) or not _text(user.get("id")):
         return f"{kind} without user.id"
-    view = body.get("view")
-    container = body.get("container")
-    in_view = isinstance(container, dict) and container.get("type") == "view"
-    if kind in {"view_submission", "view_closed"} or in_view or view is not None:
-        problem = _view_problem(view)
+    problem = (
+        _mistyped(body, INTERACTION_OBJECTS, dict, kind)
+        or _mistyped(body, INTERACTION_STRINGS, str, kind)
+        or _not_a_url(body, kind)
+    )
+    if problem is None and not isinstance(body.get("response_urls", []), list):
+        problem = f"{kind}: response_urls is not an array"
+    team = body.get("team") or {}
+    if problem is None and not isinstance(team.get("id", ""), str):
+        problem = f"{kind}: team.id is not a string"
+    if problem is not None:
+        return problem
+    container = body.get("container") or {}
+    in_view = container.get("type") == "view"
+    if kind in {"view_submission", "view_closed"} or in_view or body.get("view") is not None:
+        problem = _view_problem(body.get("view"))
         if problem is not None:
             return f"{kind}: {problem}"
     if kind == "block_actions":
+        if container.get("type") == "message" and not _text(body.get("response_url")):
+            return "block_actions in a message without response_url"
         actions = body.get("actions")
         if not isinstance(actions, list) or not actions:
             return "block_actions without actions"
         if not all(isinstance(a, dict) and _text(a.get("action_id")) for a in actions):
             return "block_actions with an action that has no action_id"
+        if not all(_well_formed_element(action) for action in actions):
+            return "block_actions with an action whose value or selection is mistyped"
     return None
 
 
 def _view_problem(view: object) -> str | None:
     if not isinstance(view, dict):
         return "view is missing or not an object"
+    if not _text(view.get("id")):
+        return "view without id"
+    problem = _mistyped(view, VIEW_STRINGS, str, "view")
+    if problem is not None:
+        return problem
     state = view.get("state", {})
     if not isinstance(state, dict):
         return "view.state is not an object"
     values = state.get("values", {})
     if not isinstance(values, dict) or not all(
-        isinstance(block, dict) and all(isinstance(element, dict) for element in block.values())
+        isinstance(block, dict)
+        and all(isinstance(element, dict) for element in block.values())
+        and all(_well_formed_element(element) for element in block.values())
         for block in values.values()
     ):
-        return "view.state.values is not an object of objects"
+        return "view.state.values is not an object of objects with well-formed selections"
+    return None
+
+
+def _well_formed_element(element: dict[str, Any]) -> bool:
+    """An input's (or action's) selection, when present: an option object (with a string
+    value), or a list of them."""
+    selected = element.get("selected_option")
+    options = element.get("selected_options")
+    return (
+        isinstance(element.get("value", ""), str | None)
+        and (selected is None or _option(selected))
+        and (options is None or (isinstance(options, list) and all(map(_option, options))))
+    )
+
+
+def _option(option: object) -> bool:
+    return isinstance(option, dict) and isinstance(option.get("value", ""), str)
+
+
+def _not_a_url(body: dict[str, Any], what: str) -> str | None:
+    """Where the answer goes must be a web address (the handlers post to it)."""
+    url = body.get("response_url")
+    if isinstance(url, str) and not url.startswith(("https://", "http://")):
+        return f"{what}: response_url is not a URL"
+    return None
+
+
+def _mistyped(body: dict[str, Any], names: tuple[str, ...], kind: type, what: str) -> str | None:
+    """The first of ``names`` present in ``body`` but neither ``kind`` nor null."""
+    for name in names:
+        value = body.get(name)
+        if value is not None and not isinstance(value, kind):
+            noun = "an object" if kind is dict else "a string"
+            return f"{what}: {name} is not {noun}"
     return None
 
 

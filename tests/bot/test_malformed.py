@@ -76,6 +76,11 @@ def _lummy_view() -> dict[str, Any]:
     return submission_view(SEED_LUMMY_ID)
 
 
+def _state(elements: dict[str, Any]) -> dict[str, Any]:
+    """The Lummy modal whose ``state.values`` has these elements in the provider block."""
+    return {**_lummy_view(), "state": {"values": {PROVIDER_BLOCK: elements}}}
+
+
 def _command(bot: Bot, **changes: str | None) -> bytes:
     fields = bot.sender.slash_command_fields(
         "/reenviar", SEED_LUMMY_ID, user_id=AGENT, channel_id=CHANNEL
@@ -107,6 +112,14 @@ MALFORMED: dict[str, Any] = {
     "actions-not-a-list": (lambda bot: _payload(_retry_click(bot, actions={"a": 1})), None),
     "action-not-an-object": (lambda bot: _payload(_retry_click(bot, actions=["x"])), None),
     "action-without-id": (lambda bot: _payload(_retry_click(bot, actions=[{"type": "b"}])), None),
+    "action-selected-option-string": (
+        lambda bot: _payload(
+            _provider_switch(
+                bot, actions=[{"action_id": PROVIDER_ACTION, "selected_option": "lummy"}]
+            )
+        ),
+        None,
+    ),
     "state-values-list": (
         lambda bot: _payload(
             _view_submission(bot, view={**_lummy_view(), "state": {"values": []}})
@@ -125,6 +138,18 @@ MALFORMED: dict[str, Any] = {
                 bot,
                 view={**_lummy_view(), "state": {"values": {"provider": {"value": 3}}}},
             )
+        ),
+        None,
+    ),
+    "state-selected-option-string": (
+        lambda bot: _payload(
+            _view_submission(bot, view=_state({"radio": {"selected_option": "x"}}))
+        ),
+        None,
+    ),
+    "state-selected-options-string": (
+        lambda bot: _payload(
+            _view_submission(bot, view=_state({"boxes": {"selected_options": "x"}}))
         ),
         None,
     ),
@@ -216,3 +241,55 @@ async def test_well_formed_requests_still_reach_the_handlers(bot: Bot) -> None:
     assert response.status == 200
     assert response.body == ""
     await bot.wait_for_outcome()
+
+
+# --- every member of a real payload, mistyped ---------------------------------------
+
+PAYLOADS = {
+    "submission": _view_submission,
+    "provider-switch": _provider_switch,
+    "retry": _retry_click,
+}
+WRONG_VALUES: tuple[Any, ...] = (None, 1, "x", [], {})
+
+
+def _members(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Paths to every member of a payload (two items of each list; not into Block Kit)."""
+    found: list[tuple[Any, ...]] = []
+    items = node.items() if isinstance(node, dict) else enumerate(node[:2])
+    for key, value in items:
+        found.append((*prefix, key))
+        if isinstance(value, dict | list) and key != "blocks":
+            found.extend(_members(value, (*prefix, key)))
+    return found
+
+
+def _with(payload: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    node: Any = payload
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return payload
+
+
+@pytest.mark.parametrize("kind", sorted(PAYLOADS))
+async def test_any_member_mistyped_is_answered_fast_and_quietly(
+    bot: Bot, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever member of a real payload has a wrong type: an answer in time (400, or the
+    handler's own 200), never a 5xx, an error line or a traceback."""
+    build = PAYLOADS[kind]
+    caplog.set_level(logging.INFO)
+    failures = []
+    for path in _members(build(bot)):
+        for wrong in WRONG_VALUES:
+            caplog.clear()
+            with capture_logs() as logs:
+                body = _payload(_with(build(bot), path, wrong))
+                response = await _post_signed(bot.sender, body, None)
+                assert await bot.services.inflight.drain(3)
+            errors = [e["event"] for e in logs if e["log_level"] in {"error", "critical"}]
+            loud = [r.getMessage()[:80] for r in caplog.records if r.levelno >= logging.ERROR]
+            if response.status >= 500 or response.elapsed_seconds > FAST_SECONDS or errors or loud:
+                failures.append((path, wrong, response.status, errors, loud))
+    assert failures == []
