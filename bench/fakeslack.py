@@ -4,7 +4,9 @@ Unlike the full local Slack used by the demo and the tests, it keeps no workspac
 state beyond what the load generator waits for:
 
 - ``views.open``: the modal the bot opened, per ``trigger_id`` (the agent submits it);
-- ``chat.postMessage`` that names a benchmark invoice: which message ``ts`` it is;
+- the first ``chat.postMessage`` in a channel whose agent waits for an outcome: which
+  message ``ts`` that is (each agent types in a channel of its own, so nothing about
+  the message's wording is relied on);
 - the first ``chat.update`` of that message: when the outcome arrived, and whether
   it was a success.
 
@@ -17,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import re
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -32,16 +33,7 @@ TEAM_ID: Final = "T0BENCH01"
 BOT_USER_ID: Final = "U0BENCHBOT"
 #: The agents' time zone (users.info), so the outcome shows local time as in production.
 AGENT_TZ: Final = "America/Mexico_City"
-#: Every benchmark invoice id starts with this (a valid UUID prefix), so a message that
-#: names one is found with one cheap regular expression.
-INVOICE_PREFIX: Final = "b3a0c000-be0c-4000-8000-"
-_INVOICE_RE: Final = re.compile(re.escape(INVOICE_PREFIX).encode() + rb"[0-9a-f]{12}")
-_SUCCESS_MARK: Final = b"white_check_mark"
-
-
-def invoice_id(number: int) -> str:
-    """The ``number``-th benchmark invoice id (a UUID)."""
-    return f"{INVOICE_PREFIX}{number:012x}"
+_SUCCESS_MARK: Final = b":white_check_mark:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +42,8 @@ class Outcome:
 
     at: float
     success: bool
+    #: What the message says (kept only when it is not a success).
+    text: str = ""
 
 
 class LeanSlack:
@@ -60,8 +54,9 @@ class LeanSlack:
         self._base: str | None = None
         self._ids = itertools.count(1)
         self._modals: dict[str, asyncio.Future[JsonDict]] = {}
+        #: Agents waiting for an outcome, by channel; then by the ``ts`` of its message.
         self._outcomes: dict[str, asyncio.Future[Outcome]] = {}
-        self._message_invoice: dict[str, str] = {}
+        self._outcome_messages: dict[str, asyncio.Future[Outcome]] = {}
         #: Calls per method, for the report (an unexpected method shows up here).
         self.calls: Counter[str] = Counter()
 
@@ -104,18 +99,16 @@ class LeanSlack:
         self._modals[trigger_id] = future
         return future
 
-    def expect_outcome(self, invoice: str) -> asyncio.Future[Outcome]:
-        """Resolved when the message about ``invoice`` is first updated."""
+    def expect_outcome(self, channel: str) -> asyncio.Future[Outcome]:
+        """Resolved when the next message posted in ``channel`` is first updated."""
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._outcomes[invoice] = future
+        self._outcomes[channel] = future
         return future
 
-    def forget(self, trigger_id: str | None = None, invoice: str | None = None) -> None:
-        """Drop a wait that timed out or was cancelled."""
-        if trigger_id is not None:
-            self._modals.pop(trigger_id, None)
-        if invoice is not None:
-            self._outcomes.pop(invoice, None)
+    def forget(self, trigger_id: str, channel: str) -> None:
+        """Drop the waits of a re-send that ended (or failed)."""
+        self._modals.pop(trigger_id, None)
+        self._outcomes.pop(channel, None)
 
     # -- the API -------------------------------------------------------------------
 
@@ -174,8 +167,8 @@ class LeanSlack:
         body = _json(raw)
         channel = str(body.get("channel", ""))
         ts = self._new_ts()
-        if (found := _INVOICE_RE.search(raw)) is not None:
-            self._message_invoice[ts] = found.group().decode()
+        if (future := self._outcomes.pop(channel, None)) is not None:
+            self._outcome_messages[ts] = future
         return {
             "ok": True,
             "channel": channel,
@@ -186,11 +179,11 @@ class LeanSlack:
     def _update(self, raw: bytes, arrived: float) -> JsonDict:
         body = _json(raw)
         channel, ts = str(body.get("channel", "")), str(body.get("ts", ""))
-        invoice = self._message_invoice.pop(ts, None)
-        if invoice is not None:
-            future = self._outcomes.pop(invoice, None)
-            if future is not None and not future.done():
-                future.set_result(Outcome(at=arrived, success=_SUCCESS_MARK in raw))
+        future = self._outcome_messages.pop(ts, None)
+        if future is not None and not future.done():
+            success = _SUCCESS_MARK in raw
+            text = "" if success else str(body.get("text", ""))[:300]
+            future.set_result(Outcome(at=arrived, success=success, text=text))
         return {"ok": True, "channel": channel, "ts": ts, "text": str(body.get("text", ""))}
 
     def _views_open(self, raw: bytes) -> JsonDict:

@@ -23,15 +23,26 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bench.fakeslack import TEAM_ID, LeanSlack, invoice_id
+from bench.fakeslack import TEAM_ID, LeanSlack
 
 JsonDict = dict[str, Any]
 
 SIGNING_SECRET: Final = "bench-signing-secret-0123456789abcdef"  # noqa: S105 - local fake
 FORM: Final = "application/x-www-form-urlencoded"
-CHANNEL: Final = "C0BENCH01"
+#: Every benchmark invoice id starts with this (a valid UUID), one Lummy knows about.
+INVOICE_PREFIX: Final = "b3a0c000-be0c-4000-8000-"
 #: Slack's own deadline for an ack; a slower one counts as an error.
 ACK_DEADLINE: Final = 3.0
+
+
+def invoice_id(number: int) -> str:
+    """The ``number``-th benchmark invoice id (a UUID)."""
+    return f"{INVOICE_PREFIX}{number:012x}"
+
+
+def agent(number: int) -> tuple[str, str]:
+    """Agent ``number``'s Slack user id and the channel it types in (its own)."""
+    return f"U0AGENT{number:03d}", f"C0BENCH{number:03d}"
 
 
 def sign(timestamp: str, body: bytes) -> str:
@@ -128,25 +139,30 @@ class Agents:
             text = await response.text()
             return response.status, text, time.perf_counter() - started
 
-    async def resend(self, user_id: str, record: Recorder) -> Sample | None:
-        """One agent's re-send end to end; None (and an error recorded) if anything failed."""
+    async def resend(self, number: int, record: Recorder) -> Sample | None:
+        """Agent ``number``'s next re-send end to end; None (and an error recorded) on failure.
+
+        An agent has one re-send in flight at a time, in its own channel.
+        """
+        user_id, channel = agent(number)
         invoice = self.invoices.new()
         trigger_id = f"{next(self._triggers)}.{int(time.time())}.bench"
         modal = self.slack.expect_modal(trigger_id)
-        outcome = self.slack.expect_outcome(invoice)
+        outcome = self.slack.expect_outcome(channel)
         try:
-            return await self._resend(user_id, invoice, trigger_id, modal, outcome, record)
+            return await self._resend(user_id, channel, invoice, trigger_id, modal, outcome, record)
         except TimeoutError:
             record.error("no HTTP answer in time")
         except aiohttp.ClientError as exc:
             record.error("http error", type(exc).__name__)
         finally:
-            self.slack.forget(trigger_id=trigger_id, invoice=invoice)
+            self.slack.forget(trigger_id, channel)
         return None
 
     async def _resend(
         self,
         user_id: str,
+        channel: str,
         invoice: str,
         trigger_id: str,
         modal: asyncio.Future[JsonDict],
@@ -158,8 +174,8 @@ class Agents:
                 "token": "bench-verification-token",
                 "team_id": TEAM_ID,
                 "team_domain": "bench",
-                "channel_id": CHANNEL,
-                "channel_name": "soporte",
+                "channel_id": channel,
+                "channel_name": channel.lower(),
                 "user_id": user_id,
                 "user_name": user_id.lower(),
                 "command": "/reenviar",
@@ -199,7 +215,7 @@ class Agents:
             record.error("outcome never arrived")
             return None
         if not result.success:
-            record.error("outcome not a success")
+            record.error("outcome not a success", result.text)
             return None
         sample = Sample(command_ack, submit_ack, result.at - submitted, result.at)
         record.samples.append(sample)
@@ -282,9 +298,8 @@ async def closed_loop(
 
     async def agent(number: int) -> None:
         await asyncio.sleep(stagger * number / concurrency)
-        user_id = f"U0AGENT{number:03d}"
         while not until():
-            if await agents.resend(user_id, record) is None:
+            if await agents.resend(number, record) is None:
                 await asyncio.sleep(0.05)  # an error: do not spin
 
     await asyncio.gather(*(agent(number) for number in range(concurrency)))

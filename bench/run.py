@@ -39,7 +39,7 @@ from typing import Any, Final
 import aiohttp
 
 from bench.fakeslack import LeanSlack
-from bench.load import CHANNEL, SIGNING_SECRET, Agents, Invoices, Recorder, Sample, closed_loop
+from bench.load import SIGNING_SECRET, Agents, Invoices, Recorder, Sample, closed_loop
 from bench.procs import (
     HOST,
     ROOT,
@@ -64,10 +64,10 @@ LUMMY_ORG: Final = "7b0c5a2e-bench-4c3d-9e8f-000000000001"
 TF_CREDENTIALS: Final = TusFacturasCredentials(
     "tf-bench-apikey", "tf-bench-apitoken", "tf-bench-ut"
 )
-#: Outcomes slower than the provider's latency plus this count as lost.
-OUTCOME_SLACK: Final = 30.0
 READY_TIMEOUT: Final = 60.0
 JsonDict = dict[str, Any]
+#: Where the floor's messages go (no agent waits there).
+FLOOR_CHANNEL: Final = "C0FLOOR01"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +82,8 @@ class Config:
     hang_duration: float = 10.0
     ceiling_duration: float = 5.0
     ceiling_only: bool = False
+    #: An outcome later than the provider's latency plus this many seconds counts as lost.
+    outcome_slack: float = 30.0
     postgres: str | None = None
     quick: bool = False
     #: Where the bot's own output (stdout and stderr) is copied at the end.
@@ -107,6 +109,7 @@ def quick(cfg: Config) -> Config:
         hang_ms=1000,
         hang_duration=1.5,
         ceiling_duration=1.5,
+        outcome_slack=10.0,
     )
 
 
@@ -238,7 +241,9 @@ async def measure_floor(fakes: Fakes, samples: int) -> list[float]:
             text = f"Reenviando `{invoice}`…"
             started = time.perf_counter()
             async with http.post(
-                slack + "chat.postMessage", json={"channel": CHANNEL, "text": text}, headers=auth
+                slack + "chat.postMessage",
+                json={"channel": FLOOR_CHANNEL, "text": text},
+                headers=auth,
             ) as response:
                 posted = await response.json()
             async with http.post(
@@ -348,14 +353,14 @@ async def load_window(
 
 async def one_at_a_time(agents: Agents, record: Recorder, count: int) -> None:
     for _ in range(count):
-        if await agents.resend("U0AGENT000", record) is None:
+        if await agents.resend(0, record) is None:
             await asyncio.sleep(0.05)
 
 
 async def hang_phase(fakes: Fakes, agents: Agents, cfg: Config) -> JsonDict:
     """Acks while every provider call takes ``cfg.hang`` seconds."""
     fakes.provider_latency(cfg.hang)
-    agents.outcome_timeout = cfg.hang + OUTCOME_SLACK
+    agents.outcome_timeout = cfg.hang + cfg.outcome_slack
     record = Recorder()
     ramp = cfg.hang  # staggered starts: after the ramp, ~concurrency re-sends are waiting
     end = time.perf_counter() + ramp + cfg.hang_duration
@@ -372,7 +377,7 @@ async def hang_phase(fakes: Fakes, agents: Agents, cfg: Config) -> JsonDict:
         )
     finally:
         fakes.provider_latency(cfg.latency)
-        agents.outcome_timeout = cfg.latency + OUTCOME_SLACK
+        agents.outcome_timeout = cfg.latency + cfg.outcome_slack
     return {
         "provider_latency_ms": cfg.hang_ms,
         "concurrency": cfg.concurrency,
@@ -409,7 +414,7 @@ async def bench_bot(
         fakes.slack,
         fakes.invoices,
         concurrency=cfg.concurrency,
-        outcome_timeout=cfg.latency + OUTCOME_SLACK,
+        outcome_timeout=cfg.latency + cfg.outcome_slack,
     )
     errors: dict[str, JsonDict] = {}
     try:
@@ -420,6 +425,9 @@ async def bench_bot(
         warm = Recorder()
         await one_at_a_time(agents, warm, 3 if cfg.quick else 10)
         errors["warmup"] = _errors(warm)
+        if not warm.samples:
+            # Nothing works end to end: say why now rather than time out phase after phase.
+            raise RuntimeError(f"no re-send completed in the warm-up: {warm.errors[:3]}")
 
         record = Recorder()
         await one_at_a_time(agents, record, cfg.c1_samples)
@@ -544,7 +552,7 @@ async def bench_ceiling(
         fakes.slack,
         fakes.invoices,
         concurrency=cfg.concurrency,
-        outcome_timeout=OUTCOME_SLACK,
+        outcome_timeout=cfg.outcome_slack,
     )
     fakes.provider_latency(0)
     try:
@@ -583,17 +591,20 @@ async def bench_ceiling(
 # --- the whole run ------------------------------------------------------------------
 
 
-async def run(cfg: Config) -> JsonDict:
+async def run(cfg: Config, result: JsonDict) -> None:
+    """Every phase; figures go into ``result`` as they come, so a failure keeps them."""
     host_machine = machine()
     pinning = Pinning.choose()
     pinning.pin_self()
-    result: JsonDict = {
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "config": asdict(cfg) | {"postgres": bool(cfg.postgres)},
-        "machine": host_machine,
-        "pinning": {"app_cpu": pinning.app_cpu, "load_cpu": pinning.load_cpu},
-        "latency_ms": cfg.latency_ms,
-    }
+    result.update(
+        {
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "config": asdict(cfg) | {"postgres": bool(cfg.postgres)},
+            "machine": host_machine,
+            "pinning": {"app_cpu": pinning.app_cpu, "load_cpu": pinning.load_cpu},
+            "latency_ms": cfg.latency_ms,
+        }
+    )
     fakes = Fakes()
     with tempfile.TemporaryDirectory(prefix="reenviar-bench-") as tmp:
         cwd = Path(tmp)
@@ -612,10 +623,12 @@ async def run(cfg: Config) -> JsonDict:
             # Still write what was measured, and say why the rest is missing.
             log("failed:\n" + "".join(traceback.format_exception(exc)))
             result["failure"] = f"{type(exc).__name__}: {exc}"[:4000]
+        except asyncio.CancelledError:
+            result["failure"] = "interrupted (SIGTERM or Ctrl-C)"
+            raise
         finally:
             result["slack_calls"] = dict(sorted(fakes.slack.calls.items()))
             await fakes.stop()
-    return result
 
 
 def error_count(result: JsonDict) -> int:
@@ -749,18 +762,21 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, Path]:
     return cfg, args.json
 
 
-async def _main(cfg: Config) -> JsonDict:
+async def _main(cfg: Config, result: JsonDict) -> None:
     task = asyncio.current_task()
-    loop = asyncio.get_running_loop()
     if task is not None:
         # A SIGTERM to the benchmark still stops the bot on the way out.
-        loop.add_signal_handler(signal.SIGTERM, task.cancel)
-    return await run(cfg)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    await run(cfg, result)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     cfg, json_path = parse_args(argv)
-    result = asyncio.run(_main(cfg))
+    result: JsonDict = {}
+    try:
+        asyncio.run(_main(cfg, result))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        result.setdefault("failure", "interrupted (SIGTERM or Ctrl-C)")
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(summary(result), flush=True)
