@@ -120,12 +120,13 @@ def create_web_app(
     async def readyz(_: web.Request) -> web.Response:
         problem = await readiness.check()
         # Without history the bot still re-sends (without duplicate checks): report, not fail.
-        history = services.history_status
+        # Rows the store could not take yet wait in the outbox: how many, beside the status.
+        history = {"history": services.history_status, "history_queued": services.health.queued}
         if problem:
             return web.json_response(
-                {"status": "unavailable", "reason": problem, "history": history}, status=503
+                {"status": "unavailable", "reason": problem, **history}, status=503
             )
-        return web.json_response({"status": "ready", "history": history})
+        return web.json_response({"status": "ready", **history})
 
     async def metrics(_: web.Request) -> web.Response:
         return web.Response(

@@ -6,21 +6,24 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Final
 
 import structlog
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
-from bot.history.store import HistoryStore, StoreUnavailableError
+from bot.history.health import CHECK_SECONDS, StoreHealth
+from bot.history.outbox import OUTBOX_NAME, Outbox
+from bot.history.store import HistoryStore
 from bot.metrics import Metrics
 from bot.resend.access import AccessPolicy
 from bot.resend.admission import Gatekeeper
 from bot.resend.audit import Auditor
 from bot.resend.core import ResendCore
 from bot.resend.inflight import InFlight
+from bot.resend.recovery import AttemptJournal, OrphanResolver
 from bot.resend.workflow import ResendWorkflow
 from bot.slack.client import slack_client
 from bot.slack.delivery import Delivery
@@ -30,9 +33,8 @@ from providers.registry import ConfiguredProviders, ProviderRegistry
 log = structlog.get_logger(__name__)
 
 CONTEXT_KEY = "reenviar_services"
-STORE_CHECK_TIMEOUT: Final = 10.0
-STORE_RECHECK_SECONDS: Final = 30.0
-STORE_RETRY_SECONDS: Final = 5.0
+#: How long closing waits for orphans being resolved.
+RESOLVE_GRACE_SECONDS: Final = 5.0
 
 
 @dataclass
@@ -52,10 +54,13 @@ class Services:
     usergroups: UsergroupDirectory
     #: What /metrics serves; a registry of its own per `Services`.
     metrics: Metrics
+    #: The store's health (checked every few seconds) and its outbox.
+    health: StoreHealth
+    #: Re-sends written down before their provider calls, and those a dead process left.
+    journal: AttemptJournal
+    resolver: OrphanResolver
     shutting_down: bool = field(default=False)
-    store_started: bool = field(default=False)
-    #: "ok", or why the history store is unavailable; kept fresh by a background check.
-    history_status: str = field(default="not started")
+    _resolving: asyncio.Task[int] | None = field(default=None, repr=False)
     _store_watch: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -68,6 +73,11 @@ class Services:
         )
         store = HistoryStore(settings.history_url(), schema=settings.database_schema)
         metrics = Metrics()
+        outbox = Outbox(
+            Path(settings.data_dir).expanduser() / OUTBOX_NAME,
+            on_size=metrics.history_queued_rows.set,
+        )
+        journal = AttemptJournal(store)
         delivery = Delivery(client, metrics=metrics)
         inflight = InFlight()
         metrics.inflight.set_function(lambda: inflight.count)
@@ -80,6 +90,7 @@ class Services:
             inflight=inflight,
             audit_channel_id=settings.audit_channel_id,
             metrics=metrics,
+            outbox=outbox,
         )
         gatekeeper = Gatekeeper(
             registry=registry,
@@ -103,6 +114,7 @@ class Services:
             inflight=inflight,
             gatekeeper=gatekeeper,
             auditor=auditor,
+            journal=journal,
         )
         services = cls(
             settings=settings,
@@ -116,6 +128,15 @@ class Services:
             inflight=inflight,
             usergroups=usergroups,
             metrics=metrics,
+            health=StoreHealth(store, outbox, probe=journal.renew),
+            journal=journal,
+            resolver=OrphanResolver(
+                journal=journal,
+                delivery=delivery,
+                auditor=auditor,
+                registry=registry,
+                on_resolved=metrics.recovered_orphans.inc,
+            ),
         )
         metrics.history_available.set_function(lambda: services.history_status == "ok")
         return services
@@ -134,40 +155,34 @@ class Services:
                 hint="set ALTERNATIVE_EMAIL_POLICY=listed (and its lists) or "
                 "ALTERNATIVE_EMAIL_DOMAINS to limit where invoices can be sent",
             )
+        await asyncio.to_thread(self.health.outbox.load)
         await self.refresh_history_status()
         self._store_watch = asyncio.create_task(self._watch_store())
 
+    @property
+    def history_status(self) -> str:
+        """``ok``, or why the history store is unavailable (a failed write shows at once)."""
+        return self.health.status
+
+    @property
+    def store_started(self) -> bool:
+        """Whether the history store was created and migrated."""
+        return self.health.started
+
     async def refresh_history_status(self) -> None:
-        """Start the store if needed and record whether it answers."""
-        try:
-            problem = await asyncio.wait_for(self.ensure_store(), STORE_CHECK_TIMEOUT)
-        except TimeoutError:
-            problem = "history store unavailable: no answer in time"
-        self.history_status = problem or "ok"
+        """Check the store (starting or recovering it if needed), write what the outbox
+        holds, and resolve re-sends a dead process left, once the store is trusted again."""
+        await self.health.tick()
+        trusted = self.health.healthy_for() >= self.journal.lease.total_seconds()
+        if trusted and (self._resolving is None or self._resolving.done()):
+            # Beside the checks, not in their way: resolving talks to Slack.
+            self._resolving = asyncio.create_task(self.resolver.resolve())
 
     async def _watch_store(self) -> None:
-        """Re-check the store now and then: start it once it comes back, keep readiness fresh."""
+        """`refresh_history_status` every few seconds, healthy or not."""
         while True:
-            await asyncio.sleep(
-                STORE_RECHECK_SECONDS if self.history_status == "ok" else STORE_RETRY_SECONDS
-            )
+            await asyncio.sleep(CHECK_SECONDS)
             await self.refresh_history_status()
-
-    async def ensure_store(self) -> str | None:
-        """Start the store if it is not yet; None when it works, else the reason."""
-        if not self.store_started:
-            try:
-                await self.store.start()
-            except (StoreUnavailableError, SQLAlchemyError, OSError) as exc:
-                log.error(
-                    "history_store_unavailable",
-                    store=self.store.description,
-                    error=f"{type(exc).__name__}: {exc}"[:300],
-                )
-                return f"history store unavailable: {type(exc).__name__}"
-            self.store_started = True
-            log.info("history_store_ready", store=self.store.description)
-        return await self.store.ping()
 
     @property
     def registry(self) -> ProviderRegistry:
@@ -185,6 +200,11 @@ class Services:
             self._store_watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._store_watch
+        if self._resolving is not None:
+            # An orphan half resolved is resolved again by another process: no harm, but
+            # let a quick one finish.
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._resolving, RESOLVE_GRACE_SECONDS)
         await self.providers.aclose()
         await self.store.aclose()
 

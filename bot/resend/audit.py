@@ -1,8 +1,10 @@
 """The audit trail: for every attempt, allowed or refused, one canonical log line,
 one history row, and (optionally) a compact line in the audit channel.
 
-History is best effort by design: when the store is down the re-send still
-happens and its outcome is still posted; the failure to record is logged loudly.
+History never blocks a re-send: when the store is down the re-send still
+happens and its outcome is still posted; the failure to record is logged loudly
+and the row waits in the local outbox (`bot.history.outbox`) until the store
+takes it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.history.outbox import Outbox
 from bot.history.store import AttemptRecord, HistoryStore, StoreUnavailableError
 from bot.metrics import Metrics
 from bot.resend.inflight import InFlight
@@ -34,8 +37,10 @@ class Auditor:
         inflight: InFlight,
         audit_channel_id: str | None = None,
         metrics: Metrics | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self._inflight = inflight
+        self._outbox = outbox
         self._metrics = metrics or Metrics()
         self._store = store
         self._registry = registry
@@ -47,14 +52,18 @@ class Auditor:
         """`attempt` in the background (tracked for shutdown), for callers racing Slack's ack."""
         self._inflight.spawn(self.attempt(record))
 
-    async def attempt(self, record: AttemptRecord) -> None:
-        """Log, store and announce one attempt. Never raises."""
+    async def attempt(self, record: AttemptRecord, *, finishes_attempt: bool = False) -> None:
+        """Log, store and announce one attempt. Never raises.
+
+        ``finishes_attempt``: the row ends a re-send written down before its provider call
+        (`bot.resend.recovery`); its entry is removed with the row.
+        """
         try:
-            await self._attempt(record)
+            await self._attempt(record, finishes_attempt=finishes_attempt)
         except Exception:
             log.exception("audit_failed", attempt_id=record.attempt_id)
 
-    async def _attempt(self, record: AttemptRecord) -> None:
+    async def _attempt(self, record: AttemptRecord, *, finishes_attempt: bool) -> None:
         fields = {k: v for k, v in record.as_row().items() if v is not None}
         fields.pop("created_at", None)
         if record.outcome == "success":
@@ -64,10 +73,17 @@ class Auditor:
         self._count(record)
         if self._store is not None:
             try:
-                await self._store.record(record)
+                await self._store.record(record, finishes_attempt=finishes_attempt)
             except StoreUnavailableError as exc:
                 self._metrics.store_write_failures.inc()
-                log.error("history_write_failed", attempt_id=record.attempt_id, error=str(exc))
+                log.error(
+                    "history_write_failed",
+                    attempt_id=record.attempt_id,
+                    error=str(exc)[:500],
+                    queued=self._outbox is not None,
+                )
+                if self._outbox is not None:
+                    await self._outbox.add(record, finishes_attempt=finishes_attempt)
         if self._audit_channel_id:
             await self._announce(record)
 

@@ -23,6 +23,7 @@ from bot.resend.audit import Auditor, message_location
 from bot.resend.inflight import InFlight
 from bot.resend.insight import QuotaUsage
 from bot.resend.jobs import ResendJob
+from bot.resend.recovery import AttemptJournal
 from bot.slack.delivery import Delivery, Destination, MessageRef
 from bot.slack.directory import UserDirectory
 from bot.ui import views
@@ -47,6 +48,8 @@ class _Run:
     #: The outcome message, as soon as the provider answered (before any refinement).
     message: views.SlackMessage | None = None
     recorded: bool = False
+    #: The history row's id, and the key of the entry written before the provider call.
+    attempt_id: str = field(default_factory=lambda: str(uuid4()))
 
 
 class ResendWorkflow:
@@ -64,6 +67,7 @@ class ResendWorkflow:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         timezone_timeout: float = 2.0,
         placeholder_wait: float = 2.0,
+        journal: AttemptJournal | None = None,
     ) -> None:
         self._providers = providers
         self._registry = providers.registry
@@ -75,6 +79,7 @@ class ResendWorkflow:
         self._clock = clock
         self._timezone_timeout = timezone_timeout
         self._placeholder_wait = placeholder_wait
+        self._journal = journal
 
     async def run(
         self,
@@ -133,6 +138,7 @@ class ResendWorkflow:
         # A slow or rate-limited Slack must not hold the re-send back: the placeholder
         # is posted while the provider works, and the outcome waits for it only briefly.
         run.placeholder = asyncio.create_task(self._post_progress(run.ref, destination, progress))
+        await self._write_down(run)
         run.started = time.perf_counter()
         timezone = asyncio.create_task(self._directory.timezone(destination.user_id or ""))
         try:
@@ -171,6 +177,24 @@ class ResendWorkflow:
         await self._record(
             run, latency_ms=latency, request_id=result.request_id, recipients=result.recipients
         )
+
+    async def _write_down(self, run: _Run) -> None:
+        """Before the provider call, what a crash must not lose (`bot.resend.recovery`);
+        where "re-sending…" lands is added when it lands, if the provider is still working."""
+        if self._journal is None:
+            return
+        await self._journal.begin(
+            run.attempt_id, run.job, run.destination, team_id=run.team_id, ref=run.ref
+        )
+        if run.placeholder is not None:
+            run.placeholder.add_done_callback(lambda task: self._locate(run, task))
+
+    def _locate(self, run: _Run, placeholder: asyncio.Task[MessageRef | None]) -> None:
+        if run.outcome is not None or placeholder.cancelled() or placeholder.exception():
+            return
+        ref = placeholder.result()
+        if self._journal is not None and ref is not None and ref != run.ref:
+            self._inflight.spawn(self._journal.locate(run.attempt_id, ref))
 
     async def _post_progress(
         self, ref: MessageRef | None, destination: Destination, progress: views.SlackMessage
@@ -249,7 +273,7 @@ class ResendWorkflow:
         run.recorded = True
         await self._auditor.attempt(
             AttemptRecord(
-                attempt_id=str(uuid4()),
+                attempt_id=run.attempt_id,
                 created_at=self._clock(),
                 team_id=run.team_id,
                 user_id=run.destination.user_id or run.job.requested_by,
@@ -266,7 +290,8 @@ class ResendWorkflow:
                 detail=detail,
                 message_channel=channel,
                 message_ts=ts,
-            )
+            ),
+            finishes_attempt=True,
         )
 
 

@@ -59,7 +59,7 @@ async def test_healthz_is_ok(bot: Bot) -> None:
 async def test_readyz_is_ready_when_slack_auth_works(bot: Bot) -> None:
     response = await _get(_base(bot) + "/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "history": "ok"}
+    assert response.json() == {"status": "ready", "history": "ok", "history_queued": 0}
     assert len(bot.slack.calls_to("auth.test")) == 1
 
 
@@ -84,6 +84,7 @@ async def test_readyz_reports_slack_auth_failure_then_recovers(
             "status": "unavailable",
             "reason": "slack auth failed: invalid_auth",
             "history": "ok",
+            "history_queued": 0,
         }
         # Liveness is not readiness: the process is alive, it should not be restarted.
         assert (await _get(base + "/healthz")).status_code == 200
@@ -131,6 +132,7 @@ async def test_shutting_down_refuses_readiness_and_slack_requests(bot: Bot) -> N
         "status": "unavailable",
         "reason": "shutting down",
         "history": "ok",
+        "history_queued": 0,
     }
     assert (await _get(_base(bot) + "/healthz")).status_code == 200
 
@@ -277,4 +279,4 @@ async def test_a_history_store_that_comes_back_is_started_and_reported(
     assert bot.services.history_status == "ok"
     assert bot.services.store_started
     response = await _get(_base(bot) + "/readyz")
-    assert response.json() == {"status": "ready", "history": "ok"}
+    assert response.json() == {"status": "ready", "history": "ok", "history_queued": 0}
