@@ -25,7 +25,7 @@ from bot.resend.core import ResendCore
 from bot.resend.inflight import InFlight
 from bot.resend.recovery import AttemptJournal, OrphanResolver
 from bot.resend.workflow import ResendWorkflow
-from bot.slack.client import slack_client
+from bot.slack.client import shared_slack_session, slack_client
 from bot.slack.delivery import Delivery
 from bot.slack.directory import UserDirectory, UsergroupDirectory
 from providers.registry import ConfiguredProviders, ProviderRegistry
@@ -142,7 +142,12 @@ class Services:
         return services
 
     async def start(self) -> None:
-        """Create or migrate the history schema. A failure is loud but not fatal."""
+        """Open the Slack connection pool; create or migrate the history schema (a failure
+        there is loud but not fatal)."""
+        if self.client.session is None:
+            # One pool of keep-alive connections for every Web API call and response_url,
+            # instead of a new session and TCP connection per call.
+            self.client.session = shared_slack_session()
         rules = self.settings.access_rules()
         if rules.open_to_everyone:
             log.warning(
@@ -207,6 +212,8 @@ class Services:
                 await asyncio.wait_for(self._resolving, RESOLVE_GRACE_SECONDS)
         await self.providers.aclose()
         await self.store.aclose()
+        if self.client.session is not None:
+            await self.client.session.close()
 
 
 def services_of(context: AsyncBoltContext) -> Services:

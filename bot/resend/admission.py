@@ -46,9 +46,11 @@ PRE_ACK_BUDGET: Final = 2.4
 
 @dataclass(frozen=True)
 class Proceed:
-    """Go ahead; ``claimed`` says whether a duplicate claim must be released afterwards."""
+    """Go ahead; ``claimed`` says whether a duplicate claim must be released afterwards;
+    ``quota`` is the provider's hourly quota as the history knew it before this send."""
 
     claimed: bool
+    quota: QuotaUsage | None = None
 
 
 @dataclass(frozen=True)
@@ -228,7 +230,7 @@ class Gatekeeper:
             force=confirmed,
         )
         if holder is None:
-            return Proceed(claimed=True)
+            return Proceed(claimed=True, quota=insight.quota)
         if holder.state is ClaimState.PENDING:
             recent = RecentSend(at=holder.updated_at, user_id=holder.user_id, in_progress=True)
         else:

@@ -20,6 +20,7 @@ from bot.resend.admission import (
     Refuse,
     Requester,
 )
+from bot.resend.insight import QuotaUsage
 from bot.resend.jobs import ResendJob
 from bot.resend.workflow import ResendWorkflow
 from bot.slack.delivery import Destination, MessageRef
@@ -58,6 +59,7 @@ class Accepted:
     origin: Origin
     claimed: bool
     existing: MessageRef | None
+    quota_before: QuotaUsage | None
     _workflow: ResendWorkflow = field(repr=False)
 
     async def run(self) -> MessageRef | None:
@@ -68,6 +70,7 @@ class Accepted:
             team_id=self.origin.team_id,
             existing=self.existing,
             claimed=self.claimed,
+            quota_before=self.quota_before,
         )
 
 
@@ -129,6 +132,7 @@ class ResendCore:
                 job=job,
                 origin=origin,
                 claimed=decision.claimed,
+                quota_before=decision.quota,
                 existing=existing,
                 _workflow=self._workflow,
             )

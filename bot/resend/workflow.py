@@ -42,6 +42,7 @@ class _Run:
     team_id: str | None
     ref: MessageRef | None
     started: float = field(default_factory=time.perf_counter)
+    quota_before: QuotaUsage | None = None
     #: Posting "re-sending…": it runs beside the provider call, never before it.
     placeholder: asyncio.Task[MessageRef | None] | None = None
     outcome: Outcome | None = None
@@ -89,6 +90,7 @@ class ResendWorkflow:
         team_id: str | None = None,
         existing: MessageRef | None = None,
         claimed: bool = False,
+        quota_before: QuotaUsage | None = None,
     ) -> MessageRef | None:
         """Re-send and show the outcome; ``existing`` is a message to update (a retry).
 
@@ -101,7 +103,13 @@ class ResendWorkflow:
                 slack_channel=destination.channel_id,
                 attempt=job.attempt,
             ):
-                run = _Run(job=job, destination=destination, team_id=team_id, ref=existing)
+                run = _Run(
+                    job=job,
+                    destination=destination,
+                    team_id=team_id,
+                    ref=existing,
+                    quota_before=quota_before,
+                )
                 try:
                     await self._run(run)
                 except asyncio.CancelledError:
@@ -158,7 +166,8 @@ class ResendWorkflow:
         run.message = views.success_message(
             job, result, registry=self._registry, now=self._clock(), agent_tz=None
         )
-        quota = (await self._gatekeeper.insight(job.request)).quota
+        # The quota as the guard read it just before this send: no second store read.
+        quota = run.quota_before
         try:
             agent_tz = await asyncio.wait_for(timezone, self._timezone_timeout)
         except TimeoutError:

@@ -200,6 +200,20 @@ async def test_first_start_creates_the_schema_without_a_manual_step(backend: Bac
     assert await store.history(KEY) == [first]
 
 
+async def test_sqlite_runs_in_wal_mode_with_normal_sync(tmp_path: Path) -> None:
+    """Readers never wait for the writer, and commits do not wait for an fsync."""
+    store = HistoryStore(f"sqlite+aiosqlite:///{tmp_path / 'h.sqlite3'}")
+    await store.start()
+    try:
+        await store.record(record())
+        async with store._engine.connect() as connection:
+            assert (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+            assert (await connection.exec_driver_sql("PRAGMA synchronous")).scalar() == 1
+        assert (tmp_path / "h.sqlite3-wal").exists()
+    finally:
+        await store.aclose()
+
+
 async def test_starting_again_is_idempotent_and_keeps_the_data(backend: Backend) -> None:
     store = backend.new_store()
     await store.start()
