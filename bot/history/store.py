@@ -351,9 +351,12 @@ class HistoryStore:
             database = parsed.database
             if database and database != ":memory:":
                 self._sqlite_file = Path(database)
-            # No pre-ping: a local file has no stale connections to detect, and the ping
-            # would be one more trip through aiosqlite's thread per statement.
+            # No pre-ping (a local file has no stale connections to detect) and no reset on
+            # return: writes always end in an explicit commit or rollback (`begin()`), and
+            # SQLite opens no transaction for a read. Each would be one more trip through
+            # aiosqlite's thread per statement.
             options["connect_args"] = {"timeout": 5}
+            options["pool_reset_on_return"] = None
         else:
             options.update(
                 pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=pool_timeout
