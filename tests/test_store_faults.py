@@ -32,7 +32,6 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from bot.localslack import FakeSlackWebAPI, SlackEventSender
-from bot.ui import strings
 from providers.emulators import LummyEmulator, TusFacturasEmulator
 from tests.conftest import AGENT, SIGNING_SECRET, outcomes
 from tests.e2e import confirmed, lummy_values, submission_view
@@ -41,6 +40,8 @@ from tests.processes import BotProcess, BotProcesses, clean_env, fake_settings
 
 __all__ = ["private_postgres"]  # the fixture, imported for the tests below
 
+#: How an outcome that says the invoice went out starts (whatever its wording).
+SENT_MARK = ":white_check_mark:"
 #: How soon /readyz must report a broken store.
 REPORTED_WITHIN = 5.0
 #: How long the store may take to be whole again once the fault is gone.
@@ -115,7 +116,7 @@ class Stream:
 
     def delivered(self) -> int:
         """Outcomes in the channel that say the invoice was sent."""
-        return sum(strings.SUCCESS_HEADER in str(m.blocks) for m in outcomes(self.slack))
+        return sum(SENT_MARK in str(m.blocks) for m in outcomes(self.slack))
 
     async def aclose(self) -> None:
         if self._sender is not None:
@@ -298,26 +299,32 @@ def sqlite_env(
     return clean_env(tmp_path, **fake_settings(fake_slack, lummy, tusfacturas))
 
 
-async def test_a_deleted_history_file_is_recreated_and_keeps_every_later_row(
+@pytest.fixture
+async def sqlite_stream(
     processes: BotProcesses,
     sqlite_env: dict[str, str],
     fake_slack: FakeSlackWebAPI,
     lummy: LummyEmulator,
-    tmp_path: Path,
-) -> None:
-    database = tmp_path / "data" / "history.sqlite3"
+) -> AsyncIterator[Stream]:
+    """Re-sends to a ready bot process on SQLite (``DATA_DIR`` is ``tmp_path/data``)."""
     bot = await processes.start("--http", env=sqlite_env)
     await bot.wait_ready()
     stream = Stream(bot, fake_slack, lummy)
-    try:
-        first = await stream.resend_and_wait()
-        assert len(await _rows_eventually(database, [first])) == 1
-        database.unlink()  # the operator's mistake; the bot's connections keep the inode
-        later = [await stream.resend_and_wait() for _ in range(4)]
-        rows = await _rows_eventually(database, later)
-        after = await _until_whole(bot)
-    finally:
-        await stream.aclose()
+    yield stream
+    await stream.aclose()
+
+
+async def test_a_deleted_history_file_is_recreated_and_keeps_every_later_row(
+    sqlite_stream: Stream, tmp_path: Path
+) -> None:
+    stream, bot = sqlite_stream, sqlite_stream.process
+    database = tmp_path / "data" / "history.sqlite3"
+    first = await stream.resend_and_wait()
+    assert len(await _rows_eventually(database, [first])) == 1
+    database.unlink()  # the operator's mistake; the bot's connections keep the inode
+    later = [await stream.resend_and_wait() for _ in range(4)]
+    rows = await _rows_eventually(database, later)
+    after = await _until_whole(bot)
 
     figures = f"{len(rows)} of {len(later)} later rows on disk; after: {after}"
     print("\n" + figures)
@@ -329,33 +336,24 @@ async def test_a_deleted_history_file_is_recreated_and_keeps_every_later_row(
 
 
 async def test_a_garbage_history_file_is_moved_aside_and_recreated(
-    processes: BotProcesses,
-    sqlite_env: dict[str, str],
-    fake_slack: FakeSlackWebAPI,
-    lummy: LummyEmulator,
-    tmp_path: Path,
+    sqlite_stream: Stream, tmp_path: Path
 ) -> None:
+    stream, bot = sqlite_stream, sqlite_stream.process
     database = tmp_path / "data" / "history.sqlite3"
-    bot = await processes.start("--http", env=sqlite_env)
-    await bot.wait_ready()
-    stream = Stream(bot, fake_slack, lummy)
-    try:
-        await stream.resend_and_wait()
-        # As after SQLite's automatic checkpoint: everything in the main file, none in the WAL.
-        with contextlib.closing(sqlite3.connect(database)) as db:
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        with database.open("r+b") as file:  # same inode, every byte garbage
-            file.write(os.urandom(64 * 1024))
-            file.truncate()
-            file.flush()
-            os.fsync(file.fileno())
-        broken_at = time.monotonic()
-        later = [await stream.resend_and_wait() for _ in range(3)]
-        rows = await _rows_eventually(database, later)
-        took = time.monotonic() - broken_at
-        after = await _until_whole(bot)
-    finally:
-        await stream.aclose()
+    await stream.resend_and_wait()
+    # As after SQLite's automatic checkpoint: everything in the main file, none in the WAL.
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with database.open("r+b") as file:  # same inode, every byte garbage
+        file.write(os.urandom(64 * 1024))
+        file.truncate()
+        file.flush()
+        os.fsync(file.fileno())
+    broken_at = time.monotonic()
+    later = [await stream.resend_and_wait() for _ in range(3)]
+    rows = await _rows_eventually(database, later)
+    took = time.monotonic() - broken_at
+    after = await _until_whole(bot)
 
     aside = sorted(database.parent.glob("history.sqlite3.corrupt-*"))
     figures = (
