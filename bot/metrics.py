@@ -12,6 +12,7 @@ Code anywhere in the bot increments these directly (``metrics.store_write_failur
 
 from __future__ import annotations
 
+import functools
 from typing import Final
 
 from prometheus_client import (
@@ -30,20 +31,6 @@ CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
 PROVIDER_BUCKETS: Final = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0)
 #: Slack gives up after 3 s; the interesting part is well below that.
 ACK_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
-#: Request kinds used as the ``kind`` label (anything else is ``other``: bounded labels).
-REQUEST_KINDS: Final = frozenset(
-    {
-        "command",
-        "block_actions",
-        "block_suggestion",
-        "view_submission",
-        "view_closed",
-        "shortcut",
-        "message_action",
-        "event_callback",
-        "url_verification",
-    }
-)
 
 
 class Metrics:
@@ -51,91 +38,73 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        registry = self.registry
+        counter = functools.partial(Counter, registry=self.registry)
+        gauge = functools.partial(Gauge, registry=self.registry)
+        histogram = functools.partial(Histogram, registry=self.registry)
         #: Every attempt, allowed or refused, by provider and outcome (the history's outcome).
-        self.resends = Counter(
+        self.resends = counter(
             "reenviar_resends",
             "Re-send attempts by provider and outcome (success, unknown, refused, ...).",
             ["provider", "outcome"],
-            registry=registry,
         )
         #: How long the provider took to answer (or to fail), per attempt that called it.
-        self.provider_latency = Histogram(
+        self.provider_latency = histogram(
             "reenviar_provider_latency_seconds",
             "Time from calling the provider to its answer, retries included.",
             ["provider"],
             buckets=PROVIDER_BUCKETS,
-            registry=registry,
         )
-        #: Time from a request's arrival to Bolt's ack (HTTP response or Socket Mode ack).
-        self.ack_latency = Histogram(
+        #: Time from a request's arrival to Bolt's ack (HTTP response or Socket Mode ack);
+        #: ``kind`` comes from `bot.slack.intake.request_kind` (a bounded set).
+        self.ack_latency = histogram(
             "reenviar_slack_ack_seconds",
             "Time from a Slack request's arrival to the bot's acknowledgement.",
             ["mode", "kind"],
             buckets=ACK_BUCKETS,
-            registry=registry,
         )
         #: Signed (or Socket Mode) requests refused because of their shape.
-        self.malformed_requests = Counter(
+        self.malformed_requests = counter(
             "reenviar_slack_malformed_requests",
             "Slack requests refused before dispatch because their shape was wrong.",
             ["mode"],
-            registry=registry,
         )
         #: A message meant for a channel went by the response_url or as a DM instead.
-        self.delivery_fallbacks = Counter(
+        self.delivery_fallbacks = counter(
             "reenviar_slack_delivery_fallbacks",
             "Messages that could not go to their channel and took another route.",
             ["route"],
-            registry=registry,
         )
         #: A message no route could deliver (channel, response_url and DM all failed).
-        self.delivery_losses = Counter(
-            "reenviar_slack_delivery_lost",
-            "Messages that no route could deliver.",
-            registry=registry,
+        self.delivery_losses = counter(
+            "reenviar_slack_delivery_lost", "Messages that no route could deliver."
         )
         #: A history row that could not be written when it should have been.
-        self.store_write_failures = Counter(
-            "reenviar_history_write_failures",
-            "History writes that failed.",
-            registry=registry,
+        self.store_write_failures = counter(
+            "reenviar_history_write_failures", "History writes that failed."
         )
         #: Rows kept locally because the store could not take them yet (set by the store).
-        self.history_queued_rows = Gauge(
-            "reenviar_history_queued_rows",
-            "History rows waiting to be written to the store.",
-            registry=registry,
+        self.history_queued_rows = gauge(
+            "reenviar_history_queued_rows", "History rows waiting to be written to the store."
         )
         #: 1 while the history store answers, 0 while it does not (set by `Services`).
-        self.history_available = Gauge(
-            "reenviar_history_available",
-            "Whether the history store answers (1) or not (0).",
-            registry=registry,
+        self.history_available = gauge(
+            "reenviar_history_available", "Whether the history store answers (1) or not (0)."
         )
         #: Re-sends that went ahead without the duplicate guard deciding.
-        self.guard_bypasses = Counter(
+        self.guard_bypasses = counter(
             "reenviar_duplicate_guard_bypasses",
             "Submissions that went ahead without the duplicate guard's decision.",
-            registry=registry,
         )
         #: Attempts whose owner died mid-send, resolved as unknown by another process.
-        self.recovered_orphans = Counter(
+        self.recovered_orphans = counter(
             "reenviar_orphans_recovered",
             "Re-sends left behind by a dead process and resolved as unknown.",
-            registry=registry,
         )
         #: Work running after Slack's ack (set by `Services` from `InFlight`).
-        self.inflight = Gauge(
+        self.inflight = gauge(
             "reenviar_inflight_work",
             "Re-sends and their follow-ups running after Slack's ack; shutdown waits for them.",
-            registry=registry,
         )
-
-    def observe_ack(self, mode: str, kind: str, seconds: float) -> None:
-        """One Slack request acknowledged after ``seconds``; ``kind`` is bounded to known ones."""
-        label = kind if kind in REQUEST_KINDS else "other"
-        self.ack_latency.labels(mode=mode, kind=label).observe(seconds)
 
     def render(self) -> bytes:
         """The registry in Prometheus' text exposition format."""

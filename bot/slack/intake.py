@@ -50,6 +50,10 @@ INTERACTIONS: Final = frozenset(
 )
 
 
+#: Payload types the bot knows; anything else is Bolt's business (and ``other`` in metrics).
+KNOWN_TYPES: Final = INTERACTIONS | {"event_callback", "url_verification"}
+
+
 class MalformedRequest(ValueError):
     """A request whose shape is not one Slack sends; the message says what is wrong."""
 
@@ -99,10 +103,12 @@ def shape_problem(body: object) -> str | None:
 
 
 def request_kind(body: Mapping[str, Any]) -> str:
-    """``command`` or the payload's ``type``: the label of its ack time."""
+    """The label of a request's ack time: ``command``, a known payload ``type``, or
+    ``other`` (labels must stay a small set)."""
     if "command" in body:
         return "command"
-    return str(body.get("type") or "other")
+    kind = body.get("type")
+    return kind if kind in KNOWN_TYPES else "other"
 
 
 #: A slash command's fields the handlers read: required ones, and strings when present.
@@ -242,6 +248,11 @@ def signed_by_slack(
     return hmac.compare_digest(expected, signature)
 
 
+def _observe_ack(metrics: Metrics, mode: str, body: Mapping[str, Any], arrived: float) -> None:
+    kind = request_kind(body)
+    metrics.ack_latency.labels(mode=mode, kind=kind).observe(time.perf_counter() - arrived)
+
+
 def _refuse(metrics: Metrics, mode: str, problem: str) -> None:
     metrics.malformed_requests.labels(mode=mode).inc()
     log.warning("slack_request_malformed", mode=mode, problem=problem)
@@ -270,7 +281,7 @@ async def dispatch_http(
         headers=request.headers,  # type: ignore[arg-type]
     )
     response = await to_aiohttp_response(await bolt_app.async_dispatch(bolt_request))
-    metrics.observe_ack("http", request_kind(body), time.perf_counter() - arrived)
+    _observe_ack(metrics, "http", body, arrived)
     return response
 
 
@@ -302,6 +313,4 @@ class CheckedSocketModeHandler(AsyncSocketModeHandler):
         """Bolt's handling, timed from the envelope's arrival to its ack."""
         arrived = time.perf_counter()
         await super().handle(client, req)  # type: ignore[arg-type]
-        self._metrics.observe_ack(
-            "socket", request_kind(req.payload), time.perf_counter() - arrived
-        )
+        _observe_ack(self._metrics, "socket", req.payload, arrived)
