@@ -28,7 +28,7 @@ __all__ = ["API_PATH", "ApiCall", "MethodDispatcher"]
 #: Where Web API methods are served: ``/api/<method>``.
 API_PATH: Final = "/api"
 #: Parameters that slack-sdk (and Slack) send as JSON-encoded strings in form bodies.
-_JSON_PARAMS: Final = ("blocks", "view", "attachments", "metadata")
+_JSON_PARAMS: Final = ("blocks", "view", "attachments", "metadata", "outputs")
 #: Web API methods authenticated with the app-level token (``xapp-...``), not the bot's.
 _APP_TOKEN_METHODS: Final = frozenset({"apps.connections.open"})
 
@@ -156,7 +156,8 @@ class MethodDispatcher:
         return web.json_response({"ok": True, **result})
 
     def _check_auth(self, request: web.Request, params: JsonDict) -> None:
-        """Bot methods take the bot token in the header or as the ``token`` parameter."""
+        """Bot methods take the bot token (or a workflow step execution's token) in the
+        header or as the ``token`` parameter."""
         token: str | None = None
         if request.headers.get("Authorization", "").lower().startswith("bearer "):
             token = _bearer(request)
@@ -164,6 +165,8 @@ class MethodDispatcher:
             token = params["token"]
         if not token:
             raise SlackApiRefusal("not_authed")
+        if token in self.workspace.workflow_tokens:
+            return  # a workflow step execution's own token acts as the bot
         if not secrets.compare_digest(token, self.workspace.bot_token):
             raise SlackApiRefusal("invalid_auth")
 

@@ -130,9 +130,13 @@ class ChatMethods:
         """``chat.getPermalink``."""
         channel = self.workspace.visible_channel(params.get("channel"))
         ts = params.get("message_ts")
-        if not ts or self.workspace.find_message(channel.id, str(ts)) is None:
+        message = self.workspace.find_message(channel.id, str(ts)) if ts else None
+        if message is None:
             raise SlackApiRefusal("message_not_found")
-        path = f"archives/{channel.id}/p{str(ts).replace('.', '')}"
+        path = f"archives/{channel.id}/p{message.ts.replace('.', '')}"
+        if message.thread_ts and message.thread_ts != message.ts:
+            # A reply's link opens its thread.
+            path += f"?thread_ts={message.thread_ts}&cid={channel.id}"
         domain = self.workspace.team_domain
         return {"channel": channel.id, "permalink": f"https://{domain}.slack.com/{path}"}
 

@@ -1,10 +1,11 @@
 """The payloads Slack sends to an app, built from the local workspace's state.
 
-Slash command form fields, ``block_actions``, ``view_submission`` and ``view_closed``
-payloads, shaped as Slack shapes them, with fresh trigger ids and response URLs
-issued by the workspace (`bot.localslack.FakeSlackWebAPI`); and the ``state.values``
-and ``actions`` entries that go inside them. How they travel (signed HTTP, Socket
-Mode) is `bot.localslack.sender`'s business.
+Slash command form fields, ``block_actions``, ``view_submission``, ``view_closed`` and
+``message_action`` (a message shortcut) payloads, shaped as Slack shapes them, with
+fresh trigger ids and response URLs issued by the workspace
+(`bot.localslack.FakeSlackWebAPI`); and the ``state.values`` and ``actions`` entries
+that go inside them. How they travel (signed HTTP, Socket Mode) is
+`bot.localslack.sender`'s business.
 """
 
 from __future__ import annotations
@@ -275,6 +276,26 @@ class SlackPayloads:
                 ),
                 "view": view_dict,
                 "response_urls": [],
+            }
+        )
+        return payload
+
+    def message_action_payload(
+        self, *, user_id: str, channel_id: str, message: JsonDict, callback_id: str
+    ) -> JsonDict:
+        """The ``message_action`` payload of the shortcut ``callback_id`` used on ``message``
+        (a trigger id to open a modal, and a response_url for the channel)."""
+        payload = self._base_payload("message_action", user_id)
+        message_ts = str(message.get("ts", ""))
+        payload.update(
+            {
+                "callback_id": callback_id,
+                "trigger_id": self.workspace.issue_trigger_id(user_id=user_id),
+                "action_ts": f"{self.clock():.6f}",
+                "message_ts": message_ts,
+                "channel": {"id": channel_id, "name": self._channel_name(channel_id)},
+                "message": copy.deepcopy(message),
+                "response_url": self.workspace.new_response_url(channel_id, user_id),
             }
         )
         return payload

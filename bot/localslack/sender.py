@@ -96,6 +96,7 @@ class SlackEventSender:
     slash_command_fields = ForwardedMethod("payloads", SlackPayloads.slash_command_fields)
     block_actions_payload = ForwardedMethod("payloads", SlackPayloads.block_actions_payload)
     view_submission_payload = ForwardedMethod("payloads", SlackPayloads.view_submission_payload)
+    message_action_payload = ForwardedMethod("payloads", SlackPayloads.message_action_payload)
 
     def __init__(
         self,
@@ -259,6 +260,15 @@ class SlackEventSender:
         if apply_response and response.status == 200 and isinstance(view_id, str):
             self.workspace.apply_view_response(view_id, response.json)
         return response
+
+    async def message_shortcut(
+        self, callback_id: str, *, user_id: str, channel_id: str, message: JsonDict
+    ) -> SenderResponse:
+        """Use the message shortcut ``callback_id`` on ``message`` (``Message.as_slack()``)."""
+        payload = self.message_action_payload(
+            user_id=user_id, channel_id=channel_id, message=message, callback_id=callback_id
+        )
+        return await self.post_payload(payload)
 
     async def view_closed(self, *, user_id: str, view: JsonDict | str) -> SenderResponse:
         """Send ``view_closed`` (only sent by Slack when the view has ``notify_on_close``)."""

@@ -1,6 +1,6 @@
 """The parts of Block Kit that Slack's Web API is strict about, refused as Slack refuses them.
 
-Messages and modals are checked for the limits and required fields that make Slack
+Messages, modals and Home tabs are checked for the limits and required fields that make Slack
 answer ``invalid_blocks`` or ``invalid_arguments``; full schema validation of what
 the bot sends is the tests' job (``tests/blockkit.py``).
 """
@@ -17,6 +17,7 @@ __all__ = [
     "MODAL_BLOCK_LIMIT",
     "message_content",
     "validate_blocks",
+    "validate_home_view",
     "validate_view",
 ]
 
@@ -55,18 +56,14 @@ def validate_blocks(blocks: list[Any], *, limit: int, pointer: str) -> list[str]
     return problems
 
 
-def validate_view(view: Any) -> JsonDict:
-    """Check the parts of a modal Slack is strict about; raise ``invalid_arguments``."""
-    if not isinstance(view, dict):
+def _surface_problems(raw: Any, kind: str) -> tuple[JsonDict, list[str]]:
+    """What every view surface shares: its type, metadata, callback id and blocks."""
+    if not isinstance(raw, dict):
         raise SlackApiRefusal("invalid_arguments", messages=["[ERROR] view must be an object"])
+    view: JsonDict = raw
     problems: list[str] = []
-    if view.get("type") != "modal":
-        problems.append("[ERROR] must be 'modal' [json-pointer:/view/type]")
-    if "title" not in view:
-        problems.append("[ERROR] missing required field: title [json-pointer:/view]")
-    for key in ("title", "submit", "close"):
-        if key in view and _plain_text_length(view[key]) >= _LABEL_LIMIT:
-            problems.append(f"[ERROR] must be less than 25 characters [json-pointer:/view/{key}]")
+    if view.get("type") != kind:
+        problems.append(f"[ERROR] must be '{kind}' [json-pointer:/view/type]")
     if len(str(view.get("private_metadata", ""))) > 3000:
         problems.append(
             "[ERROR] must be less than 3001 characters [json-pointer:/view/private_metadata]"
@@ -78,14 +75,36 @@ def validate_view(view: Any) -> JsonDict:
         problems.append("[ERROR] missing required field: blocks [json-pointer:/view]")
     else:
         problems.extend(validate_blocks(blocks, limit=MODAL_BLOCK_LIMIT, pointer="/view/blocks"))
-        has_input = any(isinstance(b, dict) and b.get("type") == "input" for b in blocks)
-        if has_input and "submit" not in view:
-            problems.append(
-                "[ERROR] submit is required when an input block is present [json-pointer:/view]"
-            )
+    return view, problems
+
+
+def validate_view(view: Any) -> JsonDict:
+    """Check the parts of a modal Slack is strict about; raise ``invalid_arguments``."""
+    checked, problems = _surface_problems(view, "modal")
+    if "title" not in checked:
+        problems.append("[ERROR] missing required field: title [json-pointer:/view]")
+    for key in ("title", "submit", "close"):
+        if key in checked and _plain_text_length(checked[key]) >= _LABEL_LIMIT:
+            problems.append(f"[ERROR] must be less than 25 characters [json-pointer:/view/{key}]")
+    blocks = checked.get("blocks")
+    has_input = isinstance(blocks, list) and any(
+        isinstance(b, dict) and b.get("type") == "input" for b in blocks
+    )
+    if has_input and "submit" not in checked:
+        problems.append(
+            "[ERROR] submit is required when an input block is present [json-pointer:/view]"
+        )
     if problems:
         raise SlackApiRefusal("invalid_arguments", messages=problems)
-    return view
+    return checked
+
+
+def validate_home_view(view: Any) -> JsonDict:
+    """Check the parts of a Home tab Slack is strict about; raise ``invalid_arguments``."""
+    checked, problems = _surface_problems(view, "home")
+    if problems:
+        raise SlackApiRefusal("invalid_arguments", messages=problems)
+    return checked
 
 
 def message_content(

@@ -7,7 +7,9 @@ each in its own module:
 - `bot.localslack.workspace`: the state (users, channels, messages, modals, ...) as
   plain dataclasses that tests and the demo inspect;
 - `bot.localslack.dispatch`: ``/api/{method}`` (parameters, tokens, the call record);
-- `bot.localslack.methods`, `bot.localslack.modals`: the Web API methods;
+- `bot.localslack.methods`, `bot.localslack.modals`, `bot.localslack.home`,
+  `bot.localslack.functions`: the Web API methods (and the App Home's and workflow
+  steps' events);
 - `bot.localslack.response_urls`, `bot.localslack.socket_mode`: the other ways Slack
   and an app talk;
 - `bot.localslack.faults`: injected failures and latency;
@@ -27,6 +29,8 @@ from aiohttp import web
 from bot.localslack.changes import Changes
 from bot.localslack.dispatch import API_PATH, ApiCall, MethodDispatcher
 from bot.localslack.faults import Faults, InjectedFailure
+from bot.localslack.functions import FunctionExecution, Functions, function_executed_body
+from bot.localslack.home import HomeTabs, app_home_opened
 from bot.localslack.methods import ChatMethods, DirectoryMethods
 from bot.localslack.modals import Modals
 from bot.localslack.parts import ForwardedMethod, SharedAttribute
@@ -100,6 +104,11 @@ class FakeSlackWebAPI:
     triggers = SharedAttribute[dict[str, Trigger]]("_workspace")
     response_urls = SharedAttribute[dict[str, ResponseUrl]]("_workspace")
     response_url_messages = SharedAttribute[list[ResponseUrlMessage]]("_workspace")
+    #: Each member's Home tab as the app last published it.
+    home_views = SharedAttribute[dict[str, JsonDict]]("_workspace")
+    workflow_tokens = SharedAttribute[set[str]]("_workspace")
+    #: Every workflow step execution started, by id.
+    executions = SharedAttribute[dict[str, FunctionExecution]]("_functions")
     #: Every Web API call received, oldest first.
     calls = SharedAttribute[list[ApiCall]]("_dispatch")
     #: Every Socket Mode connection ever opened, oldest first (see ``socket_clients``).
@@ -146,10 +155,13 @@ class FakeSlackWebAPI:
         self._replies = ResponseUrls(self._workspace, self._changes, lambda: self.base_url)
         self._socket = SocketMode(self._workspace, self._changes, lambda: self.base_url)
         self._dispatch = MethodDispatcher(self._workspace, self._faults, self._changes)
+        self._functions = Functions(self._workspace)
         for group in (
             DirectoryMethods(self._workspace),
             ChatMethods(self._workspace),
             self._modals,
+            HomeTabs(self._workspace),
+            self._functions,
             self._socket,
         ):
             self._dispatch.register(group.handlers())
@@ -208,6 +220,8 @@ class FakeSlackWebAPI:
     add_user = ForwardedMethod("_workspace", Workspace.add_user)
     add_channel = ForwardedMethod("_workspace", Workspace.add_channel)
     add_usergroup = ForwardedMethod("_workspace", Workspace.add_usergroup)
+    #: A message a member or another app posted (what a shortcut is used on).
+    post_as = ForwardedMethod("_workspace", Workspace.post_as)
     #: Serve an extra Web API method, ``handler(params) -> response dict``; the handler
     #: may raise :class:`SlackApiRefusal` to answer an error.
     add_method = ForwardedMethod("_dispatch", MethodDispatcher.add_method)
@@ -303,9 +317,30 @@ class FakeSlackWebAPI:
     issue_trigger_id = ForwardedMethod("_workspace", Workspace.issue_trigger_id)
     new_response_url = ForwardedMethod("_replies", ResponseUrls.new)
     messages_in = ForwardedMethod("_workspace", Workspace.messages_in)
+    replies_to = ForwardedMethod("_workspace", Workspace.replies_to)
     find_message = ForwardedMethod("_workspace", Workspace.find_message)
     ephemeral_for = ForwardedMethod("_workspace", Workspace.ephemeral_for)
     dm_channel_id = ForwardedMethod("_workspace", Workspace.dm_channel_id)
     current_view = ForwardedMethod("_modals", Modals.current_view)
     close_view = ForwardedMethod("_modals", Modals.close_view)
     apply_view_response = ForwardedMethod("_modals", Modals.apply_view_response)
+
+    # ------------------------------------------------------------------ App Home, workflow steps
+
+    def app_home_opened(self, user_id: str, *, tab: str = "home") -> JsonDict:
+        """The event for ``user_id`` opening the app's tab; deliver it with a sender's ``event``."""
+        return app_home_opened(self._workspace, user_id, tab=tab)
+
+    def function_executed(
+        self,
+        callback_id: str,
+        inputs: JsonDict,
+        *,
+        creator: str | None = None,
+        verification_token: str = "legacy-verification-token",  # noqa: S107
+    ) -> tuple[FunctionExecution, JsonDict]:
+        """A workflow runs the app's step ``callback_id``: the execution, and the Events API
+        body to deliver (``SlackEventSender.post_json``, or an ``events_api`` envelope)."""
+        execution = self._functions.start(callback_id, inputs, creator=creator)
+        body = function_executed_body(self, execution, verification_token=verification_token)
+        return execution, body

@@ -264,6 +264,10 @@ class Workspace:
         self.triggers: dict[str, Trigger] = {}
         self.response_urls: dict[str, ResponseUrl] = {}
         self.response_url_messages: list[ResponseUrlMessage] = []
+        #: Each member's App Home tab as the app last published it (``views.publish``).
+        self.home_views: dict[str, JsonDict] = {}
+        #: Tokens Slack issued for workflow step executions (``bot_access_token``).
+        self.workflow_tokens: set[str] = set()
 
         self._dm_by_users: dict[tuple[str, ...], str] = {}
         self._last_ts_micros = 0
@@ -330,6 +334,32 @@ class Workspace:
         """Add a user group (``S...``) for ``usergroups.users.list``."""
         self.usergroups[group_id] = list(members)
 
+    def post_as(
+        self,
+        channel_id: str,
+        text: str,
+        *,
+        user: str | None = None,
+        bot_id: str | None = None,
+        attachments: list[Any] | None = None,
+        blocks: list[Any] | None = None,
+        thread_ts: str | None = None,
+    ) -> Message:
+        """A message someone else posted: a member (``user``) or another app (``bot_id``,
+        a ticket notification with ``attachments`` or ``blocks``)."""
+        message = Message(
+            channel=channel_id,
+            ts=self.next_ts(),
+            text=text,
+            blocks=list(blocks or []),
+            attachments=list(attachments or []),
+            user=user,
+            bot_id=bot_id,
+            thread_ts=thread_ts,
+        )
+        self.messages.setdefault(channel_id, []).append(message)
+        return message
+
     # ------------------------------------------------------------------ ids and time
 
     def next_ts(self) -> str:
@@ -368,6 +398,14 @@ class Workspace:
             if message.ts == ts:
                 return message
         return None
+
+    def replies_to(self, channel_id: str, thread_ts: str) -> list[Message]:
+        """The replies in the thread of the message ``thread_ts``, oldest first."""
+        return [
+            m
+            for m in self.messages.get(channel_id, [])
+            if m.thread_ts == thread_ts and m.ts != thread_ts
+        ]
 
     def ephemeral_for(self, channel_id: str, user_id: str) -> list[EphemeralMessage]:
         """Ephemeral messages ``user_id`` has seen in ``channel_id``."""

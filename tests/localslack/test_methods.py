@@ -80,6 +80,21 @@ async def test_get_permalink(fake: FakeSlackWebAPI, client: AsyncWebClient) -> N
     assert "." not in resp["permalink"].rsplit("/", 1)[-1]
     err = await slack_error(client.chat_getPermalink(channel="C0GENERAL", message_ts="1.000001"))
     assert err.response["error"] == "message_not_found"
+
+
+async def test_a_replys_permalink_opens_its_thread(
+    fake: FakeSlackWebAPI, client: AsyncWebClient
+) -> None:
+    parent = fake.post_as("C0GENERAL", "No me llegó la factura", user="U0AGENT")
+    reply = await client.chat_postMessage(channel="C0GENERAL", text="Listo", thread_ts=parent.ts)
+    ts = str(reply["ts"])
+
+    resp = await client.chat_getPermalink(channel="C0GENERAL", message_ts=ts)
+
+    path = f"p{ts.replace('.', '')}?thread_ts={parent.ts}&cid=C0GENERAL"
+    assert resp["permalink"] == f"https://acme.slack.com/archives/C0GENERAL/{path}"
+    assert [m.ts for m in fake.replies_to("C0GENERAL", parent.ts)] == [ts]
+    assert fake.find_message("C0GENERAL", parent.ts) is parent
     err = await slack_error(client.chat_getPermalink(channel="C0NOPE", message_ts=ts))
     assert err.response["error"] == "channel_not_found"
 

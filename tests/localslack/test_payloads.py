@@ -98,3 +98,25 @@ async def test_view_closed_payload(fake: FakeSlackWebAPI) -> None:
     assert payload["view"] is not view  # a copy: the workspace's view is not shared
     with pytest.raises(KeyError, match="no open view 'V0NOPE'"):
         SlackPayloads(fake).view_closed_payload(user_id="U0AGENT", view="V0NOPE")
+
+
+async def test_message_action_payload(fake: FakeSlackWebAPI) -> None:
+    message = fake.post_as("C0GENERAL", "FACTURA B 0002-00000006", user="U0AGENT")
+
+    payload = SlackPayloads(fake).message_action_payload(
+        user_id="U0AGENT",
+        channel_id="C0GENERAL",
+        message=message.as_slack(),
+        callback_id="reenviar_factura",
+    )
+
+    assert payload["type"] == "message_action"
+    assert payload["callback_id"] == "reenviar_factura"
+    assert payload["message_ts"] == message.ts
+    assert payload["message"] == message.as_slack()
+    assert payload["channel"] == {"id": "C0GENERAL", "name": "general"}
+    assert payload["user"]["id"] == "U0AGENT"
+    assert payload["trigger_id"] in fake.triggers
+    (issued,) = fake.response_urls.values()
+    assert payload["response_url"].endswith(issued.token)
+    assert (issued.channel_id, issued.user_id) == ("C0GENERAL", "U0AGENT")
