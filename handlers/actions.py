@@ -58,6 +58,7 @@ async def retry_resend(
         or container.get("channel_id")
         or (body.get("channel") or {}).get("id"),
         response_url=body.get("response_url"),
+        thread_ts=job.origin_thread_ts,
     )
     decision = await services.core.retry(job, origin, existing=_message_ref(body))
     if isinstance(decision, Accepted):

@@ -16,8 +16,8 @@ from bot.history.outbox import Outbox
 from bot.history.store import AttemptRecord, HistoryStore, StoreUnavailableError
 from bot.metrics import Metrics
 from bot.resend.inflight import InFlight
-from bot.slack.client import SLACK_FAILURES
 from bot.slack.delivery import ChannelMessageRef, Delivery, Destination
+from bot.slack.permalinks import permalink
 from bot.ui import views
 from providers.registry import ProviderRegistry
 
@@ -104,15 +104,7 @@ class Auditor:
     async def _permalink(self, record: AttemptRecord) -> str | None:
         if not (record.message_channel and record.message_ts):
             return None
-        try:
-            response = await self._client.chat_getPermalink(
-                channel=record.message_channel, message_ts=record.message_ts
-            )
-        except SLACK_FAILURES as exc:
-            log.info("slack_permalink_failed", error=type(exc).__name__)
-            return None
-        link = response.get("permalink")
-        return str(link) if link else None
+        return await permalink(self._client, record.message_channel, record.message_ts)
 
 
 def message_location(ref: object) -> tuple[str | None, str | None]:

@@ -22,7 +22,7 @@ from bot.resend.admission import (
 )
 from bot.resend.insight import QuotaUsage
 from bot.resend.jobs import ResendJob
-from bot.resend.workflow import ResendWorkflow
+from bot.resend.workflow import ResendWorkflow, RunReport
 from bot.slack.delivery import Destination, MessageRef
 from bot.ui.wording import error_message
 from providers.base import ResendRequest
@@ -39,6 +39,8 @@ class Origin:
     channel_id: str | None = None
     #: The surface's response_url: the fallback when the bot cannot post in the channel.
     response_url: str | None = None
+    #: The thread the outcome belongs in (a message shortcut's message), if any.
+    thread_ts: str | None = None
 
     def requester(self) -> Requester:
         """Who asks, for the access checks."""
@@ -47,7 +49,10 @@ class Origin:
     def destination(self) -> Destination:
         """Where messages go: the channel, then the response_url, then the agent's DM."""
         return Destination(
-            user_id=self.user_id, channel_id=self.channel_id, response_url=self.response_url
+            user_id=self.user_id,
+            channel_id=self.channel_id,
+            response_url=self.response_url,
+            thread_ts=self.thread_ts,
         )
 
 
@@ -64,14 +69,21 @@ class Accepted:
 
     async def run(self) -> MessageRef | None:
         """Re-send and show the outcome; never raises but for cancellation."""
-        return await self._workflow.run(
+        return (await self.run_to_end()).ref
+
+    async def run_to_end(self) -> RunReport:
+        """`run`, answering how it ended too (a workflow step reports it as its outputs)."""
+        reports: list[RunReport] = []
+        await self._workflow.run(
             self.job,
             self.origin.destination(),
             team_id=self.origin.team_id,
             existing=self.existing,
             claimed=self.claimed,
             quota_before=self.quota_before,
+            report=reports.append,
         )
+        return reports[-1]
 
 
 Decision = Refuse | ConfirmDuplicate | Accepted
@@ -105,7 +117,10 @@ class ResendCore:
                 code="not_configured",
             )
         job = ResendJob(
-            request=request, requested_by=origin.user_id, origin_channel_id=origin.channel_id
+            request=request,
+            requested_by=origin.user_id,
+            origin_channel_id=origin.channel_id,
+            origin_thread_ts=origin.thread_ts,
         )
         return await self._decide(job, origin, confirmed=confirmed, existing=None)
 

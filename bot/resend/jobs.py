@@ -26,6 +26,8 @@ class ResendJob(BaseModel):
     requested_by: str
     #: Where the command was typed; access to retries is checked against it.
     origin_channel_id: str | None = None
+    #: The thread its messages go to (a message shortcut's), so a retry's fallbacks do too.
+    origin_thread_ts: str | None = None
     idempotency_key: str = Field(default_factory=new_idempotency_key)
     attempt: int = Field(default=1, ge=1)
     #: Who pressed "Reintentar", on a retry.

@@ -212,6 +212,7 @@ class OrphanResolver:
                 user_id=orphan.user_id,
                 channel_id=orphan.channel_id,
                 response_url=orphan.response_url,
+                thread_ts=job.origin_thread_ts,
             )
             ref = await self._delivery.replace(ref, destination, message)
         try:

@@ -27,10 +27,22 @@ from bot.resend.recovery import AttemptJournal
 from bot.slack.delivery import Delivery, Destination, MessageRef
 from bot.slack.directory import UserDirectory
 from bot.ui import views
+from providers.base import ResendResult
 from providers.errors import Outcome, OutcomeUnknownError, ProviderError
 from providers.registry import ConfiguredProviders
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """How a run ended, for a surface that reports it beyond the message (a workflow
+    step's outputs): the provider's result or error; neither after a failure of the bot."""
+
+    ref: MessageRef | None
+    outcome: Outcome
+    result: ResendResult | None = None
+    error: ProviderError | None = None
 
 
 @dataclass
@@ -51,6 +63,13 @@ class _Run:
     recorded: bool = False
     #: The history row's id, and the key of the entry written before the provider call.
     attempt_id: str = field(default_factory=lambda: str(uuid4()))
+    result: ResendResult | None = None
+    error: ProviderError | None = None
+
+    def report(self) -> RunReport:
+        """How it ended (unknown unless the provider answered)."""
+        outcome = self.outcome or Outcome.UNKNOWN
+        return RunReport(ref=self.ref, outcome=outcome, result=self.result, error=self.error)
 
 
 class ResendWorkflow:
@@ -91,8 +110,10 @@ class ResendWorkflow:
         existing: MessageRef | None = None,
         claimed: bool = False,
         quota_before: QuotaUsage | None = None,
+        report: Callable[[RunReport], None] | None = None,
     ) -> MessageRef | None:
-        """Re-send and show the outcome; ``existing`` is a message to update (a retry).
+        """Re-send and show the outcome; ``existing`` is a message to update (a retry);
+        ``report`` is told how it ended.
 
         Never raises (but for cancellation): whatever happens, the agent sees a message.
         """
@@ -138,6 +159,8 @@ class ResendWorkflow:
                     if claimed:
                         sent = run.outcome in {Outcome.SUCCESS, Outcome.UNKNOWN}
                         await self._gatekeeper.release(job, sent=sent)
+                if report is not None:
+                    report(run.report())
                 return run.ref
 
     async def _run(self, run: _Run) -> None:
@@ -153,7 +176,7 @@ class ResendWorkflow:
             result = await self._providers.resend(job.request, idempotency_key=job.idempotency_key)
         except ProviderError as exc:
             timezone.cancel()
-            run.outcome = exc.outcome
+            run.outcome, run.error = exc.outcome, exc
             latency = _elapsed_ms(run.started)
             run.message = views.failure_message(job, exc, self._registry)
             await self._show(run, run.message)
@@ -161,7 +184,7 @@ class ResendWorkflow:
                 run, latency_ms=latency, request_id=exc.request_id, detail=exc.detail
             )
             return
-        run.outcome = Outcome.SUCCESS
+        run.outcome, run.result = Outcome.SUCCESS, result
         latency = _elapsed_ms(run.started)
         run.message = views.success_message(
             job, result, registry=self._registry, now=self._clock(), agent_tz=None

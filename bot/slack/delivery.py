@@ -33,6 +33,14 @@ class Destination:
     user_id: str | None = None
     channel_id: str | None = None
     response_url: str | None = None
+    #: Post in this thread of the channel (a message shortcut's); the other routes have none.
+    thread_ts: str | None = None
+
+    @property
+    def dm_only(self) -> bool:
+        """The agent's DM is the only route (the App Home, a workflow step without a
+        channel): a DM there is no fallback, so it carries no "could not post" notice."""
+        return self.channel_id is None and self.response_url is None
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,9 @@ class Delivery:
     async def post(self, destination: Destination, message: SlackMessage) -> MessageRef | None:
         """Post a new message; returns where it landed, or None if every route failed."""
         if destination.channel_id:
-            ref = await self._post_to_channel(destination.channel_id, message)
+            ref = await self._post_to_channel(
+                destination.channel_id, message, thread_ts=destination.thread_ts
+            )
             if ref is not None:
                 return ref
         if destination.response_url:
@@ -146,10 +156,16 @@ class Delivery:
         log.error("slack_stale_message_left", ref=repr(ref)[:200])
         return False
 
-    async def _post_to_channel(self, channel_id: str, message: SlackMessage) -> MessageRef | None:
+    async def _post_to_channel(
+        self, channel_id: str, message: SlackMessage, *, thread_ts: str | None = None
+    ) -> MessageRef | None:
         try:
             response = await self._client.chat_postMessage(
-                channel=channel_id, text=message.text, blocks=message.blocks, unfurl_links=False
+                channel=channel_id,
+                text=message.text,
+                blocks=message.blocks,
+                unfurl_links=False,
+                thread_ts=thread_ts,
             )
         except SLACK_FAILURES as exc:
             error = slack_error(exc)
@@ -188,12 +204,15 @@ class Delivery:
                 "slack_delivery_lost", channel=destination.channel_id, text=message.text[:200]
             )
             return None
-        dm_message = with_dm_notice(message, destination.channel_id)
+        dm_only = destination.dm_only
+        dm_message = message if dm_only else with_dm_notice(message, destination.channel_id)
         # Posting to a user id lands in the bot's DM with that user (needs only chat:write).
         ref = await self._post_to_channel(destination.user_id, dm_message)
         if ref is None:
             self._metrics.delivery_losses.inc()
             log.error("slack_delivery_lost", user=destination.user_id, text=message.text[:200])
             return None
+        if dm_only:
+            return ref
         self._metrics.delivery_fallbacks.labels(route="dm").inc()
         return replace(ref, via_dm=True) if isinstance(ref, ChannelMessageRef) else ref

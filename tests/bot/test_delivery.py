@@ -218,6 +218,35 @@ async def test_replace_through_a_response_url_replaces_the_original(
     assert sent.response_type == "in_channel"
 
 
+async def test_a_thread_gets_the_post_and_a_vanished_replys_outcome(
+    fake_slack: FakeSlackWebAPI, client: AsyncWebClient
+) -> None:
+    parent = fake_slack.post_as(CHANNEL, "No me llegó la factura", user=AGENT)
+    delivery = Delivery(client)
+    destination = Destination(user_id=AGENT, channel_id=CHANNEL, thread_ts=parent.ts)
+    ref = await delivery.post(destination, MESSAGE)
+    assert isinstance(ref, ChannelMessageRef)
+    gone = ChannelMessageRef(channel_id=CHANNEL, ts="1600000000.000001")
+    await delivery.replace(gone, destination, OTHER)  # posted anew: in the thread too
+
+    replies = fake_slack.replies_to(CHANNEL, parent.ts)
+    assert [(m.text, m.thread_ts) for m in replies] == [("Hola", parent.ts), ("Chau", parent.ts)]
+    assert fake_slack.calls_to("chat.postMessage")[0].params["thread_ts"] == parent.ts
+
+
+async def test_a_destination_that_is_only_the_agent_gets_a_plain_dm(
+    fake_slack: FakeSlackWebAPI, client: AsyncWebClient
+) -> None:
+    """The App Home and a workflow step without a channel: the DM is no fallback."""
+    ref = await Delivery(client).post(Destination(user_id=AGENT), MESSAGE)
+
+    assert isinstance(ref, ChannelMessageRef)
+    assert not ref.via_dm  # replacing it adds no notice either
+    (message,) = fake_slack.messages_in(ref.channel_id)
+    assert message.blocks == MESSAGE.blocks
+    assert ref.channel_id == fake_slack.dm_channel_id(AGENT)
+
+
 async def test_dm_fallback_keeps_its_notice_when_the_outcome_replaces_the_progress(
     fake_slack: FakeSlackWebAPI, client: AsyncWebClient
 ) -> None:
