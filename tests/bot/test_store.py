@@ -290,6 +290,52 @@ async def test_history_is_newest_first_limited_and_per_invoice(store: HistorySto
     assert await store.history("lummy:nothing-here") == []
 
 
+async def test_attempts_by_lists_one_agents_attempts_newest_first(store: HistoryStore) -> None:
+    mine = [record(T0 + timedelta(minutes=n), user_id="U0ANA") for n in range(3)]
+    for index in (1, 2, 0):
+        await store.record(mine[index])
+        await store.record(record(T0 + timedelta(minutes=index), user_id="U0BETO"))
+    # A refusal is an attempt; a duplicate warning (shown in the modal) is not.
+    refused = record(T0 + timedelta(hours=1), user_id="U0ANA", outcome="refused")
+    await store.record(refused)
+    await store.record(
+        record(T0 + timedelta(hours=2), user_id="U0ANA", outcome="duplicate_warning")
+    )
+
+    assert await store.attempts_by("U0ANA") == [refused, *reversed(mine)]
+    assert await store.attempts_by("U0ANA", limit=2) == [refused, mine[2]]
+    assert all(r.user_id == "U0BETO" for r in await store.attempts_by("U0BETO"))
+    assert await store.attempts_by("U0NADIE") == []
+
+
+async def test_migration_3_adds_the_per_agent_index_to_an_existing_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'h.sqlite3'}"
+    monkeypatch.setattr("bot.history.store.MIGRATIONS", MIGRATIONS[:2])
+    shipped = HistoryStore(url)
+    await shipped.start()
+    await shipped.record(kept := record(user_id="U0ANA"))
+    await shipped.aclose()
+
+    monkeypatch.setattr("bot.history.store.MIGRATIONS", MIGRATIONS)
+    upgraded = HistoryStore(url)
+    await upgraded.start()
+    try:
+        assert await upgraded.schema_version() >= 3
+        async with upgraded._engine.connect() as connection:
+            plan = (
+                await connection.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN SELECT * FROM resend_attempts WHERE user_id = 'U0ANA' "
+                    "ORDER BY created_at DESC LIMIT 20"
+                )
+            ).all()
+        assert "ix_resend_attempts_user_created" in str(plan)
+        assert await upgraded.attempts_by("U0ANA") == [kept]
+    finally:
+        await upgraded.aclose()
+
+
 async def test_aware_datetimes_round_trip_as_utc(store: HistoryStore) -> None:
     local = datetime(2026, 7, 9, 23, 59, 59, 999999, tzinfo=ZoneInfo("America/Mexico_City"))
     await store.record(record(local))
