@@ -26,12 +26,15 @@ from pathlib import Path
 from typing import Any, Final
 
 import structlog
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
-from bot.history.store import AttemptRecord, HistoryStore
+from bot.history.store import AttemptRecord, HistoryStore, StoreUnavailableError
 
 log = structlog.get_logger(__name__)
 
 OUTBOX_NAME: Final = "history-outbox.jsonl"
+#: Rows the database refuses for good (a constraint, a value it cannot store).
+REJECTED_NAME: Final = "history-outbox.rejected.jsonl"
 MAX_ROWS: Final = 10_000
 MAX_BYTES: Final = 20 * 1024 * 1024
 #: Rows written to the store per transaction when flushing.
@@ -66,6 +69,15 @@ def decode(line: bytes) -> tuple[AttemptRecord, bool]:
         raise ValueError(f"not an outbox line: {exc}") from exc
 
 
+def refused_for_good(error: BaseException) -> bool:
+    """Whether the database refused the row itself (a constraint, a value it cannot bind),
+    which trying again will not change, as opposed to the database being unavailable."""
+    cause = error.__cause__
+    if isinstance(cause, IntegrityError | DataError):
+        return True
+    return isinstance(cause, StatementError) and not isinstance(cause, DBAPIError)
+
+
 class Outbox:
     """A bounded, fsync'd queue of history rows on local disk."""
 
@@ -85,6 +97,8 @@ class Outbox:
         self._bytes = 0
         #: Rows dropped because the bound was hit, since the process started.
         self.dropped = 0
+        #: Rows the database refused for good, set aside in `REJECTED_NAME`.
+        self.rejected = 0
         #: Whether the file holds every queued row (False after a failed write).
         self.persisted = True
         self._lock = asyncio.Lock()
@@ -139,17 +153,59 @@ class Outbox:
         async with self._flushing:
             while self._entries:
                 batch = self._entries[:FLUSH_BATCH]
-                await store.record_many([(e.record, e.finishes_attempt) for e in batch])
-                async with self._lock:
-                    sent = {id(entry) for entry in batch}
-                    self._entries = [e for e in self._entries if id(e) not in sent]
-                    self._bytes = sum(len(e.line) for e in self._entries)
-                    self._changed()
-                    await self._save()
+                try:
+                    await store.record_many([(e.record, e.finishes_attempt) for e in batch])
+                except StoreUnavailableError as exc:
+                    if not refused_for_good(exc):
+                        raise
+                    # One row the database will never take must not hold back the rest.
+                    written += await self._write_one_by_one(store, batch)
+                    continue
+                await self._forget(batch)
                 written += len(batch)
         if written:
             log.info("history_outbox_flushed", rows=written, left=len(self._entries))
         return written
+
+    async def _write_one_by_one(self, store: HistoryStore, batch: list[_Entry]) -> int:
+        """Write ``batch`` row by row, setting aside the rows refused for good."""
+        written = 0
+        for entry in batch:
+            try:
+                await store.record_many([(entry.record, entry.finishes_attempt)])
+                written += 1
+            except StoreUnavailableError as exc:
+                if not refused_for_good(exc):
+                    raise
+                self._set_aside(entry, exc)
+            await self._forget([entry])
+        return written
+
+    def _set_aside(self, entry: _Entry, error: BaseException) -> None:
+        """Keep a refused row next to the outbox for a person to look at, and say so."""
+        self.rejected += 1
+        log.error(
+            "history_row_rejected",
+            attempt_id=entry.record.attempt_id,
+            error=str(error)[:300],
+            kept_in=REJECTED_NAME,
+        )
+        try:
+            with (self.path.parent / REJECTED_NAME).open("ab") as file:
+                file.write(entry.line)
+                file.flush()
+                os.fsync(file.fileno())
+        except OSError as exc:
+            log.error("history_row_lost", attempt_id=entry.record.attempt_id, error=str(exc))
+
+    async def _forget(self, entries: list[_Entry]) -> None:
+        """Drop written (or set aside) rows from the queue and from its file."""
+        async with self._lock:
+            done = {id(entry) for entry in entries}
+            self._entries = [e for e in self._entries if id(e) not in done]
+            self._bytes = sum(len(e.line) for e in self._entries)
+            self._changed()
+            await self._save()
 
     def _keep(self, entry: _Entry) -> int:
         """Append in memory, dropping the oldest rows past the bound; how many dropped."""

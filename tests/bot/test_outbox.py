@@ -126,3 +126,22 @@ async def test_a_file_that_cannot_be_written_keeps_rows_in_memory_until_it_can(
     assert reread.load() == 2
     assert await outbox.flush(store) == 2
     assert len(await store.history(KEY)) == 2
+
+
+async def test_a_row_the_database_refuses_for_good_is_set_aside_not_blocking(
+    tmp_path: Path, store: HistoryStore
+) -> None:
+    path = tmp_path / "outbox.jsonl"
+    outbox = Outbox(path)
+    before, poison, after = row(0), row(1, user_id=None), row(2)
+    for record in (before, poison, after):
+        await outbox.add(record)
+
+    assert await outbox.flush(store) == 2
+    assert len(outbox) == 0
+    assert outbox.rejected == 1
+    stored = {r.attempt_id for r in await store.history(KEY)}
+    assert stored == {before.attempt_id, after.attempt_id}
+    (kept,) = (tmp_path / "history-outbox.rejected.jsonl").read_bytes().splitlines()
+    assert decode(kept)[0] == poison
+    assert await outbox.flush(store) == 0  # nothing stuck behind it
