@@ -124,16 +124,10 @@ def machine() -> dict[str, Any]:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal:"):
                 ram_gib = round(int(line.split()[1]) / 1024 / 1024, 1)
-    commit = None
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
+    commit = _git("rev-parse", "--short", "HEAD")
+    changes = _git(
+        "status", "--porcelain", "--untracked-files=no", "--", "bot", "handlers", "providers"
+    )
     return {
         "nproc": os.cpu_count(),
         "usable_cpus": len(os.sched_getaffinity(0)),
@@ -142,7 +136,22 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "kernel": platform.release(),
         "commit": commit,
+        #: Whether the bot's code differed from that commit (uncommitted changes).
+        "uncommitted_changes": None if changes is None else bool(changes),
     }
+
+
+def _git(*args: str) -> str | None:
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        return subprocess.run(  # noqa: S603 - fixed git commands
+            ["git", *args],  # noqa: S607 - git from PATH
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    return None
 
 
 class Child:
