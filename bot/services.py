@@ -178,6 +178,8 @@ class Services:
         """Check the store (starting or recovering it if needed), write what the outbox
         holds, and resolve re-sends a dead process left, once the store is trusted again."""
         await self.health.tick()
+        if self.health.status == "ok":
+            await self.gatekeeper.retry_releases()
         trusted = self.health.healthy_for() >= self.journal.lease.total_seconds()
         if trusted and (self._resolving is None or self._resolving.done()):
             # Beside the checks, not in their way: resolving talks to Slack.

@@ -336,6 +336,10 @@ def _tune_sqlite(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: Seconds a SQLite statement waits for another writer before failing.
+SQLITE_BUSY_TIMEOUT: Final = 1.0
+
+
 class HistoryStore:
     """Records attempts, answers history questions, and arbitrates duplicate re-sends."""
 
@@ -355,7 +359,10 @@ class HistoryStore:
             # return: writes always end in an explicit commit or rollback (`begin()`), and
             # SQLite opens no transaction for a read. Each would be one more trip through
             # aiosqlite's thread per statement.
-            options["connect_args"] = {"timeout": 5}
+            # SQLite gives up waiting for a lock by itself, sooner than any of the bot's own
+            # deadlines: cancelling a statement stuck in aiosqlite's thread can leave its
+            # connection closing forever.
+            options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT}
             options["pool_reset_on_return"] = None
         else:
             options.update(

@@ -108,6 +108,8 @@ class Gatekeeper:
         self._clock = clock
         self._store_timeout = store_timeout
         self._access_timeout = access_timeout
+        #: Claims whose release the store did not take yet: (invoice, attempt) → (sent, when).
+        self._unreleased: dict[tuple[str, str], tuple[bool, datetime]] = {}
         #: Pre-ack steps given up on, still finishing (kept so they are not collected).
         self._abandoned: set[asyncio.Future[Any]] = set()
 
@@ -253,18 +255,33 @@ class Gatekeeper:
         """Free (or, when sent, keep for the window) this job's duplicate claim."""
         if self._store is None:
             return
+        key = (job.request.invoice_key, job.idempotency_key)
+        if not await self._release(key, sent=sent, at=self._clock()):
+            # Kept until the store answers again: a claim left "in progress" would warn
+            # every agent that the invoice is being re-sent, for minutes.
+            self._unreleased[key] = (sent, self._clock())
+            log.error("history_release_deferred", invoice_key=key[0], attempt_id=key[1])
+
+    async def retry_releases(self) -> int:
+        """Release the claims a store outage kept; how many are still waiting."""
+        for key, (sent, at) in list(self._unreleased.items()):
+            if not await self._release(key, sent=sent, at=at):
+                break
+            del self._unreleased[key]
+        return len(self._unreleased)
+
+    async def _release(self, key: tuple[str, str], *, sent: bool, at: datetime) -> bool:
+        assert self._store is not None
+        invoice_key, attempt_id = key
         try:
             await asyncio.wait_for(
-                self._store.release(
-                    job.request.invoice_key,
-                    attempt_id=job.idempotency_key,
-                    sent=sent,
-                    now=self._clock(),
-                ),
+                self._store.release(invoice_key, attempt_id=attempt_id, sent=sent, now=at),
                 self._store_timeout * 2,
             )
         except (TimeoutError, StoreUnavailableError) as exc:
-            log.error("history_release_failed", error=type(exc).__name__)
+            log.warning("history_release_failed", error=type(exc).__name__)
+            return False
+        return True
 
     def _refuse(self, job: ResendJob, request_by: Requester, refusal: Refusal) -> Refuse:
         self._auditor.attempt_later(_refusal_record(request_by, job, refusal.code, self._clock()))

@@ -19,11 +19,14 @@ import httpx
 from structlog.testing import capture_logs
 
 from bot.history.store import AttemptRecord
+from bot.resend.admission import Proceed, Requester
+from bot.resend.jobs import ResendJob
 from bot.localslack.sender import SenderResponse
 from bot.localslack.webapi import JsonDict, Message
 from bot.server import EVENTS_PATH
 from bot.ui import strings
 from providers.emulators import Fault, FaultKind
+from providers.lummy import LummyInvoice
 from tests import e2e
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot
 from tests.e2e import (
@@ -583,3 +586,35 @@ async def test_every_attempt_leaves_one_log_line_and_one_history_row(
     assert (row.user_id, row.invoice_key, row.team_id) == (OTHER_AGENT, LUMMY_KEY, "T0001")
     assert row.idempotency_key is not None
     assert row.idempotency_key != expected["idempotency_key"]
+
+
+async def test_a_claim_the_store_could_not_release_is_released_when_it_answers(
+    bot: Bot, tmp_path: Path
+) -> None:
+    """A release lost to an outage would leave "la está reenviando" for minutes."""
+    gatekeeper = bot.services.gatekeeper
+    job = ResendJob(request=LummyInvoice(invoice_id=SEED_LUMMY_ID), requested_by=AGENT)
+    decision = await gatekeeper.review(job, Requester(AGENT, CHANNEL), confirmed=False)
+    assert decision == Proceed(claimed=True, quota=decision.quota)
+
+    database = tmp_path / "history.sqlite3"
+
+    def claim_state() -> str:
+        with sqlite3.connect(database, timeout=5) as connection:
+            (state,) = connection.execute(
+                "SELECT state FROM resend_claims WHERE invoice_key = ?", (LUMMY_KEY,)
+            ).fetchone()
+        return str(state)
+
+    blocker = sqlite3.connect(database, timeout=1, isolation_level=None)
+    try:
+        blocker.execute("BEGIN EXCLUSIVE")
+        await gatekeeper.release(job, sent=True)  # the store cannot take it now
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert claim_state() == "pending"
+
+    await bot.services.refresh_history_status()
+    assert claim_state() == "sent"
+    assert await gatekeeper.retry_releases() == 0
