@@ -23,6 +23,7 @@ from bot.resend.admission import Gatekeeper
 from bot.resend.audit import Auditor
 from bot.resend.core import ResendCore
 from bot.resend.inflight import InFlight
+from bot.resend.lookup import InvoiceLookups
 from bot.resend.recovery import AttemptJournal, OrphanResolver
 from bot.resend.workflow import ResendWorkflow
 from bot.slack.client import shared_slack_session, slack_client
@@ -50,6 +51,8 @@ class Services:
     directory: UserDirectory
     store: HistoryStore
     inflight: InFlight
+    #: What providers know about invoices before they are sent, briefly remembered.
+    lookups: InvoiceLookups
     #: User group membership, cached; Slack's subteam events drop it at once.
     usergroups: UsergroupDirectory
     #: What /metrics serves; a registry of its own per `Services`.
@@ -107,13 +110,14 @@ class Services:
             ),
         )
         directory = UserDirectory(client)
+        lookups = InvoiceLookups(providers)
         workflow = ResendWorkflow(
             providers=providers,
             delivery=delivery,
-            directory=directory,
             inflight=inflight,
             gatekeeper=gatekeeper,
             auditor=auditor,
+            lookups=lookups,
             journal=journal,
         )
         services = cls(
@@ -126,6 +130,7 @@ class Services:
             directory=directory,
             store=store,
             inflight=inflight,
+            lookups=lookups,
             usergroups=usergroups,
             metrics=metrics,
             health=StoreHealth(store, outbox, probe=journal.renew),
@@ -212,6 +217,7 @@ class Services:
             # let a quick one finish.
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(self._resolving, RESOLVE_GRACE_SECONDS)
+        await self.lookups.aclose()
         await self.providers.aclose()
         await self.store.aclose()
         if self.client.session is not None:

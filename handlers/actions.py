@@ -1,4 +1,5 @@
-"""Buttons in outcome messages: "Reintentar" re-runs the same job with the same key."""
+"""Buttons in outcome messages: "Reintentar" re-runs the same job with the same key;
+"Corregir y reenviar" reopens the modal with the invoice; "Descargar PDF" is a link."""
 
 from __future__ import annotations
 
@@ -6,13 +7,17 @@ from typing import Any
 
 import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.resend.admission import Refuse
 from bot.resend.core import Accepted, Origin
 from bot.resend.jobs import ResendJob
 from bot.services import services_of
+from bot.slack.client import SLACK_FAILURES, slack_error
 from bot.slack.delivery import ChannelMessageRef, MessageRef, ResponseUrlRef
 from bot.ui import strings, views
+from bot.ui.forms import ModalContext, form_for
+from handlers.modal import show_what_is_known
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +77,56 @@ async def retry_resend(
     await respond(text=text, response_type="ephemeral", replace_original=False)
 
 
+async def fix_and_resend(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    """Reopen the modal prefilled with the failed invoice, to correct it and send again."""
+    await ack()
+    services = services_of(context)
+    try:
+        job = ResendJob.from_button_value(str(action.get("value", "")), services.registry)
+    except ValueError:
+        log.warning("fix_button_unreadable")
+        await respond(text=strings.RETRY_EXPIRED, response_type="ephemeral", replace_original=False)
+        return
+    container = body.get("container") or {}
+    form = form_for(job.request, services.registry)
+    modal_context = ModalContext(
+        channel_id=job.origin_channel_id or container.get("channel_id"),
+        response_url=body.get("response_url"),
+    )
+    modal = views.resend_modal(
+        form, modal_context, registry=services.registry, configured=services.configured
+    )
+    try:
+        opened = await client.views_open(trigger_id=body["trigger_id"], view=modal)
+    except SLACK_FAILURES as exc:
+        error = slack_error(exc)
+        log.warning("slack_views_open_failed", error=error)
+        reason = strings.SLACK_ANSWERED.format(error=error)
+        await respond(
+            text=strings.MODAL_OPEN_FAILED.format(reason=reason),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
+    await show_what_is_known(
+        form, modal_context, opened.get("view") or {}, client, services, body["user"]["id"]
+    )
+
+
+async def pdf_link_clicked(ack: AsyncAck) -> None:
+    """The PDF button is a link the browser opens; Slack still expects an ack."""
+    await ack()
+
+
 def register(app: AsyncApp) -> None:
     """Wire the outcome message's buttons."""
     app.action(views.RETRY_ACTION)(retry_resend)
+    app.action(views.FIX_ACTION)(fix_and_resend)
+    app.action(views.PDF_ACTION)(pdf_link_clicked)

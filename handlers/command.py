@@ -9,16 +9,17 @@ from typing import Any, Final
 
 import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.history.store import StoreUnavailableError
 from bot.resend.admission import Requester
+from bot.resend.foresight import usual_provider
 from bot.services import Services, services_of
 from bot.slack.client import SLACK_FAILURES, slack_error
 from bot.ui import strings, views
-from bot.ui.forms import FormState, ModalContext, form_from_text, request_from_form
+from bot.ui.forms import ModalContext, form_from_text
 from bot.ui.wording import problems_paragraph
+from handlers.modal import show_what_is_known
 from providers.base import InvalidReferenceError
 
 log = structlog.get_logger(__name__)
@@ -71,8 +72,18 @@ async def _open_modal(
     respond: AsyncRespond,
     services: Services,
 ) -> None:
-    """Open the modal prefilled from ``text``, then add what the history knows."""
+    """Open the modal prefilled from ``text`` (blank: on the agent's usual provider), then
+    add what the history and the provider know about the invoice."""
     form = form_from_text(text, services.registry)
+    if form.provider is None:
+        usual = await usual_provider(
+            requester.user_id,
+            store=services.store,
+            directory=services.directory,
+            registry=services.registry,
+            configured=services.configured,
+        )
+        form = form.model_copy(update={"provider": usual})
     modal_context = ModalContext(
         channel_id=requester.channel_id,
         response_url=command.get("response_url"),
@@ -97,40 +108,9 @@ async def _open_modal(
             text=strings.MODAL_OPEN_FAILED.format(reason=reason), response_type="ephemeral"
         )
         return
-    await _add_history_insight(form, modal_context, opened.get("view") or {}, client, services)
-
-
-async def _add_history_insight(
-    form: FormState,
-    modal_context: ModalContext,
-    opened_view: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-) -> None:
-    """Once the modal is open: warn about a recent re-send and show the quota, if any."""
-    try:
-        request = request_from_form(form, services.registry)
-    except InvalidReferenceError:
-        return
-    insight = await services.gatekeeper.insight(request)
-    if not insight.worth_showing:
-        return
-    if insight.recent is not None:
-        modal_context = modal_context.model_copy(update={"duplicate_of": request.invoice_key})
-    modal = views.resend_modal(
-        form,
-        modal_context,
-        registry=services.registry,
-        configured=services.configured,
-        insight=insight,
+    await show_what_is_known(
+        form, modal_context, opened.get("view") or {}, client, services, requester.user_id
     )
-    try:
-        await client.views_update(
-            view_id=opened_view.get("id"), hash=opened_view.get("hash"), view=modal
-        )
-    except SlackApiError as exc:
-        # The agent already changed the modal (hash_conflict) or closed it: leave it be.
-        log.info("slack_views_update_skipped", error=exc.response.get("error"))
 
 
 async def _show_history(
@@ -152,7 +132,7 @@ async def _show_history(
         await respond(text=strings.HISTORY_UNAVAILABLE, response_type="ephemeral")
         return
     agent_tz = await services.directory.timezone(requester.user_id)
-    message = views.history_message(request.reference, records, agent_tz=agent_tz)
+    message = views.history_message(request, records, agent_tz=agent_tz)
     await respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
 
 

@@ -1,7 +1,9 @@
-"""The re-send modal: switching provider, and submitting."""
+"""The re-send modal: switching provider, entering the invoice, submitting, and, once it
+is open, what the history and the provider know about the invoice."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import structlog
@@ -11,11 +13,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.resend.admission import WHOLE_REQUEST, ConfirmDuplicate, Refuse
 from bot.resend.core import Origin
-from bot.services import services_of
+from bot.resend.foresight import Foresight, foresee
+from bot.services import Services, services_of
 from bot.ui import views
 from bot.ui.forms import (
     PROVIDER_ACTION,
     PROVIDER_BLOCK,
+    VALUE_ACTION,
+    FormState,
     ModalContext,
     form_from_view_state,
     request_from_form,
@@ -38,16 +43,80 @@ async def switch_provider(
     chosen = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value")
     if chosen in services.registry:
         form = form.model_copy(update={"provider": chosen})
+    modal_context = ModalContext.from_metadata(view.get("private_metadata"))
     modal = views.resend_modal(
-        form,
-        ModalContext.from_metadata(view.get("private_metadata")),
-        registry=services.registry,
-        configured=services.configured,
+        form, modal_context, registry=services.registry, configured=services.configured
     )
     try:
-        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=modal)
+        updated = await client.views_update(view_id=view["id"], hash=view.get("hash"), view=modal)
     except SlackApiError as exc:
         # hash_conflict: a newer switch already updated the view; that one wins.
+        log.info("slack_views_update_skipped", error=exc.response.get("error"))
+        return
+    user_id = body["user"]["id"]
+    await show_what_is_known(
+        form, modal_context, updated.get("view") or {}, client, services, user_id
+    )
+
+
+async def invoice_entered(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """The field that identifies the invoice was entered: show what is known about it
+    (and drop what was shown about the previous one)."""
+    await ack()
+    services = services_of(context)
+    view = body["view"]
+    form = form_from_view_state(view.get("state", {}).get("values", {}), services.registry)
+    modal_context = ModalContext.from_metadata(view.get("private_metadata"))
+    await show_what_is_known(
+        form, modal_context, view, client, services, body["user"]["id"], always=True
+    )
+
+
+async def show_what_is_known(
+    form: FormState,
+    modal_context: ModalContext,
+    opened_view: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+    user_id: str,
+    *,
+    always: bool = False,
+) -> None:
+    """Once the modal is open (never before: the trigger would expire), update it with what
+    the history and the provider know about its invoice: a recent re-send, the quota, the
+    customer and where it goes. Bounded; nothing is shown when nothing is known, unless
+    ``always`` (the invoice changed, so the old view must go)."""
+    known = Foresight()
+    with contextlib.suppress(InvalidReferenceError):
+        request = request_from_form(form, services.registry)
+        known = await foresee(
+            request,
+            user_id,
+            gatekeeper=services.gatekeeper,
+            lookups=services.lookups,
+            directory=services.directory,
+        )
+        if known.insight is not None and known.insight.needs_confirmation:
+            modal_context = modal_context.model_copy(update={"duplicate_of": request.invoice_key})
+    if not always and not known.worth_showing:
+        return
+    modal = views.resend_modal(
+        form,
+        modal_context,
+        registry=services.registry,
+        configured=services.configured,
+        insight=known.insight,
+        preview=known.facts,
+        agent_tz=known.agent_tz,
+    )
+    try:
+        await client.views_update(
+            view_id=opened_view.get("id"), hash=opened_view.get("hash"), view=modal
+        )
+    except SlackApiError as exc:
+        # The agent already changed the modal (hash_conflict) or closed it: leave it be.
         log.info("slack_views_update_skipped", error=exc.response.get("error"))
 
 
@@ -84,6 +153,7 @@ async def submit_resend(
             registry=services.registry,
             configured=services.configured,
             insight=decision.insight,
+            preview=services.lookups.remembered(request),
         )
         await ack(response_action="update", view=modal)
         return
@@ -92,6 +162,8 @@ async def submit_resend(
 
 
 def register(app: AsyncApp) -> None:
-    """Wire the modal's provider switch and its submission."""
+    """Wire the modal's provider switch, its invoice field, and its submission."""
     app.action(PROVIDER_ACTION)(switch_provider)
+    # Only the field that identifies the invoice dispatches actions.
+    app.action(VALUE_ACTION)(invoice_entered)
     app.view(views.MODAL_CALLBACK_ID)(submit_resend)

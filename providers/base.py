@@ -117,14 +117,15 @@ class InvoiceFacts(BaseModel):
     #: The customer's tax id and its kind (``CUIT``, ``DNI``, ``RFC``), as the provider spells them.
     customer_id_type: str | None = None
     customer_id: str | None = None
-    #: The addresses a re-send goes to (the customer's, on file).
-    recipients: tuple[str, ...] = ()
+    #: The addresses a re-send goes to (the customer's, on file): empty when the customer
+    #: has none, None when the provider did not say.
+    recipients: tuple[str, ...] | None = None
     issued_on: date | None = None
     total: Decimal | None = None
     #: ISO 4217 when the provider's code maps to one (ARS, USD, MXN), else its own code.
     currency: str | None = None
     status: InvoiceStatus | None = None
-    #: The provider's own words for the status, for the technical detail.
+    #: The provider's own words for the status, quoted next to the bot's.
     status_text: str | None = None
     #: A link to the PDF, when the provider gives one (it may expire).
     pdf_url: str | None = None
@@ -190,6 +191,8 @@ class FormField:
     #: An example value shown in the empty field (language-neutral: ``0002``, a UUID).
     example: str | None = None
     label: str | None = None
+    #: Its choices are the provider's document types (the bot shows them by name).
+    document_type: bool = False
 
 
 @dataclass(frozen=True)

@@ -416,6 +416,7 @@ def _lookup_facts(invoice: LummyInvoice, data: object) -> InvoiceFacts:
     serie = text_value(_first(record, "serie", "series"))
     folio = text_value(record.get("folio"))
     status_text = text_value(record.get("status"))
+    emails = _first(customer, "email", "emails") or _first(record, "customerEmail", "email")
     return InvoiceFacts(
         provider=KEY,
         reference=invoice.reference,
@@ -425,9 +426,7 @@ def _lookup_facts(invoice: LummyInvoice, data: object) -> InvoiceFacts:
         ),
         customer_id_type="RFC" if text_value(customer.get("rfc")) else None,
         customer_id=text_value(customer.get("rfc")),
-        recipients=email_list(
-            _first(customer, "email", "emails") or _first(record, "customerEmail", "email")
-        ),
+        recipients=email_list(emails) if emails is not None else None,
         issued_on=iso_date(_first(record, "issuedAt", "fecha", "date", "issueDate", "createdAt")),
         total=amount(record.get("total")),
         currency=(text_value(_first(record, "currency", "moneda")) or "").upper() or None,

@@ -675,7 +675,7 @@ def _facts(voucher: TusFacturasVoucher, body: Mapping[str, Any]) -> InvoiceFacts
         customer_name=text_value(customer.get("razon_social")),
         customer_id_type=text_value(customer.get("documento_tipo")),
         customer_id=text_value(customer.get("documento_nro")),
-        recipients=email_list(customer.get("email")),
+        recipients=email_list(customer.get("email")) if "email" in customer else None,
         issued_on=_date(document.get("fecha")),
         total=amount(document.get("total")),
         currency=_CURRENCIES.get(currency.upper(), currency) if currency else None,
@@ -718,7 +718,7 @@ class TusFacturas(InvoiceProvider[TusFacturasVoucher, TusFacturasSettings]):
     request_model = TusFacturasVoucher
     settings_model = TusFacturasSettings
     form = (
-        FormField("tipo", FieldKind.SELECT, choices=_TIPO_CHOICES),
+        FormField("tipo", FieldKind.SELECT, choices=_TIPO_CHOICES, document_type=True),
         FormField(
             "operacion",
             FieldKind.RADIO,

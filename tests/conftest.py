@@ -101,7 +101,7 @@ class Bot:
         channel: str = CHANNEL,
         empty_ack: bool = False,
     ) -> dict[str, Any]:
-        """Type the command and return the modal Slack shows.
+        """Type the command and return the modal Slack shows, once the bot is done with it.
 
         ``empty_ack``: also check the command's ack is empty (nothing shown in the channel).
         """
@@ -111,6 +111,8 @@ class Bot:
         if empty_ack:
             assert response.body == "", response.body
         await self.slack.wait_for_call("views.open", count=opened_before + 1)
+        # Once open, the modal is updated with what the history and the provider know.
+        assert await self.services.inflight.drain(5), "the command is still working"
         view = self.slack.current_view(user)
         assert view is not None, "no modal was opened"
         return view

@@ -28,7 +28,7 @@ from bot.localslack import (
 )
 from bot.localslack.sender import SenderResponse
 from bot.localslack.webapi import JsonDict, Message
-from bot.ui import views
+from bot.ui import strings, views
 from bot.ui.forms import (
     CONFIRM_BLOCK,
     CONFIRMED,
@@ -40,6 +40,7 @@ from bot.ui.forms import (
 )
 from bot.ui.wording import problem_message
 from providers.base import FieldProblem
+from providers.emulators import LOOKUP_ROUTE, RESEND_ROUTE, EmulatorServer, RecordedRequest
 from providers.lummy import LUMMY
 from providers.registry import builtin_registry
 from providers.tusfacturas import TUSFACTURAS
@@ -49,6 +50,10 @@ T = TypeVar("T")
 
 #: The TusFacturas voucher the emulator seeds (what ``tf_values()`` fills in).
 SEED_VOUCHER = "FACTURA B 0002-00000006"
+#: How each kind of outcome starts, as an agent reads it (the first line's fixed part).
+SENT = strings.SUCCESS_HEADLINE.split("{")[0]
+NOT_SENT = strings.FAILURE_HEADLINE.split("{")[0]
+MAYBE_SENT = strings.UNKNOWN_HEADLINE.split("{")[0]
 
 
 # --- modal state.values --------------------------------------------------------------
@@ -162,6 +167,16 @@ def shown(thing: Message | JsonDict) -> str:
 def blocks_text(blocks: list[Any]) -> str:
     """The blocks as JSON (every string in them, button values and ids included)."""
     return json.dumps(blocks, ensure_ascii=False)
+
+
+def resends(emulator: EmulatorServer) -> list[RecordedRequest]:
+    """The re-send requests an emulator received (lookups left out)."""
+    return [request for request in emulator.requests if request.route == RESEND_ROUTE]
+
+
+def lookups(emulator: EmulatorServer) -> list[RecordedRequest]:
+    """The lookups an emulator received (they never send anything)."""
+    return [request for request in emulator.requests if request.route == LOOKUP_ROUTE]
 
 
 def retry_buttons(message: Message) -> list[JsonDict]:

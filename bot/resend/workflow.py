@@ -1,6 +1,8 @@
 """One re-send from the agent's submit to the outcome in the channel.
 
 Post "re-sending", call the provider, replace the message with the outcome.
+Once the provider answered, what a lookup knows about the invoice (the addresses
+on file, the customer, the PDF) completes the outcome, within the lookup's bound.
 Everything after Slack's ack happens here, so this is also where a surprise is
 caught, given an error id, logged, and still shown to the agent.
 """
@@ -23,12 +25,12 @@ from bot.resend.audit import Auditor, message_location
 from bot.resend.inflight import InFlight
 from bot.resend.insight import QuotaUsage
 from bot.resend.jobs import ResendJob
+from bot.resend.lookup import InvoiceLookups
 from bot.resend.recovery import AttemptJournal
 from bot.slack.delivery import Delivery, Destination, MessageRef
-from bot.slack.directory import UserDirectory
 from bot.ui import views
-from providers.base import ResendResult
-from providers.errors import Outcome, OutcomeUnknownError, ProviderError
+from providers.base import InvoiceFacts, ResendRequest, ResendResult
+from providers.errors import Outcome, OutcomeUnknownError, ProviderError, RejectedError
 from providers.registry import ConfiguredProviders
 
 log = structlog.get_logger(__name__)
@@ -80,24 +82,22 @@ class ResendWorkflow:
         *,
         providers: ConfiguredProviders,
         delivery: Delivery,
-        directory: UserDirectory,
         inflight: InFlight,
         gatekeeper: Gatekeeper,
         auditor: Auditor,
+        lookups: InvoiceLookups | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        timezone_timeout: float = 2.0,
         placeholder_wait: float = 2.0,
         journal: AttemptJournal | None = None,
     ) -> None:
         self._providers = providers
         self._registry = providers.registry
         self._delivery = delivery
-        self._directory = directory
+        self._lookups = lookups
         self._inflight = inflight
         self._gatekeeper = gatekeeper
         self._auditor = auditor
         self._clock = clock
-        self._timezone_timeout = timezone_timeout
         self._placeholder_wait = placeholder_wait
         self._journal = journal
 
@@ -171,14 +171,16 @@ class ResendWorkflow:
         run.placeholder = asyncio.create_task(self._post_progress(run.ref, destination, progress))
         await self._write_down(run)
         run.started = time.perf_counter()
-        timezone = asyncio.create_task(self._directory.timezone(destination.user_id or ""))
         try:
             result = await self._providers.resend(job.request, idempotency_key=job.idempotency_key)
         except ProviderError as exc:
-            timezone.cancel()
             run.outcome, run.error = exc.outcome, exc
             latency = _elapsed_ms(run.started)
             run.message = views.failure_message(job, exc, self._registry)
+            if isinstance(exc, RejectedError):
+                # A refusal may have a way around that a lookup knows (the PDF to attach).
+                facts = await self._facts(job.request)
+                run.message = views.failure_message(job, exc, self._registry, facts=facts)
             await self._show(run, run.message)
             await self._record(
                 run, latency_ms=latency, request_id=exc.request_id, detail=exc.detail
@@ -186,29 +188,32 @@ class ResendWorkflow:
             return
         run.outcome, run.result = Outcome.SUCCESS, result
         latency = _elapsed_ms(run.started)
-        run.message = views.success_message(
-            job, result, registry=self._registry, now=self._clock(), agent_tz=None
-        )
+        now = self._clock()
+        run.message = views.success_message(job, result, registry=self._registry, now=now)
         # The quota as the guard read it just before this send: no second store read.
         quota = run.quota_before
-        try:
-            agent_tz = await asyncio.wait_for(timezone, self._timezone_timeout)
-        except TimeoutError:
-            agent_tz = None
+        facts = await self._facts(job.request)
         run.message = views.success_message(
             job,
             result,
             registry=self._registry,
-            now=self._clock(),
-            agent_tz=agent_tz,
+            now=now,
+            facts=facts,
             quota=QuotaUsage(used=quota.used + 1, limit=quota.limit, frees_at=quota.frees_at)
             if quota
             else None,
         )
         await self._show(run, run.message)
         await self._record(
-            run, latency_ms=latency, request_id=result.request_id, recipients=result.recipients
+            run,
+            latency_ms=latency,
+            request_id=result.request_id,
+            recipients=views.sent_to(job.request, result, facts),
         )
+
+    async def _facts(self, request: ResendRequest) -> InvoiceFacts | None:
+        """What a lookup knows about the invoice (remembered, or asked within its bound)."""
+        return await self._lookups.facts(request) if self._lookups is not None else None
 
     async def _write_down(self, run: _Run) -> None:
         """Before the provider call, what a crash must not lose (`bot.resend.recovery`);

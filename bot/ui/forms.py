@@ -13,7 +13,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.ui import strings
-from bot.ui.wording import problems_paragraph
+from bot.ui.wording import problem_message
 from providers.base import FieldProblem, InvalidReferenceError, ResendRequest
 from providers.registry import ProviderRegistry
 
@@ -55,11 +55,14 @@ class ModalContext(BaseModel):
 
 
 class FormState(BaseModel):
-    """The modal's contents: a provider key, the typed values, and a note about the prefill."""
+    """The modal's contents: a provider key, the typed values, and notes about the prefill:
+    each field's problem (shown under it) and a ``notice`` for the rest."""
 
     provider: str | None = None
     values: dict[str, str] = Field(default_factory=dict)
     notice: str | None = None
+    #: What is wrong with a prefilled value, by field name, in words.
+    problems: dict[str, str] = Field(default_factory=dict)
 
     @property
     def duplicate_confirmed(self) -> bool:
@@ -68,16 +71,22 @@ class FormState(BaseModel):
 
 
 def form_from_text(text: str, registry: ProviderRegistry) -> FormState:
-    """Prefill from what followed ``/reenviar``: as much as could be understood, plus a note."""
+    """Prefill from what followed ``/reenviar``: everything typed, each field's problem to be
+    shown under it, and a note for what belongs to no field."""
     if not text.strip():
         return FormState()
     try:
         request = registry.parse_reference(text)
     except InvalidReferenceError as exc:
+        provider = registry.get(exc.provider) if exc.provider else None
+        fields = {field.name for field in provider.form} if provider else set()
+        problems = {name: problem_message(p) for name, p in exc.problems.items() if name in fields}
+        rest = [problem_message(p) for name, p in exc.problems.items() if name not in fields]
         return FormState(
             provider=exc.provider,
             values={k: v for k, v in exc.understood.items() if v},
-            notice=strings.PREFILL_NOTICE.format(problem=problems_paragraph(exc)),
+            notice=strings.PREFILL_NOTICE.format(problem=" ".join(rest)) if rest else None,
+            problems=problems,
         )
     return form_for(request, registry)
 
@@ -125,3 +134,57 @@ def request_from_form(form: FormState, registry: ProviderRegistry) -> ResendRequ
         raise InvalidReferenceError({PROVIDER_BLOCK: FieldProblem(PROVIDER_REQUIRED)})
     request: ResendRequest = registry[form.provider].build_request(form.values)
     return request
+
+
+#: Time zones of the countries the shipped providers serve, for a first guess of the
+#: provider an agent works with (a zone not listed matches a provider's own zone only).
+_COUNTRY_ZONES: Final[dict[str, tuple[str, ...]]] = {
+    "AR": (
+        "America/Argentina/",
+        "America/Buenos_Aires",
+        "America/Catamarca",
+        "America/Cordoba",
+        "America/Jujuy",
+        "America/Mendoza",
+        "America/Rosario",
+    ),
+    "MX": (
+        "America/Mexico_City",
+        "America/Bahia_Banderas",
+        "America/Cancun",
+        "America/Chihuahua",
+        "America/Ciudad_Juarez",
+        "America/Ensenada",
+        "America/Hermosillo",
+        "America/Matamoros",
+        "America/Mazatlan",
+        "America/Merida",
+        "America/Monterrey",
+        "America/Ojinaga",
+        "America/Tijuana",
+        "Mexico/",
+    ),
+}
+
+
+def default_provider(
+    registry: ProviderRegistry,
+    configured: Mapping[str, bool],
+    *,
+    last_used: str | None = None,
+    agent_tz: str | None = None,
+) -> str | None:
+    """The provider a blank modal starts on: the one the agent used last, else the one of
+    the agent's country (by Slack time zone); None leaves the modal's own default."""
+    if last_used is not None and configured.get(last_used):
+        return last_used
+    if not agent_tz:
+        return None
+    for key, provider in registry.items():
+        zones = _COUNTRY_ZONES.get(provider.country, ())
+        in_country = any(
+            agent_tz == z or (z.endswith("/") and agent_tz.startswith(z)) for z in zones
+        )
+        if configured.get(key) and (in_country or agent_tz == provider.timezone):
+            return key
+    return None

@@ -1,7 +1,12 @@
 """Every sentence a person reads in Slack, in neutral Latin American Spanish.
 
 Kept in one place so the tone stays consistent and translators have one file.
-Forms avoid usted, tú and vos alike: infinitives and impersonal phrasing.
+To agents: infinitives and impersonal phrasing, never usted, tú or vos ("tu" as a
+possessive is shared by both countries); "correo", never "e-mail". The reply an
+agent pastes to a customer uses usted, which reads right in Argentina and Mexico.
+One noun per provider: "factura" for Lummy; for TusFacturas the voucher's own type
+("Factura B", "Nota de crédito A"), "comprobante" when speaking of any.
+No text here contains <, > or &: Slack's mrkdwn would read them as markup.
 """
 
 from __future__ import annotations
@@ -26,8 +31,20 @@ PROVIDER_ERRORS: Final[dict[str, str]] = {
         "{provider} no encontró ese comprobante. "
         "Revisar el identificador (y la cuenta del cliente) y volver a intentar."
     ),
+    "not_found.tusfacturas": (
+        "TusFacturas no tiene un comprobante con esos datos. Revisar el tipo, la operación, "
+        "el punto de venta y el número."
+    ),
+    "not_found.lummy": (
+        "Lummy no tiene una factura con ese ID. Revisar que sea el ID de Lummy y no el folio "
+        "fiscal del SAT."
+    ),
     "rate_limited": "{provider} frenó el reenvío por exceso de solicitudes; no se envió nada.",
-    "rejected": "{provider} rechazó el reenvío.",
+    "rate_limited.throttled": (
+        "{provider} recibió demasiadas solicitudes en ese segundo y frenó el reenvío; no se "
+        "envió nada."
+    ),
+    "rejected": "{provider} rechazó el reenvío (el motivo está en el detalle técnico).",
     "unavailable": (
         "{provider} no respondió o tuvo una falla interna; no se envió nada. "
         "Se puede reintentar sin riesgo."
@@ -51,19 +68,24 @@ NOT_CONFIGURED_FOR_VALUE: Final = (
 )
 INVALID_FIELD: Final[dict[str, str]] = {
     "email": (
-        "El proveedor rechazó el e-mail alternativo. Revisar la dirección y volver a intentar."
+        "El proveedor rechazó el correo alternativo. Revisar la dirección y volver a intentar."
     ),
 }
 RATE_LIMIT_PER_HOUR: Final = "El límite es de {limit} reenvíos por hora por factura."
 RETRY_IN: Final = "Se puede volver a intentar en {wait}."
+RETRY_SOON: Final = "Se puede reintentar en unos segundos."
 #: Known reasons a provider gives for refusing, by `RejectedError.reason`.
 REJECTION_REASONS: Final[dict[str, str]] = {
     "email_sending_off": (
-        "{provider} no permite reenviar este comprobante: el perfil del cliente no tenía "
-        "activado el envío por e-mail cuando se emitió. Activarlo en {provider} no cambia "
-        "comprobantes ya emitidos; enviar el PDF por otro medio."
+        "{provider} no permite el reenvío: el cliente no tenía activado el envío por correo "
+        "al emitirse (activarlo ahora no cambia lo ya emitido)."
     ),
 }
+#: What to do instead, when the lookup gave a link to the PDF (and when it did not).
+PDF_NEXT_STEP: Final = (
+    "Descargar el PDF (el enlace vale solo por hoy) y adjuntarlo en la respuesta."
+)
+PDF_ELSEWHERE: Final = "Descargar el PDF desde {provider} y enviárselo al cliente por otro medio."
 SECONDS: Final = ("1 segundo", "{n} segundos")
 MINUTES: Final = ("1 minuto", "{n} minutos")
 HOURS: Final = ("1 hora", "{n} horas")
@@ -80,28 +102,31 @@ PROBLEMS: Final[dict[str, str]] = {
     "empty": "No hay nada para leer. Pegar el comprobante o el ID de la factura.",
     "not_a_reference": (
         "No se entiende «{text}». Se espera un comprobante de TusFacturas "
-        "(FACTURA B 0002-00000006) o el ID de una factura de Lummy (un UUID)."
+        "(Factura B 0002-00000006) o el ID de una factura de Lummy (un UUID, o el enlace a "
+        "la factura)."
     ),
     "extra_text": "Sobra texto al final: «{text}».",
-    "email_invalid": "«{text}» no es un e-mail válido.",
+    "email_invalid": "«{text}» no es un correo válido: corregirlo o borrarlo.",
     "tipo_unknown": (
-        "No se reconoce el tipo de comprobante «{text}». Ejemplos: FACTURA B, NOTA DE CREDITO A, "
-        "FACTURA DE CREDITO ELECTRONICA MiPyME (FCE) A."
+        "No se reconoce el tipo de comprobante «{text}». Ejemplos: Factura B, FC B, NC A, "
+        "ND B, FCE A."
     ),
-    "tipo_missing": "Falta el tipo de comprobante, por ejemplo: FACTURA B 0002-00000006.",
+    "tipo_missing": "Falta el tipo de comprobante, por ejemplo: Factura B 0002-00000006.",
     "numbers_missing": (
-        "Falta el punto de venta y el número. Formato esperado: FACTURA B 0002-00000006."
+        "Falta el punto de venta y el número. Formato esperado: Factura B 0002-00000006."
     ),
     "numbers_invalid": (
         "No se entiende «{text}» como punto de venta y número. Formato esperado: 0002-00000006."
     ),
     "tipo_invalid": "Elegir uno de los 27 tipos de comprobante de TusFacturas.",
     "operacion_invalid": "La operación debe ser V (venta) o C (compra).",
-    "punto_venta_invalid": "El punto de venta debe ser un número entre 1 y {limit}.",
-    "numero_invalid": "El número de comprobante debe ser un número entre 1 y {limit}.",
+    "punto_venta_invalid": (
+        "«{text}» no es un punto de venta: debe ser un número entre 1 y {limit}."
+    ),
+    "numero_invalid": "«{text}» no es un número de comprobante: debe ir de 1 a {limit}.",
     "invoice_id_invalid": (
-        "El ID de la factura debe ser un UUID de Lummy, por ejemplo "
-        "550e8400-e29b-41d4-a716-446655440000."
+        "«{text}» no es un ID de Lummy: debe ser un UUID como "
+        "550e8400-e29b-41d4-a716-446655440000, o el enlace a la factura."
     ),
 }
 #: For a problem code the bot has no words for (a provider added later).
@@ -112,6 +137,8 @@ PROBLEM_UNKNOWN: Final = "Revisar este dato."
 PREFILL_NOTICE: Final = (
     ":warning: No se entendió todo lo escrito: {problem} Completar o corregir abajo."
 )
+#: Under a prefilled field whose value has a problem (the modal refuses it until fixed).
+FIELD_PROBLEM: Final = ":warning: {problem}"
 MODAL_TITLE: Final = "Reenviar comprobante"
 MODAL_SUBMIT: Final = "Reenviar"
 MODAL_CLOSE: Final = "Cancelar"
@@ -128,16 +155,17 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "tusfacturas.punto_venta": "Punto de venta",
     "tusfacturas.numero": "Número",
     "lummy.invoice_id": "ID de la factura en Lummy",
-    "email": "E-mail alternativo",
+    "email": "Correo alternativo",
 }
 #: Hints under form fields, looked up like the labels.
 FIELD_HINTS: Final[dict[str, str]] = {
     "tusfacturas.numero": (
-        "Como en el comprobante impreso: FACTURA B 0002-00000006 es punto de venta 0002, número "
-        "00000006. Se envía a los e-mails de la ficha del cliente."
+        "Como en el comprobante impreso: Factura B 0002-00000006 es punto de venta 0002, número "
+        "00000006. Se envía a los correos cargados en el cliente."
     ),
+    "lummy.invoice_id": "Se puede pegar el enlace a la factura en Lummy.",
     "email": (
-        "Opcional. Si se completa, el PDF va a esta dirección en lugar del e-mail del cliente, "
+        "Opcional. Si se completa, el PDF va a esta dirección en lugar del correo del cliente, "
         "solo en este envío."
     ),
 }
@@ -152,49 +180,93 @@ CHOICE_GROUPS: Final[dict[str, str]] = {
     "notas_de_credito": "Notas de crédito",
     "recibos": "Recibos",
     "fce": "MiPyME (FCE)",
-    "no_validas": "No válidas en AFIP",
+    "no_validas": "No válidas en ARCA (ex AFIP)",
 }
+#: How a voucher type reads, word by word (API words without accents); a word not listed
+#: (a letter, MiPyME, (FCE), AFIP) stays as it is. The first word is capitalized.
+DOCUMENT_TYPE_WORDS: Final[dict[str, str]] = {
+    "FACTURA": "factura",
+    "NOTA": "nota",
+    "DE": "de",
+    "DEBITO": "débito",
+    "CREDITO": "crédito",
+    "ELECTRONICA": "electrónica",
+    "RECIBO": "recibo",
+    "NO": "no",
+    "VALIDA": "válida",
+    "EN": "en",
+}
+#: The article of a voucher type, by its first API word ("la" when not listed).
+DOCUMENT_TYPE_ARTICLES: Final[dict[str, str]] = {"RECIBO": "el"}
+#: What a provider calls its documents, with the article, when they have no types.
+INVOICE_NOUNS: Final[dict[str, tuple[str, str]]] = {"lummy": ("la", "factura")}
+INVOICE_NOUN_ANY: Final = ("el", "comprobante")
+#: The invoice as the customer is told about it when it has no number they know.
+YOUR_INVOICE: Final = "su factura"
 
 # --- Messages in the channel ---------------------------------------------------
 
 HELP_TEXT: Final = (
     "*Reenviar una factura al cliente*\n"
     "• `/reenviar`: abre el formulario.\n"
-    "• `/reenviar FACTURA B 0002-00000006`: TusFacturas (venta; agregar `compra` si corresponde).\n"
-    "• `/reenviar 550e8400-e29b-41d4-a716-446655440000`: Lummy, al e-mail del cliente.\n"
+    "• `/reenviar Factura B 0002-00000006`: TusFacturas (venta; agregar `compra` si "
+    "corresponde). También `FC B`, `NC A`, `ND B`.\n"
+    "• `/reenviar 550e8400-e29b-41d4-a716-446655440000`: Lummy, al correo del cliente (o "
+    "pegar el enlace a la factura).\n"
     "• `/reenviar 550e8400-e29b-41d4-a716-446655440000 otro@cliente.com`: Lummy, a otra "
     "dirección.\n"
     "• Se puede anteponer el proveedor: `/reenviar lummy …`, `/reenviar tusfacturas …`.\n"
-    "• `/reenviar historial FACTURA B 0002-00000006`: últimos intentos de ese comprobante.\n"
-    "El resultado queda publicado en el canal."
+    "• `/reenviar historial Factura B 0002-00000006`: últimos intentos de ese comprobante.\n"
+    "El resultado queda publicado en el canal, con una respuesta lista para el cliente."
 )
 SUBJECT: Final = "{reference} ({provider})"
 #: Words after a reference for what the request's qualifiers say.
 QUALIFIERS: Final[dict[str, str]] = {"compra": "(compra)"}
 PROGRESS: Final = "Reenviando {subject}, a solicitud de {user}…"
 ATTEMPT: Final = "Intento {attempt}."
-SUCCESS_HEADER: Final = ":white_check_mark: Comprobante reenviado"
-SUCCESS_TEXT: Final = "Comprobante reenviado: {subject} a {recipients}."
-FAILURE_HEADER: Final = ":x: No se pudo reenviar"
-UNKNOWN_HEADER: Final = ":grey_question: Resultado incierto"
-FAILURE_SUBJECT: Final = "{subject}, solicitado por {user}."
-FIELD_PROVIDER: Final = "Proveedor"
-FIELD_REFERENCE: Final = "Comprobante"
-FIELD_RECIPIENTS: Final = "Enviado a"
-FIELD_SENT_AT: Final = "Enviado"
-FIELD_CONFIRMED_AT: Final = "Confirmado"
-FIELD_REQUESTED_BY: Final = "Solicitado por"
+#: The outcome's first line: what the agent repeats to the customer.
+SUCCESS_HEADLINE: Final = ":white_check_mark: *Se reenvió a {recipients}*"
+SUCCESS_TEXT: Final = "Se reenvió {invoice} a {recipients} ({provider})."
+FAILURE_HEADLINE: Final = ":x: *No se pudo reenviar {invoice}*"
+UNKNOWN_HEADLINE: Final = ":grey_question: *No se sabe si se reenvió {invoice}*"
+#: The outcome's second line: the invoice in the agent's terms, when, and who asked.
+OUTCOME_DETAILS: Final = "{invoice} en {provider}{customer} · {when} · pedido por {user}"
+SENT_WHEN: Final = "{date} {time}, hora {zone}"
+REQUESTED_BY: Final = "Pedido por {user}"
 RETRIED_BY: Final = "Reintentado por {user}."
-#: Who it went to when the provider does not say, by provider.
+#: Who it went to when the provider does not say (and a lookup could not tell), by provider.
 DEFAULT_RECIPIENTS: Final[dict[str, str]] = {
-    "tusfacturas": "los e-mails de la ficha del cliente en TusFacturas",
-    "lummy": "el e-mail del receptor registrado en el CFDI",
+    "tusfacturas": "los correos cargados en el cliente (TusFacturas no informa cuáles)",
+    "lummy": "el correo del receptor registrado en el CFDI",
 }
-DEFAULT_RECIPIENTS_ANY: Final = "los e-mails registrados del cliente"
+DEFAULT_RECIPIENTS_ANY: Final = "los correos registrados del cliente"
 AND_MORE: Final = "y {count} más"
-LOCAL_TIME: Final = "{time} hora local ({zone})"
-PROVIDER_SAYS: Final = "Respuesta de {provider}: _{message}_"
+LIST_AND: Final = " y "
+#: Time zones by their everyday name, as in "hora de Argentina" ("hora" + the name).
+ZONE_NAMES: Final[dict[str, str]] = {
+    "America/Argentina/Buenos_Aires": "de Argentina",
+    "America/Mexico_City": "del centro de México",
+    "UTC": "UTC",
+}
+#: A zone not listed, by its IANA name.
+ZONE_OTHER: Final = "de {zone}"
+#: The reply an agent pastes to the customer (usted, for both countries), quoted.
+REPLY_SENT: Final = (
+    "Le reenviamos {invoice} a {recipients} hoy a las {time}. Si no le llega, revise el "
+    "correo no deseado."
+)
+REPLY_SENT_ON_FILE: Final = (
+    "Le reenviamos {invoice} al correo que tenemos registrado hoy a las {time}. Si no le "
+    "llega, revise el correo no deseado."
+)
+#: The small context line under an outcome.
+SENT_UTC: Final = "{time} UTC"
+TECHNICAL_DETAIL: Final = "Detalle técnico: {detail}"
+PROVIDER_SAYS: Final = "{provider} respondió «{message}»"
 REQUEST_ID: Final = "ID de solicitud: `{request_id}`"
+IDEMPOTENCY_KEY: Final = "Clave: `{key}`"
+FIX_BUTTON: Final = "Corregir y reenviar"
+PDF_BUTTON: Final = "Descargar PDF"
 RETRY_BUTTON: Final = "Reintentar"
 RETRY_CONFIRM_TITLE: Final = "¿Reintentar el reenvío?"
 RETRY_CONFIRM_SAFE: Final = "No se envió nada la vez anterior. Se va a pedir el reenvío otra vez."
@@ -220,7 +292,7 @@ DM_FALLBACK_NOTICE: Final = (
 MODAL_OPEN_FAILED: Final = (
     "No se pudo abrir el formulario ({reason}); no se envió nada. Volver a escribir el comando."
 )
-SLACK_ANSWERED: Final = "Slack respondió «{error}»"
+SLACK_ANSWERED: Final = "Slack lo rechazó; detalle técnico: {error}"
 SLACK_TOO_SLOW: Final = "Slack no respondió a tiempo"
 THE_CHANNEL: Final = "el canal"
 
@@ -231,7 +303,7 @@ REFUSED_CHANNEL: Final = (
     "Usar el comando desde un canal de soporte habilitado."
 )
 REFUSED_USER: Final = (
-    "Este usuario no tiene permiso para reenviar facturas. Pedir acceso al administrador del bot."
+    "Tu usuario no tiene permiso para reenviar facturas. Pedir acceso al administrador del bot."
 )
 REFUSED_PREFIX: Final = ":no_entry: "
 ACCESS_CHECK_TIMEOUT: Final = (
@@ -241,19 +313,19 @@ RETRY_IN_PROGRESS: Final = "{user} ya está reintentando este reenvío. Esperar 
 REFUSAL_LABELS: Final[dict[str, str]] = {
     "channel_not_allowed": "canal no habilitado",
     "user_not_allowed": "usuario sin permiso",
-    "alternative_email_off": "e-mail alternativo desactivado",
-    "alternative_email_not_allowed": "sin permiso para e-mail alternativo",
-    "alternative_email_domain": "dominio de e-mail no permitido",
+    "alternative_email_off": "correo alternativo desactivado",
+    "alternative_email_not_allowed": "sin permiso para correo alternativo",
+    "alternative_email_domain": "dominio de correo no permitido",
     "quota_exhausted": "límite por hora agotado",
     "access_check_timeout": "permiso no verificado a tiempo",
 }
 DUPLICATE_AUDIT: Final = "ya reenviada por {user}"
 REFUSED_ALT_EMAIL_OFF: Final = (
-    "El envío a un e-mail alternativo está desactivado. Dejar el campo vacío para enviar "
-    "al e-mail del cliente."
+    "El envío a un correo alternativo está desactivado. Dejar el campo vacío para enviar "
+    "al correo del cliente."
 )
 REFUSED_ALT_EMAIL_USER: Final = (
-    "Este usuario no tiene permiso para enviar a un e-mail alternativo. Dejar el campo vacío "
+    "Tu usuario no tiene permiso para enviar a un correo alternativo. Dejar el campo vacío "
     "o pedir el permiso al administrador del bot."
 )
 REFUSED_ALT_EMAIL_DOMAIN: Final = "No se permite enviar a direcciones de «{domain}»."
@@ -261,11 +333,18 @@ REFUSED_ALT_EMAIL_DOMAIN: Final = "No se permite enviar a direcciones de «{doma
 # --- History, duplicates, quota, audit -----------------------------------------
 
 QUOTA_USED: Final = "Reenvíos de esta factura en la última hora: {used} de {limit}."
-QUOTA_FREES_IN: Final = "Se libera uno en {wait}."
+QUOTA_USED_SHORT: Final = "Reenvíos en la última hora: {used} de {limit}"
 QUOTA_EXHAUSTED: Final = (
     "Ya se usaron los {limit} reenvíos por hora de esta factura en {provider}. "
     "Se puede volver a intentar en {wait}."
 )
+#: In the modal, as soon as the invoice is known.
+QUOTA_EXHAUSTED_UNTIL: Final = (
+    ":no_entry: Ya se usaron los {limit} reenvíos por hora de esta factura en {provider}: "
+    "se puede volver a reenviar desde las {time}."
+)
+#: A time with the zone it is in, when it is not the agent's own.
+TIME_IN_ZONE: Final = "{time} (hora {zone})"
 DUPLICATE_RECENT: Final = "Ya fue reenviada {ago} por {user} a {recipients}."
 DUPLICATE_RECENT_TO_CUSTOMER: Final = "Ya fue reenviada {ago} por {user} al cliente."
 DUPLICATE_UNCERTAIN: Final = (
@@ -281,12 +360,12 @@ DUPLICATE_CONFIRM_LABEL: Final = "Confirmación"
 DUPLICATE_CONFIRM_OPTION: Final = "Reenviar de todos modos (el cliente va a recibir otro correo)"
 JUST_NOW: Final = "hace un momento"
 MINUTES_AGO: Final = "hace {minutes} min"
-HISTORY_HEADER: Final = "*Últimos intentos de* `{reference}` ({count}):"
-HISTORY_EMPTY: Final = "No hay intentos registrados de `{reference}`."
-HISTORY_ZONE: Final = "Horas en {zone}."
+HISTORY_HEADER: Final = "*Últimos intentos de {reference}* ({count}):"
+HISTORY_EMPTY: Final = "No hay intentos registrados de {reference}."
+HISTORY_ZONE: Final = "Horario {zone}."
 HISTORY_USAGE: Final = (
-    "Indicar el comprobante: `/reenviar historial FACTURA B 0002-00000006` o "
-    "`/reenviar historial <id de Lummy>`."
+    "Indicar el comprobante: `/reenviar historial Factura B 0002-00000006`, o "
+    "`/reenviar historial` seguido del ID de la factura de Lummy."
 )
 HISTORY_UNAVAILABLE: Final = (
     "El historial no está disponible en este momento. Volver a intentar en unos minutos."
@@ -314,3 +393,33 @@ AUDIT_LINE: Final = "{icon} {user} · {subject}{provider}{channel} · {outcome}"
 IN_CHANNEL: Final = "en {channel}"
 NO_REFERENCE: Final = "(sin comprobante)"
 SEE_MESSAGE: Final = "ver mensaje"
+
+# --- What a provider says about an invoice before it is sent -------------------
+
+PREVIEW_CUSTOMER: Final = ":bust_in_silhouette: *{name}*"
+PREVIEW_TAX_ID: Final = "{kind} {number}"
+PREVIEW_NUMBER: Final = "Folio {number}"
+PREVIEW_ISSUED: Final = "Fecha {date}"
+PREVIEW_TOTAL: Final = "Total {amount}"
+PREVIEW_RECIPIENTS: Final = "Se va a enviar a {recipients}."
+PREVIEW_RECIPIENTS_OR_ALTERNATIVE: Final = (
+    "Se va a enviar a {recipients} (o al correo alternativo, si se completa)."
+)
+PREVIEW_NO_EMAIL: Final = (
+    ":warning: El cliente no tiene ningún correo cargado en {provider}: el reenvío no va a "
+    "llegar a nadie. Cargar el correo en {provider}, o enviar el PDF por otro medio."
+)
+PREVIEW_NOT_FOUND: Final = (
+    ":warning: {provider} no encuentra nada con estos datos: revisarlos antes de reenviar."
+)
+PREVIEW_STATUS: Final = ":warning: {status} (estado en {provider}: «{text}»)."
+#: What an invoice's status means for a re-send, by `InvoiceStatus` (issued says nothing).
+STATUS_WARNINGS: Final[dict[str, str]] = {
+    "queued": "Todavía no se emitió: está en cola para emitirse",
+    "awaiting_approval": "Todavía no se emitió: espera aprobación",
+    "failed": "La emisión falló",
+    "cancelled": "Se anuló",
+    "other": "El estado no indica que se haya emitido",
+}
+#: Currency symbols by ISO 4217 code; other codes show as they are.
+CURRENCY_SYMBOLS: Final[dict[str, str]] = {"ARS": "$", "MXN": "$", "USD": "US$", "EUR": "€"}

@@ -24,15 +24,45 @@ from bot.ui.forms import (
     FormState,
     ModalContext,
 )
-from bot.ui.wording import error_message, format_wait
-from providers.base import FieldKind, FormField, ResendRequest, ResendResult
-from providers.errors import OutcomeUnknownError, ProviderError, RejectedError
+from bot.ui.wording import (
+    address_list,
+    amount,
+    clock_time,
+    document_type_name,
+    error_message,
+    invoice_for_customer,
+    invoice_phrase,
+    invoice_title,
+    tax_id,
+    zone_name,
+    zone_of,
+)
+from providers.base import (
+    FieldKind,
+    FormField,
+    InvoiceFacts,
+    InvoiceStatus,
+    ResendRequest,
+    ResendResult,
+)
+from providers.errors import (
+    REJECTION_EMAIL_SENDING_OFF,
+    InvalidRequestError,
+    NotFoundError,
+    OutcomeUnknownError,
+    ProviderError,
+    RejectedError,
+)
 from providers.registry import AnyProvider, ProviderRegistry
 
 Block = dict[str, Any]
 
 MODAL_CALLBACK_ID: Final = "reenviar_modal"
 RETRY_ACTION: Final = "retry_resend"
+#: "Corregir y reenviar": reopens the modal with the invoice of a failed re-send.
+FIX_ACTION: Final = "fix_resend"
+#: "Descargar PDF": a link; Slack still tells the app it was clicked.
+PDF_ACTION: Final = "open_pdf"
 #: Marks the "re-sending…" message, so tools can tell it from an outcome.
 PROGRESS_BLOCK: Final = "resend_progress"
 _SECTION_LIMIT: Final = 2900
@@ -88,7 +118,10 @@ def _field_copy(table: Mapping[str, str], provider: AnyProvider, name: str) -> s
 
 
 def _choice_option(field: FormField, value: str) -> dict[str, Any]:
-    return _option(strings.CHOICE_LABELS.get(field.name, {}).get(value, value), value)
+    label = strings.CHOICE_LABELS.get(field.name, {}).get(value)
+    if label is None:
+        label = document_type_name(value) if field.document_type else value
+    return _option(label, value)
 
 
 def _choice_element(field: FormField, value: str | None) -> dict[str, Any]:
@@ -122,8 +155,13 @@ def _group_order(group: str) -> int:
     return order.index(group) if group in order else len(order)
 
 
-def _field_block(provider: AnyProvider, field: FormField, value: str | None) -> Block:
-    """One input block; its block id is the field name, so problems map onto it."""
+def _field_block(
+    provider: AnyProvider, field: FormField, value: str | None, *, dispatch: bool = False
+) -> Block:
+    """One input block; its block id is the field name, so problems map onto it.
+
+    ``dispatch``: the field that identifies the invoice tells the bot when it is entered
+    (Enter), so the modal can show what the provider and the history know about it."""
     if field.choices:
         element = _choice_element(field, value)
     else:
@@ -143,6 +181,8 @@ def _field_block(provider: AnyProvider, field: FormField, value: str | None) -> 
         "element": element,
         "optional": not field.required,
     }
+    if dispatch and element["type"] == "plain_text_input":
+        block["dispatch_action"] = True
     hint = _field_copy(strings.FIELD_HINTS, provider, field.name)
     if hint:
         block["hint"] = _plain(hint)
@@ -186,7 +226,27 @@ def _recent_warning(insight: Insight, now: datetime) -> str | None:
     return template.format(ago=_ago(recent.at, now), user=f"<@{recent.user_id}>", recipients=to)
 
 
-def _insight_blocks(insight: Insight, now: datetime, *, require_confirmation: bool) -> list[Block]:
+def _quota_blocks(quota: QuotaUsage, provider: AnyProvider, agent_tz: str | None) -> list[Block]:
+    """The hourly quota: how much is used, and, once exhausted, from when it can go again
+    (in the agent's time, else in the provider's, named)."""
+    if quota.exhausted and quota.frees_at:
+        at, zone = clock_time(quota.frees_at, agent_tz or provider.timezone)
+        time = at if zone_of(agent_tz) else strings.TIME_IN_ZONE.format(time=at, zone=zone)
+        text = strings.QUOTA_EXHAUSTED_UNTIL.format(
+            limit=quota.limit, provider=provider.label, time=time
+        )
+        return [_section(text)]
+    return [_context(strings.QUOTA_USED.format(used=quota.used, limit=quota.limit))]
+
+
+def _insight_blocks(
+    insight: Insight,
+    now: datetime,
+    *,
+    require_confirmation: bool,
+    provider: AnyProvider,
+    agent_tz: str | None,
+) -> list[Block]:
     blocks: list[Block] = []
     warning = _recent_warning(insight, now)
     if warning is not None:
@@ -206,10 +266,49 @@ def _insight_blocks(insight: Insight, now: datetime, *, require_confirmation: bo
             )
     quota = insight.quota
     if quota is not None and quota.used:
-        text = strings.QUOTA_USED.format(used=quota.used, limit=quota.limit)
-        if quota.exhausted and quota.frees_at:
-            text += " " + strings.QUOTA_FREES_IN.format(wait=format_wait(quota.frees_at - now))
-        blocks.append(_context(text))
+        blocks.extend(_quota_blocks(quota, provider, agent_tz))
+    return blocks
+
+
+def _preview_blocks(facts: InvoiceFacts, provider: AnyProvider) -> list[Block]:
+    """What the provider says about the invoice: who the customer is, the document, where
+    the re-send goes, and a warning when it cannot reach anyone or is not issued."""
+    if not facts.exists:
+        return [_section(strings.PREVIEW_NOT_FOUND.format(provider=provider.label))]
+    lines = []
+    if facts.customer_name:
+        customer = strings.PREVIEW_CUSTOMER.format(name=escape(facts.customer_name))
+        identity = tax_id(facts.customer_id_type, facts.customer_id)
+        lines.append(customer + (f" · {escape(identity)}" if identity else ""))
+    document = []
+    if facts.display_number:
+        document.append(strings.PREVIEW_NUMBER.format(number=escape(facts.display_number)))
+    if facts.issued_on:
+        document.append(strings.PREVIEW_ISSUED.format(date=facts.issued_on.strftime("%d/%m/%Y")))
+    if facts.total is not None:
+        total = amount(facts.total, facts.currency, provider.country)
+        document.append(strings.PREVIEW_TOTAL.format(amount=escape(total)))
+    if document:
+        lines.append(" · ".join(document))
+    if facts.recipients:
+        template = (
+            strings.PREVIEW_RECIPIENTS_OR_ALTERNATIVE
+            if provider.alternative_email_field
+            else strings.PREVIEW_RECIPIENTS
+        )
+        lines.append(template.format(recipients=escape(address_list(facts.recipients))))
+    blocks = [_section("\n".join(lines))] if lines else []
+    if facts.recipients == ():
+        blocks.append(_section(strings.PREVIEW_NO_EMAIL.format(provider=provider.label)))
+    if facts.status is not None and facts.status is not InvoiceStatus.ISSUED:
+        warning = strings.STATUS_WARNINGS.get(facts.status, strings.STATUS_WARNINGS["other"])
+        blocks.append(
+            _section(
+                strings.PREVIEW_STATUS.format(
+                    status=warning, provider=provider.label, text=escape(facts.status_text or "")
+                )
+            )
+        )
     return blocks
 
 
@@ -220,11 +319,15 @@ def resend_modal(
     registry: ProviderRegistry,
     configured: Mapping[str, bool],
     insight: Insight | None = None,
+    preview: InvoiceFacts | None = None,
     now: datetime | None = None,
+    agent_tz: str | None = None,
 ) -> dict[str, Any]:
-    """The ``/reenviar`` modal for ``form``'s provider, prefilled with its values.
+    """The ``/reenviar`` modal for ``form``'s provider, prefilled with its values, each
+    prefilled problem under its field.
 
-    ``insight`` adds what the history knows: a recent re-send of the same invoice
+    ``preview`` adds what the provider says about the invoice (customer, document, where
+    it goes); ``insight`` what the history knows: a recent re-send of the same invoice
     (with a required confirmation checkbox) and the provider's hourly quota, if any.
     """
     provider = registry[chosen_provider(form, configured)]
@@ -261,11 +364,29 @@ def resend_modal(
                 + strings.PROVIDER_ERRORS["not_configured"].format(provider=provider.label)
             )
         )
-    blocks.extend(_field_block(provider, f, form.values.get(f.name)) for f in provider.form)
+    for form_field in provider.form:
+        blocks.append(
+            _field_block(
+                provider,
+                form_field,
+                form.values.get(form_field.name),
+                dispatch=form_field.name == provider.reference_field,
+            )
+        )
+        problem = form.problems.get(form_field.name)
+        if problem:
+            # It quotes what the agent typed: escape it so it is shown, not rendered.
+            blocks.append(_context(strings.FIELD_PROBLEM.format(problem=escape(problem))))
+    if preview is not None and preview.provider == provider.key:
+        blocks.extend(_preview_blocks(preview, provider))
     if insight is not None:
         blocks.extend(
             _insight_blocks(
-                insight, now or datetime.now(UTC), require_confirmation=insight.needs_confirmation
+                insight,
+                now or datetime.now(UTC),
+                require_confirmation=insight.needs_confirmation,
+                provider=provider,
+                agent_tz=agent_tz,
             )
         )
     return {
@@ -295,11 +416,8 @@ def label_of(provider_key: str, registry: ProviderRegistry) -> str:
 
 def _subject(request: ResendRequest, registry: ProviderRegistry) -> str:
     """The invoice in the agent's terms, with the provider."""
-    reference = f"`{escape(request.reference)}`"
-    for qualifier in request.qualifiers:
-        reference += " " + strings.QUALIFIERS.get(qualifier, qualifier)
     return strings.SUBJECT.format(
-        reference=reference, provider=label_of(request.provider, registry)
+        reference=escape(invoice_title(request)), provider=label_of(request.provider, registry)
     )
 
 
@@ -329,23 +447,17 @@ def progress_message(job: ResendJob, registry: ProviderRegistry) -> SlackMessage
     return SlackMessage(text=text, blocks=[progress])
 
 
-def _local_time(sent_at: datetime, tz_name: str | None) -> str | None:
-    if not tz_name:
-        return None
-    try:
-        zone = ZoneInfo(tz_name)
-    except (ValueError, KeyError, OSError):
-        return None
-    local = sent_at.astimezone(zone)
-    return strings.LOCAL_TIME.format(time=local.strftime("%d/%m/%Y %H:%M"), zone=tz_name)
-
-
-def _when(sent_at: datetime, tz_name: str | None) -> str:
-    lines = [sent_at.astimezone(ZoneInfo("UTC")).strftime("%d/%m/%Y %H:%M:%S UTC")]
-    local = _local_time(sent_at, tz_name)
-    if local:
-        lines.append(local)
-    return "\n".join(lines)
+def sent_to(
+    request: ResendRequest, result: ResendResult, facts: InvoiceFacts | None
+) -> tuple[str, ...]:
+    """Who a re-send reached, as the outcome names it and the history keeps it: the
+    provider's answer, else (without an alternative address) the addresses on file a
+    lookup found; empty when nobody can tell."""
+    if result.recipients:
+        return result.recipients
+    if facts is not None and facts.recipients and not request.alternative_email:
+        return facts.recipients
+    return ()
 
 
 def success_message(
@@ -354,51 +466,77 @@ def success_message(
     *,
     registry: ProviderRegistry,
     now: datetime,
-    agent_tz: str | None,
+    facts: InvoiceFacts | None = None,
     quota: QuotaUsage | None = None,
 ) -> SlackMessage:
-    """The outcome message for a successful re-send."""
-    if result.recipients:
-        shown = result.recipients[:_RECIPIENTS_SHOWN]
-        recipients = ", ".join(escape(r) for r in shown)
-        if len(result.recipients) > len(shown):
-            recipients += " " + strings.AND_MORE.format(count=len(result.recipients) - len(shown))
-    else:
-        recipients = default_recipients(job.request.provider)
+    """The outcome of a successful re-send, leading with what the agent repeats: who got
+    it; then the invoice, the time in the provider's country and who asked; then a reply
+    ready to paste to the customer. UTC, ids and the quota go to the small print."""
+    request = job.request
+    provider = registry.get(result.provider)
     label = label_of(result.provider, registry)
-    when_label = strings.FIELD_SENT_AT if result.sent_at else strings.FIELD_CONFIRMED_AT
-    fields = [
-        f"*{strings.FIELD_PROVIDER}*\n{label}",
-        f"*{strings.FIELD_REFERENCE}*\n`{escape(job.request.reference)}`",
-        f"*{strings.FIELD_RECIPIENTS}*\n{recipients}",
-        f"*{when_label}*\n{_when(result.sent_at or now, agent_tz)}",
-        f"*{strings.FIELD_REQUESTED_BY}*\n<@{job.requested_by}>",
-    ]
-    notes = []
-    if result.provider_message:
-        notes.append(
-            strings.PROVIDER_SAYS.format(
-                provider=label,
-                message=escape(_clip(result.provider_message, 500)),
-            )
-        )
-    if result.request_id:
-        notes.append(strings.REQUEST_ID.format(request_id=escape(result.request_id)))
+    recipients = sent_to(request, result, facts)
+    addresses = escape(address_list(recipients, limit=_RECIPIENTS_SHOWN))
+    shown_recipients = addresses or default_recipients(request.provider)
+    sent = result.sent_at or now
+    zone = zone_of(provider.timezone if provider else None) or ZoneInfo("UTC")
+    time, zone_label = clock_time(sent, zone.key)
+    customer = facts.customer_name if facts is not None else None
+    details = strings.OUTCOME_DETAILS.format(
+        invoice=escape(invoice_title(request, facts)),
+        provider=label,
+        customer=f" · {escape(customer)}" if customer else "",
+        when=strings.SENT_WHEN.format(
+            date=sent.astimezone(zone).strftime("%d/%m"), time=time, zone=zone_label
+        ),
+        user=f"<@{job.requested_by}>",
+    )
+    reply_template = strings.REPLY_SENT if recipients else strings.REPLY_SENT_ON_FILE
+    reply = reply_template.format(
+        invoice=invoice_for_customer(request, facts),
+        recipients=address_list(recipients, limit=_RECIPIENTS_SHOWN),
+        time=time,
+    )
+    notes = [strings.SENT_UTC.format(time=sent.astimezone(UTC).strftime("%d/%m/%Y %H:%M"))]
+    if quota is not None:
+        notes.append(strings.QUOTA_USED_SHORT.format(used=quota.used, limit=quota.limit))
     attempt = _attempt_note(job)
     if attempt:
         notes.append(attempt)
-    if quota is not None:
-        notes.append(strings.QUOTA_USED.format(used=quota.used, limit=quota.limit))
+    if result.request_id:
+        notes.append(strings.REQUEST_ID.format(request_id=escape(result.request_id)))
+    # Its first block finds it in the logs and the history, which keep it whole.
+    notes.append(strings.IDEMPOTENCY_KEY.format(key=escape(job.idempotency_key.split("-")[0])))
+    headline = strings.SUCCESS_HEADLINE.format(recipients=shown_recipients)
     blocks: list[Block] = [
-        {"type": "header", "text": _plain(strings.SUCCESS_HEADER)},
-        {"type": "section", "fields": [_mrkdwn(f, _FIELD_LIMIT) for f in fields]},
+        _section(headline + "\n" + details),
+        _section(_quote(reply)),
+        _small_print(notes),
     ]
-    if notes:
-        blocks.append(_context(*notes))
     text = strings.SUCCESS_TEXT.format(
-        subject=_subject(job.request, registry), recipients=recipients
+        invoice=escape(invoice_phrase(request, facts)), provider=label, recipients=shown_recipients
     )
     return SlackMessage(text=text, blocks=blocks)
+
+
+def _small_print(notes: Sequence[str]) -> Block:
+    """One context line of notes, dot-separated (their own final periods dropped)."""
+    return _context(" · ".join(note.rstrip(".") for note in notes))
+
+
+def _quote(text: str) -> str:
+    """``text`` as a mrkdwn block quote (escaped), for the agent to copy."""
+    return "\n".join("> " + line for line in escape(text).split("\n"))
+
+
+def _technical_detail(label: str, message: str | None, codes: Sequence[str] = ()) -> str:
+    """The provider's own words (often English), small and last: never the main text."""
+    detail = (
+        strings.PROVIDER_SAYS.format(provider=label, message=_clip(message, 160)) if message else ""
+    )
+    if codes:
+        detail += (" (" + ", ".join(codes) + ")") if detail else ", ".join(codes)
+    return strings.TECHNICAL_DETAIL.format(detail=escape(detail))
 
 
 def _retry_button(job: ResendJob, error: ProviderError) -> Block:
@@ -427,42 +565,78 @@ def _retry_button(job: ResendJob, error: ProviderError) -> Block:
     }
 
 
+def _button(action_id: str, text: str, value: str) -> dict[str, Any]:
+    return {"type": "button", "action_id": action_id, "text": _plain(text), "value": value}
+
+
+def _next_steps(
+    job: ResendJob, error: ProviderError, facts: InvoiceFacts | None
+) -> list[dict[str, Any]]:
+    """The buttons that take the agent to the next step, if any."""
+    buttons = []
+    if error.offers_retry:
+        buttons.extend(_retry_button(job, error)["elements"])
+    if isinstance(error, NotFoundError | InvalidRequestError):
+        buttons.append(_button(FIX_ACTION, strings.FIX_BUTTON, job.to_button_value()))
+    pdf_url = _pdf_link(error, facts)
+    if pdf_url:
+        buttons.append({**_button(PDF_ACTION, strings.PDF_BUTTON, "pdf"), "url": pdf_url})
+    return buttons
+
+
+def _pdf_link(error: ProviderError, facts: InvoiceFacts | None) -> str | None:
+    """The PDF to offer when the provider will not e-mail it and a lookup linked it."""
+    if not isinstance(error, RejectedError) or error.reason != REJECTION_EMAIL_SENDING_OFF:
+        return None
+    url = facts.pdf_url if facts is not None else None
+    # Slack allows 3000 characters in a button's url.
+    return url if url and len(url) <= 3000 else None
+
+
 def failure_message(
-    job: ResendJob, error: ProviderError, registry: ProviderRegistry
+    job: ResendJob,
+    error: ProviderError,
+    registry: ProviderRegistry,
+    *,
+    facts: InvoiceFacts | None = None,
 ) -> SlackMessage:
-    """The outcome message for a failed (or uncertain) re-send."""
-    subject = _subject(job.request, registry)
+    """The outcome of a failed (or uncertain) re-send: what happened, what to do next
+    (with a button for it when there is one), and the provider's own words in small."""
+    request = job.request
     label = label_of(error.provider, registry)
     explanation = error_message(error, label)
-    header = strings.UNKNOWN_HEADER if error.may_have_sent else strings.FAILURE_HEADER
-    blocks: list[Block] = [
-        {"type": "header", "text": _plain(header)},
-        _section(
-            strings.FAILURE_SUBJECT.format(subject=subject, user=f"<@{job.requested_by}>")
-            + "\n"
-            + escape(explanation)
-        ),
-    ]
-    if error.provider_message:
-        says = strings.PROVIDER_SAYS.format(
-            provider=label,
-            message=escape(_clip(error.provider_message, 1000)),
+    if isinstance(error, RejectedError) and error.reason == REJECTION_EMAIL_SENDING_OFF:
+        explanation += " " + (
+            strings.PDF_NEXT_STEP
+            if _pdf_link(error, facts)
+            else strings.PDF_ELSEWHERE.format(provider=label)
         )
-        if isinstance(error, RejectedError) and error.codes:
-            says += " (" + ", ".join(escape(c) for c in error.codes) + ")"
-        blocks.append(_section(says))
-    notes = []
-    if error.request_id:
-        notes.append(strings.REQUEST_ID.format(request_id=escape(error.request_id)))
+    template = strings.UNKNOWN_HEADLINE if error.may_have_sent else strings.FAILURE_HEADLINE
+    headline = template.format(invoice=escape(invoice_phrase(request, facts)))
+    blocks: list[Block] = [_section(headline + "\n" + escape(explanation))]
+    notes = [strings.REQUESTED_BY.format(user=f"<@{job.requested_by}>") + f" ({label})"]
     attempt = _attempt_note(job)
     if attempt:
         notes.append(attempt)
-    if notes:
-        blocks.append(_context(*notes))
-    if error.offers_retry:
-        blocks.append(_retry_button(job, error))
-    text = f"{header}: {subject}. {explanation}"
+    codes = error.codes if isinstance(error, RejectedError) else ()
+    # A refusal the bot explains in its own words needs only the provider's codes.
+    explained = isinstance(error, RejectedError) and error.reason in strings.REJECTION_REASONS
+    message = None if explained and codes else error.provider_message
+    if message or codes:
+        notes.append(_technical_detail(label, message, codes))
+    if error.request_id:
+        notes.append(strings.REQUEST_ID.format(request_id=escape(error.request_id)))
+    blocks.append(_small_print(notes))
+    buttons = _next_steps(job, error, facts)
+    if buttons:
+        blocks.append({"type": "actions", "block_id": "next_steps", "elements": buttons})
+    text = f"{_plain_text(headline)}. {explanation}"
     return SlackMessage(text=text, blocks=blocks)
+
+
+def _plain_text(mrkdwn: str) -> str:
+    """A headline without its emoji and bold markers, for the notification text."""
+    return mrkdwn.split(" ", 1)[-1].replace("*", "")
 
 
 def internal_error_message(
@@ -519,9 +693,10 @@ def audit_line(
 
 
 def history_message(
-    reference: str, records: Sequence[AttemptRecord], *, agent_tz: str | None
+    request: ResendRequest, records: Sequence[AttemptRecord], *, agent_tz: str | None
 ) -> SlackMessage:
     """The last attempts for one invoice, shown only to the caller."""
+    reference = invoice_title(request)
     if not records:
         text = strings.HISTORY_EMPTY.format(reference=escape(reference))
         return SlackMessage(text=text, blocks=[_section(text)])
@@ -540,7 +715,7 @@ def history_message(
             line += " · " + default_recipients(record.provider)
         lines.append(line)
     header = strings.HISTORY_HEADER.format(reference=escape(reference), count=len(records))
-    zone_note = strings.HISTORY_ZONE.format(zone=agent_tz or "UTC")
+    zone_note = strings.HISTORY_ZONE.format(zone=zone_name(agent_tz or "UTC"))
     text = header + "\n" + "\n".join(lines)
     return SlackMessage(text=text, blocks=[_section(text), _context(zone_note)])
 

@@ -20,13 +20,13 @@ from bot.slack.delivery import ChannelMessageRef, Delivery, Destination, Respons
 from bot.ui.forms import ModalContext
 from bot.ui.views import SlackMessage
 from tests.conftest import AGENT, BOT_TOKEN, CHANNEL, Bot
-from tests.e2e import blocks_text, lummy_values
+from tests.e2e import blocks_text, lummy_values, resends
 
 HOURGLASS = ":hourglass_flowing_sand:"
 
 
 def is_success_text(text: str) -> bool:
-    return text.startswith("Comprobante reenviado") and "cliente@empresa.com" in text
+    return text.startswith("Se reenvió") and "cliente@empresa.com" in text
 
 
 async def submit_lummy(
@@ -38,7 +38,7 @@ async def submit_lummy(
         view = {**view, "private_metadata": metadata.to_metadata()}
     response = await bot.sender.view_submission(user_id=AGENT, view=view, values=lummy_values())
     assert response.status == 200, response.body
-    await bot.slack.wait_until(lambda: len(bot.lummy.requests) >= 1, timeout=3)
+    await bot.slack.wait_until(lambda: len(resends(bot.lummy)) >= 1, timeout=3)
     assert await bot.services.inflight.drain(3), "re-send still running"
 
 

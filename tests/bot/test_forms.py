@@ -135,14 +135,13 @@ def test_good_text_prefills_everything(text: str, provider: str, values: dict[st
     assert request_from_form(form, REGISTRY) == parse_reference(text)
 
 
-def test_unknown_tipo_prefills_the_numbers_and_explains() -> None:
-    form = form_from_text("FACTURA Z 0002-00000006", REGISTRY)
+def test_unknown_tipo_prefills_the_numbers_and_explains_under_the_field() -> None:
+    form = form_from_text("Factura Z 0002-00000006", REGISTRY)
     assert form.provider == "tusfacturas"
     assert form.values == {"punto_venta": "0002", "numero": "00000006"}
-    assert form.notice is not None
-    assert form.notice.startswith(":warning: No se entendió todo lo escrito:")
-    assert "«FACTURA Z»" in form.notice
-    assert form.notice.endswith("Completar o corregir abajo.")
+    # The problem belongs to a field: it goes under it, quoting the agent as typed.
+    assert form.notice is None
+    assert form.problems == {"tipo": says("tipo_unknown", text="Factura Z")}
 
 
 def test_numbers_out_of_range_keep_the_tipo() -> None:
@@ -155,16 +154,16 @@ def test_numbers_out_of_range_keep_the_tipo() -> None:
         "punto_venta": "0",
         "numero": "6",
     }
-    assert form.notice is not None
-    assert says("punto_venta_invalid", limit=99_999) in form.notice
+    assert form.notice is None
+    assert form.problems == {"punto_venta": says("punto_venta_invalid", text="0", limit=99_999)}
 
 
 def test_bad_email_keeps_the_invoice_id_and_the_address_as_typed() -> None:
     form = form_from_text(f"{UUID_TEXT} no-es-mail", REGISTRY)
     assert form.provider == "lummy"
     assert form.values == {"invoice_id": UUID_TEXT, "email": "no-es-mail"}
-    assert form.notice is not None
-    assert "«no-es-mail» no es un e-mail válido." in form.notice
+    assert form.notice is None
+    assert form.problems == {"email": says("email_invalid", text="no-es-mail")}
 
 
 def test_extra_text_after_a_lummy_id_drops_no_empty_values() -> None:
@@ -253,8 +252,8 @@ def test_tusfacturas_errors_are_keyed_by_block_id() -> None:
     errors = problem_messages(info.value)
     assert errors == {
         "tipo": says("required"),
-        "punto_venta": says("punto_venta_invalid", limit=99_999),
-        "numero": says("numero_invalid", limit=99_999_999),
+        "punto_venta": says("punto_venta_invalid", text="0", limit=99_999),
+        "numero": says("numero_invalid", text="abc", limit=99_999_999),
     }
     assert set(errors) <= set(TUSFACTURAS_FIELDS)
     assert set(errors) <= set(tusfacturas_state())  # every key is a block in the modal
@@ -272,7 +271,7 @@ def test_lummy_errors_are_keyed_by_block_id() -> None:
     with pytest.raises(InvalidReferenceError) as info:
         request_from_form(form, REGISTRY)
     assert problem_messages(info.value) == {
-        "invoice_id": says("invoice_id_invalid"),
+        "invoice_id": says("invoice_id_invalid", text="not-a-uuid"),
         "email": says("email_invalid", text="a@"),
     }
     assert set(problem_messages(info.value)) <= set(LUMMY_FIELDS)

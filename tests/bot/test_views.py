@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from bot.resend.insight import Insight, QuotaUsage
 from bot.resend.jobs import ResendJob
 from bot.ui import strings, views
 from bot.ui.forms import FormState, ModalContext, form_from_text
 from bot.ui.views import SlackMessage
-from bot.ui.wording import error_message
-from providers.base import ResendResult
+from bot.ui.wording import error_message, invoice_phrase
+from providers.base import InvoiceFacts, InvoiceStatus, ResendResult
 from providers.errors import (
     REJECTION_EMAIL_SENDING_OFF,
     AuthenticationError,
@@ -103,87 +105,141 @@ def lummy_result(**kwargs: Any) -> ResendResult:
 
 # --- success ----------------------------------------------------------------------
 
+TF_FACTS = InvoiceFacts(
+    provider="tusfacturas",
+    reference=VOUCHER.reference,
+    customer_name="Panadería La Espiga S.R.L.",
+    recipients=("compras@panaderialaespiga.com.ar",),
+)
+LUMMY_FACTS = InvoiceFacts(
+    provider="lummy",
+    reference=INVOICE_ID,
+    customer_name="Empresa Demo S.A. de C.V.",
+    display_number="A-1234",
+    recipients=("cliente@empresa.com",),
+)
 
-def test_lummy_success_with_sent_at_shows_utc_and_local_time() -> None:
-    message = views.success_message(
-        LUMMY_JOB, lummy_result(), now=NOW, agent_tz="America/Mexico_City", registry=REGISTRY
-    )
+
+def lines(message: SlackMessage) -> list[str]:
+    """The message's mrkdwn, line by line, as the blocks hold it."""
+    return "\n".join(texts(message.blocks)).split("\n")
+
+
+def test_lummy_success_leads_with_the_recipient_then_the_invoice_and_mexicos_time() -> None:
+    message = views.success_message(LUMMY_JOB, lummy_result(), now=NOW, registry=REGISTRY)
     text = check(message)
-    assert strings.SUCCESS_HEADER in text
-    assert message.text == f"Comprobante reenviado: `{INVOICE_ID}` (Lummy) a cliente@empresa.com."
-    assert f"*{strings.FIELD_SENT_AT}*\n10/03/2025 17:05:09 UTC" in text
-    assert "10/03/2025 11:05 hora local (America/Mexico_City)" in text
-    assert "ID de solicitud: `req-123`" in text
-    assert f"<@{AGENT}>" in text
+    first, second = lines(message)[:2]
+    assert first == ":white_check_mark: *Se reenvió a cliente@empresa.com*"
+    assert second == (
+        "Factura 550e8400 en Lummy · 10/03 11:05, hora del centro de México · "
+        f"pedido por <@{AGENT}>"
+    )
+    assert message.text == "Se reenvió la factura 550e8400 a cliente@empresa.com (Lummy)."
+    # UTC and the ids are small print, not fields at the recipient's weight.
+    assert message.blocks[-1]["type"] == "context"
+    small = message.blocks[-1]["elements"][0]["text"]
+    assert "10/03/2025 17:05 UTC" in small
+    assert "ID de solicitud: `req-123`" in small
+    assert f"Clave: `{LUMMY_JOB.idempotency_key.split('-')[0]}`" in small
+    assert "America/" not in text  # a plain name for the time zone, not an IANA id
     assert "Intento" not in text
     assert retry_buttons(message) == []
 
 
-def test_lummy_success_without_sent_at_is_confirmed_at_now() -> None:
-    result = lummy_result(sent_at=None, recipients=(), request_id=None)
-    text = check(
-        views.success_message(LUMMY_JOB, result, now=NOW, agent_tz=None, registry=REGISTRY)
+def test_the_ready_reply_uses_usted_and_the_providers_local_time() -> None:
+    lummy = views.success_message(
+        LUMMY_JOB, lummy_result(), now=NOW, registry=REGISTRY, facts=LUMMY_FACTS
     )
-    assert f"*{strings.FIELD_CONFIRMED_AT}*\n10/03/2025 18:30:00 UTC" in text
-    assert strings.FIELD_SENT_AT + "*" not in text
-    assert strings.DEFAULT_RECIPIENTS["lummy"] in text
-    assert "hora local" not in text
+    tf = views.success_message(
+        TF_JOB,
+        ResendResult(provider=TF, reference=VOUCHER.reference),
+        now=NOW,
+        registry=REGISTRY,
+        facts=TF_FACTS,
+    )
+    assert (
+        "> Le reenviamos la factura A-1234 a cliente@empresa.com hoy a las 11:05. Si no le "
+        "llega, revise el correo no deseado." in check(lummy)
+    )
+    assert (
+        "> Le reenviamos la factura B 0002-00000006 a compras@panaderialaespiga.com.ar hoy a "
+        "las 15:30. Si no le llega, revise el correo no deseado." in check(tf)
+    )
+    assert "Factura A-1234 (550e8400) en Lummy · Empresa Demo S.A. de C.V." in check(lummy)
+    assert "10/03 15:30, hora de Argentina" in check(tf)
+
+
+def test_lummy_success_without_sent_at_is_stamped_now_and_without_recipients_says_whom() -> None:
+    result = lummy_result(sent_at=None, recipients=(), request_id=None)
+    message = views.success_message(LUMMY_JOB, result, now=NOW, registry=REGISTRY)
+    text = check(message)
+    assert "10/03/2025 18:30 UTC" in text
+    assert lines(message)[0] == (
+        f":white_check_mark: *Se reenvió a {strings.DEFAULT_RECIPIENTS['lummy']}*"
+    )
+    assert "al correo que tenemos registrado" in text
     assert "ID de solicitud" not in text
 
 
-def test_unknown_time_zone_falls_back_to_utc_only() -> None:
-    text = check(
-        views.success_message(
-            LUMMY_JOB, lummy_result(), now=NOW, agent_tz="Mars/Base", registry=REGISTRY
-        )
-    )
-    assert "UTC" in text
-    assert "hora local" not in text
-
-
 def test_lummy_success_with_several_recipients() -> None:
-    result = lummy_result(recipients=("a@x.mx", "b@x.mx"))
-    message = views.success_message(LUMMY_JOB, result, now=NOW, agent_tz=None, registry=REGISTRY)
-    assert "a@x.mx, b@x.mx" in check(message)
+    result = lummy_result(recipients=("a@x.mx", "b@x.mx", "c@x.mx"))
+    message = views.success_message(LUMMY_JOB, result, now=NOW, registry=REGISTRY)
+    assert "Se reenvió a a@x.mx, b@x.mx y c@x.mx*" in check(message)
 
 
-def test_tusfacturas_success_shows_the_rta_and_the_customer_file() -> None:
-    result = ResendResult(
-        provider="tusfacturas",
+def test_tusfacturas_success_names_the_addresses_from_the_lookup_or_says_it_cannot() -> None:
+    result = ResendResult(provider="tusfacturas", reference=VOUCHER.reference)
+    known = views.success_message(TF_JOB, result, now=NOW, registry=REGISTRY, facts=TF_FACTS)
+    unknown = views.success_message(TF_JOB, result, now=NOW, registry=REGISTRY)
+
+    assert lines(known)[0] == ":white_check_mark: *Se reenvió a compras@panaderialaespiga.com.ar*"
+    assert views.sent_to(VOUCHER, result, TF_FACTS) == ("compras@panaderialaespiga.com.ar",)
+    assert lines(unknown)[0] == (
+        ":white_check_mark: *Se reenvió a los correos cargados en el cliente (TusFacturas no "
+        "informa cuáles)*"
+    )
+    assert views.sent_to(VOUCHER, result, None) == ()
+    assert "Factura B 0002-00000006 en TusFacturas" in check(unknown)
+    assert "FACTURA B" not in check(known)
+    assert "(compra)" not in check(known)
+
+
+def test_an_alternative_address_wins_over_the_addresses_on_file() -> None:
+    job = ResendJob(
+        request=LummyInvoice(invoice_id=INVOICE_ID, email="otro@cliente.com"), requested_by=AGENT
+    )
+    result = lummy_result(recipients=())
+    assert views.sent_to(job.request, result, LUMMY_FACTS) == ()
+    assert views.sent_to(job.request, lummy_result(), LUMMY_FACTS) == ("cliente@empresa.com",)
+
+
+def test_tusfacturas_rta_is_read_for_its_addresses_not_shown() -> None:
+    says_who = ResendResult(
+        provider=TF,
         reference=VOUCHER.reference,
+        recipients=("compras@panaderialaespiga.com.ar",),
         provider_message="El comprobante fue reenviado a compras@panaderialaespiga.com.ar",
     )
-    message = views.success_message(
-        TF_JOB, result, now=NOW, agent_tz="America/Argentina/Cordoba", registry=REGISTRY
-    )
-    text = check(message)
-    assert "`FACTURA B 0002-00000006`" in text
-    assert strings.DEFAULT_RECIPIENTS["tusfacturas"] in text
-    assert (
-        "Respuesta de TusFacturas: _El comprobante fue reenviado a "
-        "compras@panaderialaespiga.com.ar_" in text
-    )
-    assert "10/03/2025 15:30 hora local (America/Argentina/Cordoba)" in text
-    assert "(compra)" not in text
+    text = check(views.success_message(TF_JOB, says_who, now=NOW, registry=REGISTRY))
+    assert f"{strings.SUCCESS_HEADLINE.split('{')[0]}compras@panaderialaespiga.com.ar*" in text
+    assert "El comprobante fue reenviado" not in text
 
 
 def test_compra_is_marked_in_every_message_about_it() -> None:
     result = ResendResult(provider="tusfacturas", reference=COMPRA_JOB.request.reference)
-    success = views.success_message(COMPRA_JOB, result, now=NOW, agent_tz=None, registry=REGISTRY)
+    success = views.success_message(COMPRA_JOB, result, now=NOW, registry=REGISTRY)
     failure = views.failure_message(
         COMPRA_JOB, NotFoundError("HTTP 404", provider="tusfacturas"), REGISTRY
     )
     progress = views.progress_message(COMPRA_JOB, REGISTRY)
     for message in (success, failure, progress):
-        assert "`NOTA DE CREDITO A 0001-00001534` (compra) (TusFacturas)" in check(message)
+        assert "ota de crédito A 0001-00001534 (compra)" in check(message)
 
 
 def test_success_on_a_later_attempt_says_which() -> None:
     job = LUMMY_JOB.next_attempt()
-    text = check(
-        views.success_message(job, lummy_result(), now=NOW, agent_tz=None, registry=REGISTRY)
-    )
-    assert "Intento 2." in text
+    text = check(views.success_message(job, lummy_result(), now=NOW, registry=REGISTRY))
+    assert "Intento 2" in text
 
 
 # --- failures ---------------------------------------------------------------------
@@ -211,7 +267,7 @@ FAILURES = [
     ),
     pytest.param(
         InvalidRequestError("HTTP 400", provider=LUMMY, field="email"),
-        ["rechazó el e-mail alternativo"],
+        ["rechazó el correo alternativo"],
         False,
         id="invalid-email",
     ),
@@ -223,7 +279,7 @@ FAILURES = [
     ),
     pytest.param(
         NotFoundError("HTTP 404", provider=LUMMY, request_id="req-404"),
-        ["no encontró ese comprobante", "ID de solicitud: `req-404`"],
+        ["Lummy no tiene una factura con ese ID", "ID de solicitud: `req-404`"],
         False,
         id="not-found",
     ),
@@ -252,8 +308,9 @@ FAILURES = [
             codes=("TFC-8004", "TFC-1002"),
         ),
         [
-            "TusFacturas rechazó el reenvío.",
-            "Respuesta de TusFacturas: _El comprobante solicitado no existe._ (TFC-8004, TFC-1002)",
+            "TusFacturas rechazó el reenvío",
+            "Detalle técnico: TusFacturas respondió «El comprobante solicitado no existe.» "
+            "(TFC-8004, TFC-1002)",
         ],
         False,
         id="rejected-codes",
@@ -268,7 +325,8 @@ FAILURES = [
         ),
         [
             strings.REJECTION_REASONS["email_sending_off"].format(provider="TusFacturas"),
-            "(TFC-8010)",
+            strings.PDF_ELSEWHERE.format(provider="TusFacturas"),
+            "Detalle técnico: TFC-8010",
         ],
         False,
         id="email-not-enabled",
@@ -281,7 +339,11 @@ FAILURES = [
     ),
     pytest.param(
         OutcomeUnknownError('HTTP 200 without data: {"requestId": "x"}', provider=LUMMY),
-        [strings.UNKNOWN_HEADER, "pudo haber salido de todos modos", strings.RETRY_CONFIRM_UNKNOWN],
+        [
+            "No se sabe si se reenvió la factura 550e8400",
+            "pudo haber salido de todos modos",
+            strings.RETRY_CONFIRM_UNKNOWN,
+        ],
         True,
         id="unknown",
     ),
@@ -298,10 +360,16 @@ def test_failure_message_for_each_error(
     for snippet in expected:
         assert snippet in text, f"{snippet!r} missing from {text!r}"
     assert error_message(error, REGISTRY[error.provider].label) in message.text
-    assert job.request.reference in message.text
+    assert invoice_phrase(job.request) in message.text
     assert error.detail not in text, "the technical detail is for logs only"
-    header = strings.UNKNOWN_HEADER if error.may_have_sent else strings.FAILURE_HEADER
-    assert message.blocks[0] == {"type": "header", "text": views._plain(header)}
+    # The first line says what happened to which invoice; the explanation follows.
+    headline = "No se sabe si se reenvió " if error.may_have_sent else "No se pudo reenviar "
+    first, second = message.blocks[0]["text"]["text"].split("\n", 1)
+    assert headline + invoice_phrase(job.request) in first
+    assert second.startswith(views.escape(error_message(error, REGISTRY[error.provider].label)))
+    # The provider's own words never lead: they are small print.
+    if error.provider_message:
+        assert error.provider_message not in message.blocks[0]["text"]["text"]
 
     buttons = retry_buttons(message)
     assert len(buttons) == int(retry)
@@ -316,7 +384,7 @@ def test_failure_message_for_each_error(
 def test_failure_on_a_later_attempt_offers_the_next_one() -> None:
     job = LUMMY_JOB.next_attempt()
     message = views.failure_message(job, ProviderUnavailableError("503", provider=LUMMY), REGISTRY)
-    assert "Intento 2." in check(message)
+    assert "Intento 2" in check(message)
     (button,) = retry_buttons(message)
     assert ResendJob.from_button_value(button["value"], REGISTRY).attempt == 3
 
@@ -332,25 +400,24 @@ def test_a_huge_provider_message_is_clipped_to_slacks_limits() -> None:
         TF_JOB,
         ResendResult(provider=TF, reference=VOUCHER.reference, provider_message=huge),
         now=NOW,
-        agent_tz=None,
         registry=REGISTRY,
     )
     for message in (failure, success):
         check(message)
         assert all(len(t) <= 3000 for t in texts(message.blocks))
-        assert "…" in shown(message)
         assert len(json.dumps(message.blocks)) < 12_000
+    assert "…" in shown(failure)
+    assert huge not in shown(success)  # a success never shows the provider's free text
 
 
-def test_many_recipients_stay_within_the_section_field_limit() -> None:
+def test_many_recipients_stay_within_slacks_limits() -> None:
     recipients = tuple(f"contabilidad{i}@empresa-de-prueba.com.mx" for i in range(80))
     result = lummy_result(recipients=recipients)
-    message = views.success_message(LUMMY_JOB, result, now=NOW, agent_tz=None, registry=REGISTRY)
+    message = views.success_message(LUMMY_JOB, result, now=NOW, registry=REGISTRY)
     check(message)
-    fields = next(b["fields"] for b in message.blocks if "fields" in b)
-    assert all(len(field["text"]) <= 2000 for field in fields)
-    assert "contabilidad0@empresa-de-prueba.com.mx" in str(fields)
-    assert "y 70 más" in str(fields)
+    assert all(len(t) <= 3000 for t in texts(message.blocks))
+    assert "contabilidad0@empresa-de-prueba.com.mx" in lines(message)[0]
+    assert "y 70 más" in lines(message)[0]
 
 
 MARKUP = "<!channel> <http://phish.example|aquí> & <@U123>"
@@ -371,10 +438,9 @@ def test_provider_text_is_escaped_in_successes() -> None:
     result = lummy_result(
         recipients=("a&b@x.mx", "<c@x.mx>"), request_id="<r>", provider_message=MARKUP
     )
-    message = views.success_message(LUMMY_JOB, result, now=NOW, agent_tz=None, registry=REGISTRY)
+    message = views.success_message(LUMMY_JOB, result, now=NOW, registry=REGISTRY)
     text = check(message)
-    assert ESCAPED in text
-    assert "a&amp;b@x.mx, &lt;c@x.mx&gt;" in text
+    assert "a&amp;b@x.mx y &lt;c@x.mx&gt;" in text
     assert "a&amp;b@x.mx" in message.text
     assert "<!channel>" not in text
     assert "<c@x.mx>" not in text
@@ -397,7 +463,7 @@ def test_internal_error_message_with_and_without_a_job() -> None:
     assert "no se envió nada" in text
     assert "puede no haberse completado" not in text
     with_job = views.internal_error_message("E-ABC123", TF_JOB, REGISTRY)
-    assert with_job.text.startswith("`FACTURA B 0002-00000006` (TusFacturas). Algo falló")
+    assert with_job.text.startswith("Factura B 0002-00000006 (TusFacturas). Algo falló")
     assert "puede no haberse completado" in with_job.text
     check(with_job)
 
@@ -405,7 +471,7 @@ def test_internal_error_message_with_and_without_a_job() -> None:
 def test_help_message() -> None:
     message = views.help_message()
     text = check(message)
-    assert "/reenviar FACTURA B 0002-00000006" in text
+    assert "/reenviar Factura B 0002-00000006" in text
     assert "otro@cliente.com" in text
     assert "`/reenviar`: abre el formulario" in text
 
@@ -413,7 +479,7 @@ def test_help_message() -> None:
 def test_progress_message() -> None:
     first = views.progress_message(LUMMY_JOB, REGISTRY)
     text = check(first)
-    assert first.text == f"Reenviando `{INVOICE_ID}` (Lummy), a solicitud de <@{AGENT}>…"
+    assert first.text == f"Reenviando Factura 550e8400 (Lummy), a solicitud de <@{AGENT}>…"
     assert ":hourglass_flowing_sand:" in text
     assert "Intento" not in text
     again = views.progress_message(LUMMY_JOB.next_attempt().next_attempt(), REGISTRY)
@@ -537,12 +603,170 @@ def test_a_provider_without_credentials_says_so_in_the_modal(provider: str) -> N
     assert modal["submit"]["text"] == strings.MODAL_SUBMIT
 
 
-def test_a_prefill_problem_is_noted_and_what_was_understood_kept() -> None:
-    form = form_from_text("FACTURA Q 0002-00000006", REGISTRY)
+def test_a_prefill_problem_goes_under_its_field_and_the_rest_on_top() -> None:
+    form = form_from_text("Factura Q 0002-00000006", REGISTRY)
     modal = views.resend_modal(form, CONTEXT, configured=BOTH, registry=REGISTRY)
     assert_valid_modal(modal)
-    assert modal["blocks"][0]["type"] == "context"
-    assert "No se entendió todo lo escrito" in modal["blocks"][0]["elements"][0]["text"]
+    ids = block_ids(modal)
+    under = modal["blocks"][ids.index("tipo") + 1]
+    assert under["type"] == "context"
+    assert "«Factura Q»" in under["elements"][0]["text"]
+    assert by_id(modal, "punto_venta")["element"]["initial_value"] == "0002"
+
+    unreadable = views.resend_modal(
+        form_from_text("<hola> & chau", REGISTRY), CONTEXT, configured=BOTH, registry=REGISTRY
+    )
+    assert unreadable["blocks"][0]["type"] == "context"
+    notice = unreadable["blocks"][0]["elements"][0]["text"]
+    assert "No se entendió todo lo escrito" in notice
+    assert "«&lt;hola&gt; &amp; chau»" in notice
+
+
+def test_a_broken_address_stays_in_its_field_with_the_problem_under_it() -> None:
+    modal = views.resend_modal(
+        form_from_text(f"lummy {INVOICE_ID} nombre@", REGISTRY),
+        CONTEXT,
+        configured=BOTH,
+        registry=REGISTRY,
+    )
+    assert_valid_modal(modal)
+    assert by_id(modal, "email")["element"]["initial_value"] == "nombre@"
+    ids = block_ids(modal)
+    under = modal["blocks"][ids.index("email") + 1]
+    assert "«nombre@» no es un correo válido" in under["elements"][0]["text"]
+
+
+def test_voucher_types_read_as_people_write_them_and_arca_names_the_group() -> None:
+    modal = views.resend_modal(FormState(), CONTEXT, configured=BOTH, registry=REGISTRY)
+    groups = by_id(modal, "tipo")["element"]["option_groups"]
+    labels = {o["value"]: o["text"]["text"] for g in groups for o in g["options"]}
+    assert labels["FACTURA B"] == "Factura B"
+    assert labels["NOTA DE CREDITO A"] == "Nota de crédito A"
+    assert labels["FACTURA NO VALIDA EN AFIP"] == "Factura no válida en AFIP"
+    assert "No válidas en ARCA (ex AFIP)" in [g["label"]["text"] for g in groups]
+
+
+@pytest.mark.parametrize(
+    ("provider", "field"), [("tusfacturas", "numero"), ("lummy", "invoice_id")]
+)
+def test_the_field_that_identifies_the_invoice_dispatches_on_enter(
+    provider: str, field: str
+) -> None:
+    modal = views.resend_modal(
+        FormState(provider=provider), CONTEXT, configured=BOTH, registry=REGISTRY
+    )
+    dispatching = [b["block_id"] for b in modal["blocks"] if b.get("dispatch_action")]
+    assert dispatching == ["provider", field]
+
+
+def test_the_preview_shows_customer_document_and_where_it_goes() -> None:
+    facts = InvoiceFacts(
+        provider="tusfacturas",
+        reference=VOUCHER.reference,
+        customer_name="Panadería <La Espiga> S.R.L.",
+        customer_id_type="CUIT",
+        customer_id="30715432108",
+        recipients=("compras@panaderialaespiga.com.ar",),
+        issued_on=date(2026, 11, 14),
+        total=Decimal("45230.50"),
+        currency="ARS",
+        status=InvoiceStatus.ISSUED,
+    )
+    form = form_from_text(VOUCHER.reference, REGISTRY)
+    modal = views.resend_modal(form, CONTEXT, configured=BOTH, registry=REGISTRY, preview=facts)
+    assert_valid_modal(modal)
+    preview = modal["blocks"][block_ids(modal).index("numero") + 1]["text"]["text"]
+    assert preview.split("\n") == [
+        ":bust_in_silhouette: *Panadería &lt;La Espiga&gt; S.R.L.* · CUIT 30-71543210-8",
+        "Fecha 14/11/2026 · Total $ 45.230,50",
+        "Se va a enviar a compras@panaderialaespiga.com.ar.",
+    ]
+    assert ":warning:" not in json.dumps(modal)
+
+
+@pytest.mark.parametrize(
+    ("facts", "warning"),
+    [
+        (
+            InvoiceFacts(provider="tusfacturas", reference="x", recipients=()),
+            "El cliente no tiene ningún correo cargado en TusFacturas",
+        ),
+        (
+            InvoiceFacts(
+                provider="tusfacturas",
+                reference="x",
+                status=InvoiceStatus.AWAITING_APPROVAL,
+                status_text="EN COLA, ESPERANDO APROBACION",
+            ),
+            "Todavía no se emitió: espera aprobación (estado en TusFacturas: «EN COLA, "
+            "ESPERANDO APROBACION»).",
+        ),
+        (
+            InvoiceFacts(provider="tusfacturas", reference="x", exists=False),
+            "TusFacturas no encuentra nada con estos datos",
+        ),
+    ],
+)
+def test_the_preview_warns_when_the_send_cannot_reach_anyone_or_is_not_issued(
+    facts: InvoiceFacts, warning: str
+) -> None:
+    modal = views.resend_modal(
+        form_from_text(VOUCHER.reference, REGISTRY),
+        CONTEXT,
+        configured=BOTH,
+        registry=REGISTRY,
+        preview=facts,
+    )
+    assert_valid_modal(modal)
+    assert warning in json.dumps(modal, ensure_ascii=False)
+
+
+def test_a_lummy_preview_names_the_folio_and_the_alternative_address() -> None:
+    facts = InvoiceFacts(
+        provider="lummy",
+        reference=INVOICE_ID,
+        display_number="A-1234",
+        total=Decimal("11600"),
+        currency="MXN",
+        recipients=("cliente@empresa.com",),
+    )
+    modal = views.resend_modal(
+        FormState(provider="lummy", values={"invoice_id": INVOICE_ID}),
+        CONTEXT,
+        configured=BOTH,
+        registry=REGISTRY,
+        preview=facts,
+    )
+    text = json.dumps(modal, ensure_ascii=False)
+    assert "Folio A-1234 · Total $11,600.00" in text
+    assert "cliente@empresa.com (o al correo alternativo, si se completa)" in text
+    # Facts about another provider's invoice (a stale lookup after a switch) are not shown.
+    other = views.resend_modal(
+        FormState(provider="tusfacturas"),
+        CONTEXT,
+        configured=BOTH,
+        registry=REGISTRY,
+        preview=facts,
+    )
+    assert "A-1234" not in json.dumps(other)
+
+
+def test_an_exhausted_quota_says_from_when_in_the_agents_time() -> None:
+    insight = Insight(
+        quota=QuotaUsage(used=10, limit=10, frees_at=datetime(2026, 11, 21, 14, 40, tzinfo=UTC))
+    )
+    form = FormState(provider="lummy", values={"invoice_id": INVOICE_ID})
+
+    def modal_text(agent_tz: str | None) -> str:
+        modal = views.resend_modal(
+            form, CONTEXT, configured=BOTH, registry=REGISTRY, insight=insight, agent_tz=agent_tz
+        )
+        assert_valid_modal(modal)
+        return json.dumps(modal, ensure_ascii=False)
+
+    assert "Ya se usaron los 10 reenvíos por hora de esta factura en Lummy" in modal_text(None)
+    assert "desde las 11:40." in modal_text("America/Argentina/Buenos_Aires")
+    assert "desde las 08:40 (hora del centro de México)." in modal_text(None)
 
 
 def test_a_huge_pasted_text_still_makes_a_valid_modal() -> None:

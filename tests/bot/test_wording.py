@@ -62,7 +62,10 @@ def assert_spanish(message: str) -> None:
 
 def test_taxonomy_covers_every_failure_outcome() -> None:
     assert {outcome for outcome, _, _ in TAXONOMY.values()} == set(Outcome) - {Outcome.SUCCESS}
-    assert set(strings.PROVIDER_ERRORS) == {o.value for o in Outcome} - {"success"}
+    # Besides one per outcome, a provider (or a kind of limit) may have its own wording.
+    general = {key for key in strings.PROVIDER_ERRORS if "." not in key}
+    assert general == {o.value for o in Outcome} - {"success"}
+    assert {key.split(".")[0] for key in strings.PROVIDER_ERRORS} == general
 
 
 def test_outcome_values_are_stable_strings() -> None:
@@ -95,7 +98,10 @@ def test_each_class(cls: type[ProviderError], provider: str) -> None:
     assert str(error) == "technical detail for logs" == error.detail
     message = say(error)
     assert_spanish(message)
-    assert message == strings.PROVIDER_ERRORS[outcome.value].format(provider=LABELS[provider])
+    template = strings.PROVIDER_ERRORS.get(
+        f"{outcome.value}.{provider}", strings.PROVIDER_ERRORS[outcome.value]
+    )
+    assert message == template.format(provider=LABELS[provider])
     if cls is not OutcomeUnknownError:
         assert message.startswith(LABELS[provider])
     else:
@@ -182,7 +188,7 @@ def test_not_configured_for_one_punto_de_venta_names_it() -> None:
 # --- Invalid request -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("field", "needle"), [("email", "e-mail alternativo")])
+@pytest.mark.parametrize(("field", "needle"), [("email", "correo alternativo")])
 def test_invalid_request_names_the_field_when_known(field: str, needle: str) -> None:
     error = InvalidRequestError(
         "422", provider="lummy", field=field, status_code=422, request_id="r1"
@@ -273,7 +279,7 @@ def test_rejected_carries_the_providers_messages_and_codes() -> None:
     assert error.codes == ("TFC-8004",)
     assert error.provider_message == "El comprobante no existe Revise los datos"
     assert error.reason is None
-    assert say(error) == "TusFacturas rechazó el reenvío."
+    assert say(error) == strings.PROVIDER_ERRORS["rejected"].format(provider="TusFacturas")
     assert not error.offers_retry
 
 
@@ -298,9 +304,8 @@ def test_email_not_enabled_explains_the_precondition() -> None:
     message = say(error)
     assert message == strings.REJECTION_REASONS["email_sending_off"].format(provider="TusFacturas")
     assert_spanish(message)
-    assert "envío por e-mail" in message
-    assert "cuando se emitió" in message
-    assert "otro medio" in message  # what to do instead
+    assert "envío por correo" in message
+    assert "al emitirse" in message
     assert error.outcome is Outcome.REJECTED
     assert not error.offers_retry
     # The provider's wording is still kept for the message's detail line.
@@ -318,3 +323,32 @@ def test_all_errors_are_caught_as_provider_error() -> None:
         except ProviderError as exc:
             caught.append(exc.outcome)
     assert caught == [outcome for outcome, _, _ in TAXONOMY.values()]
+
+
+# --- The copy itself ---------------------------------------------------------------------
+
+
+def _copy(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _copy(item)]
+    if isinstance(value, tuple):
+        return [text for item in value for text in _copy(item)]
+    return []
+
+
+ALL_COPY = [
+    text
+    for name, value in vars(strings).items()
+    if name.isupper() and not name.startswith("_")
+    for text in _copy(value)
+]
+
+
+@pytest.mark.parametrize("text", ALL_COPY)
+def test_copy_is_safe_mrkdwn_and_says_correo(text: str) -> None:
+    # Slack reads <, > and & as markup: the copy never holds them (values are escaped).
+    assert not set("<>&") & set(text), text
+    assert "e-mail" not in text.lower(), text
+    assert "Este usuario" not in text, text

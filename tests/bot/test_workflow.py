@@ -22,12 +22,13 @@ from bot.localslack.webapi import Message
 from bot.logs import new_error_id
 from bot.resend.inflight import InFlight
 from bot.resend.jobs import ResendJob
+from bot.resend.lookup import InvoiceLookups
 from bot.resend.workflow import ResendWorkflow
 from bot.slack.client import slack_client
 from bot.slack.delivery import ChannelMessageRef, Delivery, Destination
 from bot.slack.directory import UserDirectory
 from bot.ui import strings, views
-from providers.emulators.common import Fault, FaultKind
+from providers.emulators.common import LOOKUP_ROUTE, Fault, FaultKind
 from providers.lummy import LummyInvoice
 from providers.tusfacturas import Operacion, TusFacturasVoucher
 from tests.conftest import (
@@ -39,7 +40,16 @@ from tests.conftest import (
     Bot,
     is_progress,
 )
-from tests.e2e import blocks_text, eventually, lummy_values, texts_in, tf_values
+from tests.e2e import (
+    MAYBE_SENT,
+    SENT,
+    blocks_text,
+    eventually,
+    lummy_values,
+    resends,
+    texts_in,
+    tf_values,
+)
 
 ERROR_ID = re.compile(r"\bE-[0-9A-F]{6}\b")
 INTERNAL = re.compile(r"Algo falló dentro del bot \(error (E-[0-9A-F]{6})\)")
@@ -88,14 +98,14 @@ async def test_unexpected_exception_from_a_provider_client_reads_as_outcome_unkn
     with capture_logs() as logs:
         outcome = await submit(bot)
 
-    assert strings.UNKNOWN_HEADER in blocks_text(outcome.blocks)
+    assert MAYBE_SENT in blocks_text(outcome.blocks)
     assert strings.PROVIDER_ERRORS["unknown"].format(provider="Lummy") in outcome.text
     assert strings.RETRY_CONFIRM_UNKNOWN in blocks_text(outcome.blocks)
     assert_readable(outcome)
     attempts = [e for e in logs if e["event"] == "resend_attempt"]
     assert [e["outcome"] for e in attempts] == ["unknown"]
     assert attempts[0]["detail"].startswith("unexpected KeyError")
-    assert bot.lummy.requests == []
+    assert resends(bot.lummy) == []
 
 
 @pytest.mark.parametrize(
@@ -138,7 +148,7 @@ async def test_progress_failure_sends_nothing_to_the_provider(
     monkeypatch.setattr(views, "progress_message", _raise(RuntimeError("kaboom")))
     outcome = await submit(bot)
     assert INTERNAL.search(outcome.text)
-    assert bot.lummy.requests == []
+    assert resends(bot.lummy) == []
 
 
 async def test_exception_escaping_the_workflow_still_reaches_the_agent(
@@ -185,36 +195,27 @@ def test_error_ids_are_short_and_distinct() -> None:
     assert all(ERROR_ID.fullmatch(i) for i in ids)
 
 
-# --- time zones -------------------------------------------------------------------
+# --- times and what a lookup adds ----------------------------------------------------
 
 
-async def test_success_shows_utc_and_the_agents_local_time(bot: Bot) -> None:
+async def test_success_shows_the_providers_country_time_and_utc(bot: Bot) -> None:
     outcome = await submit(bot)
     text = blocks_text(outcome.blocks)
     assert " UTC" in text
-    assert "hora local (America/Argentina/Buenos_Aires)" in text
-    assert len(bot.slack.calls_to("users.info")) == 1
+    assert "hora del centro de México" in text  # Lummy's customers are in Mexico
+    assert "America/" not in text
 
 
-async def test_users_info_failure_still_shows_utc_only(bot: Bot) -> None:
-    bot.slack.fail("users.info", "internal_error")
-    outcome = await submit(bot)
-    text = blocks_text(outcome.blocks)
-    assert strings.SUCCESS_HEADER in text
-    assert " UTC" in text
-    assert "hora local" not in text
-
-
-async def test_a_slow_users_info_does_not_hold_the_outcome_back(
+async def test_a_slow_lookup_does_not_hold_the_outcome_back_for_long(
     bot: Bot, fake_slack: FakeSlackWebAPI
 ) -> None:
-    fake_slack.set_latency("users.info", 1.0)
+    bot.lummy.inject(Fault(FaultKind.HANG), route=LOOKUP_ROUTE)
+    lookups = InvoiceLookups(bot.services.providers, timeout=0.3)
     workflow = ResendWorkflow(
         providers=bot.services.providers,
         delivery=Delivery(bot.services.client),
-        directory=UserDirectory(bot.services.client),
         inflight=InFlight(),
-        timezone_timeout=0.2,
+        lookups=lookups,
         gatekeeper=bot.services.gatekeeper,
         auditor=bot.services.workflow._auditor,
     )
@@ -222,11 +223,14 @@ async def test_a_slow_users_info_does_not_hold_the_outcome_back(
     started = time.monotonic()
     ref = await workflow.run(job, Destination(user_id=AGENT, channel_id=CHANNEL))
     assert time.monotonic() - started < 1.5
+    await lookups.aclose()
     assert isinstance(ref, ChannelMessageRef)
     message = fake_slack.find_message(CHANNEL, ref.ts)
     assert message is not None
-    assert "hora local" not in blocks_text(message.blocks)
-    assert strings.SUCCESS_HEADER in blocks_text(message.blocks)
+    # Without the lookup: Lummy's own sentTo, and the invoice by its short id.
+    assert f"{SENT}cliente@empresa.com*" in blocks_text(message.blocks)
+    assert "Factura 550e8400 en Lummy" in blocks_text(message.blocks)
+    assert len(bot.lummy.sends) == 1
 
 
 async def test_tusfacturas_success_is_stamped_with_the_workflows_clock(
@@ -237,7 +241,6 @@ async def test_tusfacturas_success_is_stamped_with_the_workflows_clock(
     workflow = ResendWorkflow(
         providers=bot.services.providers,
         delivery=Delivery(bot.services.client),
-        directory=UserDirectory(bot.services.client),
         inflight=inflight,
         clock=lambda: fixed,
         gatekeeper=bot.services.gatekeeper,
@@ -255,9 +258,9 @@ async def test_tusfacturas_success_is_stamped_with_the_workflows_clock(
     message = fake_slack.find_message(CHANNEL, ref.ts)
     assert message is not None
     text = blocks_text(message.blocks)
-    assert strings.FIELD_CONFIRMED_AT in text
-    assert "01/02/2025 15:04:05 UTC" in text
-    assert "01/02/2025 09:04 hora local (America/Mexico_City)" in text
+    assert "01/02/2025 15:04 UTC" in text
+    assert "01/02 12:04, hora de Argentina" in text
+    assert "hoy a las 12:04" in text
     assert "compras@panaderialaespiga.com.ar" in text  # named in TusFacturas' "rta"
 
 
@@ -378,7 +381,7 @@ async def _submit_and_time_the_provider_call(bot: Bot) -> float:
         user_id=AGENT, view=view["id"], values=lummy_values()
     )
     assert response.status == 200, response.body
-    await eventually(lambda: len(bot.lummy.requests) == 1, what="the re-send", timeout=15)
+    await eventually(lambda: len(resends(bot.lummy)) == 1, what="the re-send", timeout=15)
     return time.monotonic() - started
 
 
@@ -391,7 +394,7 @@ async def test_a_hanging_placeholder_does_not_delay_the_provider_call(bot: Bot) 
     assert await _submit_and_time_the_provider_call(bot) < 1.5
 
     (outcome,) = await bot.wait_for_outcome(timeout=20)
-    assert strings.SUCCESS_HEADER in blocks_text(outcome.blocks)
+    assert SENT in blocks_text(outcome.blocks)
     # The placeholder landed after the outcome: it is removed, not left "re-sending".
     await eventually(lambda: _placeholders(bot) == [], what="no placeholder left", timeout=15)
     assert bot.slack.messages_in(CHANNEL) == [outcome]
@@ -402,14 +405,14 @@ async def test_a_rate_limited_placeholder_does_not_delay_the_provider_call(bot: 
     assert await _submit_and_time_the_provider_call(bot) < 1.5
 
     (outcome,) = await bot.wait_for_outcome(timeout=20)
-    assert strings.SUCCESS_HEADER in blocks_text(outcome.blocks)
+    assert SENT in blocks_text(outcome.blocks)
     await eventually(lambda: _placeholders(bot) == [], what="no placeholder left", timeout=15)
 
 
 async def test_an_outcome_that_could_not_replace_the_placeholder_removes_it(bot: Bot) -> None:
     bot.slack.fail("chat.update", "internal_error", times=1)
     outcome = await submit(bot)
-    assert strings.SUCCESS_HEADER in blocks_text(outcome.blocks)
+    assert SENT in blocks_text(outcome.blocks)
     # The outcome went on another route; "re-sending…" does not stay behind.
     await eventually(lambda: _placeholders(bot) == [], what="no placeholder left", timeout=10)
     assert len(bot.slack.calls_to("chat.delete")) >= 1
@@ -424,5 +427,5 @@ async def test_a_hanging_views_open_says_nothing_was_sent(bot: Bot) -> None:
     assert "No se pudo abrir el formulario" in notice.text
     assert "no se envió nada" in notice.text
     assert "puede no haberse completado" not in notice.text
-    assert bot.lummy.requests == []
-    assert bot.tusfacturas.requests == []
+    assert resends(bot.lummy) == []
+    assert resends(bot.tusfacturas) == []

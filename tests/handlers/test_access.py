@@ -25,6 +25,7 @@ from tests.e2e import (
     history_rows,
     lummy_values,
     resend,
+    resends,
     submit,
     tf_values,
 )
@@ -60,8 +61,8 @@ def refusal_lines(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def nothing_sent(bot: Bot) -> None:
-    assert bot.lummy.requests == []
-    assert bot.tusfacturas.requests == []
+    assert resends(bot.lummy) == []
+    assert resends(bot.tusfacturas) == []
     assert bot.slack.calls_to("chat.postMessage") == []
 
 
@@ -82,7 +83,7 @@ async def test_without_lists_everyone_may_resend_and_startup_warns(start_bot: An
 
     text = (await resend(bot, SEED_VOUCHER, tf_values(), user=OTHER_AGENT)).text
 
-    assert "Comprobante reenviado" in text
+    assert "Se reenvió la factura B 0002-00000006" in text
     assert len(bot.tusfacturas.sends) == 1
 
 

@@ -164,7 +164,7 @@ async def test_unknown_invoice_is_not_found_with_request_id(
     assert error.request_id is not None
     assert REQUEST_ID.fullmatch(error.request_id)
     assert not error.offers_retry
-    assert_agent_message(error, "Lummy no encontró")
+    assert_agent_message(error, "Lummy no tiene una factura con ese ID")
     assert len(lummy_emulator.requests) == 1
     assert lummy_emulator.sends == []
 

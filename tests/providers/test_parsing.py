@@ -258,10 +258,11 @@ def test_number_range_limits(pv: str, numero: str, bad_field: str | None) -> Non
     expected = {"punto_venta", "numero"} if bad_field == "both" else {bad_field}
     assert set(exc.field_errors) == expected
     if "punto_venta" in expected:
-        assert exc.field_errors["punto_venta"] == says("punto_venta_invalid", limit=99_999)
+        assert exc.field_errors["punto_venta"] == says("punto_venta_invalid", text=pv, limit=99_999)
         assert "99999" in exc.field_errors["punto_venta"]
     if "numero" in expected:
-        assert exc.field_errors["numero"] == says("numero_invalid", limit=99_999_999)
+        typed = numero[:60]  # problems quote at most 60 characters
+        assert exc.field_errors["numero"] == says("numero_invalid", text=typed, limit=99_999_999)
         assert "99999999" in exc.field_errors["numero"]
     # What was fine is kept for the form.
     assert exc.understood["tipo"] == "FACTURA C"
@@ -366,7 +367,7 @@ def test_lummy_forms(text: str, expected: LummyInvoice) -> None:
 )
 def test_invalid_lummy_uuid(bad_id: str) -> None:
     exc = errors_of(bad_id)
-    assert exc.field_errors == {"invoice_id": says("invoice_id_invalid")}
+    assert exc.field_errors == {"invoice_id": says("invoice_id_invalid", text=bad_id)}
     assert exc.provider == "lummy"
     assert "UUID" in exc.field_errors["invoice_id"]
 
@@ -520,7 +521,7 @@ def test_build_lummy_invoice_from_form_fields() -> None:
     assert info.value.provider == "lummy"
     with pytest.raises(InvalidReferenceError) as info:
         build_lummy_invoice(invoice_id="nope", email="ok@cliente.com")
-    assert problem_messages(info.value) == {"invoice_id": says("invoice_id_invalid")}
+    assert problem_messages(info.value) == {"invoice_id": says("invoice_id_invalid", text="nope")}
     assert info.value.understood == {"invoice_id": "nope", "email": "ok@cliente.com"}
 
 

@@ -136,7 +136,7 @@ async def test_validation_error_s_is_rejected_with_messages_and_codes(
     assert error.status_code == 200
     assert error.request_id is None
     assert not error.offers_retry
-    assert assert_agent_message(error) == "TusFacturas rechazó el reenvío."
+    assert assert_agent_message(error).startswith("TusFacturas rechazó el reenvío")
     assert len(tf_emulator.requests) == 1
     assert tf_emulator.sends == []
 
@@ -155,7 +155,7 @@ async def test_unknown_voucher_is_not_found(
     assert error.provider_message is not None
     assert "no existe" in error.provider_message
     assert "FACTURA B 0002-00000999" in error.provider_message
-    assert_agent_message(error, "TusFacturas no encontró ese comprobante")
+    assert_agent_message(error, "TusFacturas no tiene un comprobante con esos datos")
     assert len(tf_emulator.requests) == 1
     assert tf_emulator.sends == []
 
@@ -274,7 +274,10 @@ async def test_too_many_requests_per_second_is_rate_limited_and_never_retried(
     assert error.status_code == 429
     assert error.limit_per_hour is None  # the per-hour cap is Lummy's, not TusFacturas'
     assert error.retry_after is None  # no Retry-After header
-    assert_agent_message(error, "TusFacturas frenó el reenvío", "no se envió nada")
+    # A per-second throttle: nothing was sent, and trying again shortly works.
+    assert error.throttled
+    assert error.offers_retry
+    assert_agent_message(error, "frenó el reenvío", "no se envió nada", "unos segundos")
     assert len(emulator.requests) == 2  # exactly one request for the limited call
     assert len(emulator.sends) == 1
 

@@ -1,0 +1,92 @@
+"""What the modal can tell before anything is sent, gathered once it is open.
+
+The history (a recent re-send, the hourly quota), the provider (what a lookup says
+about the invoice) and the agent's time zone are asked at the same time, each
+within its own bound, so the modal's second look arrives in about 2 s at most.
+Also the provider a blank modal starts on: the one the agent used last, else the
+one of the agent's country. Nothing here blocks a send or talks to Slack's UI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+import structlog
+
+from bot.history.store import HistoryStore, StoreUnavailableError
+from bot.resend.admission import Gatekeeper
+from bot.resend.insight import Insight
+from bot.resend.lookup import InvoiceLookups
+from bot.slack.directory import UserDirectory
+from bot.ui.forms import default_provider
+from providers.base import InvoiceFacts, ResendRequest
+from providers.registry import ProviderRegistry
+
+log = structlog.get_logger(__name__)
+
+#: How far back the agent's last provider is looked for.
+LAST_PROVIDER_WINDOW: Final = timedelta(days=60)
+#: How long a blank modal may wait for the agent's usual provider (the trigger lives 3 s).
+USUAL_PROVIDER_TIMEOUT: Final = 0.6
+
+
+@dataclass(frozen=True)
+class Foresight:
+    """What is known about an invoice before sending it, for the modal."""
+
+    insight: Insight | None = None
+    facts: InvoiceFacts | None = None
+    agent_tz: str | None = None
+
+    @property
+    def worth_showing(self) -> bool:
+        """Whether the modal has anything to add."""
+        has_facts = self.facts is not None and (not self.facts.exists or not self.facts.is_empty)
+        return has_facts or (self.insight is not None and self.insight.worth_showing)
+
+
+async def foresee(
+    request: ResendRequest,
+    user_id: str,
+    *,
+    gatekeeper: Gatekeeper,
+    lookups: InvoiceLookups,
+    directory: UserDirectory,
+) -> Foresight:
+    """The history, the provider's lookup and the agent's time zone, asked together."""
+    insight, facts, agent_tz = await asyncio.gather(
+        gatekeeper.insight(request), lookups.facts(request), directory.timezone(user_id)
+    )
+    return Foresight(insight=insight, facts=facts, agent_tz=agent_tz)
+
+
+async def usual_provider(
+    user_id: str,
+    *,
+    store: HistoryStore,
+    directory: UserDirectory,
+    registry: ProviderRegistry,
+    configured: Mapping[str, bool],
+) -> str | None:
+    """The provider the agent used last (from the history), else the one matching the
+    agent's Slack time zone; None when neither is known in time."""
+
+    async def last_used() -> str | None:
+        try:
+            return await store.last_provider(user_id, datetime.now(UTC) - LAST_PROVIDER_WINDOW)
+        except StoreUnavailableError as exc:
+            log.info("last_provider_unavailable", error=str(exc)[:200])
+            return None
+
+    try:
+        last, agent_tz = await asyncio.wait_for(
+            asyncio.gather(last_used(), directory.timezone(user_id)), USUAL_PROVIDER_TIMEOUT
+        )
+    except TimeoutError:
+        log.info("usual_provider_slow", wait_s=USUAL_PROVIDER_TIMEOUT)
+        return None
+    return default_provider(registry, configured, last_used=last, agent_tz=agent_tz)
