@@ -2,7 +2,8 @@
 
 The newest message @ana can see with a button of that text wins. A button with a
 ``confirm`` dialog asks first; the press is then sent to the bot as Slack sends it
-(``block_actions`` with the message, or with the ephemeral container).
+(``block_actions`` with the message, or with the ephemeral container). A modal the
+press opens ("Corregir y reenviar") is filled in like any other.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.demo.modal import ModalFiller
 from bot.demo.outbox import Outbox
 from bot.demo.render import Button, buttons_in, confirm_labels, fold, render_confirm
 from bot.demo.terminal import Terminal
@@ -48,12 +50,15 @@ class ButtonPresser:
         watcher: Watcher,
         *,
         outcome_timeout: float,
+        modal: ModalFiller | None = None,
     ) -> None:
         self.workspace = workspace
         self.terminal = terminal
         self.outbox = outbox
         self.watcher = watcher
         self.outcome_timeout = outcome_timeout
+        #: Fills in a modal a button opens.
+        self.modal = modal
         #: The button whose confirmation dialog is open, if any.
         self.confirming: Pressable | None = None
 
@@ -144,6 +149,12 @@ class ButtonPresser:
                 "is_ephemeral": True,
             }
         before = self.watcher.fingerprint()
+        views_before = set(self.workspace.slack.views)
+
+        def opened() -> list[str]:
+            handled = self.modal.handled_views if self.modal else set()
+            return [v for v in self.workspace.slack.views if v not in views_before | handled]
+
         response = await self.outbox.deliver(
             lambda: sender.block_actions(
                 user_id=USER_ID,
@@ -160,5 +171,10 @@ class ButtonPresser:
         )
         if response is None:
             return
-        if not await self.watcher.settle(before, limit=self.outcome_timeout, expect_change=True):
+        settled = await self.watcher.settle(
+            before, limit=self.outcome_timeout, expect_change=True, done=lambda: bool(opened())
+        )
+        if opened() and self.modal is not None:
+            self.modal.open(opened()[-1])
+        elif not settled:
             self.terminal.emit(STILL_WORKING)

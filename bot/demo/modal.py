@@ -38,6 +38,11 @@ __all__ = ["CANCEL", "ModalFiller", "ModalState"]
 
 #: Typed inside a modal: close it without submitting.
 CANCEL: Final = "!cancelar"
+#: Right after a modal opens the bot may update it (what the history and the provider
+#: know): the first answer waits until the view has been still this long ...
+_STILL_SECONDS: Final = 0.3
+#: ... or this long at most (the bot bounds its lookups at about 2 s).
+_SETTLE_LIMIT_SECONDS: Final = 2.5
 
 
 @dataclass
@@ -51,6 +56,10 @@ class ModalState:
     errors: dict[str, str] = field(default_factory=dict)
     #: A modal without inputs waits for Enter to be submitted.
     awaiting_submit: bool = False
+    #: The view's hash as last shown: the bot may update the modal while it is open.
+    shown_hash: str | None = None
+    #: Whether the bot's own update right after opening (if any) was waited for.
+    settled: bool = False
 
     def current(self, prompt: Prompt) -> Value:
         """The answer to ``prompt`` so far (its prefilled value if not answered)."""
@@ -107,7 +116,12 @@ class ModalFiller:
                 for p in form.prompts
                 if p.block_id not in known or (p.default is None and not p.optional)
             ]
-        self.state = ModalState(view_id=view_id, form=form, queue=queue)
+        self.state = ModalState(
+            view_id=view_id,
+            form=form,
+            queue=queue,
+            shown_hash=self.workspace.slack.views[view_id].get("hash"),
+        )
         self.state.awaiting_submit = not queue
         self.terminal.emit(render_modal_intro(form))
         if previous is not None and len(queue) < len(form.prompts):
@@ -137,6 +151,9 @@ class ModalFiller:
         if fold(line) == CANCEL:
             await self.close()
             return
+        if not modal.settled:
+            await self._let_the_bot_finish(modal)
+            self._follow_update()
         if modal.awaiting_submit or not modal.queue:
             if line.strip():
                 self.terminal.reject(f"Enter envía el formulario; «{CANCEL}» lo cierra.")
@@ -164,7 +181,39 @@ class ModalFiller:
 
     # ------------------------------------------------------------------ internals
 
+    async def _let_the_bot_finish(self, modal: ModalState) -> None:
+        """Wait (bounded) until the view has been still for a moment: a script types faster
+        than the bot can add what it learnt once the modal opened."""
+        modal.settled = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _SETTLE_LIMIT_SECONDS
+        last, still_since = None, loop.time()
+        while loop.time() < deadline:
+            view = self.workspace.slack.views.get(modal.view_id)
+            current = view.get("hash") if view else None
+            if current != last:
+                last, still_since = current, loop.time()
+            elif loop.time() - still_since >= _STILL_SECONDS:
+                return
+            await asyncio.sleep(POLL_SECONDS)
+
+    def _follow_update(self) -> None:
+        """The bot updated the open modal on its own (what it learnt about the invoice once
+        the modal was open): Slack shows it at once, so show its notes; answers stay, and
+        a field it added is asked too."""
+        modal = self.state
+        view = self.workspace.slack.views.get(modal.view_id) if modal else None
+        if modal is None or view is None or view.get("hash") == modal.shown_hash:
+            return
+        known = set(modal.form.block_ids())
+        modal.form = modal_form(view, self.workspace.names())
+        modal.shown_hash = view.get("hash")
+        modal.queue.extend(i for i in modal.form.block_ids() if i not in known)
+        notes = render_notes(modal.form)
+        self.terminal.emit("(el formulario cambió)" + (f"\n{notes}" if notes else ""))
+
     def _ask_next(self) -> None:
+        self._follow_update()
         modal = self.state
         if modal is None or not modal.queue:
             return
@@ -212,7 +261,13 @@ class ModalFiller:
         ids = form.block_ids()
         after = ids[ids.index(prompt.block_id) + 1 :] if prompt.block_id in ids else ids
         kept = {k: v for k, v in modal.answers.items() if k in ids and k not in after}
-        self.state = ModalState(view_id=modal.view_id, form=form, answers=kept, queue=after)
+        self.state = ModalState(
+            view_id=modal.view_id,
+            form=form,
+            answers=kept,
+            queue=after,
+            shown_hash=view.get("hash"),
+        )
         self.state.awaiting_submit = not form.prompts
         notes = render_notes(form)
         self.terminal.emit("(el formulario cambió)" + (f"\n{notes}" if notes else ""))

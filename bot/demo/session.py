@@ -114,6 +114,7 @@ class DemoSession:
             self._outbox,
             self._watcher,
             outcome_timeout=outcome_timeout,
+            modal=self._modal,
         )
         self._commands = DemoCommands(
             self._workspace,

@@ -101,7 +101,7 @@ def test_searchable_ignores_frames_case_accents_and_spacing() -> None:
 # --- messages --------------------------------------------------------------------
 
 
-def test_success_message_header_fields_and_context() -> None:
+def test_success_message_leads_with_the_recipient_then_a_ready_reply() -> None:
     result = ResendResult(
         provider="lummy",
         reference=LUMMY_ID,
@@ -109,22 +109,17 @@ def test_success_message_header_fields_and_context() -> None:
         sent_at=datetime(2025, 1, 20, 10, 30, tzinfo=UTC),
         request_id="abc123-def456",
     )
-    message = views.success_message(
-        lummy_job(), result, now=NOW, agent_tz="America/Argentina/Buenos_Aires", registry=REGISTRY
-    )
+    message = views.success_message(lummy_job(), result, now=NOW, registry=REGISTRY)
 
     assert show(message) == "\n".join(
         [
             "┌─ #soporte",
-            "│ ✅ Comprobante reenviado",
-            "│ ───────────────────────",
-            "│ Proveedor: Lummy",
-            f"│ Comprobante: `{LUMMY_ID}`",
-            "│ Enviado a: cliente@empresa.com",
-            "│ Enviado: 20/01/2025 10:30:00 UTC",
-            "│          20/01/2025 07:30 hora local (America/Argentina/Buenos_Aires)",
-            "│ Solicitado por: @ana",
-            "│ ID de solicitud: `abc123-def456`",
+            "│ ✅ Se reenvió a cliente@empresa.com",
+            "│ Factura 550e8400 en Lummy · 20/01 04:30, hora del centro de México · "
+            "pedido por @ana",
+            "│ > Le reenviamos su factura a cliente@empresa.com hoy a las 04:30. Si no le llega, "
+            "revise el correo no deseado.",
+            "│ 20/01/2025 10:30 UTC · ID de solicitud: `abc123-def456` · Clave: `6f1c3a52`",
             "│ (demo)",
             "└─",
         ]
@@ -145,12 +140,11 @@ def test_failure_message_with_provider_text_and_request_id() -> None:
     assert show(views.failure_message(lummy_job(), error, REGISTRY), footer=None) == "\n".join(
         [
             "┌─ #soporte",
-            "│ ❌ No se pudo reenviar",
-            "│ ─────────────────────",
-            f"│ `{LUMMY_ID}` (Lummy), solicitado por @ana.",
-            "│ " + strings.PROVIDER_ERRORS["not_found"].format(provider="Lummy"),
-            "│ Respuesta de Lummy: Invoice not found",
-            "│ ID de solicitud: `abc123-def456`",
+            "│ ❌ No se pudo reenviar la factura 550e8400",
+            "│ " + strings.PROVIDER_ERRORS["not_found.lummy"],
+            "│ Pedido por @ana (Lummy) · Detalle técnico: Lummy respondió «Invoice not found» · "
+            "ID de solicitud: `abc123-def456`",
+            "│ [Corregir y reenviar]",
             "└─",
         ]
     )
@@ -189,10 +183,10 @@ def test_unknown_outcome_warns_in_the_confirm_dialog() -> None:
 def test_section_text_help_and_progress() -> None:
     help_text = show(views.help_message(), footer=None)
     assert help_text.splitlines()[1] == "│ Reenviar una factura al cliente"
-    assert "│ • `/reenviar FACTURA B 0002-00000006`: TusFacturas" in help_text
+    assert "│ • `/reenviar Factura B 0002-00000006`: TusFacturas" in help_text
     progress = views.progress_message(lummy_job(), REGISTRY)
     assert show(progress, footer=None).splitlines()[1] == (
-        f"│ ⏳ Reenviando `{LUMMY_ID}` (Lummy), a solicitud de @ana…"
+        "│ ⏳ Reenviando Factura 550e8400 (Lummy), a solicitud de @ana…"
     )
     assert looks_in_progress(progress.blocks)
 
@@ -263,9 +257,9 @@ def test_lummy_modal_prompts() -> None:
     )
     assert prompt_line(provider, provider.default) == "Proveedor [2: Lummy (México)]: "
     assert prompt_line(invoice, invoice.default) == f"ID de la factura en Lummy [{LUMMY_ID}]: "
-    assert prompt_line(email, None) == "E-mail alternativo (Enter para dejarlo vacío): "
+    assert prompt_line(email, None) == "Correo alternativo (Enter para dejarlo vacío): "
     assert render_prompt(email, error="mal") == "\n".join(
-        ["▸ E-mail alternativo (opcional)", f"    {strings.FIELD_HINTS['email']}", "    ⚠ mal"]
+        ["▸ Correo alternativo (opcional)", f"    {strings.FIELD_HINTS['email']}", "    ⚠ mal"]
     )
     assert render_modal_intro(form).splitlines()[0] == (
         "┌─ Formulario «Reenviar comprobante»   [Reenviar]  [Cancelar]"
@@ -331,7 +325,7 @@ def test_tusfacturas_modal_prefilled_from_pasted_text() -> None:
     assert len(tipo.choices) == 27
     assert tipo.default == "FACTURA B"
     number = [c.value for c in tipo.choices].index("FACTURA B") + 1
-    assert prompt_line(tipo, tipo.default) == f"Tipo de comprobante [{number}: FACTURA B]: "
+    assert prompt_line(tipo, tipo.default) == f"Tipo de comprobante [{number}: Factura B]: "
     assert operacion.default == "V"
     assert prompt_line(operacion, "V") == "Operación [1: Venta]: "
     assert (punto_venta.default, numero.default) == ("0002", "00000006")
@@ -355,11 +349,11 @@ def test_option_groups_are_flattened_with_their_headings() -> None:
     assert len(numbered) == 27
     # Numbering runs across the groups, each option under its group heading.
     facturas = lines.index("    Facturas")
-    assert lines[facturas + 1].endswith(") FACTURA A")
+    assert lines[facturas + 1].endswith(") Factura A")
     assert lines[facturas + 1].startswith("      ")
     # The everyday types come first; the rare ones (FCE, not valid in AFIP) last.
-    assert numbered[0].strip() == "1) FACTURA A"
-    assert numbered[-1].strip() == "27) NOTA DE CREDITO NO VALIDA EN AFIP"
+    assert numbered[0].strip() == "1) Factura A"
+    assert numbered[-1].strip() == "27) Nota de crédito no válida en AFIP"
 
 
 @pytest.mark.parametrize(
@@ -412,9 +406,9 @@ def test_notice_and_not_configured_provider_are_notes() -> None:
         registry=REGISTRY,
     )
     form = modal_form(view)
-    notice, not_configured = form.notes
-    assert notice.startswith("⚠ No se entendió todo lo escrito:")
-    assert "FACTURA Z" in notice
+    not_configured, problem = form.notes
+    # The tipo's problem is shown under the tipo, quoting what was typed.
+    assert problem == "⚠ " + says("tipo_unknown", text="FACTURA Z")
     assert not_configured == "⛔ " + strings.PROVIDER_ERRORS["not_configured"].format(
         provider="TusFacturas"
     )

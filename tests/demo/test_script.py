@@ -23,6 +23,7 @@ from bot.demo.script import (
     run_script,
 )
 from bot.demo.session import CHANNEL_ID, DEMO_NOTE, DemoSession
+from tests.e2e import resends
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -120,13 +121,11 @@ async def test_lummy_success_shows_sent_to_and_sent_at(session: TranscribedSessi
     assert session.lummy is not None
     (send,) = session.lummy.sends
     assert (send.invoice_id, send.to) == (SEED_LUMMY_ID, "cliente@empresa.com")
-    utc = send.at.strftime("%d/%m/%Y %H:%M:%S UTC")
-    local = send.at.astimezone(ZoneInfo("America/Argentina/Buenos_Aires")).strftime(
-        "%d/%m/%Y %H:%M"
-    )
-    assert f"Enviado: {utc}" in shown
-    assert f"{local} hora local (America/Argentina/Buenos_Aires)" in shown
-    assert "Enviado a: cliente@empresa.com" in shown
+    utc = send.at.strftime("%d/%m/%Y %H:%M UTC")
+    mexico = send.at.astimezone(ZoneInfo("America/Mexico_City")).strftime("%d/%m %H:%M")
+    assert utc in shown
+    assert f"{mexico}, hora del centro de México" in shown
+    assert "Se reenvió a cliente@empresa.com" in shown
     assert f"ID de solicitud: `{send.request_id}`" in shown
     assert DEMO_NOTE in shown
     # The outcome replaced the "re-sending" message in #soporte (chat.update on its ts).
@@ -140,9 +139,10 @@ async def test_lummy_not_found(session: TranscribedSession) -> None:
 
     assert session.lummy is not None
     assert session.lummy.sends == []
-    assert len(session.lummy.requests) == 1
+    assert len(resends(session.lummy)) == 1
     assert "Invoice not found" in shown
     assert "[Reintentar]" not in shown
+    assert "[Corregir y reenviar]" in shown
 
 
 async def test_tusfacturas_voucher_pasted_as_text(session: TranscribedSession) -> None:
@@ -157,12 +157,13 @@ async def test_tusfacturas_voucher_pasted_as_text(session: TranscribedSession) -
 async def test_inline_error_fixed_on_the_second_try(session: TranscribedSession) -> None:
     shown = await run_bundled(session, "inline-error-fixed")
 
-    # The provider switch went through Slack: block_actions -> views.update.
-    assert len(session.slack.calls_to("views.update")) == 1
-    assert "debe ser un UUID de Lummy" in shown
+    # The provider switch went through Slack: block_actions -> views.update; so did each
+    # invoice id entered (what Lummy knows about it, or nothing for a wrong one).
+    assert len(session.slack.calls_to("views.update")) == 3
+    assert "«12345» no es un ID de Lummy" in shown
     assert session.lummy is not None
     # Nothing reached Lummy with the wrong id; the fixed submission sent once.
-    (request,) = session.lummy.requests
+    (request,) = resends(session.lummy)
     assert "3f2b8c1e-7a4d-4e9b-9c61-2d5f0a8b7e13" in request.path
     (send,) = session.lummy.sends
     assert send.to == "otro@cliente.com"
@@ -173,17 +174,14 @@ async def test_retry_after_an_unavailable_provider(session: TranscribedSession) 
 
     assert session.lummy is not None
     # The first attempt (with the bot's own retries) got 503s; the button's attempt got through.
-    assert len(session.lummy.requests) >= 2
+    assert len(resends(session.lummy)) >= 2
     (send,) = session.lummy.sends
     # Every attempt, automatic or from the button, carried the same idempotency key.
-    keys = {r.header("x-idempotency") for r in session.lummy.requests}
+    keys = {r.header("x-idempotency") for r in resends(session.lummy)}
     assert keys == {send.idempotency_key}
     assert "Intento 2" in shown
     # The retry updated the same message: still one message in #soporte.
     assert len(session.slack.messages_in(CHANNEL_ID)) == 1
-
-
-# --- failures name the step --------------------------------------------------------
 
 
 async def test_a_missing_expectation_names_its_step(session: TranscribedSession) -> None:
@@ -248,7 +246,7 @@ async def test_a_hanging_provider_ends_in_an_uncertain_outcome(tmp_path: Path) -
         await demo.send_line(f"/reenviar {SEED_LUMMY_ID}")
         for _ in range(3):
             shown = await demo.send_line("")
-        assert "Resultado incierto" in shown
+        assert "No se sabe si se reenvió" in shown
         assert "[Reintentar]" in shown
         await demo.send_line("reintentar")
         assert demo.pending == "confirm"
