@@ -64,7 +64,7 @@ def test_slash_command_matches_the_handler(manifest: dict[str, Any]) -> None:
     assert command["command"] == COMMAND == "/reenviar"
     assert command["should_escape"] is False
     assert "ayuda" in command["usage_hint"]
-    assert "FACTURA B 0002-00000006" in command["usage_hint"]
+    assert "Factura B 0002-00000006" in command["usage_hint"]
     assert command["description"].startswith("Reenvía")
 
 
