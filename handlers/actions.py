@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.resend.admission import Refuse
 from bot.resend.core import Accepted, Origin
 from bot.resend.jobs import ResendJob
-from bot.services import services_of
+from bot.services import Services, services_of
 from bot.slack.client import SLACK_FAILURES, slack_error
 from bot.slack.delivery import ChannelMessageRef, MessageRef, ResponseUrlRef
 from bot.ui import strings, views
@@ -35,6 +35,18 @@ def _message_ref(body: dict[str, Any]) -> MessageRef | None:
     return None
 
 
+async def _button_job(
+    action: dict[str, Any], respond: AsyncRespond, services: Services
+) -> ResendJob | None:
+    """The job a button carries; an expired or tampered one is answered, to the clicker only."""
+    try:
+        return ResendJob.from_button_value(str(action.get("value", "")), services.registry)
+    except ValueError:
+        log.warning("button_value_unreadable", action_id=action.get("action_id"))
+        await respond(text=strings.RETRY_EXPIRED, response_type="ephemeral", replace_original=False)
+        return None
+
+
 async def retry_resend(
     ack: AsyncAck,
     body: dict[str, Any],
@@ -45,11 +57,8 @@ async def retry_resend(
     """Retry the job carried by the button, updating the same message."""
     await ack()
     services = services_of(context)
-    try:
-        job = ResendJob.from_button_value(str(action.get("value", "")), services.registry)
-    except ValueError:
-        log.warning("retry_button_unreadable")
-        await respond(text=strings.RETRY_EXPIRED, response_type="ephemeral", replace_original=False)
+    job = await _button_job(action, respond, services)
+    if job is None:
         return
     user_id = body["user"]["id"]
     log.info("retry_requested", retried_by=user_id, idempotency_key=job.idempotency_key)
@@ -88,11 +97,8 @@ async def fix_and_resend(
     """Reopen the modal prefilled with the failed invoice, to correct it and send again."""
     await ack()
     services = services_of(context)
-    try:
-        job = ResendJob.from_button_value(str(action.get("value", "")), services.registry)
-    except ValueError:
-        log.warning("fix_button_unreadable")
-        await respond(text=strings.RETRY_EXPIRED, response_type="ephemeral", replace_original=False)
+    job = await _button_job(action, respond, services)
+    if job is None:
         return
     container = body.get("container") or {}
     form = form_for(job.request, services.registry)

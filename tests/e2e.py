@@ -171,12 +171,16 @@ def blocks_text(blocks: list[Any]) -> str:
 
 def resends(emulator: EmulatorServer) -> list[RecordedRequest]:
     """The re-send requests an emulator received (lookups left out)."""
-    return [request for request in emulator.requests if request.route == RESEND_ROUTE]
+    return _on_route(emulator, RESEND_ROUTE)
 
 
 def lookups(emulator: EmulatorServer) -> list[RecordedRequest]:
     """The lookups an emulator received (they never send anything)."""
-    return [request for request in emulator.requests if request.route == LOOKUP_ROUTE]
+    return _on_route(emulator, LOOKUP_ROUTE)
+
+
+def _on_route(emulator: EmulatorServer, route: str) -> list[RecordedRequest]:
+    return [request for request in emulator.requests if request.route == route]
 
 
 def retry_buttons(message: Message) -> list[JsonDict]:

@@ -21,20 +21,9 @@ from bot.resend.insight import QuotaUsage
 from bot.resend.jobs import ResendJob
 from bot.ui import views
 from bot.ui.views import SlackMessage
+from providers import errors
 from providers.base import InvoiceFacts, InvoiceStatus, ResendResult
-from providers.errors import (
-    REJECTION_EMAIL_SENDING_OFF,
-    AuthenticationError,
-    InvalidRequestError,
-    NotFoundError,
-    Outcome,
-    OutcomeUnknownError,
-    ProviderError,
-    ProviderNotConfiguredError,
-    ProviderUnavailableError,
-    RateLimitedError,
-    RejectedError,
-)
+from providers.errors import REJECTION_EMAIL_SENDING_OFF, Outcome, ProviderError
 from providers.lummy import LummyInvoice
 from providers.tusfacturas import TusFacturasVoucher
 from tests.conftest import REGISTRY
@@ -140,23 +129,26 @@ SUCCESSES = [
 ]
 
 FAILURES: list[tuple[ProviderError, InvoiceFacts | None]] = [
-    (ProviderNotConfiguredError("no creds", provider="lummy"), None),
+    (errors.ProviderNotConfiguredError("no creds", provider="lummy"), None),
     (
-        ProviderNotConfiguredError(
+        errors.ProviderNotConfiguredError(
             "no creds", provider="tusfacturas", field="punto_venta", field_value="3"
         ),
         None,
     ),
-    (AuthenticationError("401", provider="lummy", status_code=401, request_id="abc123"), None),
     (
-        InvalidRequestError(
+        errors.AuthenticationError("401", provider="lummy", status_code=401, request_id="abc123"),
+        None,
+    ),
+    (
+        errors.InvalidRequestError(
             "400", provider="lummy", field="email", provider_message="Email invalido"
         ),
         None,
     ),
-    (InvalidRequestError("400", provider="tusfacturas", status_code=400), None),
+    (errors.InvalidRequestError("400", provider="tusfacturas", status_code=400), None),
     (
-        NotFoundError(
+        errors.NotFoundError(
             "404",
             provider="lummy",
             request_id="abc123-def456",
@@ -165,7 +157,7 @@ FAILURES: list[tuple[ProviderError, InvoiceFacts | None]] = [
         None,
     ),
     (
-        NotFoundError(
+        errors.NotFoundError(
             "error S",
             provider="tusfacturas",
             provider_message="El comprobante solicitado no existe: NOTA DE CREDITO "
@@ -174,7 +166,7 @@ FAILURES: list[tuple[ProviderError, InvoiceFacts | None]] = [
         None,
     ),
     (
-        RateLimitedError(
+        errors.RateLimitedError(
             "429",
             provider="lummy",
             limit_per_hour=10,
@@ -185,9 +177,9 @@ FAILURES: list[tuple[ProviderError, InvoiceFacts | None]] = [
         ),
         None,
     ),
-    (RateLimitedError("429", provider="tusfacturas", throttled=True, status_code=429), None),
+    (errors.RateLimitedError("429", provider="tusfacturas", throttled=True, status_code=429), None),
     (
-        RejectedError(
+        errors.RejectedError(
             "error S",
             provider="tusfacturas",
             messages=(
@@ -199,7 +191,7 @@ FAILURES: list[tuple[ProviderError, InvoiceFacts | None]] = [
         None,
     ),
     (
-        RejectedError(
+        errors.RejectedError(
             "error S",
             provider="tusfacturas",
             messages=(
@@ -213,14 +205,17 @@ FAILURES: list[tuple[ProviderError, InvoiceFacts | None]] = [
         TF_FACTS,
     ),
     (
-        RejectedError(
+        errors.RejectedError(
             "error S", provider="tusfacturas", codes=("TFC-8010",), reason="email_sending_off"
         ),
         None,
     ),
-    (ProviderUnavailableError("503", provider="lummy", status_code=503), None),
-    (OutcomeUnknownError("read timeout", provider="tusfacturas"), None),
-    (OutcomeUnknownError("read timeout", provider="lummy", request_id="abc123"), LUMMY_FACTS),
+    (errors.ProviderUnavailableError("503", provider="lummy", status_code=503), None),
+    (errors.OutcomeUnknownError("read timeout", provider="tusfacturas"), None),
+    (
+        errors.OutcomeUnknownError("read timeout", provider="lummy", request_id="abc123"),
+        LUMMY_FACTS,
+    ),
 ]
 
 
