@@ -14,7 +14,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.logs import new_error_id
 from bot.services import CONTEXT_KEY, Services
 from bot.ui import views
-from handlers import actions, command, modal, usergroups
+from handlers import actions, command, modal, shortcut, usergroups
 
 log = structlog.get_logger(__name__)
 
@@ -52,6 +52,7 @@ def build_app(services: Services) -> AsyncApp:
     modal.register(app)
     actions.register(app)
     usergroups.register(app)
+    shortcut.register(app)
     app.error(_report_unhandled_error)
     return app
 

@@ -105,6 +105,7 @@ async def fix_and_resend(
     modal_context = ModalContext(
         channel_id=job.origin_channel_id or container.get("channel_id"),
         response_url=body.get("response_url"),
+        thread_ts=job.origin_thread_ts,
     )
     modal = views.resend_modal(
         form, modal_context, registry=services.registry, configured=services.configured

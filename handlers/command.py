@@ -4,7 +4,6 @@ or show an invoice's history.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Final
 
 import structlog
@@ -13,20 +12,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.history.store import StoreUnavailableError
 from bot.resend.admission import Requester
-from bot.resend.foresight import usual_provider
 from bot.services import Services, services_of
-from bot.slack.client import SLACK_FAILURES, slack_error
 from bot.ui import strings, views
 from bot.ui.forms import ModalContext, form_from_text
 from bot.ui.wording import problems_paragraph
-from handlers.modal import show_what_is_known
+from handlers.modal import open_resend_modal, usual_provider_of
 from providers.base import InvalidReferenceError
 
 log = structlog.get_logger(__name__)
 
 COMMAND: Final = "/reenviar"
-#: How long to wait for views.open (Slack's trigger ids expire after 3 s).
-VIEWS_OPEN_TIMEOUT: Final = 4.0
 HELP_WORDS: Final = frozenset({"ayuda", "help", "?"})
 HISTORY_WORDS: Final = frozenset({"historial", "history"})
 
@@ -76,41 +71,22 @@ async def _open_modal(
     add what the history and the provider know about the invoice."""
     form = form_from_text(text, services.registry)
     if form.provider is None:
-        usual = await usual_provider(
-            requester.user_id,
-            store=services.store,
-            directory=services.directory,
-            registry=services.registry,
-            configured=services.configured,
-        )
+        usual = await usual_provider_of(requester.user_id, services)
         form = form.model_copy(update={"provider": usual})
     modal_context = ModalContext(
         channel_id=requester.channel_id,
         response_url=command.get("response_url"),
     )
-    modal = views.resend_modal(
-        form, modal_context, registry=services.registry, configured=services.configured
+    problem = await open_resend_modal(
+        form,
+        modal_context,
+        trigger_id=command["trigger_id"],
+        client=client,
+        services=services,
+        user_id=requester.user_id,
     )
-    try:
-        # The trigger id lives 3 s: an answer later than this cannot open anything.
-        opened = await asyncio.wait_for(
-            client.views_open(trigger_id=command["trigger_id"], view=modal), VIEWS_OPEN_TIMEOUT
-        )
-    except (*SLACK_FAILURES, TimeoutError) as exc:
-        error = slack_error(exc)
-        log.warning("slack_views_open_failed", error=error)
-        reason = (
-            strings.SLACK_TOO_SLOW
-            if isinstance(exc, TimeoutError)
-            else strings.SLACK_ANSWERED.format(error=error)
-        )
-        await respond(
-            text=strings.MODAL_OPEN_FAILED.format(reason=reason), response_type="ephemeral"
-        )
-        return
-    await show_what_is_known(
-        form, modal_context, opened.get("view") or {}, client, services, requester.user_id
-    )
+    if problem is not None:
+        await respond(text=problem, response_type="ephemeral")
 
 
 async def _show_history(

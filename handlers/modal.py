@@ -3,8 +3,9 @@ is open, what the history and the provider know about the invoice."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from typing import Any
+from typing import Any, Final
 
 import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -13,15 +14,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.resend.admission import WHOLE_REQUEST, ConfirmDuplicate, Refuse
 from bot.resend.core import Origin
-from bot.resend.foresight import Foresight, foresee
+from bot.resend.foresight import Foresight, foresee, usual_provider
 from bot.services import Services, services_of
-from bot.ui import views
+from bot.slack.client import SLACK_FAILURES, slack_error
+from bot.ui import strings, views
 from bot.ui.forms import (
     PROVIDER_ACTION,
     PROVIDER_BLOCK,
+    REFERENCE_ACTION,
     VALUE_ACTION,
     FormState,
     ModalContext,
+    form_from_choice,
     form_from_view_state,
     request_from_form,
 )
@@ -29,6 +33,9 @@ from bot.ui.wording import problem_messages
 from providers.base import InvalidReferenceError
 
 log = structlog.get_logger(__name__)
+
+#: How long to wait for views.open (Slack's trigger ids expire after 3 s).
+VIEWS_OPEN_TIMEOUT: Final = 4.0
 
 
 async def switch_provider(
@@ -44,16 +51,28 @@ async def switch_provider(
     if chosen in services.registry:
         form = form.model_copy(update={"provider": chosen})
     modal_context = ModalContext.from_metadata(view.get("private_metadata"))
+    await redraw(form, modal_context, view, client, services, body["user"]["id"])
+
+
+async def redraw(
+    form: FormState,
+    modal_context: ModalContext,
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+    user_id: str,
+) -> None:
+    """Show ``form`` in the open modal ``view`` (the agent changed what it is about),
+    then what is known about its invoice."""
     modal = views.resend_modal(
         form, modal_context, registry=services.registry, configured=services.configured
     )
     try:
         updated = await client.views_update(view_id=view["id"], hash=view.get("hash"), view=modal)
     except SlackApiError as exc:
-        # hash_conflict: a newer switch already updated the view; that one wins.
+        # hash_conflict: a newer change already updated the view; that one wins.
         log.info("slack_views_update_skipped", error=exc.response.get("error"))
         return
-    user_id = body["user"]["id"]
     await show_what_is_known(
         form, modal_context, updated.get("view") or {}, client, services, user_id
     )
@@ -137,6 +156,7 @@ async def submit_resend(
         team_id=(body.get("team") or {}).get("id"),
         channel_id=modal_context.channel_id,
         response_url=modal_context.response_url,
+        thread_ts=modal_context.thread_ts,
     )
     # A ticked confirmation counts only for the invoice the warning was about.
     confirmed = form.duplicate_confirmed and modal_context.duplicate_of == request.invoice_key
@@ -161,9 +181,74 @@ async def submit_resend(
     await decision.run()
 
 
+async def choose_reference(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Show the reference of the message the agent chose (a message shortcut's modal)."""
+    await ack()
+    services = services_of(context)
+    view = body["view"]
+    modal_context = ModalContext.from_metadata(view.get("private_metadata"))
+    chosen = str((action.get("selected_option") or {}).get("value") or "0")
+    form = form_from_choice(
+        modal_context.choices, services.registry, choice=int(chosen) if chosen.isdigit() else 0
+    )
+    await redraw(form, modal_context, view, client, services, body["user"]["id"])
+
+
+async def usual_provider_of(user_id: str, services: Services) -> str | None:
+    """The provider a blank modal starts on for this agent (see `usual_provider`)."""
+    return await usual_provider(
+        user_id,
+        store=services.store,
+        directory=services.directory,
+        registry=services.registry,
+        configured=services.configured,
+    )
+
+
+async def open_resend_modal(
+    form: FormState,
+    modal_context: ModalContext,
+    *,
+    trigger_id: str,
+    client: AsyncWebClient,
+    services: Services,
+    user_id: str,
+) -> str | None:
+    """Open the modal for ``form`` before anything slow (the trigger id dies after 3 s),
+    then show what is known about its invoice. None once it is open; else why it could
+    not be opened, for the agent."""
+    modal = views.resend_modal(
+        form, modal_context, registry=services.registry, configured=services.configured
+    )
+    try:
+        opened = await asyncio.wait_for(
+            client.views_open(trigger_id=trigger_id, view=modal), VIEWS_OPEN_TIMEOUT
+        )
+    except (*SLACK_FAILURES, TimeoutError) as exc:
+        error = slack_error(exc)
+        log.warning("slack_views_open_failed", error=error)
+        reason = (
+            strings.SLACK_TOO_SLOW
+            if isinstance(exc, TimeoutError)
+            else strings.SLACK_ANSWERED.format(error=error)
+        )
+        return strings.MODAL_OPEN_FAILED.format(reason=reason)
+    await show_what_is_known(
+        form, modal_context, opened.get("view") or {}, client, services, user_id
+    )
+    return None
+
+
 def register(app: AsyncApp) -> None:
     """Wire the modal's provider switch, its invoice field, and its submission."""
     app.action(PROVIDER_ACTION)(switch_provider)
+    app.action(REFERENCE_ACTION)(choose_reference)
     # Only the field that identifies the invoice dispatches actions.
     app.action(VALUE_ACTION)(invoice_entered)
     app.view(views.MODAL_CALLBACK_ID)(submit_resend)

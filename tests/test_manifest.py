@@ -13,6 +13,7 @@ import yaml
 from bot.server import EVENTS_PATH
 from handlers import usergroups
 from handlers.command import COMMAND
+from handlers.shortcut import SHORTCUT_CALLBACK_ID
 from tests.blockkit import manifest_errors
 
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
@@ -108,3 +109,10 @@ def test_documented_http_variant_is_valid(manifest: dict[str, Any]) -> None:
     http["settings"]["event_subscriptions"]["request_url"] = url
     _only_command(http)["url"] = url
     assert manifest_errors(http) == []
+
+
+def test_message_shortcut_matches_the_handler(manifest: dict[str, Any]) -> None:
+    (shortcut,) = manifest["features"]["shortcuts"]
+    assert shortcut["type"] == "message"
+    assert shortcut["callback_id"] == SHORTCUT_CALLBACK_ID
+    assert shortcut["name"] == "Reenviar factura"

@@ -7,7 +7,7 @@ typed requests. The modal's block ids are the field names used by
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,6 +16,7 @@ from bot.ui import strings
 from bot.ui.wording import problem_message
 from providers.base import FieldProblem, InvalidReferenceError, ResendRequest
 from providers.registry import ProviderRegistry
+from providers.scanning import FoundReference
 
 PROVIDER_BLOCK: Final = "provider"
 #: The problem code for a form submitted without a provider.
@@ -26,6 +27,12 @@ PROVIDER_ACTION: Final = "provider_choice"
 #: The duplicate guard's "yes, send it again" checkbox.
 CONFIRM_BLOCK: Final = "confirm_duplicate"
 CONFIRMED: Final = "confirmed"
+#: Which of the references a message holds the modal shows (a message shortcut's).
+REFERENCE_BLOCK: Final = "message_reference"
+REFERENCE_ACTION: Final = "reference_choice"
+
+#: The references a message holds, as a modal carries them: (provider key, words as written).
+Choices = tuple[tuple[str, str], ...]
 
 
 class ModalContext(BaseModel):
@@ -38,10 +45,16 @@ class ModalContext(BaseModel):
     #: The invoice the duplicate warning in this modal is about: a ticked confirmation
     #: counts only for that invoice, not for another one typed afterwards.
     duplicate_of: str | None = None
+    #: The thread the outcome goes to (a message shortcut's message).
+    thread_ts: str | None = None
+    #: The references the message holds, to choose from.
+    choices: Choices = ()
+    #: The e-mail addresses the message names.
+    emails: tuple[str, ...] = ()
 
     def to_metadata(self) -> str:
         """Serialise for ``private_metadata`` (Slack allows 3000 characters)."""
-        return self.model_dump_json(exclude_none=True)
+        return self.model_dump_json(exclude_none=True, exclude_defaults=True)
 
     @classmethod
     def from_metadata(cls, metadata: str | None) -> ModalContext:
@@ -89,6 +102,30 @@ def form_from_text(text: str, registry: ProviderRegistry) -> FormState:
             problems=problems,
         )
     return form_for(request, registry)
+
+
+def message_choices(found: Sequence[FoundReference]) -> Choices:
+    """The references a message holds, as the modal carries them: (provider, words)."""
+    return tuple((reference.request.provider, reference.text) for reference in found)
+
+
+def form_from_choice(choices: Choices, registry: ProviderRegistry, *, choice: int = 0) -> FormState:
+    """Prefill with the ``choice``-th reference of a message (the first by default); an
+    empty form with a note when the message holds none."""
+    if not choices:
+        return FormState(notice=strings.SHORTCUT_NOTHING_FOUND)
+    index = choice if 0 <= choice < len(choices) else 0
+    key, text = choices[index]
+    provider = registry.get(key)
+    if provider is None:
+        return FormState(notice=strings.SHORTCUT_NOTHING_FOUND)
+    try:
+        form = form_for(provider.parse(text), registry)
+    except InvalidReferenceError:
+        form = FormState(provider=key)
+    if len(choices) > 1:
+        form.values[REFERENCE_BLOCK] = str(index)
+    return form
 
 
 def form_for(request: ResendRequest, registry: ProviderRegistry) -> FormState:

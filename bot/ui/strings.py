@@ -423,3 +423,14 @@ STATUS_WARNINGS: Final[dict[str, str]] = {
 }
 #: Currency symbols by ISO 4217 code; other codes show as they are.
 CURRENCY_SYMBOLS: Final[dict[str, str]] = {"ARS": "$", "MXN": "$", "USD": "US$", "EUR": "€"}
+
+# --- Where the escalation lives: a message's shortcut, the App Home, a workflow step --
+
+SHORTCUT_NOTHING_FOUND: Final = (
+    ":information_source: El mensaje no menciona ningún comprobante de TusFacturas ni ID de "
+    "Lummy. Completar los datos abajo; el resultado va a quedar en el hilo del mensaje."
+)
+REFERENCE_LABEL: Final = "Comprobante del mensaje"
+REFERENCE_HINT: Final = "El mensaje menciona varios: elegir cuál reenviar."
+REFERENCE_OPTION: Final = "{text} ({provider})"
+MESSAGE_EMAILS: Final = "Correos en el mensaje: {emails}."

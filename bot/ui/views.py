@@ -20,6 +20,8 @@ from bot.ui.forms import (
     CONFIRMED,
     PROVIDER_ACTION,
     PROVIDER_BLOCK,
+    REFERENCE_ACTION,
+    REFERENCE_BLOCK,
     VALUE_ACTION,
     FormState,
     ModalContext,
@@ -312,6 +314,45 @@ def _preview_blocks(facts: InvoiceFacts, provider: AnyProvider) -> list[Block]:
     return blocks
 
 
+def _message_blocks(
+    form: FormState, context: ModalContext, registry: ProviderRegistry
+) -> list[Block]:
+    """For a message's shortcut: which of the references it holds to re-send (when it
+    holds several), and the e-mail addresses it names."""
+    blocks: list[Block] = []
+    if len(context.choices) > 1:
+        options = [
+            _option(
+                strings.REFERENCE_OPTION.format(text=text, provider=label_of(key, registry)),
+                str(index),
+            )
+            for index, (key, text) in enumerate(context.choices)
+        ]
+        chosen = form.values.get(REFERENCE_BLOCK)
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": REFERENCE_BLOCK,
+                "dispatch_action": True,
+                "optional": True,
+                "label": _plain(strings.REFERENCE_LABEL),
+                "hint": _plain(strings.REFERENCE_HINT),
+                "element": {
+                    "type": "static_select",
+                    "action_id": REFERENCE_ACTION,
+                    "options": options,
+                    "initial_option": next(
+                        (o for o in options if o["value"] == chosen), options[0]
+                    ),
+                },
+            }
+        )
+    if context.emails:
+        emails = escape(", ".join(context.emails))
+        blocks.append(_context(strings.MESSAGE_EMAILS.format(emails=emails)))
+    return blocks
+
+
 def resend_modal(
     form: FormState,
     context: ModalContext,
@@ -343,6 +384,7 @@ def resend_modal(
     if form.notice:
         # The notice quotes what the agent typed: escape it so it is shown, not rendered.
         blocks.append(_context(escape(form.notice)))
+    blocks.extend(_message_blocks(form, context, registry))
     blocks.append(
         {
             "type": "input",

@@ -11,19 +11,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.resend.jobs import ResendJob
+from bot.ui import strings
 from bot.ui.forms import (
     PROVIDER_ACTION,
     PROVIDER_BLOCK,
+    REFERENCE_BLOCK,
     VALUE_ACTION,
     FormState,
     ModalContext,
+    form_from_choice,
     form_from_text,
     form_from_view_state,
+    message_choices,
     request_from_form,
 )
 from bot.ui.wording import problem_messages
 from providers.base import InvalidReferenceError
 from providers.lummy import LUMMY, LummyInvoice
+from providers.scanning import references_in
 from providers.tusfacturas import (
     NUMERO_MAX,
     PUNTO_VENTA_MAX,
@@ -32,7 +37,7 @@ from providers.tusfacturas import (
     Operacion,
     TusFacturasVoucher,
 )
-from tests.conftest import REGISTRY
+from tests.conftest import REGISTRY, SEED_LUMMY_ID
 from tests.e2e import says
 
 parse_reference = REGISTRY.parse_reference
@@ -461,3 +466,45 @@ def test_next_attempt_keeps_the_request_and_the_idempotency_key() -> None:
 def test_foreign_button_values_are_rejected(value: str) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - the documented contract is ValueError
         ResendJob.from_button_value(value, REGISTRY)
+
+
+# --- a message's references --------------------------------------------------------------
+
+
+def test_a_message_prefills_its_chosen_reference() -> None:
+    choices = (("tusfacturas", "Factura B N° 0002-00000006"), ("lummy", SEED_LUMMY_ID))
+    first = form_from_choice(choices, REGISTRY)
+    assert first.provider == "tusfacturas"
+    assert first.values["numero"] == "00000006"
+    assert first.values[REFERENCE_BLOCK] == "0"
+    second = form_from_choice(choices, REGISTRY, choice=1)
+    assert (second.provider, second.values["invoice_id"]) == ("lummy", SEED_LUMMY_ID)
+    assert second.values[REFERENCE_BLOCK] == "1"
+    assert form_from_choice(choices, REGISTRY, choice=7) == first  # out of range: the first
+    alone = form_from_choice(choices[1:], REGISTRY)
+    assert REFERENCE_BLOCK not in alone.values  # nothing to choose from
+
+
+def test_a_message_without_references_gets_a_note() -> None:
+    empty = form_from_choice((), REGISTRY)
+    assert (empty.provider, empty.values, empty.notice) == (
+        None,
+        {},
+        strings.SHORTCUT_NOTHING_FOUND,
+    )
+    assert form_from_choice((("facturama", "F-1"),), REGISTRY).notice == (
+        strings.SHORTCUT_NOTHING_FOUND
+    )
+
+
+def test_message_choices_keep_the_words_as_written() -> None:
+    found, _ = references_in(f"la fc b 2-6 y {SEED_LUMMY_ID}", REGISTRY.values())
+    assert message_choices(found) == (("tusfacturas", "fc b 2-6"), ("lummy", SEED_LUMMY_ID))
+
+
+def test_the_modal_context_carries_the_thread_and_the_choices() -> None:
+    context = ModalContext(
+        channel_id="C1", thread_ts="1.2", choices=(("lummy", SEED_LUMMY_ID),), emails=("a@b.co",)
+    )
+    assert ModalContext.from_metadata(context.to_metadata()) == context
+    assert ModalContext(channel_id="C1").to_metadata() == '{"channel_id":"C1"}'

@@ -782,3 +782,32 @@ def test_modal_is_valid_for_every_voucher_type() -> None:
         modal = views.resend_modal(form, CONTEXT, configured=BOTH, registry=REGISTRY)
         assert_valid_modal(modal)
         assert by_id(modal, "tipo")["element"]["initial_option"]["value"] == tipo
+
+
+# --- a message's shortcut, the App Home, a workflow step -----------------------------------
+
+
+def test_modal_from_a_message_offers_its_references_and_shows_its_addresses() -> None:
+    context = ModalContext(
+        channel_id="C0SUPPORT",
+        thread_ts="1741631400.000100",
+        choices=(("tusfacturas", "Factura B N° 0002-00000006"), ("lummy", INVOICE_ID)),
+        emails=("ana@cliente.com",),
+    )
+    modal = views.resend_modal(
+        FormState(provider="lummy", values={"invoice_id": INVOICE_ID, "message_reference": "1"}),
+        context,
+        registry=REGISTRY,
+        configured=BOTH,
+    )
+    assert_valid_modal(modal)
+    (choice,) = [b for b in modal["blocks"] if b.get("block_id") == "message_reference"]
+    assert choice["dispatch_action"] is True
+    assert choice["optional"] is True
+    assert choice["element"]["initial_option"]["value"] == "1"
+    assert [o["text"]["text"] for o in choice["element"]["options"]] == [
+        "Factura B N° 0002-00000006 (TusFacturas)",
+        f"{INVOICE_ID} (Lummy)",
+    ]
+    assert "Correos en el mensaje: ana@cliente.com." in json.dumps(modal, ensure_ascii=False)
+    assert ModalContext.from_metadata(modal["private_metadata"]) == context

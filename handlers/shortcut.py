@@ -1,0 +1,90 @@
+"""The "Reenviar factura" message shortcut: re-send from the message the escalation is about.
+
+Escalations live in threads: a customer's message or a ticket notification, and the
+team's discussion under it. On any message, the shortcut reads every reference it
+holds (its text, and the attachments and blocks a bot's notification puts them in),
+opens the modal prefilled with the first one (a select offers the others), and the
+"re-sending" message and the outcome are posted as replies in that message's thread.
+The access rules, duplicate guard, history and fallbacks are the resend core's, as
+for the command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Final
+
+import structlog
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.resend.admission import Requester
+from bot.services import services_of
+from bot.slack.messages import message_text, thread_of
+from bot.ui import strings
+from bot.ui.forms import ModalContext, form_from_choice, message_choices
+from handlers.modal import open_resend_modal
+from providers.scanning import references_in
+
+log = structlog.get_logger(__name__)
+
+#: The shortcut's callback id, as the manifest declares it.
+SHORTCUT_CALLBACK_ID: Final = "reenviar_factura"
+#: The most addresses the modal lists (it carries them in its 3000-character metadata).
+EMAILS_SHOWN: Final = 5
+
+
+async def resend_from_message(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    """Open the modal prefilled from the message; its outcome goes to the message's thread."""
+    await ack()
+    services = services_of(context)
+    message: dict[str, Any] = body.get("message") or {}
+    requester = Requester(
+        user_id=body["user"]["id"],
+        channel_id=(body.get("channel") or {}).get("id"),
+        team_id=(body.get("team") or {}).get("id"),
+    )
+    refusal = await services.gatekeeper.check_access(requester)
+    if refusal is not None:
+        await respond(
+            text=strings.REFUSED_PREFIX + refusal.message,
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        services.gatekeeper.refuse_command(requester, refusal, "")
+        return
+    async with services.inflight.track():
+        # Pure work, but a long message takes a while: keep the event loop free meanwhile.
+        found, emails = await asyncio.to_thread(
+            references_in, message_text(message), list(services.registry.values())
+        )
+        choices = message_choices(found)
+        log.info("shortcut_references", found=len(found), emails=len(emails))
+        modal_context = ModalContext(
+            channel_id=requester.channel_id,
+            response_url=body.get("response_url"),
+            thread_ts=thread_of(message),
+            choices=choices if len(choices) > 1 else (),
+            emails=tuple(email[:100] for email in emails[:EMAILS_SHOWN]),
+        )
+        problem = await open_resend_modal(
+            form_from_choice(choices, services.registry),
+            modal_context,
+            trigger_id=body["trigger_id"],
+            client=client,
+            services=services,
+            user_id=requester.user_id,
+        )
+        if problem is not None:
+            await respond(text=problem, response_type="ephemeral", replace_original=False)
+
+
+def register(app: AsyncApp) -> None:
+    """Wire the message shortcut."""
+    app.message_shortcut(SHORTCUT_CALLBACK_ID)(resend_from_message)
