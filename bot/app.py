@@ -14,7 +14,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.logs import new_error_id
 from bot.services import CONTEXT_KEY, Services
 from bot.ui import views
-from handlers import actions, command, modal, shortcut, usergroups
+from handlers import actions, command, home, modal, shortcut, usergroups
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +53,7 @@ def build_app(services: Services) -> AsyncApp:
     actions.register(app)
     usergroups.register(app)
     shortcut.register(app)
+    home.register(app)
     app.error(_report_unhandled_error)
     return app
 

@@ -45,6 +45,14 @@ def assert_valid_modal(view: dict[str, Any]) -> None:
     assert len(block_ids) == len(set(block_ids)), f"duplicate block_id in {block_ids}"
 
 
+def assert_valid_home(view: dict[str, Any]) -> None:
+    """Fail with the schema's own words when a Home tab is not valid Block Kit."""
+    error = block_kit_errors(view, "home_view")
+    assert error is None, f"invalid Home tab: {error}"
+    block_ids = [b["block_id"] for b in view.get("blocks", []) if "block_id" in b]
+    assert len(block_ids) == len(set(block_ids)), f"duplicate block_id in {block_ids}"
+
+
 def assert_valid_blocks(blocks: list[Any]) -> None:
     """Fail when a message's blocks are not valid Block Kit."""
     error = block_kit_errors(blocks)

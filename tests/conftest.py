@@ -30,7 +30,7 @@ from bot.services import Services
 from providers.emulators import LummyEmulator, TusFacturasEmulator
 from providers.emulators.tusfacturas import TusFacturasCredentials as EmulatorCredentials
 from providers.registry import ProviderRegistry, builtin_registry
-from tests.blockkit import assert_valid_blocks, assert_valid_modal
+from tests.blockkit import assert_valid_blocks, assert_valid_home, assert_valid_modal
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-fake-bot"
@@ -170,6 +170,8 @@ def assert_everything_sent_is_valid(slack: FakeSlackWebAPI) -> None:
     for call in slack.calls:
         if call.method in {"views.open", "views.update", "views.push"}:
             assert_valid_modal(call.params["view"])
+        elif call.method == "views.publish":
+            assert_valid_home(call.params["view"])
         elif call.method in {"chat.postMessage", "chat.update", "chat.postEphemeral"}:
             assert call.params.get("text"), f"{call.method} without notification text"
             if call.params.get("blocks"):

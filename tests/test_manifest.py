@@ -116,3 +116,12 @@ def test_message_shortcut_matches_the_handler(manifest: dict[str, Any]) -> None:
     assert shortcut["type"] == "message"
     assert shortcut["callback_id"] == SHORTCUT_CALLBACK_ID
     assert shortcut["name"] == "Reenviar factura"
+
+
+def test_home_tab_is_on_and_its_event_subscribed(manifest: dict[str, Any]) -> None:
+    home = manifest["features"]["app_home"]
+    assert home["home_tab_enabled"] is True
+    # Outcomes of re-sends started in the Home arrive by DM; nobody is expected to type there.
+    assert home["messages_tab_enabled"] is True
+    assert home["messages_tab_read_only_enabled"] is True
+    assert "app_home_opened" in manifest["settings"]["event_subscriptions"]["bot_events"]

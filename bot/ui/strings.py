@@ -434,3 +434,27 @@ REFERENCE_LABEL: Final = "Comprobante del mensaje"
 REFERENCE_HINT: Final = "El mensaje menciona varios: elegir cuál reenviar."
 REFERENCE_OPTION: Final = "{text} ({provider})"
 MESSAGE_EMAILS: Final = "Correos en el mensaje: {emails}."
+HOME_HEADER: Final = "Reenviar facturas"
+HOME_BUTTON: Final = "Reenviar una factura"
+HOME_INTRO: Final = (
+    "Reenvía facturas de TusFacturas (Argentina) y Lummy (México) al cliente. Desde aquí el "
+    "resultado llega por mensaje directo; desde un canal queda a la vista del equipo."
+)
+HOME_RECENT: Final = "*Últimos intentos* ({count})"
+HOME_EMPTY: Final = "Todavía no hay intentos registrados."
+HOME_UNAVAILABLE: Final = (
+    ":warning: El historial no está disponible en este momento; volver a abrir esta pestaña "
+    "en unos minutos."
+)
+HOME_LINE: Final = "• {when} · {subject} · {outcome}"
+HOME_HELP: Final = (
+    "*En Slack*\n"
+    "• En un mensaje (el de un cliente o el aviso de un ticket): menú ⋮ → *Reenviar factura*. "
+    "El formulario viene con el comprobante del mensaje y el resultado queda en su hilo.\n"
+    "• En Workflow Builder: el paso *Reenviar factura* (proveedor, comprobante y correo "
+    "alternativo opcional)."
+)
+HOME_CHANNEL_REQUIRED: Final = (
+    "Los reenvíos están limitados a ciertos canales: usar /reenviar o el atajo «Reenviar "
+    "factura» en un mensaje de un canal habilitado."
+)

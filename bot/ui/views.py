@@ -712,7 +712,7 @@ def audit_line(
     """The compact audit-channel line for one attempt."""
     # Outcomes without their own icon are failures ("unknown" has its own).
     icon = strings.AUDIT_ICONS.get(record.outcome, ":x:")
-    subject = f"`{escape(record.reference)}`" if record.reference else strings.NO_REFERENCE
+    subject = _recorded_reference(record)
     provider = label_of(record.provider, registry) if record.provider else ""
     outcome = strings.OUTCOME_LABELS.get(record.outcome, record.outcome)
     text = strings.AUDIT_LINE.format(
@@ -748,18 +748,31 @@ def history_message(
         when = record.created_at.astimezone(zone).strftime("%d/%m/%Y %H:%M")
         outcome = strings.OUTCOME_LABELS.get(record.outcome, record.outcome)
         line = f"• {when} · <@{record.user_id}> · {outcome}"
-        if record.recipients:
-            line += " · " + ", ".join(escape(r) for r in record.recipients[:3])
-        elif record.alternative_email:
-            line += " · " + escape(record.alternative_email)
-        elif record.outcome == "success":
-            # The provider did not say who: it went to the addresses on file.
-            line += " · " + default_recipients(record.provider)
+        recipients = _recorded_recipients(record)
+        if recipients:
+            line += " · " + recipients
         lines.append(line)
     header = strings.HISTORY_HEADER.format(reference=escape(reference), count=len(records))
     zone_note = strings.HISTORY_ZONE.format(zone=zone_name(agent_tz or "UTC"))
     text = header + "\n" + "\n".join(lines)
     return SlackMessage(text=text, blocks=[_section(text), _context(zone_note)])
+
+
+def _recorded_reference(record: AttemptRecord) -> str:
+    """The invoice of a history row, as typed (a refusal at command time may have none)."""
+    return f"`{escape(record.reference)}`" if record.reference else strings.NO_REFERENCE
+
+
+def _recorded_recipients(record: AttemptRecord) -> str | None:
+    """Who a history row's attempt went (or was to go) to, if anyone can tell."""
+    if record.recipients:
+        return ", ".join(escape(r) for r in record.recipients[:3])
+    if record.alternative_email:
+        return escape(record.alternative_email)
+    if record.outcome == "success":
+        # The provider did not say who: it went to the addresses on file.
+        return default_recipients(record.provider)
+    return None
 
 
 def _zone(tz_name: str | None) -> ZoneInfo:
@@ -772,3 +785,67 @@ def _zone(tz_name: str | None) -> ZoneInfo:
 def notice_message(text: str) -> SlackMessage:
     """A one-line message (a refusal, a hint) for the caller."""
     return SlackMessage(text=text, blocks=[_section(text)])
+
+
+# --- The App Home ----------------------------------------------------------------
+
+#: The Home tab's "Reenviar una factura" button: opens the modal.
+HOME_OPEN_ACTION: Final = "home_open_modal"
+
+
+def _home_line(
+    record: AttemptRecord, zone: ZoneInfo, link: str | None, registry: ProviderRegistry
+) -> str:
+    when = record.created_at.astimezone(zone).strftime("%d/%m %H:%M")
+    subject = _recorded_reference(record)
+    if record.provider:
+        subject += f" ({label_of(record.provider, registry)})"
+    outcome = strings.OUTCOME_LABELS.get(record.outcome, record.outcome)
+    if record.outcome == "refused" and record.detail:
+        outcome += " · " + strings.REFUSAL_LABELS.get(record.detail, escape(record.detail))
+    line = strings.HOME_LINE.format(when=when, subject=subject, outcome=outcome)
+    recipients = _recorded_recipients(record)
+    if recipients:
+        line += " · " + recipients
+    if link:
+        line += f" · <{link}|{strings.SEE_MESSAGE}>"
+    return line
+
+
+def home_view(
+    records: Sequence[AttemptRecord] | None,
+    *,
+    registry: ProviderRegistry,
+    links: Mapping[str, str] | None = None,
+    agent_tz: str | None = None,
+    refusal: str | None = None,
+) -> dict[str, Any]:
+    """The App Home: the button that opens the modal (or why it is not offered), the
+    agent's own latest attempts newest first, each with its outcome and a link to its
+    message (``links`` by attempt id), or a one-line notice when ``records`` is None
+    (the history is unavailable); then the help."""
+    blocks: list[Block] = [
+        {"type": "header", "text": _plain(strings.HOME_HEADER)},
+        _section(strings.HOME_INTRO),
+    ]
+    if refusal is not None:
+        blocks.append(_section(strings.REFUSED_PREFIX + escape(refusal)))
+    else:
+        button = _button(HOME_OPEN_ACTION, strings.HOME_BUTTON, "open")
+        blocks.append({"type": "actions", "block_id": "home_actions", "elements": [button]})
+    blocks.append({"type": "divider"})
+    if records is None:
+        blocks.append(_context(strings.HOME_UNAVAILABLE))
+    elif not records:
+        blocks.append(_context(strings.HOME_EMPTY))
+    else:
+        zone = _zone(agent_tz)
+        blocks.append(_section(strings.HOME_RECENT.format(count=len(records))))
+        found = links or {}
+        blocks.extend(
+            _section(_home_line(record, zone, found.get(record.attempt_id), registry))
+            for record in records
+        )
+        blocks.append(_context(strings.HISTORY_ZONE.format(zone=zone_name(agent_tz or "UTC"))))
+    blocks += [{"type": "divider"}, _section(strings.HELP_TEXT), _section(strings.HOME_HELP)]
+    return {"type": "home", "blocks": blocks}

@@ -501,3 +501,21 @@ async def test_user_group_event_drops_the_cached_membership(socket_bot: SocketBo
     refused = await sender.slash_command("/reenviar", "", user_id=AGENT, channel_id=CHANNEL)
     assert refused["payload"]["text"] == strings.REFUSED_PREFIX + strings.REFUSED_USER
     assert time.monotonic() - removed_at < 5
+
+
+# -- Events API over Socket Mode: the App Home and a workflow step ---------------------------
+
+
+async def test_app_home_opened_over_socket_mode_publishes_the_home(socket_bot: SocketBot) -> None:
+    slack = socket_bot.slack
+    started = time.monotonic()
+    ack = await socket_bot.sender.event(slack.app_home_opened(AGENT))
+    assert time.monotonic() - started < ACK_BUDGET_SECONDS
+    assert ack == {"envelope_id": slack.socket_envelopes[-1].envelope_id}
+    assert slack.socket_envelopes[-1].type == "events_api"
+
+    (publish,) = await slack.wait_for_call("views.publish")
+    assert publish.params["user_id"] == AGENT
+    home = slack.home_views[AGENT]
+    assert home["type"] == "home"
+    assert views.HOME_OPEN_ACTION in json.dumps(home)

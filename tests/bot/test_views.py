@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.history.store import AttemptRecord
 from bot.resend.insight import Insight, QuotaUsage
 from bot.resend.jobs import ResendJob
 from bot.ui import strings, views
@@ -30,7 +31,7 @@ from providers.errors import (
 )
 from providers.lummy import LummyInvoice
 from providers.tusfacturas import Operacion, TusFacturasVoucher
-from tests.blockkit import assert_valid_blocks, assert_valid_modal
+from tests.blockkit import assert_valid_blocks, assert_valid_home, assert_valid_modal
 from tests.conftest import REGISTRY
 
 INVOICE_ID = "550e8400-e29b-41d4-a716-446655440000"
@@ -811,3 +812,80 @@ def test_modal_from_a_message_offers_its_references_and_shows_its_addresses() ->
     ]
     assert "Correos en el mensaje: ana@cliente.com." in json.dumps(modal, ensure_ascii=False)
     assert ModalContext.from_metadata(modal["private_metadata"]) == context
+
+
+def home_record(minutes: int, **extra: Any) -> AttemptRecord:
+    values: dict[str, Any] = {
+        "attempt_id": f"a{minutes}",
+        "created_at": NOW - timedelta(minutes=minutes),
+        "user_id": AGENT,
+        "provider": "lummy",
+        "invoice_key": f"lummy:{INVOICE_ID}",
+        "reference": INVOICE_ID,
+        "outcome": "success",
+        "recipients": ("cliente@empresa.com",),
+        "message_channel": "C0SUPPORT",
+        "message_ts": "1741631400.000100",
+        **extra,
+    }
+    return AttemptRecord(**values)
+
+
+def test_home_lists_attempts_with_outcome_recipients_and_link() -> None:
+    records = [
+        home_record(5),
+        home_record(
+            60,
+            provider="tusfacturas",
+            reference="FACTURA B 0002-00000006 <script>",
+            outcome="refused",
+            detail="channel_not_allowed",
+            recipients=(),
+        ),
+    ]
+    view = views.home_view(
+        records,
+        registry=REGISTRY,
+        links={"a5": "https://acme.slack.com/archives/C0SUPPORT/p1741631400000100"},
+        agent_tz="America/Argentina/Buenos_Aires",
+    )
+    assert_valid_home(view)
+    lines = [
+        b["text"]["text"]
+        for b in view["blocks"]
+        if b["type"] == "section" and b["text"]["text"].startswith("• ")
+    ]
+    (sent,) = [line for line in lines if INVOICE_ID in line]
+    assert sent.startswith("• 10/03 15:25 · ")  # in the agent's time zone
+    assert "(Lummy) · enviada · cliente@empresa.com" in sent
+    assert sent.endswith("|ver mensaje>")
+    (refused,) = [line for line in lines if "0002-00000006" in line]
+    assert "&lt;script&gt;" in refused
+    assert "no permitido · canal no habilitado" in refused
+    assert "ver mensaje" not in refused
+    assert views.HOME_OPEN_ACTION in json.dumps(view)
+    assert not [leak for leak in LEAKS if leak in "\n".join(texts(view["blocks"]))]
+
+
+@pytest.mark.parametrize(
+    ("records", "shown"),
+    [(None, strings.HOME_UNAVAILABLE), ([], strings.HOME_EMPTY)],
+)
+def test_home_without_attempts_says_why_in_one_line(records: Any, shown: str) -> None:
+    view = views.home_view(records, registry=REGISTRY)
+    assert_valid_home(view)
+    (notice,) = [b for b in view["blocks"] if shown in json.dumps(b, ensure_ascii=False)]
+    assert notice["type"] == "context"
+
+
+def test_home_refusal_replaces_the_button() -> None:
+    view = views.home_view([], registry=REGISTRY, refusal="Sin <permiso>.")
+    assert_valid_home(view)
+    assert views.HOME_OPEN_ACTION not in json.dumps(view)
+    assert "Sin &lt;permiso&gt;." in json.dumps(view)
+
+
+def test_home_with_twenty_attempts_is_valid() -> None:
+    view = views.home_view([home_record(n) for n in range(20)], registry=REGISTRY)
+    assert_valid_home(view)
+    assert len(view["blocks"]) <= 100
