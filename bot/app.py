@@ -14,7 +14,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.logs import new_error_id
 from bot.services import CONTEXT_KEY, Services
 from bot.ui import views
-from handlers import actions, command, home, modal, shortcut, usergroups
+from handlers import actions, command, home, modal, shortcut, usergroups, workflow_step
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +54,7 @@ def build_app(services: Services) -> AsyncApp:
     usergroups.register(app)
     shortcut.register(app)
     home.register(app)
+    workflow_step.register(app)
     app.error(_report_unhandled_error)
     return app
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bot.server import EVENTS_PATH
-from handlers import usergroups
+from handlers import usergroups, workflow_step
 from handlers.command import COMMAND
 from handlers.shortcut import SHORTCUT_CALLBACK_ID
 from tests.blockkit import manifest_errors
@@ -80,7 +80,9 @@ def test_settings_use_socket_mode_with_interactivity(manifest: dict[str, Any]) -
     settings = manifest["settings"]
     assert settings["socket_mode_enabled"] is True
     assert settings["interactivity"]["is_enabled"] is True
-    assert settings["org_deploy_enabled"] is False
+    # Workflow Builder steps need an org-ready app running its functions itself.
+    assert settings["org_deploy_enabled"] is True
+    assert settings["function_runtime"] == "remote"
     assert settings["token_rotation_enabled"] is False
     # Socket Mode: no request URLs anywhere (they would point at a placeholder host).
     assert "request_url" not in settings["interactivity"]
@@ -125,3 +127,25 @@ def test_home_tab_is_on_and_its_event_subscribed(manifest: dict[str, Any]) -> No
     assert home["messages_tab_enabled"] is True
     assert home["messages_tab_read_only_enabled"] is True
     assert "app_home_opened" in manifest["settings"]["event_subscriptions"]["bot_events"]
+
+
+def test_workflow_step_matches_the_handler(manifest: dict[str, Any]) -> None:
+    (callback_id,) = manifest["functions"]
+    assert callback_id == workflow_step.STEP_CALLBACK_ID
+    step = manifest["functions"][callback_id]
+    inputs, outputs = step["input_parameters"], step["output_parameters"]
+    assert set(inputs) == {
+        workflow_step.INPUT_PROVIDER,
+        workflow_step.INPUT_REFERENCE,
+        workflow_step.INPUT_EMAIL,
+        workflow_step.INPUT_CHANNEL,
+        workflow_step.INPUT_USER,
+    }
+    required = {name for name, spec in inputs.items() if spec.get("is_required")}
+    assert required == {workflow_step.INPUT_REFERENCE}
+    assert inputs[workflow_step.INPUT_USER]["type"] == "slack#/types/user_context"
+    assert set(outputs) == set(workflow_step.OUTPUTS)
+    assert outputs["success"]["type"] == "boolean"
+    assert outputs["sent_at"]["type"] == "slack#/types/timestamp"
+    # Slack sends function_executed for the functions declared: it is not subscribed to.
+    assert "function_executed" not in manifest["settings"]["event_subscriptions"]["bot_events"]

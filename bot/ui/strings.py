@@ -458,3 +458,27 @@ HOME_CHANNEL_REQUIRED: Final = (
     "Los reenvíos están limitados a ciertos canales: usar /reenviar o el atajo «Reenviar "
     "factura» en un mensaje de un canal habilitado."
 )
+STEP_SENT: Final = "Reenviada {invoice} ({provider}) a {recipients}."
+STEP_NOT_SENT: Final = "No se reenvió {invoice} ({provider}): {explanation}"
+STEP_UNKNOWN: Final = "Resultado incierto de {invoice} ({provider}): {explanation}"
+STEP_REFUSED: Final = "No se reenvió: {reason}"
+STEP_INVALID: Final = "No se reenvió: datos inválidos. {problem}"
+STEP_NO_ALTERNATIVE: Final = (
+    "No se reenvió: {provider} no permite enviar a otra dirección. Dejar vacío el correo "
+    "alternativo."
+)
+STEP_NO_USER: Final = (
+    "No se reenvió: Slack no informó quién ejecuta el flujo. Agregar al flujo un paso que "
+    "identifique a la persona (por ejemplo, un mensaje con botón) antes de este."
+)
+STEP_DUPLICATE: Final = (
+    "No se reenvió: {warning} Para enviarla otra vez, reenviarla desde Slack y confirmar."
+)
+STEP_BOT_FAILED: Final = (
+    "Algo falló dentro del bot; el reenvío puede no haberse completado. El mensaje del "
+    "resultado tiene el código del error para el administrador del bot."
+)
+STEP_INTERNAL_ERROR: Final = (
+    "Algo falló dentro del bot (error {error_id}); el reenvío puede no haberse completado. "
+    "Avisar al administrador del bot con ese código."
+)

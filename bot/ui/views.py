@@ -849,3 +849,38 @@ def home_view(
         blocks.append(_context(strings.HISTORY_ZONE.format(zone=zone_name(agent_tz or "UTC"))))
     blocks += [{"type": "divider"}, _section(strings.HELP_TEXT), _section(strings.HOME_HELP)]
     return {"type": "home", "blocks": blocks}
+
+
+# --- A workflow step's outcome ---------------------------------------------------
+
+
+def step_recipients(request: ResendRequest, result: ResendResult) -> str:
+    """Who a re-send reached, as a workflow step outputs it (plain text)."""
+    return address_list(result.recipients, limit=_RECIPIENTS_SHOWN) or default_recipients(
+        request.provider
+    )
+
+
+def step_outcome(
+    request: ResendRequest,
+    registry: ProviderRegistry,
+    *,
+    result: ResendResult | None = None,
+    error: ProviderError | None = None,
+) -> str:
+    """A re-send's outcome in one plain Spanish sentence (a workflow step's output)."""
+    label = label_of(request.provider, registry)
+    invoice = invoice_title(request)
+    if result is not None:
+        recipients = step_recipients(request, result)
+        return strings.STEP_SENT.format(invoice=invoice, provider=label, recipients=recipients)
+    assert error is not None
+    template = strings.STEP_UNKNOWN if error.may_have_sent else strings.STEP_NOT_SENT
+    explanation = error_message(error, label)
+    return template.format(invoice=invoice, provider=label, explanation=explanation)
+
+
+def step_duplicate(insight: Insight, now: datetime) -> str:
+    """Why a workflow step did not send: a recent re-send nobody there can confirm."""
+    warning = _recent_warning(insight, now) or strings.HISTORY_UNVERIFIED
+    return strings.STEP_DUPLICATE.format(warning=warning)

@@ -34,6 +34,7 @@ from bot.resend.access import AccessRules
 from bot.server import serve_socket_mode
 from bot.services import Services
 from bot.ui import strings, views
+from handlers import workflow_step
 from providers.emulators import LummyEmulator, TusFacturasEmulator
 from tests.conftest import (
     AGENT,
@@ -519,3 +520,21 @@ async def test_app_home_opened_over_socket_mode_publishes_the_home(socket_bot: S
     home = slack.home_views[AGENT]
     assert home["type"] == "home"
     assert views.HOME_OPEN_ACTION in json.dumps(home)
+
+
+async def test_workflow_step_over_socket_mode_completes_once(
+    socket_bot: SocketBot, lummy: LummyEmulator
+) -> None:
+    slack = socket_bot.slack
+    inputs = {"reference": SEED_LUMMY_ID, "requested_by": {"id": AGENT, "secret": "x"}}
+    execution, body = slack.function_executed(workflow_step.STEP_CALLBACK_ID, inputs)
+
+    for _ in range(2):  # Slack delivers it again: one re-send all the same
+        await slack.send_envelope("events_api", body)
+    await slack.wait_until(lambda: execution.state == "completed", timeout=10)
+    assert await socket_bot.services.inflight.drain(5)
+
+    assert execution.outputs is not None
+    assert execution.outputs["success"] is True
+    assert execution.endings == ["functions.completeSuccess"]
+    assert [send.invoice_id for send in lummy.sends] == [SEED_LUMMY_ID]

@@ -788,32 +788,6 @@ def test_modal_is_valid_for_every_voucher_type() -> None:
 # --- a message's shortcut, the App Home, a workflow step -----------------------------------
 
 
-def test_modal_from_a_message_offers_its_references_and_shows_its_addresses() -> None:
-    context = ModalContext(
-        channel_id="C0SUPPORT",
-        thread_ts="1741631400.000100",
-        choices=(("tusfacturas", "Factura B N° 0002-00000006"), ("lummy", INVOICE_ID)),
-        emails=("ana@cliente.com",),
-    )
-    modal = views.resend_modal(
-        FormState(provider="lummy", values={"invoice_id": INVOICE_ID, "message_reference": "1"}),
-        context,
-        registry=REGISTRY,
-        configured=BOTH,
-    )
-    assert_valid_modal(modal)
-    (choice,) = [b for b in modal["blocks"] if b.get("block_id") == "message_reference"]
-    assert choice["dispatch_action"] is True
-    assert choice["optional"] is True
-    assert choice["element"]["initial_option"]["value"] == "1"
-    assert [o["text"]["text"] for o in choice["element"]["options"]] == [
-        "Factura B N° 0002-00000006 (TusFacturas)",
-        f"{INVOICE_ID} (Lummy)",
-    ]
-    assert "Correos en el mensaje: ana@cliente.com." in json.dumps(modal, ensure_ascii=False)
-    assert ModalContext.from_metadata(modal["private_metadata"]) == context
-
-
 def home_record(minutes: int, **extra: Any) -> AttemptRecord:
     values: dict[str, Any] = {
         "attempt_id": f"a{minutes}",
@@ -889,3 +863,55 @@ def test_home_with_twenty_attempts_is_valid() -> None:
     view = views.home_view([home_record(n) for n in range(20)], registry=REGISTRY)
     assert_valid_home(view)
     assert len(view["blocks"]) <= 100
+
+
+def test_modal_from_a_message_offers_its_references_and_shows_its_addresses() -> None:
+    context = ModalContext(
+        channel_id="C0SUPPORT",
+        thread_ts="1741631400.000100",
+        choices=(("tusfacturas", "Factura B N° 0002-00000006"), ("lummy", INVOICE_ID)),
+        emails=("ana@cliente.com",),
+    )
+    modal = views.resend_modal(
+        FormState(provider="lummy", values={"invoice_id": INVOICE_ID, "message_reference": "1"}),
+        context,
+        registry=REGISTRY,
+        configured=BOTH,
+    )
+    assert_valid_modal(modal)
+    (choice,) = [b for b in modal["blocks"] if b.get("block_id") == "message_reference"]
+    assert choice["dispatch_action"] is True
+    assert choice["optional"] is True
+    assert choice["element"]["initial_option"]["value"] == "1"
+    assert [o["text"]["text"] for o in choice["element"]["options"]] == [
+        "Factura B N° 0002-00000006 (TusFacturas)",
+        f"{INVOICE_ID} (Lummy)",
+    ]
+    assert "Correos en el mensaje: ana@cliente.com." in json.dumps(modal, ensure_ascii=False)
+    assert ModalContext.from_metadata(modal["private_metadata"]) == context
+
+
+def test_step_outcome_is_one_plain_sentence() -> None:
+    request = LummyInvoice(invoice_id=INVOICE_ID)
+    result = ResendResult(
+        provider="lummy", reference=INVOICE_ID, recipients=("cliente@empresa.com",), sent_at=SENT_AT
+    )
+    sent = views.step_outcome(request, REGISTRY, result=result)
+    assert sent.startswith("Reenviada ")
+    assert sent.endswith("(Lummy) a cliente@empresa.com.")
+    on_file = ResendResult(provider="tusfacturas", reference=VOUCHER.reference)
+    assert views.step_recipients(VOUCHER, on_file) == strings.DEFAULT_RECIPIENTS["tusfacturas"]
+
+    missing = NotFoundError("HTTP 404", provider="lummy")
+    explanation = error_message(missing, "Lummy")
+    not_sent = views.step_outcome(request, REGISTRY, error=missing)
+    assert not_sent.startswith("No se reenvió ")
+    assert not_sent.endswith(explanation)
+    unknown = views.step_outcome(
+        request, REGISTRY, error=OutcomeUnknownError("timeout", provider="lummy")
+    )
+    assert unknown.startswith("Resultado incierto de ")
+    for text in (sent, not_sent, unknown):
+        assert "*" not in text
+        assert "`" not in text
+        assert ":" not in text.split(" ", 1)[0]
