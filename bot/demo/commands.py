@@ -1,8 +1,10 @@
 """What a typed line means when no form or confirmation is open.
 
 ``/reenviar …`` goes to the bot as Slack's slash command; a button's text presses
-that button; the demo's own commands (``ayuda``, ``salir``, ``!canal``, ``!falla``)
-are handled here; anything else is refused with a hint.
+that button (in a message, or in the Home tab); the demo's own commands (``ayuda``,
+``salir``, ``!canal``, ``!falla``, and ``!mensaje``, ``!ticket``, ``!atajo``,
+``!inicio``, ``!flujo`` of `bot.demo.surfaces`) are handled here; anything else is
+refused with a hint.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from bot.demo.faults import fault_command
 from bot.demo.modal import ModalFiller
 from bot.demo.outbox import Outbox
 from bot.demo.render import fold
+from bot.demo.surfaces import Surfaces
 from bot.demo.terminal import Terminal
 from bot.demo.watch import Watcher
 from bot.demo.workspace import CHANNEL_ID, COMMAND, USER_ID, DemoWorkspace
@@ -36,6 +39,16 @@ def help_text() -> str:
             "  !falla tusfacturas cuelga  no responde (también: corta, json, lento 8, 500, 429)",
             "  !falla lummy no          el emulador vuelve a responder bien",
             "  !canal                   muestra otra vez los mensajes de #soporte",
+            "  !mensaje No me llegó la FACTURA B 0002-00000006",
+            "                           escribe un mensaje en #soporte (también: !ticket …,",
+            "                           un aviso de Zendesk con esas palabras)",
+            "  !atajo                   usa el atajo «Reenviar factura» en el último mensaje:",
+            "                           el resultado queda en su hilo",
+            "  !inicio                  abre la pestaña Inicio del bot (sus botones: escribir",
+            "                           su texto, por ejemplo «Reenviar una factura»)",
+            "  !flujo lummy 550e8400-e29b-41d4-a716-446655440000 [correo]",
+            "                           un flujo de Workflow Builder ejecuta el paso",
+            "                           «Reenviar factura»",
             "  ayuda                    esta ayuda",
             "  salir                    termina la demo",
             "En un formulario: Enter deja el valor propuesto, «-» borra un campo opcional,",
@@ -55,6 +68,7 @@ class DemoCommands:
         watcher: Watcher,
         modal: ModalFiller,
         buttons: ButtonPresser,
+        surfaces: Surfaces,
         *,
         command_timeout: float,
     ) -> None:
@@ -64,6 +78,7 @@ class DemoCommands:
         self.watcher = watcher
         self.modal = modal
         self.buttons = buttons
+        self.surfaces = surfaces
         self.command_timeout = command_timeout
         #: True after ``salir``.
         self.finished = False
@@ -84,6 +99,20 @@ class DemoCommands:
             self.terminal.emit(help_text())
         elif word == "!canal":
             self.terminal.show_channel()
+        elif word.startswith(("!mensaje", "!ticket")):
+            command, _, said = text.partition(" ")
+            if not said.strip():
+                self.terminal.reject(f"Escribir el mensaje después de {command}.")
+            elif fold(command) == "!mensaje":
+                self.surfaces.post_message(said.strip())
+            else:
+                self.surfaces.post_ticket(said.strip())
+        elif word == "!atajo":
+            await self.surfaces.shortcut()
+        elif word == "!inicio":
+            await self.surfaces.home()
+        elif word.startswith("!flujo"):
+            await self.surfaces.workflow(text.split()[1:])
         elif word.startswith("!falla"):
             reply = fault_command(
                 text.split()[1:], self.workspace, read_timeout=self.workspace.read_timeout
@@ -102,38 +131,15 @@ class DemoCommands:
             await self.slash(rest.strip())
         elif (pressable := self.buttons.find(text)) is not None:
             await self.buttons.press(pressable)
+        elif (home_button := self.surfaces.home_button(text)) is not None:
+            await self.surfaces.press_home_button(home_button)
         else:
             self.terminal.reject(f"No se entiende «{text}». Escribir {COMMAND} … o «ayuda».")
 
     async def slash(self, text: str) -> None:
         """``/reenviar text``: show the bot's answer, or the modal it opened."""
-        slack = self.workspace.slack
         sender = self.outbox.sender
-        views_before = set(slack.views)
-        before = self.watcher.fingerprint()
-        response = await self.outbox.deliver(
+        await self.modal.request(
             lambda: sender.slash_command(COMMAND, text, user_id=USER_ID, channel_id=CHANNEL_ID),
             COMMAND,
         )
-        if response is None:
-            return
-        answered = self.terminal.show_ack(response)
-
-        def new_views() -> list[str]:
-            return [
-                view_id
-                for view_id in slack.views
-                if view_id not in views_before and view_id not in self.modal.handled_views
-            ]
-
-        settled = await self.watcher.settle(
-            before,
-            limit=self.command_timeout,
-            expect_change=not answered,
-            done=lambda: bool(new_views()),
-        )
-        opened = new_views()
-        if opened:
-            self.modal.open(opened[-1])
-        elif not settled and not answered:
-            self.terminal.emit("(el bot no mostró nada todavía)")

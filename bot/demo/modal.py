@@ -11,6 +11,7 @@ anything else closes it and the outcome is awaited in the channel.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -33,6 +34,7 @@ from bot.demo.render import (
 from bot.demo.terminal import Terminal
 from bot.demo.watch import POLL_SECONDS, STILL_WORKING, Watcher
 from bot.demo.workspace import USER_ID, DemoWorkspace
+from bot.localslack import SenderResponse
 
 __all__ = ["CANCEL", "ModalFiller", "ModalState"]
 
@@ -103,6 +105,36 @@ class ModalFiller:
             return f"Enter para «{submit}», «{CANCEL}» para cerrar: "
         prompt = modal.form.prompt(modal.queue[0])
         return prompt_line(prompt, modal.current(prompt))
+
+    async def request(self, send: Callable[[], Awaitable[SenderResponse]], what: str) -> None:
+        """Send what should open a modal (a command, a shortcut, a button): show the bot's
+        visible answer if any, else wait for the modal it opens and start filling it in."""
+        slack = self.workspace.slack
+        views_before = set(slack.views)
+        before = self.watcher.fingerprint()
+        response = await self.outbox.deliver(send, what)
+        if response is None:
+            return
+        answered = self.terminal.show_ack(response)
+
+        def new_views() -> list[str]:
+            return [
+                view_id
+                for view_id in slack.views
+                if view_id not in views_before and view_id not in self.handled_views
+            ]
+
+        settled = await self.watcher.settle(
+            before,
+            limit=self.command_timeout,
+            expect_change=not answered,
+            done=lambda: bool(new_views()),
+        )
+        opened = new_views()
+        if opened:
+            self.open(opened[-1])
+        elif not settled and not answered:
+            self.terminal.emit("(el bot no mostró nada todavía)")
 
     def open(self, view_id: str, *, previous: ModalForm | None = None) -> None:
         """Show a modal and ask its fields; after an update, only new or empty required ones."""

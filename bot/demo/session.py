@@ -7,9 +7,10 @@
 - `bot.demo.child`: the bot itself as a subprocess running the production entry point,
   ``python -m bot serve --http --host 127.0.0.1 --port N``, configured only through
   environment variables that point it at the services above;
-- `bot.demo.commands`, `bot.demo.modal`, `bot.demo.buttons`: typed lines turned into
-  what Slack would send (signed slash commands, ``block_actions``, ``view_submission``,
-  through `bot.demo.outbox`);
+- `bot.demo.commands`, `bot.demo.modal`, `bot.demo.buttons`, `bot.demo.surfaces`: typed
+  lines turned into what Slack would send (signed slash commands, ``block_actions``,
+  ``view_submission``, a message shortcut, Home tab and workflow step events, through
+  `bot.demo.outbox`);
 - `bot.demo.terminal`, `bot.demo.watch`: what the bot sent to Slack turned back into
   terminal text as it arrives (`bot.demo.render` does the Block Kit).
 
@@ -34,6 +35,7 @@ from bot.demo.modal import ModalFiller
 from bot.demo.outbox import Outbox
 from bot.demo.real import RealProviders
 from bot.demo.render import fold, searchable
+from bot.demo.surfaces import Surfaces
 from bot.demo.terminal import DEMO_NOTE, REAL_NOTE, Output, Terminal
 from bot.demo.watch import POLL_SECONDS, Watcher
 from bot.demo.workspace import (
@@ -116,6 +118,7 @@ class DemoSession:
             outcome_timeout=outcome_timeout,
             modal=self._modal,
         )
+        self._surfaces = Surfaces(self._modal)
         self._commands = DemoCommands(
             self._workspace,
             self._terminal,
@@ -123,6 +126,7 @@ class DemoSession:
             self._watcher,
             self._modal,
             self._buttons,
+            self._surfaces,
             command_timeout=command_timeout,
         )
         self._lock = asyncio.Lock()

@@ -13,7 +13,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.demo.render import render_message
-from bot.demo.workspace import CHANNEL_ID, CHANNEL_NAME, USER_NAME, USER_TZ, DemoWorkspace
+from bot.demo.workspace import (
+    CHANNEL_ID,
+    CHANNEL_NAME,
+    OTHER_APPS,
+    USER_NAME,
+    USER_TZ,
+    DemoWorkspace,
+)
 from bot.localslack import EphemeralMessage, Message, SenderResponse
 
 __all__ = ["DEMO_NOTE", "REAL_NOTE", "Output", "Terminal"]
@@ -75,21 +82,28 @@ class Terminal:
             return "mensaje directo"
         return "#" + (channel.name if channel is not None else channel_id)
 
-    def author(self, user: str | None) -> str:
-        """``reenviar (app)`` for the bot, ``@name`` for a member."""
+    def author(self, user: str | None, bot_id: str | None = None) -> str:
+        """``reenviar (app)`` for the bot, ``Zendesk (app)`` for another app, ``@name`` for
+        a member."""
         slack = self.workspace.slack
+        if bot_id is not None and bot_id != slack.bot_id:
+            return f"{OTHER_APPS.get(bot_id, bot_id)} (app)"
         if user in (None, slack.bot_user_id):
             return f"{slack.bot_user_name} (app)"
         member = slack.users.get(user or "")
         return "@" + (member.name if member is not None else str(user))
 
     def channel_message(self, channel_id: str, message: Message) -> str:
-        """A message in a channel, framed with where, who and when."""
+        """A message in a channel, framed with where (and in which thread), who and when."""
+        in_thread = message.thread_ts is not None and message.thread_ts != message.ts
         heading = " · ".join(
             part
             for part in (
                 self.where(channel_id),
-                self.author(message.user),
+                f"en el hilo del mensaje de las {self.clock(message.thread_ts or '')}"
+                if in_thread
+                else "",
+                self.author(message.user, message.bot_id),
                 self.clock(message.ts),
                 "editado" if message.edited else "",
             )

@@ -27,6 +27,8 @@ __all__ = [
     "COMMAND",
     "DEMO_READ_TIMEOUT",
     "HOST",
+    "OTHER_APPS",
+    "TICKETS_BOT_ID",
     "USER_ID",
     "USER_NAME",
     "USER_REAL_NAME",
@@ -45,6 +47,9 @@ COMMAND: Final = "/reenviar"
 
 #: The demo's provider read timeout: short, so a hanging provider is shown in seconds.
 DEMO_READ_TIMEOUT: Final = 5.0
+#: Other apps that post in #soporte (ticket notifications), by bot id.
+TICKETS_BOT_ID: Final = "B0ZENDESK"
+OTHER_APPS: Final = {TICKETS_BOT_ID: "Zendesk"}
 
 
 class DemoWorkspace:

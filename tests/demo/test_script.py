@@ -184,6 +184,27 @@ async def test_retry_after_an_unavailable_provider(session: TranscribedSession) 
     assert len(session.slack.messages_in(CHANNEL_ID)) == 1
 
 
+async def test_escalation_shortcut_home_and_workflow_step(session: TranscribedSession) -> None:
+    shown = await run_bundled(session, "escalation")
+
+    assert session.lummy is not None
+    assert session.tusfacturas is not None
+    assert [send.invoice_id for send in session.lummy.sends] == [SEED_LUMMY_ID]
+    (send,) = session.tusfacturas.sends
+    assert send.voucher == ("FACTURA B", "V", 2, 6)
+    # The shortcut's outcome is a reply in the ticket's thread; nothing else in #soporte.
+    ticket, reply = session.slack.messages_in(CHANNEL_ID)
+    assert reply.thread_ts == ticket.ts
+    assert reply.edited
+    assert f"?thread_ts={ticket.ts}" in shown  # the Home's link opens the thread
+    (execution,) = session.slack.executions.values()
+    assert execution.state == "completed"
+    assert "Reenviada" in shown
+
+
+# --- failures name the step --------------------------------------------------------
+
+
 async def test_a_missing_expectation_names_its_step(session: TranscribedSession) -> None:
     steps = parse_script(
         "/reenviar ayuda\n? Reenviar una factura\n!espera 0.5\n? esto no aparece\n",
