@@ -118,7 +118,7 @@ def step_request(inputs: dict[str, Any], registry: ProviderRegistry) -> ResendRe
     if provider is not None:
         request: ResendRequest = provider.parse(reference)
     else:
-        # A brand or alias ("TusFacturas", "tf"), or nothing: recognised like typed text.
+        # A brand or an alias, or nothing: recognised like typed text.
         request = registry.parse_reference(f"{named} {reference}")
     email = str(inputs.get(INPUT_EMAIL) or "").strip()
     if not email:

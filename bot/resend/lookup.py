@@ -28,7 +28,7 @@ log = structlog.get_logger(__name__)
 
 #: How long a lookup may take before the bot goes on without it.
 LOOKUP_TIMEOUT: Final = 2.0
-#: How long an answer is reused (a TusFacturas PDF link is valid for the day).
+#: How long an answer is reused (a PDF link a provider gives may be valid only for the day).
 LOOKUP_TTL_SECONDS: Final = 600.0
 _MAX_REMEMBERED: Final = 2000
 
