@@ -113,60 +113,70 @@ class TusFacturasSend:
     at: datetime
 
 
+def _on_file(
+    customer: tuple[str, str],
+    emails: tuple[str, ...],
+    issued_on: date,
+    total: str,
+    **extra: Any,
+) -> VoucherRecord:
+    """A voucher of ``customer`` (name, CUIT unless ``document_type`` says otherwise)."""
+    name, number = customer
+    return VoucherRecord(
+        emails,
+        customer_name=name,
+        document_number=number,
+        issued_on=issued_on,
+        total=total,
+        **extra,
+    )
+
+
+_PANADERIA: Final = ("Panadería La Espiga S.R.L.", "30715432108")
+_PANADERIA_EMAILS: Final = ("compras@panaderialaespiga.com.ar",)
+_DISTRIBUIDORA: Final = ("Distribuidora Sur S.A.", "30698765432")
+
 #: Vouchers the emulator knows when none are given.
 DEFAULT_TUSFACTURAS_VOUCHERS: Final[Mapping[VoucherKey, VoucherRecord]] = MappingProxyType(
     {
-        ("FACTURA B", "V", 2, 6): VoucherRecord(
-            ("compras@panaderialaespiga.com.ar",),
-            customer_name="Panadería La Espiga S.R.L.",
-            document_number="30715432108",
-            issued_on=date(2026, 11, 14),
-            total="45230.50",
+        ("FACTURA B", "V", 2, 6): _on_file(
+            _PANADERIA, _PANADERIA_EMAILS, date(2026, 11, 14), "45230.50"
         ),
-        ("NOTA DE DEBITO B", "V", 2, 6): VoucherRecord(
-            ("compras@panaderialaespiga.com.ar",),
-            customer_name="Panadería La Espiga S.R.L.",
-            document_number="30715432108",
-            issued_on=date(2026, 11, 18),
-            total="1850.00",
+        ("NOTA DE DEBITO B", "V", 2, 6): _on_file(
+            _PANADERIA, _PANADERIA_EMAILS, date(2026, 11, 18), "1850.00"
         ),
-        ("FACTURA A", "V", 1, 1534): VoucherRecord(
+        ("FACTURA A", "V", 1, 1534): _on_file(
+            _DISTRIBUIDORA,
             ("administracion@distribuidorasur.com.ar", "pagos@distribuidorasur.com.ar"),
-            customer_name="Distribuidora Sur S.A.",
-            document_number="30698765432",
-            issued_on=date(2026, 10, 31),
-            total="1289990.00",
+            date(2026, 10, 31),
+            "1289990.00",
         ),
-        ("FACTURA DE CREDITO ELECTRONICA MiPyME (FCE) A", "V", 3, 87): VoucherRecord(
+        ("FACTURA DE CREDITO ELECTRONICA MiPyME (FCE) A", "V", 3, 87): _on_file(
+            ("Metalúrgica del Plata S.A.", "30601122334"),
             ("cuentasapagar@metalurgicadelplata.com.ar",),
-            customer_name="Metalúrgica del Plata S.A.",
-            document_number="30601122334",
-            issued_on=date(2026, 10, 20),
-            total="8450000.00",
+            date(2026, 10, 20),
+            "8450000.00",
         ),
-        ("FACTURA C", "V", 2, 41): VoucherRecord(
+        ("FACTURA C", "V", 2, 41): _on_file(
+            ("María López", "28456789"),
             ("mlopez.estudio@gmail.com",),
+            date(2026, 11, 10),
+            "35000.00",
             email_enabled=False,
-            customer_name="María López",
             document_type="DNI",
-            document_number="28456789",
-            issued_on=date(2026, 11, 10),
-            total="35000.00",
         ),
-        ("FACTURA B", "V", 2, 52): VoucherRecord(
+        ("FACTURA B", "V", 2, 52): _on_file(
+            ("Kiosco El Trébol", "20301234569"),
             (),
+            date(2026, 11, 12),
+            "8200.00",
             email_enabled=False,
-            customer_name="Kiosco El Trébol",
-            document_number="20301234569",
-            issued_on=date(2026, 11, 12),
-            total="8200.00",
         ),
-        ("FACTURA A", "V", 1, 1540): VoucherRecord(
+        ("FACTURA A", "V", 1, 1540): _on_file(
+            _DISTRIBUIDORA,
             ("administracion@distribuidorasur.com.ar",),
-            customer_name="Distribuidora Sur S.A.",
-            document_number="30698765432",
-            issued_on=date(2026, 11, 19),
-            total="243100.00",
+            date(2026, 11, 19),
+            "243100.00",
             status="EN COLA, ESPERANDO APROBACION",
         ),
     }
