@@ -13,11 +13,10 @@ from bot.resend.admission import Refuse
 from bot.resend.core import Accepted, Origin
 from bot.resend.jobs import ResendJob
 from bot.services import Services, services_of
-from bot.slack.client import SLACK_FAILURES, slack_error
 from bot.slack.delivery import ChannelMessageRef, MessageRef, ResponseUrlRef
 from bot.ui import strings, views
 from bot.ui.forms import ModalContext, form_for
-from handlers.modal import show_what_is_known
+from handlers.modal import open_resend_modal
 
 log = structlog.get_logger(__name__)
 
@@ -107,24 +106,16 @@ async def fix_and_resend(
         response_url=body.get("response_url"),
         thread_ts=job.origin_thread_ts,
     )
-    modal = views.resend_modal(
-        form, modal_context, registry=services.registry, configured=services.configured
+    problem = await open_resend_modal(
+        form,
+        modal_context,
+        trigger_id=body["trigger_id"],
+        client=client,
+        services=services,
+        user_id=body["user"]["id"],
     )
-    try:
-        opened = await client.views_open(trigger_id=body["trigger_id"], view=modal)
-    except SLACK_FAILURES as exc:
-        error = slack_error(exc)
-        log.warning("slack_views_open_failed", error=error)
-        reason = strings.SLACK_ANSWERED.format(error=error)
-        await respond(
-            text=strings.MODAL_OPEN_FAILED.format(reason=reason),
-            response_type="ephemeral",
-            replace_original=False,
-        )
-        return
-    await show_what_is_known(
-        form, modal_context, opened.get("view") or {}, client, services, body["user"]["id"]
-    )
+    if problem is not None:
+        await respond(text=problem, response_type="ephemeral", replace_original=False)
 
 
 async def pdf_link_clicked(ack: AsyncAck) -> None:
