@@ -337,7 +337,7 @@ def _tune_sqlite(connection: Any, _record: Any) -> None:
 
 
 #: Seconds a SQLite statement waits for another writer before failing.
-SQLITE_BUSY_TIMEOUT: Final = 1.0
+SQLITE_BUSY_TIMEOUT: Final = 2.0
 
 
 class HistoryStore:

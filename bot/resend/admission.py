@@ -276,7 +276,7 @@ class Gatekeeper:
         try:
             await asyncio.wait_for(
                 self._store.release(invoice_key, attempt_id=attempt_id, sent=sent, now=at),
-                self._store_timeout * 2,
+                self._store_timeout * 3,
             )
         except (TimeoutError, StoreUnavailableError) as exc:
             log.warning("history_release_failed", error=type(exc).__name__)
