@@ -58,7 +58,7 @@ from providers.emulators import Fault, FaultKind, LummyEmulator, TusFacturasEmul
 from providers.emulators.tusfacturas import TusFacturasCredentials
 
 DEFAULT_JSON: Final = ROOT / "bench" / "results" / "latest.json"
-BOT_TOKEN: Final = "xoxb-fake-bench-not-a-real-token"  # noqa: S105 - local fake
+BOT_TOKEN: Final = "xoxb-fake-bench"  # noqa: S105 - local fake
 LUMMY_API_KEY: Final = "lummy-bench-api-key"
 LUMMY_ORG: Final = "7b0c5a2e-bench-4c3d-9e8f-000000000001"
 TF_CREDENTIALS: Final = TusFacturasCredentials(

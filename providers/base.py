@@ -38,9 +38,9 @@ class ResendRequest(BaseModel):
     provider: ClassVar[str]
 
     @property
+    @abstractmethod
     def reference(self) -> str:
         """The invoice as agents write it (e.g. ``FACTURA B 0002-00000006``)."""
-        raise NotImplementedError
 
     @property
     def invoice_key(self) -> str:
