@@ -38,7 +38,7 @@ from tests.conftest import (
     TF_USERTOKEN,
     outcomes,
 )
-from tests.e2e import MAYBE_SENT, eventually, lummy_values
+from tests.e2e import MAYBE_SENT, eventually, lummy_values, resends
 from tests.processes import (
     PYTHON_M_BOT,
     BotProcess,
@@ -162,7 +162,8 @@ async def test_sigterm_lets_the_in_flight_resend_finish(
     lummy.inject(Fault(FaultKind.LATENCY, delay_seconds=2))
 
     await _open_modal_and_submit(sender, fake_slack, SEED_LUMMY_ID)
-    await eventually(lambda: bool(lummy.requests), what="the re-send to reach Lummy")
+    # The re-send itself (the invoice lookup also reaches Lummy, and answers at once).
+    await eventually(lambda: bool(resends(lummy)), what="the re-send to reach Lummy")
     assert outcomes(fake_slack) == []  # in flight: only the "re-sending" message so far
 
     signalled = time.monotonic()
@@ -187,7 +188,9 @@ async def test_sigterm_lets_the_in_flight_resend_finish(
     assert SEED_LUMMY_EMAIL in outcome.text
     assert 1.0 < took < 10, f"shutdown took {took:.1f} s"
     (started,) = bot.events("shutdown_started")
-    assert started["in_flight"] == 1
+    # The re-send, and at most a short bookkeeping task of its own (noting where its
+    # "re-sending" message landed) when the machine is slow.
+    assert started["in_flight"] in {1, 2}
     assert bot.events("shutdown_complete")[0]["drained"] is True
     assert "Traceback" not in bot.output()
 
