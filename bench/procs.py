@@ -52,10 +52,15 @@ class Pinning:
 
 def process_cpu_seconds(pid: int) -> float:
     """utime + stime of ``pid`` (all its threads), from /proc/<pid>/stat."""
+    return sum(process_cpu_split(pid))
+
+
+def process_cpu_split(pid: int) -> tuple[float, float]:
+    """(utime, stime) of ``pid`` (all its threads): user space vs the kernel's work for it."""
     stat = Path(f"/proc/{pid}/stat").read_text()
     fields = stat[stat.rindex(")") + 2 :].split()
     # After the command name: state is field 3, utime field 14, stime field 15.
-    return (int(fields[11]) + int(fields[12])) / _TICK
+    return int(fields[11]) / _TICK, int(fields[12]) / _TICK
 
 
 def cpu_jiffies() -> dict[str, tuple[int, int]]:

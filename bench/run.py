@@ -38,6 +38,7 @@ from typing import Any, Final
 
 import aiohttp
 
+from bench import profile
 from bench.fakeslack import LeanSlack
 from bench.load import SIGNING_SECRET, Agents, Invoices, Recorder, Sample, closed_loop
 from bench.procs import (
@@ -51,7 +52,7 @@ from bench.procs import (
     machine,
     own_cpu_seconds,
     peak_rss_mb,
-    process_cpu_seconds,
+    process_cpu_split,
     thread_cpus,
 )
 from providers.emulators import Fault, FaultKind, LummyEmulator, TusFacturasEmulator
@@ -88,6 +89,8 @@ class Config:
     quick: bool = False
     #: Where the bot's own output (stdout and stderr) is copied at the end.
     bot_log: str | None = None
+    #: Where py-spy writes the bot's folded stacks for the C=50 window (None: no profile).
+    profile: str | None = None
 
     @property
     def latency(self) -> float:
@@ -275,6 +278,8 @@ class Window:
     samples: list[Sample]
     seconds: float
     app_cpu: float | None
+    #: The part of ``app_cpu`` spent in the kernel (syscalls, thread wake-ups).
+    app_sys_cpu: float | None
     load_cpu: float
     #: How busy each CPU was, by anyone: tells whether something else competed.
     cpus_busy: dict[str, float]
@@ -305,6 +310,8 @@ class Window:
         }
         if self.app_cpu is not None:
             figures["app_cpu_percent"] = round(100 * self.app_cpu / self.seconds, 1)
+            if self.app_sys_cpu is not None and self.app_cpu > 0:
+                figures["app_sys_share_percent"] = round(100 * self.app_sys_cpu / self.app_cpu, 1)
             figures["app_cpu_ms_per_resend"] = (
                 round(1000 * self.app_cpu / count, 2) if count else None
             )
@@ -327,7 +334,7 @@ async def load_window(
     )
     try:
         await asyncio.sleep(warmup)
-        app_before = process_cpu_seconds(app_pid) if app_pid is not None else None
+        app_before = process_cpu_split(app_pid) if app_pid is not None else None
         load_before = own_cpu_seconds()
         cpus_before = cpu_jiffies()
         started = time.perf_counter()
@@ -335,11 +342,11 @@ async def load_window(
         ended = time.perf_counter()
         load_cpu = own_cpu_seconds() - load_before
         cpus_busy = busy_percent(cpus_before, cpu_jiffies())
-        app_cpu = (
-            process_cpu_seconds(app_pid) - app_before
-            if app_pid is not None and app_before is not None
-            else None
-        )
+        app_cpu = app_sys = None
+        if app_pid is not None and app_before is not None:
+            user, system = process_cpu_split(app_pid)
+            app_cpu = user + system - sum(app_before)
+            app_sys = system - app_before[1]
         stop = True
         await asyncio.wait_for(asyncio.shield(loop), agents.outcome_timeout + 10)
     finally:
@@ -348,7 +355,16 @@ async def load_window(
         with contextlib.suppress(asyncio.CancelledError):
             await loop
     in_window = [s for s in record.samples if started <= s.done_at < ended]
-    return Window(in_window, ended - started, app_cpu, load_cpu, cpus_busy)
+    return Window(in_window, ended - started, app_cpu, app_sys, load_cpu, cpus_busy)
+
+
+async def profile_window(py_spy: list[str], pid: int, cfg: Config, output: Path) -> JsonDict:
+    """py-spy over the C=50 window (it starts after the warm-up); the summary, logged."""
+    await asyncio.sleep(cfg.warmup)
+    await profile.record(py_spy, pid, cfg.duration, output)
+    summary_text = await asyncio.to_thread(profile.summarize_file, output)
+    log(f"profile of the bot over the C={cfg.concurrency} window ({output}):\n{summary_text}")
+    return {"folded_stacks": str(output), "summary": summary_text.splitlines()}
 
 
 async def one_at_a_time(agents: Agents, record: Recorder, count: int) -> None:
@@ -417,6 +433,7 @@ async def bench_bot(
         outcome_timeout=cfg.latency + cfg.outcome_slack,
     )
     errors: dict[str, JsonDict] = {}
+    py_spy = await profile.prepare() if cfg.profile else None
     try:
         await bot.start()
         result["ready_ms"] = round(1000 * await bot.wait_ready(base + "/readyz", READY_TIMEOUT), 1)
@@ -443,6 +460,11 @@ async def bench_bot(
         log(f"C=1: outcome p50 {outcome['p50']} ms over {outcome['n']} re-sends")
 
         record = Recorder()
+        profiling = (
+            asyncio.create_task(profile_window(py_spy, bot.pid, cfg, Path(cfg.profile)))
+            if py_spy and cfg.profile
+            else None
+        )
         window = await load_window(
             agents,
             record,
@@ -451,6 +473,8 @@ async def bench_bot(
             duration=cfg.duration,
             app_pid=bot.pid,
         )
+        if profiling is not None:
+            result["profile"] = await profiling
         figures = window.figures(floor_ms)
         figures["others_cpu_percent"] = others_percent(figures, pinning)
         result["c50"] = {"concurrency": cfg.concurrency, **figures}
@@ -656,7 +680,8 @@ def summary(result: JsonDict) -> str:
             f"c{c50['concurrency']} p50={num(c50['ratio_p50'], '.2f', 'x')}"
             f" p99={num(c50['ratio_p99'], '.2f', 'x')}",
             f"rps={num(c50['resends_per_s'], '.1f')}",
-            f"cpu/resend={num(c50.get('app_cpu_ms_per_resend'), '.1f', 'ms')}",
+            f"cpu/resend={num(c50.get('app_cpu_ms_per_resend'), '.1f', 'ms')}"
+            f" (kernel {num(c50.get('app_sys_share_percent'), '.0f', '%')})",
             f"ack(hang) p99 cmd={num(hang['command_ack_ms']['p99'], '.0f', 'ms')}"
             f" submit={num(hang['submit_ack_ms']['p99'], '.0f', 'ms')}",
             f"ready={num(result.get('ready_ms'), '.0f', 'ms')}",
@@ -737,6 +762,12 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, Path]:
         help="tiny counts and short windows: a smoke run of about 20 s",
     )
     parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        type=Path,
+        help="record the bot with py-spy over the C=50 window into FILE (folded stacks)",
+    )
+    parser.add_argument(
         "--json",
         type=Path,
         default=DEFAULT_JSON,
@@ -755,6 +786,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, Path]:
         ceiling_only=args.ceiling,
         postgres=args.postgres,
         quick=args.quick,
+        profile=str(args.profile) if args.profile else None,
     )
     if args.quick:
         cfg = quick(cfg)

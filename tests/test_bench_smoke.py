@@ -81,3 +81,20 @@ def _errors(json_path: Path) -> int:
     result = json.loads(json_path.read_text())
     phases = [*result["errors"].values(), result["ceiling"]["errors"]]
     return sum(phase["count"] for phase in phases)
+
+
+def test_profile_summary_reads_py_spys_folded_stacks() -> None:
+    from bench.profile import summarize
+
+    folded = [
+        "thread (11): MainThread;run (bot/cli.py:9);execute (sqlalchemy/engine/base.py:3) 6\n",
+        "thread (11): MainThread;run (bot/cli.py:9);request (httpx/_client.py:5) 3\n",
+        "thread (12): Thread-7 (_connection_worker_thread);"
+        "_connection_worker_thread (aiosqlite/core.py:63) 1\n",
+        "a line py-spy cut short\n",
+    ]
+    summary = summarize(folded).splitlines()
+    assert summary[0] == "10 samples"
+    assert summary[1] == "self time by package: sqlalchemy 60.0%, httpx 30.0%, aiosqlite 10.0%"
+    assert summary[2] == "threads: MainThread 90.0%, _connection_worker_thread 10.0%"
+    assert "   90.0%  run (bot/cli.py)" in summary
