@@ -263,6 +263,7 @@ DATABASE_DRIVERS: Final = frozenset(
         "postgresql+psycopg2",
         "sqlite",
         "sqlite+aiosqlite",
+        "sqlite+pysqlite",
     }
 )
 

@@ -1,8 +1,9 @@
 """The re-send history: an async store with two real backends through SQLAlchemy.
 
-SQLite (aiosqlite) is the embedded default, a file under ``DATA_DIR`` created on
-first start; PostgreSQL (asyncpg) is selected by ``DATABASE_URL`` so several bot
-replicas share one history. Both run the same SQLAlchemy Core statements.
+SQLite is the embedded default, a file under ``DATA_DIR`` created on first start;
+PostgreSQL (asyncpg) is selected by ``DATABASE_URL`` so several bot replicas share
+one history. Both run the same SQLAlchemy Core statements, each store operation as
+one function of a connection (`bot.history.database`).
 
 Schema changes are numbered migrations in `MIGRATIONS`, applied in order at
 start-up inside one transaction each and recorded in ``schema_migrations``. To
@@ -26,8 +27,9 @@ missing file or moves a broken one aside first (see `bot.history.sqlitefile`).
 from __future__ import annotations
 
 import enum
+import functools
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,15 +39,16 @@ import structlog
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     DateTime,
     Index,
     Integer,
     MetaData,
+    Row,
     String,
     Table,
     Text,
     delete,
-    event,
     func,
     insert,
     select,
@@ -56,10 +59,10 @@ from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
 from bot.history import sqlitefile
+from bot.history.database import Database, PostgresDatabase, SQLiteDatabase
 
 log = structlog.get_logger(__name__)
 
@@ -175,16 +178,12 @@ migrations_table = Table(
 )
 
 
-async def _create_v1(connection: AsyncConnection) -> None:
-    await connection.run_sync(
-        lambda sync: metadata.create_all(sync, tables=[attempts, claims], checkfirst=True)
-    )
+def _create_v1(connection: Connection) -> None:
+    metadata.create_all(connection, tables=[attempts, claims], checkfirst=True)
 
 
-async def _create_v2(connection: AsyncConnection) -> None:
-    await connection.run_sync(
-        lambda sync: metadata.create_all(sync, tables=[inflight], checkfirst=True)
-    )
+def _create_v2(connection: Connection) -> None:
+    metadata.create_all(connection, tables=[inflight], checkfirst=True)
 
 
 #: An agent's own attempts, newest first (the App Home). Built on a description of the
@@ -200,11 +199,11 @@ _BY_USER = Index(
 )
 
 
-async def _create_v3(connection: AsyncConnection) -> None:
-    await connection.run_sync(lambda sync: _BY_USER.create(sync, checkfirst=True))
+def _create_v3(connection: Connection) -> None:
+    _BY_USER.create(connection, checkfirst=True)
 
 
-Migration = tuple[int, str, Callable[[AsyncConnection], Awaitable[None]]]
+Migration = tuple[int, str, Callable[[Connection], None]]
 
 #: Applied in order; append new ones, never edit shipped ones.
 MIGRATIONS: Final[Sequence[Migration]] = (
@@ -311,7 +310,7 @@ class StoreUnavailableError(Exception):
 
 
 def database_url(*, data_dir: str, database_url: str | None) -> str:
-    """The SQLAlchemy async URL: PostgreSQL when given, else SQLite under ``data_dir``."""
+    """The SQLAlchemy URL: PostgreSQL (asyncpg) when given, else SQLite under ``data_dir``."""
     if database_url:
         url = make_url(database_url)
         if url.drivername in {
@@ -323,21 +322,7 @@ def database_url(*, data_dir: str, database_url: str | None) -> str:
             url = url.set(drivername="postgresql+asyncpg")
         return url.render_as_string(hide_password=False)
     path = Path(data_dir).expanduser().resolve() / "history.sqlite3"
-    return f"sqlite+aiosqlite:///{path}"
-
-
-def _tune_sqlite(connection: Any, _record: Any) -> None:
-    """Every SQLite connection: WAL (readers never wait for the writer) with
-    ``synchronous=NORMAL``: commits no longer wait for an fsync of the log; a power
-    loss (not a crash of the bot) can lose the last commits, never corrupt the file."""
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-#: Seconds a SQLite statement waits for another writer before failing.
-SQLITE_BUSY_TIMEOUT: Final = 2.0
+    return f"sqlite:///{path}"
 
 
 class HistoryStore:
@@ -348,35 +333,18 @@ class HistoryStore:
         parsed = make_url(url)
         self._schema = schema
         self.backend = "postgresql" if parsed.get_backend_name() == "postgresql" else "sqlite"
-        options: dict[str, Any] = {}
         #: Created by `start` (no I/O here: a bad DATA_DIR must not stop the bot).
         self._sqlite_file: Path | None = None
+        self._database: Database
         if self.backend == "sqlite":
+            if schema:
+                raise ValueError("DATABASE_SCHEMA needs PostgreSQL (DATABASE_URL)")
             database = parsed.database
             if database and database != ":memory:":
                 self._sqlite_file = Path(database)
-            # No pre-ping (a local file has no stale connections to detect) and no reset on
-            # return: writes always end in an explicit commit or rollback (`begin()`), and
-            # SQLite opens no transaction for a read. Each would be one more trip through
-            # aiosqlite's thread per statement.
-            # SQLite gives up waiting for a lock by itself, sooner than any of the bot's own
-            # deadlines: cancelling a statement stuck in aiosqlite's thread can leave its
-            # connection closing forever.
-            options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT}
-            options["pool_reset_on_return"] = None
+            self._database = SQLiteDatabase(parsed)
         else:
-            options.update(
-                pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=pool_timeout
-            )
-            options["connect_args"] = {"timeout": 5, "command_timeout": 5}
-        engine = create_async_engine(url, **options)
-        if self.backend == "sqlite":
-            event.listen(engine.sync_engine, "connect", _tune_sqlite)
-        if schema:
-            if self.backend != "postgresql":
-                raise ValueError("DATABASE_SCHEMA needs PostgreSQL (DATABASE_URL)")
-            engine = engine.execution_options(schema_translate_map={None: schema})
-        self._engine: AsyncEngine = engine
+            self._database = PostgresDatabase(parsed, schema=schema, pool_timeout=pool_timeout)
         #: The SQLite file this store opened (set by `start`), to notice it being replaced.
         self._identity: sqlitefile.FileIdentity | None = None
         #: Why the store failed last; None once a health check passed again (`recovered`).
@@ -396,46 +364,37 @@ class HistoryStore:
         Raises `StoreUnavailableError` when the database cannot be reached or opened.
         """
         async with self._guard():
-            await self._start()
-
-    async def _start(self) -> None:
-        if self._sqlite_file is not None:
-            self._sqlite_file.parent.mkdir(parents=True, exist_ok=True)
-            # Fail here rather than in aiosqlite's worker thread, which reports a failed
-            # connect to the event loop later, when a short-lived CLI may have closed it.
-            try:
-                sqlite3.connect(self._sqlite_file, timeout=5).close()
-            except sqlite3.Error as exc:
-                raise StoreUnavailableError(f"sqlite: {type(exc).__name__}: {exc}") from exc
-        async with self._engine.begin() as connection:
-            if self.backend == "sqlite":
-                await connection.execute(text("PRAGMA journal_mode=WAL"))
-            else:
-                # One migrator at a time across replicas.
-                await connection.execute(text("SELECT pg_advisory_xact_lock(734265001)"))
-                if self._schema:
-                    quoted = connection.dialect.identifier_preparer.quote_identifier(self._schema)
-                    await connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
-            await connection.run_sync(
-                lambda sync: metadata.create_all(sync, tables=[migrations_table], checkfirst=True)
-            )
-            done = set((await connection.execute(select(migrations_table.c.version))).scalars())
-            for version, description, apply in MIGRATIONS:
-                if version in done:
-                    continue
-                await apply(connection)
-                await connection.execute(
-                    insert(migrations_table).values(
-                        version=version, description=description, applied_at=datetime.now(UTC)
-                    )
-                )
-                log.info("history_migrated", version=version, description=description)
+            if self._sqlite_file is not None:
+                self._sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+            await self._database.write(self._migrate)
         if self._sqlite_file is not None:
             self._identity = sqlitefile.identity(self._sqlite_file)
 
+    def _migrate(self, connection: Connection) -> None:
+        if self.backend == "sqlite":
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+        else:
+            # One migrator at a time across replicas.
+            connection.execute(text("SELECT pg_advisory_xact_lock(734265001)"))
+            if self._schema:
+                quoted = connection.dialect.identifier_preparer.quote_identifier(self._schema)
+                connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
+        metadata.create_all(connection, tables=[migrations_table], checkfirst=True)
+        done = set(connection.execute(select(migrations_table.c.version)).scalars())
+        for version, description, apply in MIGRATIONS:
+            if version in done:
+                continue
+            apply(connection)
+            connection.execute(
+                insert(migrations_table).values(
+                    version=version, description=description, applied_at=datetime.now(UTC)
+                )
+            )
+            log.info("history_migrated", version=version, description=description)
+
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._engine.dispose()
+        """Close every connection."""
+        await self._database.aclose()
 
     # --- Health ---------------------------------------------------------------
 
@@ -448,7 +407,7 @@ class HistoryStore:
         broken = path is not None and not sqlitefile.looks_like_sqlite(path)
         if broken and path is not None:
             self._move_aside(path, "not an SQLite database")
-        await self._engine.dispose()
+        await self._database.dispose()
         if path is not None and not broken and self._identity is not None and not path.exists():
             # What a deleted file left behind (its -wal and -shm) must not meet a new file.
             sqlitefile.move_aside(path, "deleted")
@@ -459,7 +418,7 @@ class HistoryStore:
             if path is None or not _is_corruption(exc):
                 raise
             self._move_aside(path, str(exc))
-            await self._engine.dispose()
+            await self._database.dispose()
             await self.start()
 
     def _move_aside(self, path: Path, why: str) -> None:
@@ -508,17 +467,22 @@ class HistoryStore:
     async def ping(self) -> str | None:
         """None when the store answers, else a short reason."""
         try:
-            async with self._engine.connect() as connection:
-                await connection.execute(select(1))
+            await self._database.read(lambda connection: connection.execute(select(1)).all())
         except (SQLAlchemyError, OSError) as exc:
             return f"history store unavailable: {type(exc).__name__}"
         return None
 
     async def schema_version(self) -> int:
         """The highest applied migration."""
-        async with self._engine.connect() as connection:
-            value = await connection.scalar(select(func.max(migrations_table.c.version)))
+        value = await self._database.read(
+            lambda connection: connection.scalar(select(func.max(migrations_table.c.version)))
+        )
         return int(value or 0)
+
+    async def _rows(self, statement: Any) -> Sequence[Row[Any]]:
+        """Every row ``statement`` reads, as one operation."""
+        async with self._guard():
+            return await self._database.read(lambda c: c.execute(statement).all())
 
     # --- Attempts -------------------------------------------------------------
 
@@ -537,15 +501,18 @@ class HistoryStore:
         """
         if not entries:
             return
+        rows = [r.as_row() for r, _ in entries]
         finished = [record.attempt_id for record, finishes in entries if finishes]
+        upsert = self._upsert()
+
+        def write(connection: Connection) -> None:
+            connection.execute(upsert, rows)
+            if finished:
+                connection.execute(delete(inflight).where(inflight.c.attempt_id.in_(finished)))
+
         async with self._guard():
             self._check_file()
-            async with self._engine.begin() as connection:
-                await connection.execute(self._upsert(), [r.as_row() for r, _ in entries])
-                if finished:
-                    await connection.execute(
-                        delete(inflight).where(inflight.c.attempt_id.in_(finished))
-                    )
+            await self._database.write(write)
             self._check_file()
 
     def _upsert(self) -> Any:
@@ -566,9 +533,7 @@ class HistoryStore:
             .order_by(attempts.c.created_at.desc(), attempts.c.id.desc())
             .limit(limit)
         )
-        async with self._guard(), self._engine.connect() as connection:
-            rows = (await connection.execute(statement)).all()
-        return [AttemptRecord.from_row(row) for row in rows]
+        return [AttemptRecord.from_row(row) for row in await self._rows(statement)]
 
     async def attempts_by(self, user_id: str, *, limit: int = 20) -> list[AttemptRecord]:
         """One agent's latest attempts, newest first; duplicate warnings (shown in the
@@ -579,9 +544,7 @@ class HistoryStore:
             .order_by(attempts.c.created_at.desc(), attempts.c.id.desc())
             .limit(limit)
         )
-        async with self._guard(), self._engine.connect() as connection:
-            rows = (await connection.execute(statement)).all()
-        return [AttemptRecord.from_row(row) for row in rows]
+        return [AttemptRecord.from_row(row) for row in await self._rows(statement)]
 
     async def successes_since(self, invoice_key: str, since: datetime) -> list[AttemptRecord]:
         """Successful re-sends of one invoice since ``since``, oldest first."""
@@ -594,9 +557,7 @@ class HistoryStore:
             )
             .order_by(attempts.c.created_at)
         )
-        async with self._guard(), self._engine.connect() as connection:
-            rows = (await connection.execute(statement)).all()
-        return [AttemptRecord.from_row(row) for row in rows]
+        return [AttemptRecord.from_row(row) for row in await self._rows(statement)]
 
     async def last_provider(self, user_id: str, since: datetime) -> str | None:
         """The provider of the user's latest attempt since ``since`` (refusals without an
@@ -611,9 +572,8 @@ class HistoryStore:
             .order_by(attempts.c.created_at.desc())
             .limit(1)
         )
-        async with self._guard(), self._engine.connect() as connection:
-            provider = await connection.scalar(statement)
-        return str(provider) if provider else None
+        rows = await self._rows(statement)
+        return str(rows[0].provider) if rows and rows[0].provider else None
 
     async def export(self, since: datetime, *, batch: int = 500) -> AsyncIterator[AttemptRecord]:
         """Every attempt since ``since``, in the order they were recorded, in batches."""
@@ -625,8 +585,7 @@ class HistoryStore:
                 .order_by(attempts.c.id)
                 .limit(batch)
             )
-            async with self._guard(), self._engine.connect() as connection:
-                rows = (await connection.execute(statement)).all()
+            rows = await self._rows(statement)
             if not rows:
                 return
             for row in rows:
@@ -637,28 +596,28 @@ class HistoryStore:
 
     async def begin_attempt(self, attempt: InFlightAttempt) -> None:
         """Write a re-send down before its provider call."""
-        async with self._guard(), self._engine.begin() as connection:
-            await connection.execute(insert(inflight).values(**attempt.as_row()))
+        statement = insert(inflight).values(**attempt.as_row())
+        async with self._guard():
+            await self._database.write(lambda connection: connection.execute(statement))
 
     async def locate_attempt(self, attempt_id: str, *, channel: str, ts: str) -> None:
         """Note where a written-down re-send's "re-sending…" message landed."""
-        async with self._guard(), self._engine.begin() as connection:
-            await connection.execute(
-                update(inflight)
-                .where(inflight.c.attempt_id == attempt_id)
-                .values(message_channel=channel, message_ts=ts)
-            )
+        statement = (
+            update(inflight)
+            .where(inflight.c.attempt_id == attempt_id)
+            .values(message_channel=channel, message_ts=ts)
+        )
+        async with self._guard():
+            await self._database.write(lambda connection: connection.execute(statement))
 
     async def renew_leases(self, owner: str, *, until: datetime) -> int:
         """Keep ``owner``'s entries its own until ``until``; how many it has.
 
         Always a write, so it also tells whether the store takes writes.
         """
-        async with self._guard(), self._engine.begin() as connection:
-            result = await connection.execute(
-                update(inflight).where(inflight.c.owner == owner).values(lease_until=until)
-            )
-        return int(result.rowcount or 0)
+        statement = update(inflight).where(inflight.c.owner == owner).values(lease_until=until)
+        async with self._guard():
+            return await self._database.write(functools.partial(_row_count, statement))
 
     async def take_orphans(
         self, owner: str, *, now: datetime, until: datetime, limit: int = 20
@@ -676,29 +635,22 @@ class HistoryStore:
             .limit(limit)
         )
         taken: list[InFlightAttempt] = []
-        async with self._guard():
-            async with self._engine.connect() as connection:
-                rows = (await connection.execute(expired)).all()
-            for row in rows:
-                async with self._engine.begin() as connection:
-                    result = await connection.execute(
-                        update(inflight)
-                        .where(
-                            inflight.c.attempt_id == row.attempt_id,
-                            inflight.c.lease_until < now,
-                        )
-                        .values(owner=owner, lease_until=until)
-                    )
-                if result.rowcount == 1:
-                    taken.append(InFlightAttempt.from_row(row))
+        for row in await self._rows(expired):
+            take = (
+                update(inflight)
+                .where(inflight.c.attempt_id == row.attempt_id, inflight.c.lease_until < now)
+                .values(owner=owner, lease_until=until)
+            )
+            async with self._guard():
+                count = await self._database.write(functools.partial(_row_count, take))
+            if count == 1:
+                taken.append(InFlightAttempt.from_row(row))
         return taken
 
     async def inflight_attempts(self) -> list[InFlightAttempt]:
         """Every re-send written down and not finished, oldest first (tests, operators)."""
-        async with self._guard(), self._engine.connect() as connection:
-            statement = select(inflight).order_by(inflight.c.created_at)
-            rows = (await connection.execute(statement)).all()
-        return [InFlightAttempt.from_row(row) for row in rows]
+        statement = select(inflight).order_by(inflight.c.created_at)
+        return [InFlightAttempt.from_row(row) for row in await self._rows(statement)]
 
     # --- Claims ---------------------------------------------------------------
 
@@ -726,48 +678,49 @@ class HistoryStore:
             "state": ClaimState.PENDING.value,
             "updated_at": now,
         }
+
+        def take_over(connection: Connection) -> tuple[bool, Claim | None]:
+            """(settled, holder): the holder to report, or None once taken; not settled
+            when the claim was released or taken by someone else meanwhile."""
+            row = connection.execute(select(claims).where(claims.c.invoice_key == invoice_key))
+            found = row.first()
+            if found is None:
+                return False, None
+            holder = Claim(
+                attempt_id=found.attempt_id,
+                user_id=found.user_id,
+                state=ClaimState(found.state),
+                updated_at=found.updated_at,
+            )
+            hold = pending_timeout if holder.state is ClaimState.PENDING else sent_window
+            held = now - holder.updated_at < hold
+            # Forcing overrides someone else's claim, never a run of this same attempt
+            # still going (a retry button pressed twice).
+            running_already = holder.attempt_id == attempt_id and holder.state is ClaimState.PENDING
+            if held and (not force or running_already):
+                return True, holder
+            # Expired (or overridden): take it over only if nobody else did first.
+            taken = connection.execute(
+                update(claims)
+                .where(
+                    claims.c.invoice_key == invoice_key,
+                    claims.c.attempt_id == holder.attempt_id,
+                )
+                .values(**values)
+            )
+            return taken.rowcount == 1, None
+
+        insert_claim = insert(claims).values(**values)
         async with self._guard():
             for _ in range(3):
                 try:
-                    async with self._engine.begin() as connection:
-                        await connection.execute(insert(claims).values(**values))
+                    await self._database.write(lambda connection: connection.execute(insert_claim))
                     return None
                 except IntegrityError:
-                    pass
-                async with self._engine.begin() as connection:
-                    row = (
-                        await connection.execute(
-                            select(claims).where(claims.c.invoice_key == invoice_key)
-                        )
-                    ).first()
-                    if row is None:
-                        continue  # released in between: try the insert again
-                    holder = Claim(
-                        attempt_id=row.attempt_id,
-                        user_id=row.user_id,
-                        state=ClaimState(row.state),
-                        updated_at=row.updated_at,
-                    )
-                    hold = pending_timeout if holder.state is ClaimState.PENDING else sent_window
-                    held = now - holder.updated_at < hold
-                    # Forcing overrides someone else's claim, never a run of this same
-                    # attempt still going (a retry button pressed twice).
-                    running_already = (
-                        holder.attempt_id == attempt_id and holder.state is ClaimState.PENDING
-                    )
-                    if held and (not force or running_already):
-                        return holder
-                    # Expired (or overridden): take it over only if nobody else did first.
-                    taken = await connection.execute(
-                        update(claims)
-                        .where(
-                            claims.c.invoice_key == invoice_key,
-                            claims.c.attempt_id == holder.attempt_id,
-                        )
-                        .values(**values)
-                    )
-                    if taken.rowcount == 1:
-                        return None
+                    pass  # someone holds it: see who, and whether it is still theirs
+                settled, holder = await self._database.write(take_over)
+                if settled:
+                    return holder
             raise StoreUnavailableError(f"claim on {invoice_key} kept changing hands")
 
     async def release(
@@ -775,16 +728,20 @@ class HistoryStore:
     ) -> None:
         """End this attempt's claim: keep it as "sent" for the window, or drop it."""
         mine = (claims.c.invoice_key == invoice_key) & (claims.c.attempt_id == attempt_id)
-        async with self._guard(), self._engine.begin() as connection:
-            if sent:
-                await connection.execute(
-                    update(claims).where(mine).values(state=ClaimState.SENT.value, updated_at=now)
-                )
-            else:
-                await connection.execute(delete(claims).where(mine))
+        statement = (
+            update(claims).where(mine).values(state=ClaimState.SENT.value, updated_at=now)
+            if sent
+            else delete(claims).where(mine)
+        )
+        async with self._guard():
+            await self._database.write(lambda connection: connection.execute(statement))
 
     def _guard(self) -> _StoreErrors:
         return _StoreErrors(self)
+
+
+def _row_count(statement: Any, connection: Connection) -> int:
+    return int(connection.execute(statement).rowcount or 0)
 
 
 def _short_reason(exc: BaseException) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import sqlite3
-import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
@@ -206,9 +205,13 @@ async def test_sqlite_runs_in_wal_mode_with_normal_sync(tmp_path: Path) -> None:
     await store.start()
     try:
         await store.record(record())
-        async with store._engine.connect() as connection:
-            assert (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
-            assert (await connection.exec_driver_sql("PRAGMA synchronous")).scalar() == 1
+        pragmas = await store._database.read(
+            lambda connection: [
+                connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("journal_mode", "synchronous")
+            ]
+        )
+        assert pragmas == ["wal", 1]
         assert (tmp_path / "h.sqlite3-wal").exists()
     finally:
         await store.aclose()
@@ -263,7 +266,7 @@ def test_database_url_picks_the_async_driver(tmp_path: Path) -> None:
         "postgresql+asyncpg://u:p@h:5433/db"
     )
     assert database_url(data_dir=str(tmp_path), database_url=None) == (
-        f"sqlite+aiosqlite:///{tmp_path.resolve()}/history.sqlite3"
+        f"sqlite:///{tmp_path.resolve()}/history.sqlite3"
     )
 
 
@@ -323,13 +326,12 @@ async def test_migration_3_adds_the_per_agent_index_to_an_existing_history(
     await upgraded.start()
     try:
         assert await upgraded.schema_version() >= 3
-        async with upgraded._engine.connect() as connection:
-            plan = (
-                await connection.exec_driver_sql(
-                    "EXPLAIN QUERY PLAN SELECT * FROM resend_attempts WHERE user_id = 'U0ANA' "
-                    "ORDER BY created_at DESC LIMIT 20"
-                )
+        plan = await upgraded._database.read(
+            lambda connection: connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT * FROM resend_attempts WHERE user_id = 'U0ANA' "
+                "ORDER BY created_at DESC LIMIT 20"
             ).all()
+        )
         assert "ix_resend_attempts_user_created" in str(plan)
         assert await upgraded.attempts_by("U0ANA") == [kept]
     finally:
@@ -562,22 +564,6 @@ async def test_simultaneous_claims_of_different_invoices_all_win(
 # --- an unreachable database -----------------------------------------------------------
 
 
-def _aiosqlite_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if "_connection_worker_thread" in t.name]
-
-
-async def _let_aiosqlite_threads_finish() -> None:
-    """aiosqlite stops a failed connection's thread without waiting for it: let it report
-    back while this test's event loop is still open (bounded)."""
-    deadline = time.monotonic() + 2
-
-    def join() -> None:
-        for thread in _aiosqlite_threads():
-            thread.join(max(0.0, deadline - time.monotonic()))
-
-    await asyncio.to_thread(join)  # joined off the loop, which stays free to take the report
-
-
 async def _assert_unavailable(store: HistoryStore) -> None:
     """Every call fails fast: ``ping`` with a reason, the rest with StoreUnavailableError."""
     started = time.monotonic()
@@ -598,7 +584,6 @@ async def _assert_unavailable(store: HistoryStore) -> None:
         with pytest.raises(StoreUnavailableError):
             await store.release(KEY, attempt_id="a", sent=True, now=T0)
     assert time.monotonic() - started < BOUND
-    await _let_aiosqlite_threads_finish()
 
 
 async def test_postgresql_on_a_closed_port_is_unavailable_not_hanging() -> None:
@@ -620,13 +605,9 @@ async def test_sqlite_path_that_is_a_directory_is_unavailable(tmp_path: Path) ->
     (tmp_path / "history.sqlite3").mkdir()
     store = HistoryStore(database_url(data_dir=str(tmp_path), database_url=None))
     try:
-        threads_before = len(_aiosqlite_threads())
         async with asyncio.timeout(BOUND):
             with pytest.raises(StoreUnavailableError, match="unable to open database file"):
                 await store.start()
-        # Refused before aiosqlite got involved: its worker thread of a failed connect
-        # outlives a short-lived CLI's event loop and prints a traceback at exit.
-        assert len(_aiosqlite_threads()) == threads_before
         await _assert_unavailable(store)
     finally:
         await store.aclose()
