@@ -30,6 +30,7 @@ from providers.errors import (
     RateLimitedError,
     RejectedError,
 )
+from providers.transport import AiohttpTransport
 
 log = structlog.get_logger(__name__)
 
@@ -100,7 +101,7 @@ class HttpProviderClient:
                 max_keepalive_connections=options.max_connections,
             ),
             headers={"Accept": "application/json", "User-Agent": "reenviar-bot"},
-            transport=transport,
+            transport=transport or AiohttpTransport(max_connections=options.max_connections),
             follow_redirects=False,
         )
 
