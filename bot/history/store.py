@@ -345,6 +345,7 @@ class HistoryStore:
             self._database = SQLiteDatabase(parsed)
         else:
             self._database = PostgresDatabase(parsed, schema=schema, pool_timeout=pool_timeout)
+        self._upsert = self._build_upsert()
         #: The SQLite file this store opened (set by `start`), to notice it being replaced.
         self._identity: sqlitefile.FileIdentity | None = None
         #: Why the store failed last; None once a health check passed again (`recovered`).
@@ -503,19 +504,19 @@ class HistoryStore:
             return
         rows = [r.as_row() for r, _ in entries]
         finished = [record.attempt_id for record, finishes in entries if finishes]
-        upsert = self._upsert()
 
         def write(connection: Connection) -> None:
-            connection.execute(upsert, rows)
+            connection.execute(self._upsert, rows)
             if finished:
                 connection.execute(delete(inflight).where(inflight.c.attempt_id.in_(finished)))
+            # Before the commit, off the event loop: rows bound for a file deleted or
+            # replaced meanwhile are rolled back, and the caller keeps them.
+            self._check_file()
 
         async with self._guard():
-            self._check_file()
             await self._database.write(write)
-            self._check_file()
 
-    def _upsert(self) -> Any:
+    def _build_upsert(self) -> Any:
         build = postgresql_dialect.insert if self.backend == "postgresql" else sqlite_dialect.insert
         statement = build(attempts)
         changed = [c.name for c in attempts.columns if c.name not in {"id", "attempt_id"}]
@@ -596,9 +597,9 @@ class HistoryStore:
 
     async def begin_attempt(self, attempt: InFlightAttempt) -> None:
         """Write a re-send down before its provider call."""
-        statement = insert(inflight).values(**attempt.as_row())
+        row = attempt.as_row()
         async with self._guard():
-            await self._database.write(lambda connection: connection.execute(statement))
+            await self._database.write(lambda connection: connection.execute(_INSERT_INFLIGHT, row))
 
     async def locate_attempt(self, attempt_id: str, *, channel: str, ts: str) -> None:
         """Note where a written-down re-send's "re-sending…" message landed."""
@@ -710,11 +711,12 @@ class HistoryStore:
             )
             return taken.rowcount == 1, None
 
-        insert_claim = insert(claims).values(**values)
         async with self._guard():
             for _ in range(3):
                 try:
-                    await self._database.write(lambda connection: connection.execute(insert_claim))
+                    await self._database.write(
+                        lambda connection: connection.execute(_INSERT_CLAIM, values)
+                    )
                     return None
                 except IntegrityError:
                     pass  # someone holds it: see who, and whether it is still theirs
@@ -738,6 +740,10 @@ class HistoryStore:
 
     def _guard(self) -> _StoreErrors:
         return _StoreErrors(self)
+
+
+_INSERT_INFLIGHT: Final = insert(inflight)
+_INSERT_CLAIM: Final = insert(claims)
 
 
 def _row_count(statement: Any, connection: Connection) -> int:
