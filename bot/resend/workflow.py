@@ -59,6 +59,8 @@ class _Run:
     quota_before: QuotaUsage | None = None
     #: Posting "re-sending…": it runs beside the provider call, never before it.
     placeholder: asyncio.Task[MessageRef | None] | None = None
+    #: The lookup that completes the outcome, asked beside the provider call.
+    facts: asyncio.Future[InvoiceFacts | None] | None = None
     outcome: Outcome | None = None
     #: The outcome message, as soon as the provider answered (before any refinement).
     message: views.SlackMessage | None = None
@@ -134,8 +136,9 @@ class ResendWorkflow:
                 try:
                     await self._run(run)
                 except asyncio.CancelledError:
-                    if run.placeholder is not None:
-                        run.placeholder.cancel()
+                    for side_task in (run.placeholder, run.facts):
+                        if side_task is not None:
+                            side_task.cancel()
                     # Shutdown cut it short. If the provider had answered, show that answer;
                     # otherwise the e-mail may have gone out: say so, then stop.
                     interrupted = OutcomeUnknownError(
@@ -170,6 +173,9 @@ class ResendWorkflow:
         # is posted while the provider works, and the outcome waits for it only briefly.
         run.placeholder = asyncio.create_task(self._post_progress(run.ref, destination, progress))
         await self._write_down(run)
+        # What a lookup knows completes the outcome; asked now, a slow provider is
+        # waited for once rather than twice (usually the modal's answer is remembered).
+        run.facts = asyncio.ensure_future(self._facts(job.request))
         run.started = time.perf_counter()
         try:
             result = await self._providers.resend(job.request, idempotency_key=job.idempotency_key)
@@ -179,7 +185,7 @@ class ResendWorkflow:
             run.message = views.failure_message(job, exc, self._registry)
             if isinstance(exc, RejectedError):
                 # A refusal may have a way around that a lookup knows (the PDF to attach).
-                facts = await self._facts(job.request)
+                facts = await run.facts
                 run.message = views.failure_message(job, exc, self._registry, facts=facts)
             await self._show(run, run.message)
             await self._record(
@@ -192,7 +198,7 @@ class ResendWorkflow:
         run.message = views.success_message(job, result, registry=self._registry, now=now)
         # The quota as the guard read it just before this send: no second store read.
         quota = run.quota_before
-        facts = await self._facts(job.request)
+        facts = await run.facts
         run.message = views.success_message(
             job,
             result,

@@ -23,7 +23,7 @@ from bot.history.store import AttemptRecord
 from bot.localslack.webapi import JsonDict
 from bot.ui import strings
 from bot.ui.forms import VALUE_ACTION
-from providers.emulators import LOOKUP_ROUTE, Fault, FaultKind
+from providers.emulators import ALL_ROUTES, LOOKUP_ROUTE, Fault, FaultKind
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot
 from tests.e2e import (
     SEED_VOUCHER,
@@ -135,6 +135,23 @@ async def test_a_slow_lookup_is_given_up_and_never_holds_the_modal(bot: Bot) -> 
     assert response.body == ""
     (outcome,) = await bot.wait_for_outcome()
     assert SENT in shown(outcome)
+
+
+async def test_the_outcome_lookup_goes_out_beside_the_resend_not_after_it(bot: Bot) -> None:
+    """With nothing remembered from the modal, a slow provider is waited for once: the
+    lookup that completes the outcome runs while the re-send does."""
+    bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR, times=1), route=LOOKUP_ROUTE)
+    view = await bot.open_modal(SEED_VOUCHER)
+    assert CUSTOMER not in shown(view)
+    bot.tusfacturas.inject(Fault(FaultKind.LATENCY, delay_seconds=1.0), route=ALL_ROUTES)
+
+    started = asyncio.get_running_loop().time()
+    await submit(bot, view, tf_values())
+    (outcome,) = await bot.wait_for_outcome()
+    elapsed = asyncio.get_running_loop().time() - started
+
+    assert CUSTOMER in shown(outcome)  # the lookup's answer is in the outcome
+    assert elapsed < 1.8, elapsed  # one after the other takes 2 s or more
 
 
 async def test_the_preview_warns_when_there_is_no_email_on_file(bot: Bot) -> None:
