@@ -1,8 +1,8 @@
 """One re-send from the agent's submit to the outcome in the channel.
 
 Post "re-sending", call the provider, replace the message with the outcome.
-Once the provider answered, what a lookup knows about the invoice (the addresses
-on file, the customer, the PDF) completes the outcome, within the lookup's bound.
+What a lookup knows about the invoice (the addresses on file, the customer, the
+PDF), asked beside the provider call, completes the outcome within its bound.
 Everything after Slack's ack happens here, so this is also where a surprise is
 caught, given an error id, logged, and still shown to the agent.
 """
