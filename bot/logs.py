@@ -67,6 +67,10 @@ class SecretRedactor:
         return redacted
 
 
+#: The loggers slack-sdk's Web API and Socket Mode clients use.
+SLACK_SDK_LOGGERS: Final = ("slack_sdk.web.async_base_client", "slack_sdk.socket_mode.aiohttp")
+
+
 def configure_logging(
     *,
     level: str = "INFO",
@@ -128,6 +132,10 @@ def configure_logging(
     # httpx logs every request at INFO; the canonical line already says what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # slack-sdk tests these loggers' own level, not the effective one, before formatting
+    # a whole request and response into a debug line; unset, that is every API call.
+    for name in SLACK_SDK_LOGGERS:
+        logging.getLogger(name).setLevel(root.level)
 
 
 def new_error_id() -> str:

@@ -391,3 +391,17 @@ def test_the_processor_returns_every_key() -> None:
     event = {"event": "x secret-1", "a": 1, "b": {"c": "secret-1"}}
     result = SecretRedactor(["secret-1"])(None, "info", event)
     assert result == {"event": f"x {REDACTED}", "a": 1, "b": {"c": REDACTED}}
+
+
+@pytest.mark.parametrize(("level", "expected"), [("info", logging.INFO), ("debug", logging.DEBUG)])
+def test_slack_sdk_builds_debug_lines_only_when_asked(
+    settings: Settings, level: str, expected: int
+) -> None:
+    """slack-sdk tests its logger's own level (unset means "debug") before formatting every
+    request and response into a debug line: that level follows ours."""
+    from bot.slack.client import slack_client
+
+    configure(settings, "json", level=level)
+    client = slack_client("xoxb-test", "http://127.0.0.1:9/api/")
+
+    assert client.logger.level == expected
