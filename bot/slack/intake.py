@@ -269,20 +269,36 @@ async def dispatch_http(
     arrived = time.perf_counter()
     raw = await request.read()
     try:
-        body = read_body(raw, request.headers.get("Content-Type"))
+        bolt_request = _bolt_request(raw, request)
     except MalformedRequest as exc:
         if signing_secret is not None and not signed_by_slack(signing_secret, raw, request.headers):
             return web.json_response({"error": "invalid request"}, status=401)
         _refuse(metrics, "http", str(exc))
         return web.json_response({"error": "malformed request"}, status=400)
-    bolt_request = AsyncBoltRequest(
-        body=raw.decode("utf-8"),
-        query=request.query_string,
-        headers=request.headers,  # type: ignore[arg-type]
-    )
     response = await to_aiohttp_response(await bolt_app.async_dispatch(bolt_request))
-    _observe_ack(metrics, "http", body, arrived)
+    _observe_ack(metrics, "http", bolt_request.body, arrived)
     return response
+
+
+def _bolt_request(raw: bytes, request: web.Request) -> AsyncBoltRequest:
+    """Bolt's request, once its body is known to be one Slack sends; else `MalformedRequest`.
+
+    The body is parsed once, by Bolt; only a body Bolt cannot read is parsed again, to
+    say what is wrong with it.
+    """
+    try:
+        bolt_request = AsyncBoltRequest(
+            body=raw.decode("utf-8"),
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]
+        )
+    except Exception:  # what reading a body of the wrong shape raises is Bolt's detail
+        read_body(raw, request.headers.get("Content-Type"))
+        raise MalformedRequest("a body Bolt cannot read") from None
+    problem = shape_problem(bolt_request.body)
+    if problem is not None:
+        raise MalformedRequest(problem)
+    return bolt_request
 
 
 class CheckedSocketModeHandler(AsyncSocketModeHandler):
