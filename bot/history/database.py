@@ -128,13 +128,16 @@ class PostgresDatabase(Database):
         if schema:
             engine = engine.execution_options(schema_translate_map={None: schema})
         self._engine: AsyncEngine = engine
+        # A read needs no transaction: without one it is one round trip, not BEGIN,
+        # the query and a ROLLBACK.
+        self._reader: AsyncEngine = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def write(self, operation: Operation[_T]) -> _T:
         async with self._engine.begin() as connection:
             return await connection.run_sync(operation)
 
     async def read(self, operation: Operation[_T]) -> _T:
-        async with self._engine.connect() as connection:
+        async with self._reader.connect() as connection:
             return await connection.run_sync(operation)
 
     async def dispose(self) -> None:
