@@ -30,6 +30,7 @@ import tempfile
 import time
 import traceback
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -164,6 +165,8 @@ class Fakes:
         self.tusfacturas = TusFacturasEmulator([TF_CREDENTIALS])
         self.invoices = Invoices(self._register)
         self._housekeeping: asyncio.Task[None] | None = None
+        #: Provider calls by emulator and route (``lummy resend``), over the whole run.
+        self.provider_calls: Counter[str] = Counter()
 
     def _register(self, invoice: str) -> None:
         self.lummy.invoices[invoice] = f"cliente+{invoice[-6:]}@empresa.com"
@@ -189,7 +192,8 @@ class Fakes:
         # (Every benchmark invoice is new, so the hourly limit never applies anyway.)
         while True:
             await asyncio.sleep(0.5)
-            for emulator in (self.lummy, self.tusfacturas):
+            for name, emulator in (("lummy", self.lummy), ("tusfacturas", self.tusfacturas)):
+                self.provider_calls.update(f"{name} {r.route}" for r in emulator.requests)
                 emulator.requests.clear()
             self.lummy.sends.clear()
             self.tusfacturas.sends.clear()
@@ -652,6 +656,7 @@ async def run(cfg: Config, result: JsonDict) -> None:
             raise
         finally:
             result["slack_calls"] = dict(sorted(fakes.slack.calls.items()))
+            result["provider_calls"] = dict(sorted(fakes.provider_calls.items()))
             await fakes.stop()
 
 
