@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import inspect
 import signal
 import time
@@ -196,6 +197,13 @@ async def _drain_and_close(
     log.info("shutdown_complete", drained=drained)
 
 
+def settle_startup_objects() -> None:
+    """Keep what start-up built (modules, the app, its clients) out of every later garbage
+    collection: they live as long as the process, and each full collection walked them."""
+    gc.collect()
+    gc.freeze()
+
+
 async def serve_http(
     services: Services,
     *,
@@ -210,6 +218,7 @@ async def serve_http(
     _stop_on_signals(stop)
     readiness = Readiness(services)
     runner = await _start_site(create_web_app(services, readiness, build_app(services)), host, port)
+    settle_startup_objects()
     log.info("serving", mode="http", url=f"http://{host}:{port}{EVENTS_PATH}")
     await stop.wait()
     await _drain_and_close(services, runner, grace_seconds)
@@ -239,6 +248,7 @@ async def serve_socket_mode(
         await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if not stopping.done():
             connecting.result()
+            settle_startup_objects()
             log.info("serving", mode="socket", health=f"http://{host}:{port}/readyz")
             await stopping
     finally:
