@@ -489,11 +489,17 @@ class HistoryStore:
 
     async def record(self, record: AttemptRecord, *, finishes_attempt: bool = False) -> None:
         """Store one attempt (or refusal); ``finishes_attempt``: it ends a re-send that
-        was written down (`begin_attempt`), whose entry goes in the same transaction."""
+        was written down (`begin_attempt`), whose entry and claim end in the same
+        transaction (see `record_many`)."""
         await self.record_many([(record, finishes_attempt)])
 
     async def record_many(self, entries: Sequence[tuple[AttemptRecord, bool]]) -> None:
         """`record` for several attempts at once, in one transaction.
+
+        A row that finishes an attempt also ends the attempt's duplicate claim if it still
+        holds it as pending: kept as sent when the e-mail went or may have gone (the
+        outcome is ``success`` or ``unknown``), freed otherwise; the caller need not
+        `release` it.
 
         Idempotent by ``attempt_id``: writing an attempt again (an outbox replayed after a
         crash) changes nothing, but that a real outcome replaces an `ORPHAN_DETAIL` guess.
@@ -503,12 +509,15 @@ class HistoryStore:
         if not entries:
             return
         rows = [r.as_row() for r, _ in entries]
-        finished = [record.attempt_id for record, finishes in entries if finishes]
+        finishing = [record for record, finishes in entries if finishes]
 
         def write(connection: Connection) -> None:
             connection.execute(self._upsert, rows)
-            if finished:
+            if finishing:
+                finished = [record.attempt_id for record in finishing]
                 connection.execute(delete(inflight).where(inflight.c.attempt_id.in_(finished)))
+                for record in finishing:
+                    _release_with(connection, record)
             # Before the commit, off the event loop: rows bound for a file deleted or
             # replaced meanwhile are rolled back, and the caller keeps them.
             self._check_file()
@@ -744,6 +753,30 @@ class HistoryStore:
 
 _INSERT_INFLIGHT: Final = insert(inflight)
 _INSERT_CLAIM: Final = insert(claims)
+
+
+#: Outcomes after which the e-mail went out or may have: the claim is kept as "sent".
+SENT_OUTCOMES: Final = frozenset({"success", "unknown"})
+
+
+def _release_with(connection: Connection, record: AttemptRecord) -> None:
+    """End the claim ``record``'s attempt still holds as pending (its key is the
+    attempt's idempotency key); a claim taken over, or already released, is left alone."""
+    if record.idempotency_key is None:
+        return
+    mine = (
+        (claims.c.invoice_key == record.invoice_key)
+        & (claims.c.attempt_id == record.idempotency_key)
+        & (claims.c.state == ClaimState.PENDING.value)
+    )
+    if record.outcome in SENT_OUTCOMES:
+        connection.execute(
+            update(claims)
+            .where(mine)
+            .values(state=ClaimState.SENT.value, updated_at=record.created_at)
+        )
+    else:
+        connection.execute(delete(claims).where(mine))
 
 
 def _row_count(statement: Any, connection: Connection) -> int:

@@ -52,18 +52,20 @@ class Auditor:
         """`attempt` in the background (tracked for shutdown), for callers racing Slack's ack."""
         self._inflight.spawn(self.attempt(record))
 
-    async def attempt(self, record: AttemptRecord, *, finishes_attempt: bool = False) -> None:
-        """Log, store and announce one attempt. Never raises.
+    async def attempt(self, record: AttemptRecord, *, finishes_attempt: bool = False) -> bool:
+        """Log, store and announce one attempt; whether the store took the row. Never raises.
 
         ``finishes_attempt``: the row ends a re-send written down before its provider call
-        (`bot.resend.recovery`); its entry is removed with the row.
+        (`bot.resend.recovery`); its entry is removed, and its duplicate claim released,
+        with the row (`HistoryStore.record_many`).
         """
         try:
-            await self._attempt(record, finishes_attempt=finishes_attempt)
+            return await self._attempt(record, finishes_attempt=finishes_attempt)
         except Exception:
             log.exception("audit_failed", attempt_id=record.attempt_id)
+            return False
 
-    async def _attempt(self, record: AttemptRecord, *, finishes_attempt: bool) -> None:
+    async def _attempt(self, record: AttemptRecord, *, finishes_attempt: bool) -> bool:
         fields = {k: v for k, v in record.as_row().items() if v is not None}
         fields.pop("created_at", None)
         if record.outcome == "success":
@@ -71,9 +73,11 @@ class Auditor:
         else:
             log.warning("resend_attempt", **fields)
         self._count(record)
+        stored = False
         if self._store is not None:
             try:
                 await self._store.record(record, finishes_attempt=finishes_attempt)
+                stored = True
             except StoreUnavailableError as exc:
                 self._metrics.store_write_failures.inc()
                 log.error(
@@ -86,6 +90,7 @@ class Auditor:
                     await self._outbox.add(record, finishes_attempt=finishes_attempt)
         if self._audit_channel_id:
             await self._announce(record)
+        return stored
 
     def _count(self, record: AttemptRecord) -> None:
         provider = record.provider or "none"

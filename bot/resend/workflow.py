@@ -65,6 +65,8 @@ class _Run:
     #: The outcome message, as soon as the provider answered (before any refinement).
     message: views.SlackMessage | None = None
     recorded: bool = False
+    #: Whether the history row released the duplicate claim with it (the store took it).
+    claim_released: bool = False
     #: The history row's id, and the key of the entry written before the provider call.
     attempt_id: str = field(default_factory=lambda: str(uuid4()))
     result: ResendResult | None = None
@@ -159,7 +161,7 @@ class ResendWorkflow:
                         # Delivery itself is broken: let Bolt's error handler reach the agent.
                         raise
                 finally:
-                    if claimed:
+                    if claimed and not run.claim_released:
                         sent = run.outcome in {Outcome.SUCCESS, Outcome.UNKNOWN}
                         await self._gatekeeper.release(job, sent=sent)
                 if report is not None:
@@ -314,7 +316,7 @@ class ResendWorkflow:
         channel, ts = message_location(run.ref)
         request = run.job.request
         run.recorded = True
-        await self._auditor.attempt(
+        run.claim_released = await self._auditor.attempt(
             AttemptRecord(
                 attempt_id=run.attempt_id,
                 created_at=self._clock(),

@@ -503,6 +503,51 @@ async def test_release_sent_keeps_the_claim_for_the_window(store: HistoryStore) 
     assert holder.updated_at == sent_at  # the window starts when it was sent
 
 
+@pytest.mark.parametrize(
+    ("outcome", "kept"), [("success", True), ("unknown", True), ("rejected", False)]
+)
+async def test_the_row_that_finishes_an_attempt_releases_its_claim_with_it(
+    store: HistoryStore, outcome: str, kept: bool
+) -> None:
+    """One transaction: the history row, the end of the written-down attempt, and the claim
+    (kept as sent when the e-mail went or may have gone, freed otherwise)."""
+    assert await claim(store, "idem-1", T0) is None
+    done_at = T0 + timedelta(seconds=1)
+    await store.record(
+        record(done_at, outcome=outcome, idempotency_key="idem-1"), finishes_attempt=True
+    )
+
+    # Within both the pending timeout and the duplicate window.
+    holder = await claim(store, "idem-2", done_at + timedelta(seconds=30), user="U2")
+    if kept:
+        assert holder is not None
+        assert (holder.attempt_id, holder.state, holder.updated_at) == (
+            "idem-1",
+            ClaimState.SENT,
+            done_at,
+        )
+    else:
+        assert holder is None
+
+
+async def test_a_finishing_row_leaves_other_claims_alone(store: HistoryStore) -> None:
+    # Someone else's claim, and this attempt's claim already kept as sent by an earlier run.
+    assert await claim(store, "theirs", T0) is None
+    await store.record(
+        record(T0, outcome="rejected", idempotency_key="mine"), finishes_attempt=True
+    )
+    holder = await claim(store, "next", T0 + timedelta(seconds=1))
+    assert holder is not None
+    assert (holder.attempt_id, holder.state) == ("theirs", ClaimState.PENDING)
+
+    await store.release(KEY, attempt_id="theirs", sent=True, now=T0 + timedelta(seconds=2))
+    retried = record(T0 + timedelta(seconds=3), outcome="rejected", idempotency_key="theirs")
+    await store.record(retried, finishes_attempt=True)
+    holder = await claim(store, "next", T0 + timedelta(seconds=4))
+    assert holder is not None
+    assert (holder.attempt_id, holder.state) == ("theirs", ClaimState.SENT)
+
+
 async def test_release_by_someone_not_holding_does_nothing(store: HistoryStore) -> None:
     assert await claim(store, "holder", T0) is None
     await store.release(KEY, attempt_id="intruder", sent=False, now=T0 + timedelta(seconds=1))
