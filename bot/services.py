@@ -29,6 +29,7 @@ from bot.resend.workflow import ResendWorkflow
 from bot.slack.client import shared_slack_session, slack_client
 from bot.slack.delivery import Delivery
 from bot.slack.directory import UserDirectory, UsergroupDirectory
+from bot.slack.revisions import OwnViewUpdates
 from providers.registry import ConfiguredProviders, ProviderRegistry
 
 log = structlog.get_logger(__name__)
@@ -62,6 +63,8 @@ class Services:
     #: Re-sends written down before their provider calls, and those a dead process left.
     journal: AttemptJournal
     resolver: OrphanResolver
+    #: The modal updates the bot made by itself (previews), so a click is not taken for stale.
+    own_view_updates: OwnViewUpdates = field(default_factory=OwnViewUpdates)
     shutting_down: bool = field(default=False)
     _resolving: asyncio.Task[int] | None = field(default=None, repr=False)
     _store_watch: asyncio.Task[None] | None = field(default=None, repr=False)

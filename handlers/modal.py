@@ -67,12 +67,16 @@ async def redraw(
     modal = views.resend_modal(
         form, modal_context, registry=services.registry, configured=services.configured
     )
-    try:
-        updated = await client.views_update(view_id=view["id"], hash=view.get("hash"), view=modal)
-    except SlackApiError as exc:
-        # hash_conflict: a newer change already updated the view; that one wins.
-        log.info("slack_views_update_skipped", error=exc.response.get("error"))
-        return
+    own = services.own_view_updates
+    async with own.updating(view["id"]):
+        # A preview the bot put in since the agent's click does not make the click stale.
+        seen = own.current(view["id"], view.get("hash"))
+        try:
+            updated = await client.views_update(view_id=view["id"], hash=seen, view=modal)
+        except SlackApiError as exc:
+            # hash_conflict: a newer change already updated the view; that one wins.
+            log.info("slack_views_update_skipped", error=exc.response.get("error"))
+            return
     await show_what_is_known(
         form, modal_context, updated.get("view") or {}, client, services, user_id
     )
@@ -130,13 +134,17 @@ async def show_what_is_known(
         preview=known.facts,
         agent_tz=known.agent_tz,
     )
-    try:
-        await client.views_update(
-            view_id=opened_view.get("id"), hash=opened_view.get("hash"), view=modal
-        )
-    except SlackApiError as exc:
-        # The agent already changed the modal (hash_conflict) or closed it: leave it be.
-        log.info("slack_views_update_skipped", error=exc.response.get("error"))
+    view_id = str(opened_view.get("id") or "")
+    own = services.own_view_updates
+    async with own.updating(view_id):
+        seen = own.current(view_id, opened_view.get("hash"))
+        try:
+            updated = await client.views_update(view_id=view_id, hash=seen, view=modal)
+        except SlackApiError as exc:
+            # The agent already changed the modal (hash_conflict) or closed it: leave it be.
+            log.info("slack_views_update_skipped", error=exc.response.get("error"))
+            return
+        own.record(view_id, replaced=seen, now=(updated.get("view") or {}).get("hash"))
 
 
 async def submit_resend(

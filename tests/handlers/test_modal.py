@@ -269,6 +269,27 @@ async def test_stale_hash_from_an_older_snapshot_loses_quietly(bot: Bot) -> None
     assert bot.slack.response_url_messages == []
 
 
+async def test_a_switch_made_before_the_preview_arrived_is_not_taken_for_stale(bot: Bot) -> None:
+    """The preview changed the view (and its hash) after the agent clicked: the click still
+    wins, since the only change since the agent's snapshot was the bot's own preview."""
+    view = await bot.open_modal(SEED_VOUCHER)
+    (preview,) = bot.slack.calls_to("views.update")  # the voucher's preview landed
+    # What the agent's client still showed when they clicked: the view as opened.
+    before_preview = {**view, "hash": preview.params["hash"]}
+    assert view["hash"] != before_preview["hash"]
+
+    await bot.sender.block_actions(
+        user_id=AGENT,
+        view=before_preview,
+        actions=[radio_action("provider_choice", "lummy", block_id="provider")],
+        values=tf_values(None, None, None, provider="lummy"),
+    )
+    await bot.slack.wait_until(
+        lambda: selected_provider(bot.slack.views[before_preview["id"]]) == "lummy",
+        description="the switch to Lummy shown",
+    )
+
+
 # --- inline errors: nothing is sent while a field is wrong ---------------------------
 
 

@@ -188,7 +188,11 @@ async def test_notification_with_a_voucher_and_a_lummy_id_offers_both(bot: Bot) 
         view=view["id"],
         actions=[static_select_action(REFERENCE_ACTION, "1", block_id=REFERENCE_BLOCK)],
     )
-    await bot.slack.wait_for_call("views.update")
+    # The preview may update the modal too (before or after): wait for the choice itself.
+    await bot.slack.wait_until(
+        lambda: field_values(bot.slack.views[view["id"]]).get("provider") == "lummy",
+        description="the modal switched to the chosen reference",
+    )
     chosen = bot.slack.views[view["id"]]
     assert field_values(chosen)["provider"] == "lummy"
     assert field_values(chosen)["invoice_id"] == SEED_LUMMY_ID
