@@ -11,22 +11,24 @@ not for each statement.
   driver (aiosqlite) hops to its thread four times per statement; at the benchmark's
   load that was a quarter of the bot's CPU.
 - PostgreSQL: asyncpg through SQLAlchemy's async engine, the operation run with
-  ``run_sync``: the network round trips stay on the event loop.
+  ``run_sync``: the network round trips stay on the event loop. Reads, and writes
+  of a single statement (`Database.execute`), run without BEGIN and COMMIT.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, create_engine, event
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 _T = TypeVar("_T")
 Operation = Callable[[Connection], _T]
+Parameters = Mapping[str, Any] | None
 
 #: Seconds a SQLite statement waits for another process' write before failing.
 SQLITE_BUSY_TIMEOUT: Final = 2.0
@@ -52,6 +54,10 @@ class Database:
     async def read(self, operation: Operation[_T]) -> _T:
         """``operation`` on a connection, for reads (no transaction is kept open)."""
         raise NotImplementedError
+
+    async def execute(self, statement: Executable, parameters: Parameters = None) -> int:
+        """One write statement, atomic on its own; how many rows it changed."""
+        return await self.write(lambda connection: _rowcount(connection, statement, parameters))
 
     async def dispose(self) -> None:
         """Close every connection; the next operation opens new ones."""
@@ -140,5 +146,15 @@ class PostgresDatabase(Database):
         async with self._reader.connect() as connection:
             return await connection.run_sync(operation)
 
+    async def execute(self, statement: Executable, parameters: Parameters = None) -> int:
+        # A single statement needs no BEGIN and COMMIT around it: one round trip.
+        async with self._reader.connect() as connection:
+            result = await connection.execute(statement, parameters)
+            return int(result.rowcount or 0)
+
     async def dispose(self) -> None:
         await self._engine.dispose()
+
+
+def _rowcount(connection: Connection, statement: Executable, parameters: Parameters) -> int:
+    return int(connection.execute(statement, parameters).rowcount or 0)

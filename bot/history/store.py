@@ -27,7 +27,6 @@ missing file or moves a broken one aside first (see `bot.history.sqlitefile`).
 from __future__ import annotations
 
 import enum
-import functools
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -606,9 +605,8 @@ class HistoryStore:
 
     async def begin_attempt(self, attempt: InFlightAttempt) -> None:
         """Write a re-send down before its provider call."""
-        row = attempt.as_row()
         async with self._guard():
-            await self._database.write(lambda connection: connection.execute(_INSERT_INFLIGHT, row))
+            await self._database.execute(_INSERT_INFLIGHT, attempt.as_row())
 
     async def locate_attempt(self, attempt_id: str, *, channel: str, ts: str) -> None:
         """Note where a written-down re-send's "re-sending…" message landed."""
@@ -618,7 +616,7 @@ class HistoryStore:
             .values(message_channel=channel, message_ts=ts)
         )
         async with self._guard():
-            await self._database.write(lambda connection: connection.execute(statement))
+            await self._database.execute(statement)
 
     async def renew_leases(self, owner: str, *, until: datetime) -> int:
         """Keep ``owner``'s entries its own until ``until``; how many it has.
@@ -627,7 +625,7 @@ class HistoryStore:
         """
         statement = update(inflight).where(inflight.c.owner == owner).values(lease_until=until)
         async with self._guard():
-            return await self._database.write(functools.partial(_row_count, statement))
+            return await self._database.execute(statement)
 
     async def take_orphans(
         self, owner: str, *, now: datetime, until: datetime, limit: int = 20
@@ -652,7 +650,7 @@ class HistoryStore:
                 .values(owner=owner, lease_until=until)
             )
             async with self._guard():
-                count = await self._database.write(functools.partial(_row_count, take))
+                count = await self._database.execute(take)
             if count == 1:
                 taken.append(InFlightAttempt.from_row(row))
         return taken
@@ -723,9 +721,7 @@ class HistoryStore:
         async with self._guard():
             for _ in range(3):
                 try:
-                    await self._database.write(
-                        lambda connection: connection.execute(_INSERT_CLAIM, values)
-                    )
+                    await self._database.execute(_INSERT_CLAIM, values)
                     return None
                 except IntegrityError:
                     pass  # someone holds it: see who, and whether it is still theirs
@@ -745,7 +741,7 @@ class HistoryStore:
             else delete(claims).where(mine)
         )
         async with self._guard():
-            await self._database.write(lambda connection: connection.execute(statement))
+            await self._database.execute(statement)
 
     def _guard(self) -> _StoreErrors:
         return _StoreErrors(self)
@@ -777,10 +773,6 @@ def _release_with(connection: Connection, record: AttemptRecord) -> None:
         )
     else:
         connection.execute(delete(claims).where(mine))
-
-
-def _row_count(statement: Any, connection: Connection) -> int:
-    return int(connection.execute(statement).rowcount or 0)
 
 
 def _short_reason(exc: BaseException) -> str:
