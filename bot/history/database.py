@@ -126,8 +126,11 @@ class PostgresDatabase(Database):
         engine = create_async_engine(
             url,
             pool_pre_ping=True,
-            pool_size=5,
-            max_overflow=10,
+            # Connections kept, never opened for a burst and closed after it: opening one
+            # is several round trips, and a burst of re-sends would do it constantly.
+            # Each operation holds one for a millisecond or two.
+            pool_size=10,
+            max_overflow=0,
             pool_timeout=pool_timeout,
             connect_args={"timeout": 5, "command_timeout": 5},
         )
