@@ -26,13 +26,14 @@ missing file or moves a broken one aside first (see `bot.history.sqlitefile`).
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import structlog
 from sqlalchemy import (
@@ -64,6 +65,12 @@ from bot.history import sqlitefile
 from bot.history.database import Database, PostgresDatabase, SQLiteDatabase
 
 log = structlog.get_logger(__name__)
+
+_T = TypeVar("_T")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -345,6 +352,8 @@ class HistoryStore:
         else:
             self._database = PostgresDatabase(parsed, schema=schema, pool_timeout=pool_timeout)
         self._upsert = self._build_upsert()
+        #: Releases of claims whose caller stopped waiting (kept so they are not collected).
+        self._background: set[asyncio.Future[None]] = set()
         #: The SQLite file this store opened (set by `start`), to notice it being replaced.
         self._identity: sqlitefile.FileIdentity | None = None
         #: Why the store failed last; None once a health check passed again (`recovered`).
@@ -718,17 +727,55 @@ class HistoryStore:
             )
             return taken.rowcount == 1, None
 
+        def taken_over(outcome: tuple[bool, Claim | None]) -> bool:
+            return outcome == (True, None)
+
         async with self._guard():
             for _ in range(3):
                 try:
-                    await self._database.execute(_INSERT_CLAIM, values)
+                    await self._unless_abandoned(
+                        self._database.execute(_INSERT_CLAIM, values),
+                        invoice_key,
+                        attempt_id,
+                        taken=lambda _: True,
+                    )
                     return None
                 except IntegrityError:
                     pass  # someone holds it: see who, and whether it is still theirs
-                settled, holder = await self._database.write(take_over)
+                settled, holder = await self._unless_abandoned(
+                    self._database.write(take_over), invoice_key, attempt_id, taken=taken_over
+                )
                 if settled:
                     return holder
             raise StoreUnavailableError(f"claim on {invoice_key} kept changing hands")
+
+    async def _unless_abandoned(
+        self,
+        step: Awaitable[_T],
+        invoice_key: str,
+        attempt_id: str,
+        *,
+        taken: Callable[[_T], bool],
+    ) -> _T:
+        """``step``'s answer. A caller that stops waiting (a deadline) does not stop the
+        step, which runs on to its commit: a claim it takes after all is released then."""
+        running = asyncio.ensure_future(step)
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+
+            def undo(done: asyncio.Future[_T]) -> None:
+                if done.cancelled() or done.exception() is not None or not taken(done.result()):
+                    return
+                log.warning("history_claim_abandoned", invoice_key=invoice_key)
+                release = asyncio.ensure_future(
+                    self.release(invoice_key, attempt_id=attempt_id, sent=False, now=_utc_now())
+                )
+                self._background.add(release)
+                release.add_done_callback(self._background.discard)
+
+            running.add_done_callback(undo)
+            raise
 
     async def release(
         self, invoice_key: str, *, attempt_id: str, sent: bool, now: datetime

@@ -548,6 +548,33 @@ async def test_a_finishing_row_leaves_other_claims_alone(store: HistoryStore) ->
     assert (holder.attempt_id, holder.state) == ("theirs", ClaimState.SENT)
 
 
+async def test_a_claim_whose_caller_stopped_waiting_is_released_once_it_lands(
+    tmp_path: Path,
+) -> None:
+    """The duplicate guard gives up on a slow claim (Slack's ack cannot wait); the claim
+    then lands anyway on the store's thread: it must not stay pending for minutes."""
+    path = tmp_path / "h.sqlite3"
+    store = HistoryStore(f"sqlite:///{path}")
+    await store.start()
+    blocker = sqlite3.connect(path, timeout=5, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")  # another process holds SQLite's write lock
+        slow = asyncio.create_task(claim(store, "abandoned", T0))
+        await asyncio.sleep(0.2)
+        slow.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        blocker.execute("COMMIT")  # the claim goes in now, with nobody waiting for it
+
+        async with asyncio.timeout(BOUND):
+            while (holder := await claim(store, "next", T0, user="U2")) is not None:
+                assert holder.attempt_id == "abandoned"
+                await asyncio.sleep(0.05)
+    finally:
+        blocker.close()
+        await store.aclose()
+
+
 async def test_release_by_someone_not_holding_does_nothing(store: HistoryStore) -> None:
     assert await claim(store, "holder", T0) is None
     await store.release(KEY, attempt_id="intruder", sent=False, now=T0 + timedelta(seconds=1))
