@@ -67,19 +67,36 @@ async def redraw(
     modal = views.resend_modal(
         form, modal_context, registry=services.registry, configured=services.configured
     )
+    updated = await update_modal(view, modal, client, services, by_the_bot=False)
+    if updated is not None:
+        await show_what_is_known(form, modal_context, updated, client, services, user_id)
+
+
+async def update_modal(
+    view: dict[str, Any],
+    modal: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+    *,
+    by_the_bot: bool,
+) -> dict[str, Any] | None:
+    """Replace the open ``view`` with ``modal``, guarded by the hash of the view it was
+    built from; the view as updated, or None when Slack refused (a newer change won, or
+    the modal is closed). ``by_the_bot``: a change nobody clicked for (a preview)."""
     own = services.own_view_updates
-    async with own.updating(view["id"]):
+    view_id = str(view.get("id") or "")
+    async with own.updating(view_id):
         # A preview the bot put in since the agent's click does not make the click stale.
-        seen = own.current(view["id"], view.get("hash"))
+        seen = own.current(view_id, view.get("hash"))
         try:
-            updated = await client.views_update(view_id=view["id"], hash=seen, view=modal)
+            response = await client.views_update(view_id=view_id, hash=seen, view=modal)
         except SlackApiError as exc:
-            # hash_conflict: a newer change already updated the view; that one wins.
             log.info("slack_views_update_skipped", error=exc.response.get("error"))
-            return
-    await show_what_is_known(
-        form, modal_context, updated.get("view") or {}, client, services, user_id
-    )
+            return None
+        updated: dict[str, Any] = response.get("view") or {}
+        if by_the_bot:
+            own.record(view_id, replaced=seen, now=updated.get("hash"))
+        return updated
 
 
 async def invoice_entered(
@@ -134,17 +151,7 @@ async def show_what_is_known(
         preview=known.facts,
         agent_tz=known.agent_tz,
     )
-    view_id = str(opened_view.get("id") or "")
-    own = services.own_view_updates
-    async with own.updating(view_id):
-        seen = own.current(view_id, opened_view.get("hash"))
-        try:
-            updated = await client.views_update(view_id=view_id, hash=seen, view=modal)
-        except SlackApiError as exc:
-            # The agent already changed the modal (hash_conflict) or closed it: leave it be.
-            log.info("slack_views_update_skipped", error=exc.response.get("error"))
-            return
-        own.record(view_id, replaced=seen, now=(updated.get("view") or {}).get("hash"))
+    await update_modal(opened_view, modal, client, services, by_the_bot=True)
 
 
 async def submit_resend(

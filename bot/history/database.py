@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
@@ -44,24 +45,24 @@ def _tune_sqlite(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class Database:
+class Database(ABC):
     """Runs store operations on one backend."""
 
+    @abstractmethod
     async def write(self, operation: Operation[_T]) -> _T:
         """``operation`` in one transaction, committed when it returns."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def read(self, operation: Operation[_T]) -> _T:
         """``operation`` on a connection, for reads (no transaction is kept open)."""
-        raise NotImplementedError
 
     async def execute(self, statement: Executable, parameters: Parameters = None) -> int:
         """One write statement, atomic on its own; how many rows it changed."""
         return await self.write(lambda connection: _rowcount(connection, statement, parameters))
 
+    @abstractmethod
     async def dispose(self) -> None:
         """Close every connection; the next operation opens new ones."""
-        raise NotImplementedError
 
     async def aclose(self) -> None:
         """Close for good (a later operation starts over)."""

@@ -69,10 +69,6 @@ log = structlog.get_logger(__name__)
 _T = TypeVar("_T")
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on both backends (SQLite stores naive values)."""
 
@@ -739,14 +735,15 @@ class HistoryStore:
                         attempt_id,
                         taken=lambda _: True,
                     )
-                    return None
                 except IntegrityError:
-                    pass  # someone holds it: see who, and whether it is still theirs
-                settled, holder = await self._unless_abandoned(
-                    self._database.write(take_over), invoice_key, attempt_id, taken=taken_over
-                )
-                if settled:
-                    return holder
+                    # Someone holds it: see who, and whether it is still theirs.
+                    settled, holder = await self._unless_abandoned(
+                        self._database.write(take_over), invoice_key, attempt_id, taken=taken_over
+                    )
+                    if settled:
+                        return holder
+                else:
+                    return None
             raise StoreUnavailableError(f"claim on {invoice_key} kept changing hands")
 
     async def _unless_abandoned(
@@ -769,7 +766,9 @@ class HistoryStore:
                     return
                 log.warning("history_claim_abandoned", invoice_key=invoice_key)
                 release = asyncio.ensure_future(
-                    self.release(invoice_key, attempt_id=attempt_id, sent=False, now=_utc_now())
+                    self.release(
+                        invoice_key, attempt_id=attempt_id, sent=False, now=datetime.now(UTC)
+                    )
                 )
                 self._background.add(release)
                 release.add_done_callback(self._background.discard)
