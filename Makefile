@@ -24,7 +24,7 @@ test: install
 lint: install
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
-	$(UV) run --locked mypy --strict bot handlers providers
+	$(UV) run --locked mypy --strict bot handlers providers devkit
 
 run: install
 	$(UV) run --locked reenviar-bot start

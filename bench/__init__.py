@@ -4,5 +4,5 @@ The bot runs as a child process (``python -m bot serve --http``) pointed at a le
 fake Slack Web API and the provider emulators, all served by this process on
 127.0.0.1. Signed Slack requests drive it the way Slack would. Nothing here imports
 ``bot`` or ``handlers``: the benchmark depends only on the HTTP interface and on
-``providers.emulators``. See the "Benchmark" section of the README.
+``devkit.emulators``. See the "Benchmark" section of the README.
 """

@@ -56,8 +56,8 @@ from bench.procs import (
     process_cpu_split,
     thread_cpus,
 )
-from providers.emulators import Fault, FaultKind, LummyEmulator, TusFacturasEmulator
-from providers.emulators.tusfacturas import TusFacturasCredentials
+from devkit.emulators import Fault, FaultKind, LummyEmulator, TusFacturasEmulator
+from devkit.emulators.tusfacturas import TusFacturasCredentials
 
 DEFAULT_JSON: Final = ROOT / "bench" / "results" / "latest.json"
 BOT_TOKEN: Final = "xoxb-fake-bench"  # noqa: S105 - local fake

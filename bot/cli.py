@@ -13,13 +13,16 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import LOAD_ERRORS, Settings, setting_problems
-from bot.demo.cli import add_demo_parser, run_demo
 from bot.history.export import export_history
 from bot.history.store import HistoryStore, StoreUnavailableError
 from bot.logs import configure_logging
 from bot.server import ListenError, serve_http, serve_socket_mode
 from bot.services import Services
 
+DEMO_MISSING = (
+    "The demo is part of the dev kit (the devkit/ folder), which is not installed here: "
+    "run it from a checkout of the repository (make run)."
+)
 SETUP_HINT = "See the README section 'Set up the Slack app'."
 START_DEMO_BANNER = """\
 No Slack settings found (SLACK_BOT_TOKEN), so this is the local demo: a stand-in
@@ -51,7 +54,13 @@ def _parser() -> argparse.ArgumentParser:
         help="`serve` when Slack settings are present, else the local demo (the quick start)",
     )
     start.add_argument("--port", type=int, help="with Slack settings: port to listen on")
-    add_demo_parser(commands)
+    # Listed for --help only: `main` hands `demo` and its arguments to the dev kit.
+    commands.add_parser(
+        "demo",
+        help="try the bot locally: a local Slack, provider emulators, the production bot "
+        "(`reenviar-bot demo --help` for its options)",
+        add_help=False,
+    )
 
     history = commands.add_parser("history", help="the re-send history")
     history_commands = history.add_subparsers(dest="history_command", required=True)
@@ -71,8 +80,17 @@ def _start(settings: Settings, args: argparse.Namespace) -> int:
     if settings.slack_bot_token is not None or settings.slack_app_token is not None:
         return _serve(settings, argparse.Namespace(http=False, host=None, port=args.port))
     print(START_DEMO_BANNER, file=sys.stderr, flush=True)
-    demo_args = _parser().parse_args(["demo"])
-    return run_demo(demo_args)
+    return _demo([])
+
+
+def _demo(argv: Sequence[str]) -> int:
+    """The dev kit's demo, imported only now: no serving process ever loads it."""
+    try:
+        from devkit.demo.cli import main as demo_main
+    except ImportError:
+        print(DEMO_MISSING, file=sys.stderr)
+        return 2
+    return demo_main(argv)
 
 
 def _iso_date(value: str) -> date:
@@ -160,10 +178,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script and ``python -m bot``."""
-    args = _parser().parse_args(argv)
-    if args.command == "demo":
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["demo"]:
         # Before the settings: the demo needs none, and a broken .env must not stop it.
-        return run_demo(args)
+        return _demo(arguments[1:])
+    args = _parser().parse_args(arguments)
     settings = _load_settings()
     if settings is None:
         return 2

@@ -22,13 +22,13 @@ from aiohttp import web
 
 from bot.app import build_app
 from bot.config import Settings
-from bot.localslack import FakeSlackWebAPI, SlackEventSender
-from bot.localslack.sender import SenderResponse
-from bot.localslack.webapi import Message
 from bot.server import EVENTS_PATH, Readiness, create_web_app
 from bot.services import Services
-from providers.emulators import LummyEmulator, TusFacturasEmulator
-from providers.emulators.tusfacturas import TusFacturasCredentials as EmulatorCredentials
+from devkit.emulators import LummyEmulator, TusFacturasEmulator
+from devkit.emulators.tusfacturas import TusFacturasCredentials as EmulatorCredentials
+from devkit.localslack import FakeSlackWebAPI, SlackEventSender
+from devkit.localslack.sender import SenderResponse
+from devkit.localslack.webapi import Message
 from providers.registry import ProviderRegistry, builtin_registry
 from tests.blockkit import assert_valid_blocks, assert_valid_home, assert_valid_modal
 

@@ -19,15 +19,6 @@ from typing import Any, TypeVar, overload
 from uuid import uuid4
 
 from bot.history.store import AttemptRecord
-from bot.localslack import (
-    checkboxes_value,
-    email_value,
-    plain_text_value,
-    radio_value,
-    static_select_value,
-)
-from bot.localslack.sender import SenderResponse
-from bot.localslack.webapi import JsonDict, Message
 from bot.ui import strings, views
 from bot.ui.forms import (
     CONFIRM_BLOCK,
@@ -39,8 +30,17 @@ from bot.ui.forms import (
     ModalContext,
 )
 from bot.ui.wording import problem_message
+from devkit.emulators import LOOKUP_ROUTE, RESEND_ROUTE, EmulatorServer, RecordedRequest
+from devkit.localslack import (
+    checkboxes_value,
+    email_value,
+    plain_text_value,
+    radio_value,
+    static_select_value,
+)
+from devkit.localslack.sender import SenderResponse
+from devkit.localslack.webapi import JsonDict, Message
 from providers.base import FieldProblem
-from providers.emulators import LOOKUP_ROUTE, RESEND_ROUTE, EmulatorServer, RecordedRequest
 from providers.lummy import LUMMY
 from providers.registry import builtin_registry
 from providers.tusfacturas import TUSFACTURAS

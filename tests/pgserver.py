@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.localslack.process import HOST, free_port
+from devkit.localslack.process import HOST, free_port
 
 __all__ = ["PostgresServer", "find_pg_bin", "private_postgres"]
 

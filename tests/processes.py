@@ -1,4 +1,4 @@
-"""The real bot as a child process in tests: `bot.localslack.process` with test settings.
+"""The real bot as a child process in tests: `devkit.localslack.process` with test settings.
 
 Shared by the tests that run the production entry point (tests/bot/test_cli.py,
 tests/bot/test_socket_mode.py, tests/test_concurrency.py). The process machinery (a
@@ -19,9 +19,9 @@ from typing import Any, cast
 
 import pytest
 
-from bot.localslack import FakeSlackWebAPI, process
-from bot.localslack.process import HOST, NotReady, clean_environment, free_port, get
-from providers.emulators import LummyEmulator, TusFacturasEmulator
+from devkit.emulators import LummyEmulator, TusFacturasEmulator
+from devkit.localslack import FakeSlackWebAPI, process
+from devkit.localslack.process import HOST, NotReady, clean_environment, free_port, get
 from tests.conftest import (
     BOT_TOKEN,
     LUMMY_API_KEY,

@@ -23,9 +23,9 @@ from uuid import uuid4
 import pytest
 
 from bot.history.store import AttemptRecord, HistoryStore, database_url
-from bot.localslack import FakeSlackWebAPI, SenderResponse, SlackEventSender
 from bot.ui.forms import CONFIRM_BLOCK, CONFIRMED, VALUE_ACTION, ModalContext
-from providers.emulators import LummyEmulator, TusFacturasEmulator
+from devkit.emulators import LummyEmulator, TusFacturasEmulator
+from devkit.localslack import FakeSlackWebAPI, SenderResponse, SlackEventSender
 from tests.blockkit import assert_valid_modal
 from tests.conftest import (
     AGENT,

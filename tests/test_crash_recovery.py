@@ -21,16 +21,16 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
-from bot.localslack import FakeSlackWebAPI, SlackEventSender
-from bot.localslack.webapi import Message
 from bot.ui import views
-from providers.emulators import (
+from devkit.emulators import (
     Fault,
     FaultKind,
     LummyEmulator,
     RecordedRequest,
     TusFacturasEmulator,
 )
+from devkit.localslack import FakeSlackWebAPI, SlackEventSender
+from devkit.localslack.webapi import Message
 from tests.conftest import AGENT, CHANNEL, SEED_LUMMY_ID, SIGNING_SECRET, is_progress
 from tests.e2e import eventually, lummy_values, submission_view
 from tests.processes import BotProcess, BotProcesses, clean_env, fake_settings

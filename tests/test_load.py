@@ -17,8 +17,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bot.localslack import SenderResponse
-from providers.emulators import Fault, FaultKind
+from devkit.emulators import Fault, FaultKind
+from devkit.localslack import SenderResponse
 from tests.conftest import AGENT, Bot
 from tests.e2e import lummy_values, submission_view
 

@@ -20,8 +20,8 @@ from aiohttp import web
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from bot.localslack import plain_text_value, radio_action, radio_value
-from bot.localslack.webapi import JsonDict
+from devkit.localslack import plain_text_value, radio_action, radio_value
+from devkit.localslack.webapi import JsonDict
 from providers.base import (
     Choice,
     FieldKind,

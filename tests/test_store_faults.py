@@ -31,8 +31,8 @@ from uuid import uuid4
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
-from bot.localslack import FakeSlackWebAPI, SlackEventSender
-from providers.emulators import LummyEmulator, TusFacturasEmulator
+from devkit.emulators import LummyEmulator, TusFacturasEmulator
+from devkit.localslack import FakeSlackWebAPI, SlackEventSender
 from tests.conftest import AGENT, SIGNING_SECRET, outcomes
 from tests.e2e import confirmed, lummy_values, submission_view
 from tests.pgserver import PostgresServer, private_postgres

@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
-from bot.localslack import FakeSlackWebAPI, SlackEventSender
 from bot.ui import strings
-from providers.emulators import Fault, FaultKind, LummyEmulator, TusFacturasEmulator
+from devkit.emulators import Fault, FaultKind, LummyEmulator, TusFacturasEmulator
+from devkit.localslack import FakeSlackWebAPI, SlackEventSender
 from tests.conftest import (
     AGENT,
     BOT_TOKEN,

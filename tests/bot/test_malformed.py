@@ -20,10 +20,10 @@ from urllib.parse import urlencode
 import pytest
 from structlog.testing import capture_logs
 
-from bot.localslack import SlackEventSender
-from bot.localslack.sender import FORM_CONTENT_TYPE, SenderResponse
 from bot.ui import views
 from bot.ui.forms import PROVIDER_ACTION, PROVIDER_BLOCK
+from devkit.localslack import SlackEventSender
+from devkit.localslack.sender import FORM_CONTENT_TYPE, SenderResponse
 from tests.conftest import AGENT, CHANNEL, SEED_LUMMY_ID, SIGNING_SECRET, Bot
 from tests.e2e import lummy_values, submission_view
 

@@ -19,9 +19,9 @@ import httpx
 import pytest
 from aiohttp import web
 
-from bot.localslack import FakeSlackWebAPI, sign
 from bot.server import EVENTS_PATH, Readiness, create_web_app
 from bot.services import Services
+from devkit.localslack import FakeSlackWebAPI, sign
 from tests.conftest import AGENT, CHANNEL, SEED_LUMMY_ID, SIGNING_SECRET, Bot, make_settings
 
 

@@ -27,15 +27,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from structlog.testing import capture_logs
 
-from bot.localslack.events import change_usergroup
-from bot.localslack.sender import SocketModeSender
-from bot.localslack.webapi import FakeSlackWebAPI, Message
 from bot.resend.access import AccessRules
 from bot.server import serve_socket_mode
 from bot.services import Services
 from bot.ui import strings, views
+from devkit.emulators import LummyEmulator, TusFacturasEmulator
+from devkit.localslack.events import change_usergroup
+from devkit.localslack.sender import SocketModeSender
+from devkit.localslack.webapi import FakeSlackWebAPI, Message
 from handlers import workflow_step
-from providers.emulators import LummyEmulator, TusFacturasEmulator
 from tests.conftest import (
     AGENT,
     BOT_TOKEN,

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from bot.localslack import button_action
-from bot.localslack.webapi import ApiCall, Message
 from bot.ui import strings, views
 from bot.ui.forms import ModalContext
-from providers.emulators.common import Fault, FaultKind
+from devkit.emulators.common import Fault, FaultKind
+from devkit.localslack import button_action
+from devkit.localslack.webapi import ApiCall, Message
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot
 from tests.e2e import (
     MAYBE_SENT,

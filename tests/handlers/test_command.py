@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.localslack.webapi import JsonDict
 from bot.ui import strings
+from devkit.localslack.webapi import JsonDict
 from tests.blockkit import assert_valid_blocks
 from tests.conftest import AGENT, CHANNEL, SEED_LUMMY_ID, Bot
 from tests.e2e import resends

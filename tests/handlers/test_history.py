@@ -19,13 +19,13 @@ import httpx
 from structlog.testing import capture_logs
 
 from bot.history.store import AttemptRecord
-from bot.localslack.sender import SenderResponse
-from bot.localslack.webapi import JsonDict, Message
 from bot.resend.admission import Proceed, Requester
 from bot.resend.jobs import ResendJob
 from bot.server import EVENTS_PATH
 from bot.ui import strings
-from providers.emulators import Fault, FaultKind
+from devkit.emulators import Fault, FaultKind
+from devkit.localslack.sender import SenderResponse
+from devkit.localslack.webapi import JsonDict, Message
 from providers.lummy import LummyInvoice
 from tests import e2e
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot

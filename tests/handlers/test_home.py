@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from bot.history.store import StoreUnavailableError
-from bot.localslack import button_action
-from bot.localslack.events import url_verification
-from bot.localslack.webapi import JsonDict
 from bot.ui import strings, views
+from devkit.localslack import button_action
+from devkit.localslack.events import url_verification
+from devkit.localslack.webapi import JsonDict
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot, is_progress
 from tests.e2e import SEED_VOUCHER, eventually, history_rows, lummy_values, resend, tf_values
 

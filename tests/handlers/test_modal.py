@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import web
 
-from bot.localslack import plain_text_value, radio_action, radio_value
-from bot.localslack.webapi import JsonDict, Message
 from bot.ui import strings, views
-from providers.emulators import Fault, FaultKind, LummySend, TusFacturasEmulator
+from devkit.emulators import Fault, FaultKind, LummySend, TusFacturasEmulator
+from devkit.localslack import plain_text_value, radio_action, radio_value
+from devkit.localslack.webapi import JsonDict, Message
 from tests.conftest import (
     AGENT,
     CHANNEL,

@@ -10,10 +10,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.localslack import button_action
-from bot.localslack.webapi import JsonDict, Message
 from bot.ui import strings, views
-from providers.emulators import LOOKUP_ROUTE, Fault, FaultKind
+from devkit.emulators import LOOKUP_ROUTE, Fault, FaultKind
+from devkit.localslack import button_action
+from devkit.localslack.webapi import JsonDict, Message
 from tests.conftest import AGENT, CHANNEL, Bot
 from tests.e2e import (
     NOT_SENT,

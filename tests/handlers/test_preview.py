@@ -20,10 +20,10 @@ from aiohttp import web
 
 from bot.history.export import export_history
 from bot.history.store import AttemptRecord
-from bot.localslack.webapi import JsonDict
 from bot.ui import strings
 from bot.ui.forms import VALUE_ACTION
-from providers.emulators import ALL_ROUTES, LOOKUP_ROUTE, Fault, FaultKind
+from devkit.emulators import ALL_ROUTES, LOOKUP_ROUTE, Fault, FaultKind
+from devkit.localslack.webapi import JsonDict
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot
 from tests.e2e import (
     SEED_VOUCHER,

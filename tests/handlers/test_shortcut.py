@@ -12,10 +12,10 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from bot.localslack import static_select_action
-from bot.localslack.webapi import JsonDict, Message
 from bot.ui import strings
 from bot.ui.forms import REFERENCE_ACTION, REFERENCE_BLOCK
+from devkit.localslack import static_select_action
+from devkit.localslack.webapi import JsonDict, Message
 from handlers.shortcut import SHORTCUT_CALLBACK_ID
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot, is_progress
 from tests.e2e import (

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.localslack.webapi import JsonDict
+from devkit.localslack.webapi import JsonDict
 from tests.conftest import SEED_LUMMY_ID, Bot
 from tests.e2e import SENT, lummy_values, resends, says, shown, submit, tf_values
 

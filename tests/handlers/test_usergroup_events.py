@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot.localslack.events import change_usergroup, subteam_updated, url_verification
-from bot.localslack.webapi import Message
 from bot.ui import strings, views
-from providers.emulators.common import Fault, FaultKind
+from devkit.emulators.common import Fault, FaultKind
+from devkit.localslack.events import change_usergroup, subteam_updated, url_verification
+from devkit.localslack.webapi import Message
 from tests.conftest import AGENT, OTHER_AGENT, SEED_LUMMY_ID, Bot
 from tests.e2e import Clock, ack_text, lummy_values, retry_buttons, submit
 

@@ -12,10 +12,10 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.localslack.functions import COMPLETED, FAILED, FunctionExecution
 from bot.ui import strings
+from devkit.emulators import Fault, FaultKind
+from devkit.localslack.functions import COMPLETED, FAILED, FunctionExecution
 from handlers.workflow_step import STEP_CALLBACK_ID
-from providers.emulators import Fault, FaultKind
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot, is_progress
 from tests.e2e import SEED_VOUCHER, eventually, history_rows
 

@@ -21,8 +21,8 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot.ui.wording import error_message
-from providers.emulators import LummyEmulator, TusFacturasEmulator
-from providers.emulators import TusFacturasCredentials as EmulatorCredentials
+from devkit.emulators import LummyEmulator, TusFacturasEmulator
+from devkit.emulators import TusFacturasCredentials as EmulatorCredentials
 from providers.errors import ProviderError
 from providers.http import HttpOptions
 from providers.lummy import LummyClient, LummyConfig

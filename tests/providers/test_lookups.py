@@ -12,8 +12,7 @@ from uuid import UUID
 import httpx
 import pytest
 
-from providers.base import InvoiceStatus
-from providers.emulators import (
+from devkit.emulators import (
     ALL_ROUTES,
     LOOKUP_ROUTE,
     Fault,
@@ -21,7 +20,8 @@ from providers.emulators import (
     LummyEmulator,
     TusFacturasEmulator,
 )
-from providers.emulators import TusFacturasCredentials as EmulatorCredentials
+from devkit.emulators import TusFacturasCredentials as EmulatorCredentials
+from providers.base import InvoiceStatus
 from providers.errors import NotFoundError, OutcomeUnknownError, RateLimitedError
 from providers.lummy import LummyClient, LummyInvoice
 from providers.registry import ConfiguredProviders, builtin_registry

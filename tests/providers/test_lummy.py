@@ -13,7 +13,7 @@ import pytest
 import structlog
 
 from bot.ui import strings
-from providers.emulators import Fault, FaultKind, LummyEmulator
+from devkit.emulators import Fault, FaultKind, LummyEmulator
 from providers.errors import (
     AuthenticationError,
     InvalidRequestError,

@@ -10,9 +10,9 @@ import pytest
 import structlog
 from pydantic import SecretStr
 
+from devkit.emulators import Fault, FaultKind, LummyEmulator, TusFacturasEmulator
+from devkit.emulators import TusFacturasCredentials as EmulatorCredentials
 from providers.base import ResendResult
-from providers.emulators import Fault, FaultKind, LummyEmulator, TusFacturasEmulator
-from providers.emulators import TusFacturasCredentials as EmulatorCredentials
 from providers.errors import NotFoundError, OutcomeUnknownError, ProviderNotConfiguredError
 from providers.errors import ProviderUnavailableError as Unavailable
 from providers.http import HttpOptions

@@ -10,7 +10,7 @@ import pytest
 import structlog
 
 from bot.ui import strings
-from providers.emulators import (
+from devkit.emulators import (
     Fault,
     FaultKind,
     RecordedRequest,
@@ -18,7 +18,7 @@ from providers.emulators import (
     VoucherRecord,
     tusfacturas_key,
 )
-from providers.emulators import TusFacturasCredentials as EmulatorCredentials
+from devkit.emulators import TusFacturasCredentials as EmulatorCredentials
 from providers.errors import (
     REJECTION_EMAIL_SENDING_OFF,
     AuthenticationError,

@@ -1,0 +1,431 @@
+"""The re-send workflow: after Slack's ack, every surprise still reaches the agent.
+
+End to end through the production bot where it matters (exceptions, time zones),
+plus `InFlight` and `UserDirectory` against the fake Slack with slack-sdk's
+real AsyncWebClient.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+from structlog.testing import capture_logs
+
+from bot.logs import new_error_id
+from bot.resend.inflight import InFlight
+from bot.resend.jobs import ResendJob
+from bot.resend.lookup import InvoiceLookups
+from bot.resend.workflow import ResendWorkflow
+from bot.slack.client import slack_client
+from bot.slack.delivery import ChannelMessageRef, Delivery, Destination
+from bot.slack.directory import UserDirectory
+from bot.ui import strings, views
+from devkit.emulators.common import LOOKUP_ROUTE, Fault, FaultKind
+from devkit.localslack import FakeSlackWebAPI
+from devkit.localslack.webapi import Message
+from providers.lummy import LummyInvoice
+from providers.tusfacturas import Operacion, TusFacturasVoucher
+from tests.conftest import (
+    AGENT,
+    BOT_TOKEN,
+    CHANNEL,
+    OTHER_AGENT,
+    SEED_LUMMY_ID,
+    Bot,
+    is_progress,
+)
+from tests.e2e import (
+    MAYBE_SENT,
+    SENT,
+    blocks_text,
+    eventually,
+    lummy_values,
+    resends,
+    texts_in,
+    tf_values,
+)
+
+ERROR_ID = re.compile(r"\bE-[0-9A-F]{6}\b")
+INTERNAL = re.compile(r"Algo falló dentro del bot \(error (E-[0-9A-F]{6})\)")
+NO_LEAKS = ("Traceback", "RuntimeError", "KeyError", "kaboom", '{"')
+
+
+def assert_readable(message: Message) -> None:
+    shown = message.text + blocks_text(message.blocks)
+    for leak in NO_LEAKS:
+        assert leak not in message.text, f"{leak!r} leaked into {message.text!r}"
+        # Every text Slack renders (sections, headers, fields, buttons), not button values.
+        assert leak not in "".join(texts_in(message.blocks)), f"{leak!r} leaked into the blocks"
+    assert shown.strip()
+
+
+async def submit(bot: Bot, values: dict[str, Any] | None = None) -> Message:
+    values = lummy_values() if values is None else values
+    view = await bot.open_modal()
+    response = await bot.sender.view_submission(user_id=AGENT, view=view["id"], values=values)
+    assert response.status == 200, response.body
+    (outcome,) = await bot.wait_for_outcome(timeout=5)
+    return outcome
+
+
+def _raise(exc: Exception) -> Any:
+    def boom(*args: Any, **kwargs: Any) -> NoReturn:
+        raise exc
+
+    return boom
+
+
+# --- surprises after the ack ------------------------------------------------------
+
+
+async def test_unexpected_exception_from_a_provider_client_reads_as_outcome_unknown(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug inside a provider client: the request may have left, so it is "uncertain"."""
+    lummy_client = bot.services.providers.client("lummy")
+    assert lummy_client is not None
+
+    async def exploding_resend(*args: Any, **kwargs: Any) -> NoReturn:
+        raise KeyError("kaboom")
+
+    monkeypatch.setattr(lummy_client, "resend", exploding_resend)
+    with capture_logs() as logs:
+        outcome = await submit(bot)
+
+    assert MAYBE_SENT in blocks_text(outcome.blocks)
+    assert strings.PROVIDER_ERRORS["unknown"].format(provider="Lummy") in outcome.text
+    assert strings.RETRY_CONFIRM_UNKNOWN in blocks_text(outcome.blocks)
+    assert_readable(outcome)
+    attempts = [e for e in logs if e["event"] == "resend_attempt"]
+    assert [e["outcome"] for e in attempts] == ["unknown"]
+    assert attempts[0]["detail"].startswith("unexpected KeyError")
+    assert resends(bot.lummy) == []
+
+
+@pytest.mark.parametrize(
+    ("broken", "values", "fault"),
+    [
+        pytest.param("success_message", lummy_values(), False, id="success-view"),
+        pytest.param("failure_message", tf_values(), True, id="failure-view"),
+        pytest.param("progress_message", lummy_values(), False, id="progress-view"),
+    ],
+)
+async def test_internal_error_shows_an_error_id_that_matches_the_log(
+    bot: Bot,
+    monkeypatch: pytest.MonkeyPatch,
+    broken: str,
+    values: dict[str, Any],
+    fault: bool,
+) -> None:
+    if fault:
+        bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR))
+    monkeypatch.setattr(views, broken, _raise(RuntimeError('kaboom {"raw": "json"}')))
+    with capture_logs() as logs:
+        outcome = await submit(bot, values)
+
+    match = INTERNAL.search(outcome.text)
+    assert match, outcome.text
+    error_id = match.group(1)
+    assert error_id in blocks_text(outcome.blocks)
+    assert_readable(outcome)
+    (logged,) = [e for e in logs if e["event"] == "internal_error"]
+    assert logged["error_id"] == error_id
+    assert logged["log_level"] == "error"
+    assert logged["exc_info"] is True
+    # Exactly one message in the channel: the progress (if any) was replaced.
+    assert bot.slack.messages_in(CHANNEL) == [outcome]
+
+
+async def test_progress_failure_sends_nothing_to_the_provider(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "progress_message", _raise(RuntimeError("kaboom")))
+    outcome = await submit(bot)
+    assert INTERNAL.search(outcome.text)
+    assert resends(bot.lummy) == []
+
+
+async def test_exception_escaping_the_workflow_still_reaches_the_agent(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even the outcome's own delivery blowing up ends in a message with an error id."""
+    delivery = bot.services.workflow._delivery
+    original = delivery.replace
+
+    async def replace_then_explode(*args: Any, **kwargs: Any) -> NoReturn:
+        await original(*args, **kwargs)
+        # Bolt polls for the ack every 10 ms and an exception resets it (see the report):
+        # give the ack time to be seen before blowing up, as real Slack latency would.
+        await asyncio.sleep(0.1)
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(delivery, "replace", replace_then_explode)
+    view = await bot.open_modal()
+    with capture_logs() as logs:
+        response = await bot.sender.view_submission(
+            user_id=AGENT, view=view["id"], values=lummy_values()
+        )
+        assert response.status == 200
+        await bot.slack.wait_until(
+            lambda: (
+                any(e["event"] == "unhandled_error" for e in logs)
+                and bot.slack.dm_channel_id(AGENT) is not None
+                and bool(bot.slack.messages_in(bot.slack.dm_channel_id(AGENT) or ""))
+            ),
+            timeout=5,
+            description="the error report",
+        )
+    (logged,) = [e for e in logs if e["event"] == "unhandled_error"]
+    (report,) = bot.slack.messages_in(bot.slack.dm_channel_id(AGENT) or "")
+    match = INTERNAL.search(report.text)
+    assert match
+    assert match.group(1) == logged["error_id"]
+    assert_readable(report)
+
+
+def test_error_ids_are_short_and_distinct() -> None:
+    ids = {new_error_id() for _ in range(50)}
+    assert len(ids) > 45
+    assert all(ERROR_ID.fullmatch(i) for i in ids)
+
+
+# --- times and what a lookup adds ----------------------------------------------------
+
+
+async def test_success_shows_the_providers_country_time_and_utc(bot: Bot) -> None:
+    outcome = await submit(bot)
+    text = blocks_text(outcome.blocks)
+    assert " UTC" in text
+    assert "hora del centro de México" in text  # Lummy's customers are in Mexico
+    assert "America/" not in text
+
+
+async def test_a_slow_lookup_does_not_hold_the_outcome_back_for_long(
+    bot: Bot, fake_slack: FakeSlackWebAPI
+) -> None:
+    bot.lummy.inject(Fault(FaultKind.HANG), route=LOOKUP_ROUTE)
+    lookups = InvoiceLookups(bot.services.providers, timeout=0.3)
+    workflow = ResendWorkflow(
+        providers=bot.services.providers,
+        delivery=Delivery(bot.services.client),
+        inflight=InFlight(),
+        lookups=lookups,
+        gatekeeper=bot.services.gatekeeper,
+        auditor=bot.services.workflow._auditor,
+    )
+    job = ResendJob(request=LummyInvoice(invoice_id=SEED_LUMMY_ID), requested_by=AGENT)
+    started = time.monotonic()
+    ref = await workflow.run(job, Destination(user_id=AGENT, channel_id=CHANNEL))
+    assert time.monotonic() - started < 1.5
+    await lookups.aclose()
+    assert isinstance(ref, ChannelMessageRef)
+    message = fake_slack.find_message(CHANNEL, ref.ts)
+    assert message is not None
+    # Without the lookup: Lummy's own sentTo, and the invoice by its short id.
+    assert f"{SENT}cliente@empresa.com*" in blocks_text(message.blocks)
+    assert "Factura 550e8400 en Lummy" in blocks_text(message.blocks)
+    assert len(bot.lummy.sends) == 1
+
+
+async def test_tusfacturas_success_is_stamped_with_the_workflows_clock(
+    bot: Bot, fake_slack: FakeSlackWebAPI
+) -> None:
+    fixed = datetime(2025, 2, 1, 15, 4, 5, tzinfo=UTC)
+    inflight = InFlight()
+    workflow = ResendWorkflow(
+        providers=bot.services.providers,
+        delivery=Delivery(bot.services.client),
+        inflight=inflight,
+        clock=lambda: fixed,
+        gatekeeper=bot.services.gatekeeper,
+        auditor=bot.services.workflow._auditor,
+    )
+    job = ResendJob(
+        request=TusFacturasVoucher(
+            tipo="FACTURA B", operacion=Operacion.VENTA, punto_venta=2, numero=6
+        ),
+        requested_by=OTHER_AGENT,
+    )
+    ref = await workflow.run(job, Destination(user_id=OTHER_AGENT, channel_id=CHANNEL))
+    assert isinstance(ref, ChannelMessageRef)
+    assert inflight.count == 0
+    message = fake_slack.find_message(CHANNEL, ref.ts)
+    assert message is not None
+    text = blocks_text(message.blocks)
+    assert "01/02/2025 15:04 UTC" in text
+    assert "01/02 12:04, hora de Argentina" in text
+    assert "hoy a las 12:04" in text
+    assert "compras@panaderialaespiga.com.ar" in text  # named in TusFacturas' "rta"
+
+
+# --- InFlight ---------------------------------------------------------------------
+
+
+async def test_inflight_drain_waits_for_running_resends() -> None:
+    inflight = InFlight()
+    assert inflight.count == 0
+    assert await inflight.drain(0) is True
+
+    release = asyncio.Event()
+
+    async def resend() -> None:
+        async with inflight.track():
+            await release.wait()
+
+    tasks = [asyncio.create_task(resend()) for _ in range(2)]
+    await asyncio.sleep(0)
+    assert inflight.count == 2
+    started = time.monotonic()
+    assert await inflight.drain(0.05) is False
+    assert time.monotonic() - started < 0.5
+    assert inflight.count == 2, "a timed-out drain cancels nothing"
+
+    release.set()
+    assert await inflight.drain(1) is True
+    assert inflight.count == 0
+    await asyncio.gather(*tasks)
+
+
+async def test_inflight_counts_down_when_a_resend_raises() -> None:
+    inflight = InFlight()
+
+    async def failing_resend() -> None:
+        async with inflight.track():
+            assert inflight.count == 1
+            raise RuntimeError("kaboom")
+
+    with pytest.raises(RuntimeError, match="kaboom"):
+        await failing_resend()
+    assert inflight.count == 0
+    assert await inflight.drain(0) is True
+
+
+async def test_inflight_drain_returns_as_soon_as_the_last_one_ends() -> None:
+    inflight = InFlight()
+
+    async def short() -> None:
+        async with inflight.track():
+            await asyncio.sleep(0.05)
+
+    task = asyncio.create_task(short())
+    await asyncio.sleep(0)
+    started = time.monotonic()
+    assert await inflight.drain(2) is True
+    assert time.monotonic() - started < 1
+    await task
+
+
+# --- UserDirectory ----------------------------------------------------------------
+
+
+@pytest.fixture
+def client(fake_slack: FakeSlackWebAPI) -> AsyncWebClient:
+    """The production Web API client pointed at the fake Slack."""
+    return slack_client(BOT_TOKEN, fake_slack.api_url)
+
+
+async def test_user_directory_caches_one_users_info_per_user(
+    fake_slack: FakeSlackWebAPI, client: AsyncWebClient
+) -> None:
+    directory = UserDirectory(client)
+    assert await directory.timezone(AGENT) == "America/Argentina/Buenos_Aires"
+    assert await directory.timezone(AGENT) == "America/Argentina/Buenos_Aires"
+    assert len(fake_slack.calls_to("users.info")) == 1
+    assert await directory.timezone(OTHER_AGENT) == "America/Mexico_City"
+    assert len(fake_slack.calls_to("users.info")) == 2
+
+
+async def test_user_directory_cache_expires(
+    fake_slack: FakeSlackWebAPI, client: AsyncWebClient
+) -> None:
+    directory = UserDirectory(client, ttl_seconds=0)
+    await directory.timezone(AGENT)
+    fake_slack.add_user(AGENT, "ana", "Ana Pérez", tz="Europe/Madrid")
+    assert await directory.timezone(AGENT) == "Europe/Madrid"
+    assert len(fake_slack.calls_to("users.info")) == 2
+
+
+async def test_user_directory_failure_is_none_and_not_cached(
+    fake_slack: FakeSlackWebAPI, client: AsyncWebClient
+) -> None:
+    directory = UserDirectory(client)
+    fake_slack.fail("users.info", "internal_error")
+    with capture_logs() as logs:
+        assert await directory.timezone(AGENT) is None
+    assert any(e["event"] == "slack_users_info_failed" for e in logs)
+    assert await directory.timezone(AGENT) == "America/Argentina/Buenos_Aires"
+    assert await directory.timezone("U0NOBODY") is None
+
+
+async def test_user_directory_without_a_tz_is_none(
+    fake_slack: FakeSlackWebAPI, client: AsyncWebClient
+) -> None:
+    fake_slack.add_user("U0NOTZ", "sin", tz="")
+    assert await UserDirectory(client).timezone("U0NOTZ") is None
+
+
+# --- Slack faults around the re-send ---------------------------------------------------
+
+
+async def _submit_and_time_the_provider_call(bot: Bot) -> float:
+    """Submit the Lummy modal; seconds until the provider received the re-send."""
+    view = await bot.open_modal()
+    started = time.monotonic()
+    response = await bot.sender.view_submission(
+        user_id=AGENT, view=view["id"], values=lummy_values()
+    )
+    assert response.status == 200, response.body
+    await eventually(lambda: len(resends(bot.lummy)) == 1, what="the re-send", timeout=15)
+    return time.monotonic() - started
+
+
+def _placeholders(bot: Bot) -> list[Message]:
+    return [m for m in bot.slack.messages_in(CHANNEL) if is_progress(m)]
+
+
+async def test_a_hanging_placeholder_does_not_delay_the_provider_call(bot: Bot) -> None:
+    bot.slack.set_latency("chat.postMessage", 5)
+    assert await _submit_and_time_the_provider_call(bot) < 1.5
+
+    (outcome,) = await bot.wait_for_outcome(timeout=20)
+    assert SENT in blocks_text(outcome.blocks)
+    # The placeholder landed after the outcome: it is removed, not left "re-sending".
+    await eventually(lambda: _placeholders(bot) == [], what="no placeholder left", timeout=15)
+    assert bot.slack.messages_in(CHANNEL) == [outcome]
+
+
+async def test_a_rate_limited_placeholder_does_not_delay_the_provider_call(bot: Bot) -> None:
+    bot.slack.fail("chat.postMessage", "ratelimited", times=3, retry_after=3)
+    assert await _submit_and_time_the_provider_call(bot) < 1.5
+
+    (outcome,) = await bot.wait_for_outcome(timeout=20)
+    assert SENT in blocks_text(outcome.blocks)
+    await eventually(lambda: _placeholders(bot) == [], what="no placeholder left", timeout=15)
+
+
+async def test_an_outcome_that_could_not_replace_the_placeholder_removes_it(bot: Bot) -> None:
+    bot.slack.fail("chat.update", "internal_error", times=1)
+    outcome = await submit(bot)
+    assert SENT in blocks_text(outcome.blocks)
+    # The outcome went on another route; "re-sending…" does not stay behind.
+    await eventually(lambda: _placeholders(bot) == [], what="no placeholder left", timeout=10)
+    assert len(bot.slack.calls_to("chat.delete")) >= 1
+
+
+async def test_a_hanging_views_open_says_nothing_was_sent(bot: Bot) -> None:
+    bot.slack.set_latency("views.open", 8)
+    response = await bot.command("")
+    assert response.status == 200
+    await eventually(lambda: bot.slack.response_url_messages != [], what="a notice", timeout=10)
+    (notice,) = bot.slack.response_url_messages
+    assert "No se pudo abrir el formulario" in notice.text
+    assert "no se envió nada" in notice.text
+    assert "puede no haberse completado" not in notice.text
+    assert resends(bot.lummy) == []
+    assert resends(bot.tusfacturas) == []
