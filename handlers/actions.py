@@ -9,9 +9,9 @@ import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.jobs import ResendJob
 from bot.resend.admission import Refuse
 from bot.resend.core import Accepted, Origin
-from bot.resend.jobs import ResendJob
 from bot.services import Services, services_of
 from bot.slack.delivery import ChannelMessageRef, MessageRef, ResponseUrlRef
 from bot.ui import strings, views

@@ -38,8 +38,8 @@ from bot.history.store import (
     InFlightAttempt,
     StoreUnavailableError,
 )
+from bot.jobs import ResendJob
 from bot.resend.audit import Auditor, message_location
-from bot.resend.jobs import ResendJob
 from bot.slack.delivery import (
     ChannelMessageRef,
     Delivery,

@@ -18,13 +18,13 @@ from uuid import uuid4
 
 import structlog
 
+from bot.history.insight import QuotaUsage
 from bot.history.store import AttemptRecord
+from bot.jobs import ResendJob
 from bot.logs import new_error_id
 from bot.resend.admission import Gatekeeper
 from bot.resend.audit import Auditor, message_location
 from bot.resend.inflight import InFlight
-from bot.resend.insight import QuotaUsage
-from bot.resend.jobs import ResendJob
 from bot.resend.lookup import InvoiceLookups
 from bot.resend.recovery import AttemptJournal
 from bot.slack.delivery import Delivery, Destination, MessageRef

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from bot.history.insight import Insight, QuotaUsage
 from bot.history.store import AttemptRecord
-from bot.resend.insight import Insight, QuotaUsage
-from bot.resend.jobs import ResendJob
+from bot.jobs import ResendJob
 from bot.ui import strings
 from bot.ui.forms import (
     CONFIRM_BLOCK,

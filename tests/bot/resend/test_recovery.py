@@ -28,7 +28,7 @@ from bot.history.store import (
     InFlightAttempt,
     database_url,
 )
-from bot.resend.jobs import ResendJob
+from bot.jobs import ResendJob
 from bot.ui import views
 from devkit.emulators import Fault, FaultKind
 from providers.lummy import LummyInvoice

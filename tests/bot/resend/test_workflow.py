@@ -17,9 +17,9 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from structlog.testing import capture_logs
 
+from bot.jobs import ResendJob
 from bot.logs import new_error_id
 from bot.resend.inflight import InFlight
-from bot.resend.jobs import ResendJob
 from bot.resend.lookup import InvoiceLookups
 from bot.resend.workflow import ResendWorkflow
 from bot.slack.client import slack_client

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.resend.jobs import ResendJob
+from bot.jobs import ResendJob
 from bot.ui import strings
 from bot.ui.forms import (
     PROVIDER_ACTION,

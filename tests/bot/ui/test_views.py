@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from bot.history.insight import Insight, QuotaUsage
 from bot.history.store import AttemptRecord
-from bot.resend.insight import Insight, QuotaUsage
-from bot.resend.jobs import ResendJob
+from bot.jobs import ResendJob
 from bot.ui import strings, views
 from bot.ui.forms import FormState, ModalContext, form_from_text
 from bot.ui.views import SlackMessage

@@ -16,8 +16,8 @@ from uuid import UUID
 
 import pytest
 
-from bot.resend.insight import QuotaUsage
-from bot.resend.jobs import ResendJob
+from bot.history.insight import QuotaUsage
+from bot.jobs import ResendJob
 from bot.ui import views
 from bot.ui.views import SlackMessage
 from devkit.demo.render import BAR, Names, render_message

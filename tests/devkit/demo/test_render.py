@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.resend.jobs import ResendJob
+from bot.jobs import ResendJob
 from bot.ui import strings, views
 from bot.ui.forms import (
     FormState,
