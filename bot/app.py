@@ -13,7 +13,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.logs import new_error_id
 from bot.services import CONTEXT_KEY, Services
-from bot.ui import views
+from bot.ui.outcome import internal_error_message
 from handlers import actions, command, home, modal, shortcut, usergroups, workflow_step
 
 log = structlog.get_logger(__name__)
@@ -70,7 +70,7 @@ async def _report_unhandled_error(
         request_type=body.get("type") or ("command" if body.get("command") else None),
         exc_info=error,
     )
-    message = views.internal_error_message(error_id)
+    message = internal_error_message(error_id)
     user_id = (body.get("user") or {}).get("id") or body.get("user_id")
     try:
         if body.get("response_url"):

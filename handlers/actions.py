@@ -9,13 +9,15 @@ import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.jobs import ResendJob
 from bot.resend.admission import Refuse
 from bot.resend.core import Accepted, Origin
-from bot.resend.jobs import ResendJob
 from bot.services import Services, services_of
 from bot.slack.delivery import ChannelMessageRef, MessageRef, ResponseUrlRef
-from bot.ui import strings, views
-from bot.ui.forms import ModalContext, form_for
+from bot.ui import strings
+from bot.ui.forms import form_for
+from bot.ui.outcome import FIX_ACTION, PDF_ACTION, RETRY_ACTION
+from bot.ui.resend_modal import ModalContext
 from handlers.modal import open_resend_modal
 
 log = structlog.get_logger(__name__)
@@ -125,6 +127,6 @@ async def pdf_link_clicked(ack: AsyncAck) -> None:
 
 def register(app: AsyncApp) -> None:
     """Wire the outcome message's buttons."""
-    app.action(views.RETRY_ACTION)(retry_resend)
-    app.action(views.FIX_ACTION)(fix_and_resend)
-    app.action(views.PDF_ACTION)(pdf_link_clicked)
+    app.action(RETRY_ACTION)(retry_resend)
+    app.action(FIX_ACTION)(fix_and_resend)
+    app.action(PDF_ACTION)(pdf_link_clicked)

@@ -13,8 +13,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.history.store import StoreUnavailableError
 from bot.resend.admission import Requester
 from bot.services import Services, services_of
-from bot.ui import strings, views
-from bot.ui.forms import ModalContext, form_from_text
+from bot.ui import strings
+from bot.ui.blocks import escape
+from bot.ui.forms import form_from_text
+from bot.ui.history_message import history_message
+from bot.ui.outcome import help_message, notice_message
+from bot.ui.resend_modal import ModalContext
 from bot.ui.wording import problems_paragraph
 from handlers.modal import open_resend_modal, usual_provider_of
 from providers.base import InvalidReferenceError
@@ -37,8 +41,8 @@ async def handle_reenviar(
     text = str(command.get("text") or "").strip()
     first_word, _, rest = text.partition(" ")
     if first_word.lower() in HELP_WORDS:
-        help_message = views.help_message()
-        await ack(text=help_message.text, blocks=help_message.blocks)
+        message = help_message()
+        await ack(text=message.text, blocks=message.blocks)
         return
     services = services_of(context)
     requester = Requester(
@@ -96,9 +100,7 @@ async def _show_history(
     try:
         request = services.registry.parse_reference(text)
     except InvalidReferenceError as exc:
-        message = views.notice_message(
-            strings.HISTORY_USAGE if not text.strip() else escape_problem(exc)
-        )
+        message = notice_message(strings.HISTORY_USAGE if not text.strip() else escape_problem(exc))
         await respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
         return
     try:
@@ -108,13 +110,13 @@ async def _show_history(
         await respond(text=strings.HISTORY_UNAVAILABLE, response_type="ephemeral")
         return
     agent_tz = await services.directory.timezone(requester.user_id)
-    message = views.history_message(request, records, agent_tz=agent_tz)
+    message = history_message(request, records, agent_tz=agent_tz)
     await respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
 
 
 def escape_problem(error: InvalidReferenceError) -> str:
     """The parser's Spanish message, safe for mrkdwn."""
-    return views.escape(problems_paragraph(error))
+    return escape(problems_paragraph(error))
 
 
 def register(app: AsyncApp) -> None:

@@ -22,8 +22,9 @@ from bot.resend.admission import Requester
 from bot.services import Services, services_of
 from bot.slack.client import SLACK_FAILURES, slack_error
 from bot.slack.permalinks import PermalinkCache
-from bot.ui import strings, views
-from bot.ui.forms import FormState, ModalContext
+from bot.ui import strings
+from bot.ui.home_tab import HOME_OPEN_ACTION, home_view
+from bot.ui.resend_modal import FormState, ModalContext
 from handlers.modal import open_resend_modal, usual_provider_of
 
 log = structlog.get_logger(__name__)
@@ -95,7 +96,7 @@ class Home:
             self._links.links(services.client, located.values(), within=LINKS_TIMEOUT),
             services.directory.timezone(user_id),
         )
-        view = views.home_view(
+        view = home_view(
             records,
             registry=services.registry,
             links={key: links[where] for key, where in located.items() if where in links},
@@ -133,4 +134,4 @@ def register(app: AsyncApp) -> None:
     """Wire the Home tab and its button."""
     home = Home()
     app.event("app_home_opened")(home.opened)
-    app.action(views.HOME_OPEN_ACTION)(home.open_modal)
+    app.action(HOME_OPEN_ACTION)(home.open_modal)

@@ -17,17 +17,17 @@ from bot.resend.core import Origin
 from bot.resend.foresight import Foresight, foresee, usual_provider
 from bot.services import Services, services_of
 from bot.slack.client import SLACK_FAILURES, slack_error
-from bot.ui import strings, views
-from bot.ui.forms import (
+from bot.ui import strings
+from bot.ui.forms import form_from_choice, form_from_view_state, request_from_form
+from bot.ui.resend_modal import (
+    MODAL_CALLBACK_ID,
     PROVIDER_ACTION,
     PROVIDER_BLOCK,
     REFERENCE_ACTION,
     VALUE_ACTION,
     FormState,
     ModalContext,
-    form_from_choice,
-    form_from_view_state,
-    request_from_form,
+    resend_modal,
 )
 from bot.ui.wording import problem_messages
 from providers.base import InvalidReferenceError
@@ -64,7 +64,7 @@ async def redraw(
 ) -> None:
     """Show ``form`` in the open modal ``view`` (the agent changed what it is about),
     then what is known about its invoice."""
-    modal = views.resend_modal(
+    modal = resend_modal(
         form, modal_context, registry=services.registry, configured=services.configured
     )
     updated = await update_modal(view, modal, client, services, by_the_bot=False)
@@ -142,7 +142,7 @@ async def show_what_is_known(
             modal_context = modal_context.model_copy(update={"duplicate_of": request.invoice_key})
     if not always and not known.worth_showing:
         return
-    modal = views.resend_modal(
+    modal = resend_modal(
         form,
         modal_context,
         registry=services.registry,
@@ -182,7 +182,7 @@ async def submit_resend(
         return
     if isinstance(decision, ConfirmDuplicate):
         warned = modal_context.model_copy(update={"duplicate_of": request.invoice_key})
-        modal = views.resend_modal(
+        modal = resend_modal(
             form,
             warned,
             registry=services.registry,
@@ -238,7 +238,7 @@ async def open_resend_modal(
     """Open the modal for ``form`` before anything slow (the trigger id dies after 3 s),
     then show what is known about its invoice. None once it is open; else why it could
     not be opened, for the agent."""
-    modal = views.resend_modal(
+    modal = resend_modal(
         form, modal_context, registry=services.registry, configured=services.configured
     )
     try:
@@ -266,4 +266,4 @@ def register(app: AsyncApp) -> None:
     app.action(REFERENCE_ACTION)(choose_reference)
     # Only the field that identifies the invoice dispatches actions.
     app.action(VALUE_ACTION)(invoice_entered)
-    app.view(views.MODAL_CALLBACK_ID)(submit_resend)
+    app.view(MODAL_CALLBACK_ID)(submit_resend)

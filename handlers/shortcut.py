@@ -22,7 +22,8 @@ from bot.resend.admission import Requester
 from bot.services import services_of
 from bot.slack.messages import message_text, thread_of
 from bot.ui import strings
-from bot.ui.forms import ModalContext, form_from_choice, message_choices
+from bot.ui.forms import form_from_choice, message_choices
+from bot.ui.resend_modal import ModalContext
 from handlers.modal import open_resend_modal
 from providers.scanning import references_in
 

@@ -34,7 +34,8 @@ from bot.resend.admission import ConfirmDuplicate, Refuse
 from bot.resend.core import Decision, Origin
 from bot.services import Services, services_of
 from bot.slack.client import SLACK_FAILURES, slack_error
-from bot.ui import strings, views
+from bot.ui import strings
+from bot.ui.step_outputs import step_duplicate, step_outcome, step_recipients
 from bot.ui.wording import problems_paragraph
 from providers.base import InvalidReferenceError, ResendRequest
 from providers.errors import Outcome
@@ -139,24 +140,24 @@ async def _outputs_of(
     if isinstance(decision, Refuse):
         return _not_sent(strings.STEP_REFUSED.format(reason=decision.message))
     if isinstance(decision, ConfirmDuplicate):  # nobody is there to confirm a second send
-        return _not_sent(views.step_duplicate(decision.insight, datetime.now(UTC)))
+        return _not_sent(step_duplicate(decision.insight, datetime.now(UTC)))
     report = await decision.run_to_end()
     result, error = report.result, report.error
     if result is not None:
         outputs: dict[str, Any] = {
             "success": True,
-            "recipients": views.step_recipients(request, result),
+            "recipients": step_recipients(request, result),
             "sent_at": int((result.sent_at or datetime.now(UTC)).timestamp()),
-            "outcome": views.step_outcome(request, registry, result=result),
+            "outcome": step_outcome(request, registry, result=result),
         }
         request_id = result.request_id
     elif error is None:
         # The bot itself failed mid-way: its message (and log line) carry the error id.
         return strings.STEP_BOT_FAILED
     elif report.outcome is Outcome.UNKNOWN:
-        return views.step_outcome(request, registry, error=error)
+        return step_outcome(request, registry, error=error)
     else:
-        outputs = _not_sent(views.step_outcome(request, registry, error=error))
+        outputs = _not_sent(step_outcome(request, registry, error=error))
         request_id = error.request_id
     if request_id:
         outputs["request_id"] = request_id

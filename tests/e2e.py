@@ -19,8 +19,9 @@ from typing import Any, TypeVar, overload
 from uuid import uuid4
 
 from bot.history.store import AttemptRecord
-from bot.ui import strings, views
-from bot.ui.forms import (
+from bot.ui import strings
+from bot.ui.outcome import RETRY_ACTION
+from bot.ui.resend_modal import (
     CONFIRM_BLOCK,
     CONFIRMED,
     PROVIDER_ACTION,
@@ -28,6 +29,7 @@ from bot.ui.forms import (
     VALUE_ACTION,
     FormState,
     ModalContext,
+    resend_modal,
 )
 from bot.ui.wording import problem_message
 from devkit.emulators import LOOKUP_ROUTE, RESEND_ROUTE, EmulatorServer, RecordedRequest
@@ -100,7 +102,7 @@ def submission_view(
 ) -> JsonDict:
     """The Lummy modal as ``/reenviar`` would have opened it in CHANNEL (no views.open)."""
     registry = builtin_registry()
-    modal = views.resend_modal(
+    modal = resend_modal(
         FormState(provider=LUMMY.key, values={"invoice_id": invoice_id}),
         ModalContext(channel_id=CHANNEL),
         registry=registry,
@@ -189,7 +191,7 @@ def retry_buttons(message: Message) -> list[JsonDict]:
         element
         for block in message.blocks
         for element in block.get("elements", [])
-        if element.get("action_id") == views.RETRY_ACTION
+        if element.get("action_id") == RETRY_ACTION
     ]
 
 

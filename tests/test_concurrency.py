@@ -23,7 +23,7 @@ from uuid import uuid4
 import pytest
 
 from bot.history.store import AttemptRecord, HistoryStore, database_url
-from bot.ui.forms import CONFIRM_BLOCK, CONFIRMED, VALUE_ACTION, ModalContext
+from bot.ui.resend_modal import CONFIRM_BLOCK, CONFIRMED, VALUE_ACTION, ModalContext
 from devkit.emulators import LummyEmulator, TusFacturasEmulator
 from devkit.localslack import FakeSlackWebAPI, SenderResponse, SlackEventSender
 from tests.blockkit import assert_valid_modal

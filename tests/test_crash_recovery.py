@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
-from bot.ui import views
+from bot.ui.outcome import RETRY_ACTION
 from devkit.emulators import (
     Fault,
     FaultKind,
@@ -97,7 +97,7 @@ def _assert_unknown_with_retry(message: Message, idempotency_key: str) -> None:
         for block in message.blocks
         if block["type"] == "actions"
         for element in block["elements"]
-        if element.get("action_id") == views.RETRY_ACTION
+        if element.get("action_id") == RETRY_ACTION
     ]
     retry = json.loads(button["value"])
     # Reintentar re-sends the same request with the same idempotency key.

@@ -24,12 +24,12 @@ from uuid import uuid4
 
 import structlog
 
+from bot.history.insight import Insight, QuotaUsage, RecentSend
 from bot.history.store import AttemptRecord, ClaimState, HistoryStore, StoreUnavailableError
+from bot.jobs import ResendJob
 from bot.metrics import Metrics
 from bot.resend.access import AccessPolicy, Refusal
 from bot.resend.audit import Auditor
-from bot.resend.insight import Insight, QuotaUsage, RecentSend
-from bot.resend.jobs import ResendJob
 from bot.ui import strings
 from bot.ui.wording import format_wait
 from providers.base import ResendRequest

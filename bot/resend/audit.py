@@ -18,7 +18,7 @@ from bot.metrics import Metrics
 from bot.resend.inflight import InFlight
 from bot.slack.delivery import ChannelMessageRef, Delivery, Destination
 from bot.slack.permalinks import permalink
-from bot.ui import views
+from bot.ui.outcome import audit_line
 from providers.registry import ProviderRegistry
 
 log = structlog.get_logger("reenviar.audit")
@@ -102,7 +102,7 @@ class Auditor:
 
     async def _announce(self, record: AttemptRecord) -> None:
         link = await self._permalink(record)
-        message = views.audit_line(record, link=link, registry=self._registry)
+        message = audit_line(record, link=link, registry=self._registry)
         # The same delivery code as outcomes: retries, fallbacks and logging alike.
         await self._delivery.post(Destination(channel_id=self._audit_channel_id), message)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.history.insight import QuotaUsage
+from bot.jobs import ResendJob
 from bot.resend.admission import (
     WHOLE_REQUEST,
     ConfirmDuplicate,
@@ -20,8 +22,6 @@ from bot.resend.admission import (
     Refuse,
     Requester,
 )
-from bot.resend.insight import QuotaUsage
-from bot.resend.jobs import ResendJob
 from bot.resend.workflow import ResendWorkflow, RunReport
 from bot.slack.delivery import Destination, MessageRef
 from bot.ui.wording import error_message

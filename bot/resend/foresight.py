@@ -17,9 +17,9 @@ from typing import Final
 
 import structlog
 
+from bot.history.insight import Insight
 from bot.history.store import HistoryStore, StoreUnavailableError
 from bot.resend.admission import Gatekeeper
-from bot.resend.insight import Insight
 from bot.resend.lookup import InvoiceLookups
 from bot.slack.directory import UserDirectory
 from bot.ui.forms import default_provider

@@ -38,8 +38,8 @@ from bot.history.store import (
     InFlightAttempt,
     StoreUnavailableError,
 )
+from bot.jobs import ResendJob
 from bot.resend.audit import Auditor, message_location
-from bot.resend.jobs import ResendJob
 from bot.slack.delivery import (
     ChannelMessageRef,
     Delivery,
@@ -47,7 +47,7 @@ from bot.slack.delivery import (
     MessageRef,
     ResponseUrlRef,
 )
-from bot.ui import views
+from bot.ui.outcome import failure_message
 from providers.errors import Outcome, OutcomeUnknownError
 from providers.registry import ProviderRegistry
 
@@ -207,7 +207,7 @@ class OrphanResolver:
         job = self._job(orphan)
         if job is not None:
             unknown = OutcomeUnknownError(ORPHAN_DETAIL, provider=orphan.provider)
-            message = views.failure_message(job, unknown, self._registry)
+            message = failure_message(job, unknown, self._registry)
             destination = Destination(
                 user_id=orphan.user_id,
                 channel_id=orphan.channel_id,

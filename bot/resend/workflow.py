@@ -18,17 +18,24 @@ from uuid import uuid4
 
 import structlog
 
+from bot.history.insight import QuotaUsage
 from bot.history.store import AttemptRecord
+from bot.jobs import ResendJob
 from bot.logs import new_error_id
 from bot.resend.admission import Gatekeeper
 from bot.resend.audit import Auditor, message_location
 from bot.resend.inflight import InFlight
-from bot.resend.insight import QuotaUsage
-from bot.resend.jobs import ResendJob
 from bot.resend.lookup import InvoiceLookups
 from bot.resend.recovery import AttemptJournal
 from bot.slack.delivery import Delivery, Destination, MessageRef
-from bot.ui import views
+from bot.ui.blocks import SlackMessage
+from bot.ui.outcome import (
+    failure_message,
+    internal_error_message,
+    progress_message,
+    sent_to,
+    success_message,
+)
 from providers.base import InvoiceFacts, ResendRequest, ResendResult
 from providers.errors import Outcome, OutcomeUnknownError, ProviderError, RejectedError
 from providers.registry import ConfiguredProviders
@@ -63,7 +70,7 @@ class _Run:
     facts: asyncio.Future[InvoiceFacts | None] | None = None
     outcome: Outcome | None = None
     #: The outcome message, as soon as the provider answered (before any refinement).
-    message: views.SlackMessage | None = None
+    message: SlackMessage | None = None
     recorded: bool = False
     #: Whether the history row released the duplicate claim with it (the store took it).
     claim_released: bool = False
@@ -146,7 +153,7 @@ class ResendWorkflow:
                     interrupted = OutcomeUnknownError(
                         "interrupted by shutdown", provider=job.request.provider
                     )
-                    message = run.message or views.failure_message(job, interrupted, self._registry)
+                    message = run.message or failure_message(job, interrupted, self._registry)
                     await self._finish_quietly(run, message, detail=interrupted.detail)
                     raise
                 except Exception:
@@ -154,7 +161,7 @@ class ResendWorkflow:
                     log.exception("internal_error", error_id=error_id)
                     shown = await self._finish_quietly(
                         run,
-                        views.internal_error_message(error_id, job, self._registry),
+                        internal_error_message(error_id, job, self._registry),
                         detail=f"internal error {error_id}",
                     )
                     if not shown:
@@ -170,7 +177,7 @@ class ResendWorkflow:
 
     async def _run(self, run: _Run) -> None:
         job, destination = run.job, run.destination
-        progress = views.progress_message(job, self._registry)
+        progress = progress_message(job, self._registry)
         # A slow or rate-limited Slack must not hold the re-send back: the placeholder
         # is posted while the provider works, and the outcome waits for it only briefly.
         run.placeholder = asyncio.create_task(self._post_progress(run.ref, destination, progress))
@@ -184,11 +191,11 @@ class ResendWorkflow:
         except ProviderError as exc:
             run.outcome, run.error = exc.outcome, exc
             latency = _elapsed_ms(run.started)
-            run.message = views.failure_message(job, exc, self._registry)
+            run.message = failure_message(job, exc, self._registry)
             if isinstance(exc, RejectedError):
                 # A refusal may have a way around that a lookup knows (the PDF to attach).
                 facts = await run.facts
-                run.message = views.failure_message(job, exc, self._registry, facts=facts)
+                run.message = failure_message(job, exc, self._registry, facts=facts)
             await self._show(run, run.message)
             await self._record(
                 run, latency_ms=latency, request_id=exc.request_id, detail=exc.detail
@@ -197,11 +204,11 @@ class ResendWorkflow:
         run.outcome, run.result = Outcome.SUCCESS, result
         latency = _elapsed_ms(run.started)
         now = self._clock()
-        run.message = views.success_message(job, result, registry=self._registry, now=now)
+        run.message = success_message(job, result, registry=self._registry, now=now)
         # The quota as the guard read it just before this send: no second store read.
         quota = run.quota_before
         facts = await run.facts
-        run.message = views.success_message(
+        run.message = success_message(
             job,
             result,
             registry=self._registry,
@@ -216,7 +223,7 @@ class ResendWorkflow:
             run,
             latency_ms=latency,
             request_id=result.request_id,
-            recipients=views.sent_to(job.request, result, facts),
+            recipients=sent_to(job.request, result, facts),
         )
 
     async def _facts(self, request: ResendRequest) -> InvoiceFacts | None:
@@ -242,7 +249,7 @@ class ResendWorkflow:
             self._inflight.spawn(self._journal.locate(run.attempt_id, ref))
 
     async def _post_progress(
-        self, ref: MessageRef | None, destination: Destination, progress: views.SlackMessage
+        self, ref: MessageRef | None, destination: Destination, progress: SlackMessage
     ) -> MessageRef | None:
         if ref is None:
             return await self._delivery.post(destination, progress)
@@ -279,7 +286,7 @@ class ResendWorkflow:
         else:
             await self._delivery.retire(ref)
 
-    async def _show(self, run: _Run, message: views.SlackMessage) -> None:
+    async def _show(self, run: _Run, message: SlackMessage) -> None:
         await self._settle_placeholder(run)
         previous = run.ref
         run.ref = await self._delivery.replace(previous, run.destination, message)
@@ -288,7 +295,7 @@ class ResendWorkflow:
             # a new message, a DM): remove the stale placeholder, retrying for a while.
             self._inflight.spawn(self._delivery.retire(previous))
 
-    async def _finish_quietly(self, run: _Run, message: views.SlackMessage, *, detail: str) -> bool:
+    async def _finish_quietly(self, run: _Run, message: SlackMessage, *, detail: str) -> bool:
         """Best effort, bounded: show ``message`` and record an unknown outcome if not yet done.
 
         Returns whether the message was shown.

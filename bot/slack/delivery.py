@@ -17,7 +17,8 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.metrics import Metrics
 from bot.slack.client import SLACK_FAILURES, slack_error
-from bot.ui.views import SlackMessage, with_dm_notice
+from bot.ui.blocks import SlackMessage
+from bot.ui.outcome import with_dm_notice
 
 log = structlog.get_logger(__name__)
 

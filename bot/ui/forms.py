@@ -1,8 +1,9 @@
-"""The re-send form: what the modal holds, where it comes from, what it becomes.
+"""The re-send form: where its contents come from and what they become.
 
-Pure functions between Slack's shapes (command text, ``view.state.values``) and
-typed requests. The modal's block ids are the field names used by
-`providers.parsing`, so a parser error maps straight onto the field it names.
+Pure functions between Slack's shapes (command text, a message, ``view.state.values``)
+and typed requests. The form is the modal's (`bot.ui.resend_modal`): its block ids are
+the field names used by `providers.parsing`, so a parser error maps straight onto the
+field it names.
 """
 
 from __future__ import annotations
@@ -10,77 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from bot.ui import strings
+from bot.ui.resend_modal import PROVIDER_BLOCK, REFERENCE_BLOCK, Choices, FormState
 from bot.ui.wording import problem_message
 from providers.base import FieldProblem, InvalidReferenceError, ResendRequest
 from providers.registry import ProviderRegistry
 from providers.scanning import FoundReference
 
-PROVIDER_BLOCK: Final = "provider"
 #: The problem code for a form submitted without a provider.
 PROVIDER_REQUIRED: Final = "provider_required"
-#: Every input element in the modal uses this action id; the block id names the field.
-VALUE_ACTION: Final = "value"
-PROVIDER_ACTION: Final = "provider_choice"
-#: The duplicate guard's "yes, send it again" checkbox.
-CONFIRM_BLOCK: Final = "confirm_duplicate"
-CONFIRMED: Final = "confirmed"
-#: Which of the references a message holds the modal shows (a message shortcut's).
-REFERENCE_BLOCK: Final = "message_reference"
-REFERENCE_ACTION: Final = "reference_choice"
-
-#: The references a message holds, as a modal carries them: (provider key, words as written).
-Choices = tuple[tuple[str, str], ...]
-
-
-class ModalContext(BaseModel):
-    """Where the command was typed, carried through the modal in ``private_metadata``."""
-
-    model_config = ConfigDict(frozen=True)
-
-    channel_id: str | None = None
-    response_url: str | None = None
-    #: The invoice the duplicate warning in this modal is about: a ticked confirmation
-    #: counts only for that invoice, not for another one typed afterwards.
-    duplicate_of: str | None = None
-    #: The thread the outcome goes to (a message shortcut's message).
-    thread_ts: str | None = None
-    #: The references the message holds, to choose from.
-    choices: Choices = ()
-    #: The e-mail addresses the message names.
-    emails: tuple[str, ...] = ()
-
-    def to_metadata(self) -> str:
-        """Serialise for ``private_metadata`` (Slack allows 3000 characters)."""
-        return self.model_dump_json(exclude_none=True, exclude_defaults=True)
-
-    @classmethod
-    def from_metadata(cls, metadata: str | None) -> ModalContext:
-        """Read back ``private_metadata``; an empty or foreign value gives an empty context."""
-        if not metadata:
-            return cls()
-        try:
-            return cls.model_validate_json(metadata)
-        except ValueError:
-            return cls()
-
-
-class FormState(BaseModel):
-    """The modal's contents: a provider key, the typed values, and notes about the prefill:
-    each field's problem (shown under it) and a ``notice`` for the rest."""
-
-    provider: str | None = None
-    values: dict[str, str] = Field(default_factory=dict)
-    notice: str | None = None
-    #: What is wrong with a prefilled value, by field name, in words.
-    problems: dict[str, str] = Field(default_factory=dict)
-
-    @property
-    def duplicate_confirmed(self) -> bool:
-        """Whether the agent ticked "send it again" after a duplicate warning."""
-        return CONFIRMED in self.values.get(CONFIRM_BLOCK, "").split(",")
 
 
 def form_from_text(text: str, registry: ProviderRegistry) -> FormState:

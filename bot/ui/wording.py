@@ -21,6 +21,7 @@ from providers.errors import (
     RateLimitedError,
     RejectedError,
 )
+from providers.registry import ProviderRegistry
 
 #: Thousands and decimal separators by country (ISO 3166-1 alpha-2); others as in Mexico.
 _SEPARATORS = {"AR": (".", ","), "MX": (",", ".")}
@@ -90,7 +91,18 @@ def problems_paragraph(error: InvalidReferenceError) -> str:
     return " ".join(problem_messages(error).values())
 
 
-# --- Invoices --------------------------------------------------------------------
+# --- Providers and invoices ------------------------------------------------------
+
+
+def label_of(provider_key: str, registry: ProviderRegistry) -> str:
+    """A provider's brand, or its key when it is no longer offered (old history rows)."""
+    provider = registry.get(provider_key)
+    return provider.label if provider is not None else provider_key
+
+
+def default_recipients(provider_key: str) -> str:
+    """Who a re-send reached when the provider does not say."""
+    return strings.DEFAULT_RECIPIENTS.get(provider_key, strings.DEFAULT_RECIPIENTS_ANY)
 
 
 def document_type_name(document_type: str) -> str:

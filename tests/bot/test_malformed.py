@@ -20,8 +20,8 @@ from urllib.parse import urlencode
 import pytest
 from structlog.testing import capture_logs
 
-from bot.ui import views
-from bot.ui.forms import PROVIDER_ACTION, PROVIDER_BLOCK
+from bot.ui.outcome import RETRY_ACTION
+from bot.ui.resend_modal import PROVIDER_ACTION, PROVIDER_BLOCK
 from devkit.localslack import SlackEventSender
 from devkit.localslack.sender import FORM_CONTENT_TYPE, SenderResponse
 from tests.conftest import AGENT, CHANNEL, SEED_LUMMY_ID, SIGNING_SECRET, Bot
@@ -57,7 +57,7 @@ def _provider_switch(bot: Bot, **changes: Any) -> dict[str, Any]:
 
 
 def _retry_click(bot: Bot, **changes: Any) -> dict[str, Any]:
-    action = {"type": "button", "action_id": views.RETRY_ACTION, "value": "x"}
+    action = {"type": "button", "action_id": RETRY_ACTION, "value": "x"}
     payload = bot.sender.block_actions_payload(user_id=AGENT, actions=[action], channel_id=CHANNEL)
     return _changed(payload, changes)
 

@@ -13,7 +13,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.history.store import StoreUnavailableError
-from bot.ui.forms import ModalContext
+from bot.ui.resend_modal import ModalContext
 from devkit.emulators import Fault, FaultKind
 from tests.conftest import AGENT, CHANNEL, SEED_LUMMY_ID, Bot
 from tests.e2e import confirmed, eventually, lummy_values, resend, submit, tf_values

@@ -30,7 +30,10 @@ from structlog.testing import capture_logs
 from bot.resend.access import AccessRules
 from bot.server import serve_socket_mode
 from bot.services import Services
-from bot.ui import strings, views
+from bot.ui import strings
+from bot.ui.home_tab import HOME_OPEN_ACTION
+from bot.ui.outcome import help_message
+from bot.ui.resend_modal import MODAL_CALLBACK_ID
 from devkit.emulators import LummyEmulator, TusFacturasEmulator
 from devkit.localslack.events import change_usergroup
 from devkit.localslack.sender import SocketModeSender
@@ -242,7 +245,7 @@ async def test_slash_command_is_acked_fast_and_opens_the_modal(socket_bot: Socke
     assert opened.params["trigger_id"] == envelope.payload["trigger_id"]
     view = socket_bot.slack.current_view(AGENT)
     assert view is not None
-    assert view["callback_id"] == views.MODAL_CALLBACK_ID
+    assert view["callback_id"] == MODAL_CALLBACK_ID
     assert SEED_LUMMY_ID in json.dumps(view)  # prefilled from the command's text
 
 
@@ -250,7 +253,7 @@ async def test_help_is_the_ack_payload(socket_bot: SocketBot) -> None:
     ack = await socket_bot.sender.slash_command(
         "/reenviar", "ayuda", user_id=AGENT, channel_id=CHANNEL
     )
-    expected = views.help_message()
+    expected = help_message()
     assert ack["payload"]["text"] == expected.text
     assert ack["payload"]["blocks"] == expected.blocks
     assert socket_bot.slack.calls_to("views.open") == []
@@ -321,7 +324,7 @@ async def test_refresh_requested_moves_to_a_new_connection(socket_bot: SocketBot
     ack = await socket_bot.sender.slash_command(
         "/reenviar", "help", user_id=AGENT, channel_id=CHANNEL
     )
-    assert ack["payload"]["text"] == views.help_message().text
+    assert ack["payload"]["text"] == help_message().text
     assert slack.socket_envelopes[-1].connection_id == second.id
 
 
@@ -355,7 +358,7 @@ async def test_serve_runs_socket_mode_as_a_process(
     sender = SocketModeSender(slack)
 
     help_ack = await sender.slash_command("/reenviar", "ayuda", user_id=AGENT, channel_id=CHANNEL)
-    assert help_ack["payload"]["text"] == views.help_message().text
+    assert help_ack["payload"]["text"] == help_message().text
 
     started = time.monotonic()
     ack = await sender.slash_command("/reenviar", SEED_LUMMY_ID, user_id=AGENT, channel_id=CHANNEL)
@@ -519,7 +522,7 @@ async def test_app_home_opened_over_socket_mode_publishes_the_home(socket_bot: S
     assert publish.params["user_id"] == AGENT
     home = slack.home_views[AGENT]
     assert home["type"] == "home"
-    assert views.HOME_OPEN_ACTION in json.dumps(home)
+    assert HOME_OPEN_ACTION in json.dumps(home)
 
 
 async def test_workflow_step_over_socket_mode_completes_once(

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from bot.ui import strings, views
-from bot.ui.forms import ModalContext
+from bot.ui import strings
+from bot.ui.outcome import RETRY_ACTION
+from bot.ui.resend_modal import ModalContext
 from devkit.emulators.common import Fault, FaultKind
 from devkit.localslack import button_action
 from devkit.localslack.webapi import ApiCall, Message
@@ -50,14 +51,14 @@ def retry_button(message: Message) -> dict[str, Any]:
 
 
 def has_retry_button(message: Message) -> bool:
-    return views.RETRY_ACTION in json.dumps(message.blocks)
+    return RETRY_ACTION in json.dumps(message.blocks)
 
 
 async def press(bot: Bot, message: Message, value: str | None, *, user: str = AGENT) -> None:
     """Click the Reintentar button of ``message`` as Slack would send it."""
     response = await bot.sender.block_actions(
         user_id=user,
-        actions=[button_action(views.RETRY_ACTION, value, block_id="retry", text="Reintentar")],
+        actions=[button_action(RETRY_ACTION, value, block_id="retry", text="Reintentar")],
         channel_id=message.channel,
         message=message.as_slack(),
     )

@@ -19,8 +19,8 @@ import httpx
 from structlog.testing import capture_logs
 
 from bot.history.store import AttemptRecord
+from bot.jobs import ResendJob
 from bot.resend.admission import Proceed, Requester
-from bot.resend.jobs import ResendJob
 from bot.server import EVENTS_PATH
 from bot.ui import strings
 from devkit.emulators import Fault, FaultKind

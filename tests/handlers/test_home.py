@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from bot.history.store import StoreUnavailableError
-from bot.ui import strings, views
+from bot.ui import strings
+from bot.ui.home_tab import HOME_OPEN_ACTION
+from bot.ui.resend_modal import MODAL_CALLBACK_ID
 from devkit.localslack import button_action
 from devkit.localslack.events import url_verification
 from devkit.localslack.webapi import JsonDict
@@ -49,7 +51,7 @@ def attempt_lines(view: JsonDict) -> list[str]:
 
 
 def has_open_button(view: JsonDict) -> bool:
-    return views.HOME_OPEN_ACTION in json.dumps(view)
+    return HOME_OPEN_ACTION in json.dumps(view)
 
 
 async def press_open(bot: Bot, view: JsonDict, user: str = AGENT) -> None:
@@ -58,7 +60,7 @@ async def press_open(bot: Bot, view: JsonDict, user: str = AGENT) -> None:
         user_id=user,
         view=view,
         container={"type": "view", "view_id": view["id"]},
-        actions=[button_action(views.HOME_OPEN_ACTION, "open", block_id="home_actions")],
+        actions=[button_action(HOME_OPEN_ACTION, "open", block_id="home_actions")],
     )
     assert response.status == 200, response.body
 
@@ -160,7 +162,7 @@ async def test_button_opens_the_modal_and_the_outcome_arrives_by_dm(bot: Bot) ->
     await bot.slack.wait_for_call("views.open")
     modal = bot.slack.current_view(AGENT)
     assert modal is not None
-    assert modal["callback_id"] == views.MODAL_CALLBACK_ID
+    assert modal["callback_id"] == MODAL_CALLBACK_ID
     response = await bot.sender.view_submission(
         user_id=AGENT, view=modal["id"], values=lummy_values()
     )

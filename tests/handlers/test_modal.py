@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import web
 
-from bot.ui import strings, views
+from bot.ui import strings
+from bot.ui.outcome import FIX_ACTION
 from devkit.emulators import Fault, FaultKind, LummySend, TusFacturasEmulator
 from devkit.localslack import plain_text_value, radio_action, radio_value
 from devkit.localslack.webapi import JsonDict, Message
@@ -74,7 +75,7 @@ def fix_button(message: Message) -> JsonDict | None:
             element
             for block in message.blocks
             for element in block.get("elements", [])
-            if element.get("action_id") == views.FIX_ACTION
+            if element.get("action_id") == FIX_ACTION
         ),
         None,
     )

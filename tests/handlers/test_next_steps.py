@@ -10,7 +10,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.ui import strings, views
+from bot.ui import strings
+from bot.ui.outcome import FIX_ACTION, PDF_ACTION, RETRY_ACTION
 from devkit.emulators import LOOKUP_ROUTE, Fault, FaultKind
 from devkit.localslack import button_action
 from devkit.localslack.webapi import JsonDict, Message
@@ -72,9 +73,9 @@ async def test_not_found_offers_corregir_y_reenviar_which_reopens_the_modal_pref
 ) -> None:
     outcome = await resend(bot, UNKNOWN_LUMMY_ID, lummy_values(UNKNOWN_LUMMY_ID))
     assert f"{NOT_SENT}la factura 00000000*" in shown(outcome)
-    fix = button(outcome, views.FIX_ACTION)
+    fix = button(outcome, FIX_ACTION)
     assert fix["text"]["text"] == strings.FIX_BUTTON
-    assert not [b for b in outcome.blocks if views.RETRY_ACTION in str(b)]  # a retry is useless
+    assert not [b for b in outcome.blocks if RETRY_ACTION in str(b)]  # a retry is useless
 
     await click(bot, outcome, fix)
     await bot.slack.wait_for_call("views.open", count=2)
@@ -100,7 +101,7 @@ async def test_a_tusfacturas_voucher_not_found_offers_the_same_fix(bot: Bot) -> 
         bot, "Factura B 0002-00000099", tf_values("FACTURA B", "0002", "00000099")
     )
 
-    await click(bot, outcome, button(outcome, views.FIX_ACTION))
+    await click(bot, outcome, button(outcome, FIX_ACTION))
     await bot.slack.wait_for_call("views.open", count=2)
     assert await bot.services.inflight.drain(5)
 
@@ -118,7 +119,7 @@ async def test_tusfacturas_throttle_offers_a_retry_that_goes_through(bot: Bot) -
     text = shown(outcome)
     assert NOT_SENT in text
     assert "no se envió nada" in text
-    retry = button(outcome, views.RETRY_ACTION)
+    retry = button(outcome, RETRY_ACTION)
     # Nothing was sent: the confirmation says a retry is safe, not that it may e-mail twice.
     assert retry["confirm"]["text"]["text"] == strings.RETRY_CONFIRM_SAFE
     assert bot.tusfacturas.sends == []
@@ -142,7 +143,7 @@ async def test_email_sending_off_offers_the_pdf_link_from_the_lookup(bot: Bot) -
     text = shown(outcome)
     assert NOT_SENT in text
     assert strings.PDF_NEXT_STEP in text
-    pdf = button(outcome, views.PDF_ACTION)
+    pdf = button(outcome, PDF_ACTION)
     assert pdf["text"]["text"] == strings.PDF_BUTTON
     # The link TusFacturas' consulta gave, valid for the day: it serves the PDF.
     assert pdf["url"].startswith(bot.tusfacturas.base_url + "/pdf/")
@@ -165,4 +166,4 @@ async def test_email_sending_off_without_a_lookup_says_where_to_get_the_pdf(bot:
     )
 
     assert strings.PDF_ELSEWHERE.format(provider="TusFacturas") in shown(outcome)
-    assert views.PDF_ACTION not in str(outcome.blocks)
+    assert PDF_ACTION not in str(outcome.blocks)

@@ -21,7 +21,7 @@ from aiohttp import web
 from bot.history.export import export_history
 from bot.history.store import AttemptRecord
 from bot.ui import strings
-from bot.ui.forms import VALUE_ACTION
+from bot.ui.resend_modal import VALUE_ACTION
 from devkit.emulators import ALL_ROUTES, LOOKUP_ROUTE, Fault, FaultKind
 from devkit.localslack.webapi import JsonDict
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.ui import strings
-from bot.ui.forms import REFERENCE_ACTION, REFERENCE_BLOCK
+from bot.ui.resend_modal import REFERENCE_ACTION, REFERENCE_BLOCK
 from devkit.localslack import static_select_action
 from devkit.localslack.webapi import JsonDict, Message
 from handlers.shortcut import SHORTCUT_CALLBACK_ID

@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot.ui import strings, views
+from bot.ui import strings
+from bot.ui.outcome import RETRY_ACTION
 from devkit.emulators.common import Fault, FaultKind
 from devkit.localslack.events import change_usergroup, subteam_updated, url_verification
 from devkit.localslack.webapi import Message
@@ -155,7 +156,7 @@ async def test_the_command_uses_a_60_second_cache_by_default(
 async def _press(bot: Bot, message: Message, value: str, *, user: str) -> None:
     response = await bot.sender.block_actions(
         user_id=user,
-        actions=[{"type": "button", "action_id": views.RETRY_ACTION, "value": value}],
+        actions=[{"type": "button", "action_id": RETRY_ACTION, "value": value}],
         channel_id=message.channel,
         message=message.as_slack(),
     )

@@ -28,8 +28,8 @@ from bot.history.store import (
     InFlightAttempt,
     database_url,
 )
-from bot.resend.jobs import ResendJob
-from bot.ui import views
+from bot.jobs import ResendJob
+from bot.ui.outcome import progress_message
 from devkit.emulators import Fault, FaultKind
 from providers.lummy import LummyInvoice
 from tests.conftest import AGENT, CHANNEL, SEED_LUMMY_ID, Bot, is_progress
@@ -237,7 +237,7 @@ async def test_an_orphan_is_shown_as_unknown_with_retry_recorded_and_its_claim_r
 ) -> None:
     services = bot.services
     posted = await services.client.chat_postMessage(
-        channel=CHANNEL, text="…", blocks=views.progress_message(_job(), services.registry).blocks
+        channel=CHANNEL, text="…", blocks=progress_message(_job(), services.registry).blocks
     )
     now = datetime.now(UTC)
     orphan = entry(

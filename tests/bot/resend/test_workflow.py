@@ -17,15 +17,15 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from structlog.testing import capture_logs
 
+from bot.jobs import ResendJob
 from bot.logs import new_error_id
 from bot.resend.inflight import InFlight
-from bot.resend.jobs import ResendJob
 from bot.resend.lookup import InvoiceLookups
 from bot.resend.workflow import ResendWorkflow
 from bot.slack.client import slack_client
 from bot.slack.delivery import ChannelMessageRef, Delivery, Destination
 from bot.slack.directory import UserDirectory
-from bot.ui import strings, views
+from bot.ui import strings
 from devkit.emulators.common import LOOKUP_ROUTE, Fault, FaultKind
 from devkit.localslack import FakeSlackWebAPI
 from devkit.localslack.webapi import Message
@@ -125,7 +125,10 @@ async def test_internal_error_shows_an_error_id_that_matches_the_log(
 ) -> None:
     if fault:
         bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR))
-    monkeypatch.setattr(views, broken, _raise(RuntimeError('kaboom {"raw": "json"}')))
+    # Where the pipeline looks the view up.
+    monkeypatch.setattr(
+        f"bot.resend.workflow.{broken}", _raise(RuntimeError('kaboom {"raw": "json"}'))
+    )
     with capture_logs() as logs:
         outcome = await submit(bot, values)
 
@@ -145,7 +148,7 @@ async def test_internal_error_shows_an_error_id_that_matches_the_log(
 async def test_progress_failure_sends_nothing_to_the_provider(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(views, "progress_message", _raise(RuntimeError("kaboom")))
+    monkeypatch.setattr("bot.resend.workflow.progress_message", _raise(RuntimeError("kaboom")))
     outcome = await submit(bot)
     assert INTERNAL.search(outcome.text)
     assert resends(bot.lummy) == []

@@ -16,8 +16,8 @@ from structlog.testing import capture_logs
 
 from bot.slack.client import slack_client
 from bot.slack.delivery import ChannelMessageRef, Delivery, Destination, ResponseUrlRef
-from bot.ui.forms import ModalContext
-from bot.ui.views import SlackMessage
+from bot.ui.blocks import SlackMessage
+from bot.ui.resend_modal import ModalContext
 from devkit.localslack import FakeSlackWebAPI
 from tests.conftest import AGENT, BOT_TOKEN, CHANNEL, Bot
 from tests.e2e import blocks_text, lummy_values, resends

@@ -1,8 +1,8 @@
-"""The modal's form state, to and from Slack's shapes, and the re-send job it becomes."""
+"""The re-send form: prefilled from text and messages, read back from Slack's view state,
+turned into a typed request."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from uuid import UUID
 
@@ -10,20 +10,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.resend.jobs import ResendJob
 from bot.ui import strings
 from bot.ui.forms import (
-    PROVIDER_ACTION,
-    PROVIDER_BLOCK,
-    REFERENCE_BLOCK,
-    VALUE_ACTION,
-    FormState,
-    ModalContext,
     form_from_choice,
     form_from_text,
     form_from_view_state,
     message_choices,
     request_from_form,
+)
+from bot.ui.resend_modal import (
+    PROVIDER_ACTION,
+    PROVIDER_BLOCK,
+    REFERENCE_BLOCK,
+    VALUE_ACTION,
+    FormState,
 )
 from bot.ui.wording import problem_messages
 from providers.base import InvalidReferenceError
@@ -321,153 +321,6 @@ def test_text_to_form_to_request_round_trip(
     assert request_from_form(form_from_view_state(state, REGISTRY), REGISTRY) == voucher
 
 
-# --- ModalContext -------------------------------------------------------------------------
-
-
-def test_modal_context_round_trip() -> None:
-    context = ModalContext(
-        channel_id="C0SUPPORT",
-        response_url="https://hooks.slack.com/commands/T0/123/abc",
-        user_id="U0AGENT01",
-    )
-    metadata = context.to_metadata()
-    assert len(metadata) <= 3000
-    assert ModalContext.from_metadata(metadata) == context
-
-
-def test_modal_context_leaves_out_what_it_does_not_know() -> None:
-    metadata = ModalContext(channel_id="C1").to_metadata()
-    assert json.loads(metadata) == {"channel_id": "C1"}
-    assert ModalContext.from_metadata(metadata) == ModalContext(channel_id="C1")
-    assert ModalContext().to_metadata() == "{}"
-
-
-@pytest.mark.parametrize(
-    "metadata",
-    [
-        None,
-        "",
-        "garbage",
-        "{",
-        "[]",
-        "null",
-        '"C1"',
-        '{"channel_id": 5}',
-        '{"channel_id": ["C1"]}',
-        "\x00\xff",
-    ],
-)
-def test_modal_context_tolerates_foreign_metadata(metadata: str | None) -> None:
-    assert ModalContext.from_metadata(metadata) == ModalContext()
-
-
-def test_modal_context_ignores_unknown_keys() -> None:
-    context = ModalContext.from_metadata('{"channel_id": "C1", "from_another_version": true}')
-    assert context == ModalContext(channel_id="C1")
-
-
-def test_modal_context_is_frozen() -> None:
-    context = ModalContext(channel_id="C1")
-    with pytest.raises(ValueError, match="frozen"):
-        context.channel_id = "C2"  # type: ignore[misc]
-
-
-# --- ResendJob ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "request_",
-    [
-        VOUCHER,
-        TusFacturasVoucher(
-            tipo="NOTA DE CREDITO ELECTRONICA MiPyME (FCE) A",
-            operacion=Operacion.COMPRA,
-            punto_venta=PUNTO_VENTA_MAX,
-            numero=NUMERO_MAX,
-        ),
-        INVOICE,
-        LummyInvoice(invoice_id=UUID(UUID_TEXT)),
-        LummyInvoice(invoice_id=UUID(UUID_TEXT), email=("a" * 64) + "@" + ("b" * 60) + ".com"),
-    ],
-)
-def test_job_button_value_round_trip(request_: TusFacturasVoucher | LummyInvoice) -> None:
-    job = ResendJob(request=request_, requested_by="U0AGENT01", attempt=3)
-    value = job.to_button_value()
-    assert len(value) <= 2000  # Slack's limit for a button value
-    back = ResendJob.from_button_value(value, REGISTRY)
-    assert back == job
-    assert type(back.request) is type(request_)
-    assert back.request == request_
-    assert back.idempotency_key == job.idempotency_key
-    assert back.attempt == 3
-
-
-def test_buttons_posted_before_provider_keys_still_work() -> None:
-    """Older buttons carry the provider inside the request; they keep working."""
-    value = json.dumps(
-        {
-            "request": {"provider": "lummy", "invoice_id": UUID_TEXT},
-            "requested_by": "U1",
-            "idempotency_key": "k-1",
-        }
-    )
-    job = ResendJob.from_button_value(value, REGISTRY)
-    assert job.request == LummyInvoice(invoice_id=UUID(UUID_TEXT))
-    assert job.idempotency_key == "k-1"
-
-
-def test_new_jobs_get_distinct_idempotency_keys() -> None:
-    first = ResendJob(request=VOUCHER, requested_by="U1")
-    second = ResendJob(request=VOUCHER, requested_by="U1")
-    assert first.attempt == 1
-    assert first.idempotency_key != second.idempotency_key
-    assert UUID(first.idempotency_key).version == 4
-
-
-def test_next_attempt_keeps_the_request_and_the_idempotency_key() -> None:
-    job = ResendJob(request=INVOICE, requested_by="U0AGENT01")
-    retry = job.next_attempt()
-    assert retry.attempt == 2
-    assert retry.idempotency_key == job.idempotency_key
-    assert retry.request == job.request
-    assert retry.requested_by == job.requested_by
-    assert job.attempt == 1  # the original is unchanged
-    third = ResendJob.from_button_value(retry.to_button_value(), REGISTRY).next_attempt()
-    assert third.attempt == 3
-    assert third.idempotency_key == job.idempotency_key
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        "",
-        "retry",
-        "{}",
-        '{"request": {"provider": "sap"}, "requested_by": "U1"}',
-        '{"provider": "lummy", "request": [], "requested_by": "U1"}',
-        json.dumps(
-            {
-                "provider": "tusfacturas",
-                "request": VOUCHER.model_dump(mode="json"),
-                "requested_by": "U1",
-                "attempt": 0,
-            }
-        ),
-        json.dumps(
-            {
-                "provider": "tusfacturas",
-                "request": {**VOUCHER.model_dump(mode="json"), "numero": 0},
-                "requested_by": "U1",
-            }
-        ),
-        json.dumps({"request": VOUCHER.model_dump(mode="json"), "requested_by": "U1"}),
-    ],
-)
-def test_foreign_button_values_are_rejected(value: str) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011 - the documented contract is ValueError
-        ResendJob.from_button_value(value, REGISTRY)
-
-
 # --- a message's references --------------------------------------------------------------
 
 
@@ -500,11 +353,3 @@ def test_a_message_without_references_gets_a_note() -> None:
 def test_message_choices_keep_the_words_as_written() -> None:
     found, _ = references_in(f"la fc b 2-6 y {SEED_LUMMY_ID}", REGISTRY.values())
     assert message_choices(found) == (("tusfacturas", "fc b 2-6"), ("lummy", SEED_LUMMY_ID))
-
-
-def test_the_modal_context_carries_the_thread_and_the_choices() -> None:
-    context = ModalContext(
-        channel_id="C1", thread_ts="1.2", choices=(("lummy", SEED_LUMMY_ID),), emails=("a@b.co",)
-    )
-    assert ModalContext.from_metadata(context.to_metadata()) == context
-    assert ModalContext(channel_id="C1").to_metadata() == '{"channel_id":"C1"}'

@@ -16,10 +16,10 @@ from uuid import UUID
 
 import pytest
 
-from bot.resend.insight import QuotaUsage
-from bot.resend.jobs import ResendJob
-from bot.ui import views
-from bot.ui.views import SlackMessage
+from bot.history.insight import QuotaUsage
+from bot.jobs import ResendJob
+from bot.ui.blocks import SlackMessage
+from bot.ui.outcome import failure_message, success_message
 from devkit.demo.render import BAR, Names, render_message
 from providers import errors
 from providers.base import InvoiceFacts, InvoiceStatus, ResendResult
@@ -87,7 +87,7 @@ def wrapped_lines(message: SlackMessage) -> list[str]:
 
 SUCCESSES = [
     pytest.param(
-        views.success_message(
+        success_message(
             TWO_ADDRESSES_JOB,
             ResendResult(provider="tusfacturas", reference=TWO_ADDRESSES_JOB.request.reference),
             registry=REGISTRY,
@@ -97,7 +97,7 @@ SUCCESSES = [
         id="tusfacturas-two-addresses-from-the-lookup",
     ),
     pytest.param(
-        views.success_message(
+        success_message(
             TF_JOB,
             ResendResult(
                 provider="tusfacturas",
@@ -110,7 +110,7 @@ SUCCESSES = [
         id="tusfacturas-longest-type-without-lookup",
     ),
     pytest.param(
-        views.success_message(
+        success_message(
             LUMMY_JOB.next_attempt().model_copy(update={"retried_by": "U0BETO"}),
             ResendResult(
                 provider="lummy",
@@ -221,7 +221,7 @@ FAILURES: list[tuple[ProviderError, InvoiceFacts | None]] = [
 
 def failure(error: ProviderError, facts: InvoiceFacts | None) -> SlackMessage:
     job = TF_JOB if error.provider == "tusfacturas" else LUMMY_JOB
-    return views.failure_message(job.next_attempt(), error, REGISTRY, facts=facts)
+    return failure_message(job.next_attempt(), error, REGISTRY, facts=facts)
 
 
 def test_every_outcome_kind_is_covered() -> None:

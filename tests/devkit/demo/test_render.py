@@ -8,15 +8,18 @@ from typing import Any
 
 import pytest
 
-from bot.resend.jobs import ResendJob
-from bot.ui import strings, views
-from bot.ui.forms import (
-    FormState,
-    ModalContext,
-    form_from_text,
-    form_from_view_state,
-    request_from_form,
+from bot.jobs import ResendJob
+from bot.ui import strings
+from bot.ui.blocks import SlackMessage
+from bot.ui.forms import form_from_text, form_from_view_state, request_from_form
+from bot.ui.outcome import (
+    RETRY_ACTION,
+    failure_message,
+    help_message,
+    progress_message,
+    success_message,
 )
+from bot.ui.resend_modal import FormState, ModalContext, resend_modal
 from devkit.demo.render import (
     Names,
     Prompt,
@@ -62,7 +65,7 @@ def lummy_job(attempt: int = 1) -> ResendJob:
     )
 
 
-def show(message: views.SlackMessage, footer: str | None = "(demo)") -> str:
+def show(message: SlackMessage, footer: str | None = "(demo)") -> str:
     return render_message(
         heading="#soporte", text=message.text, blocks=message.blocks, names=NAMES, footer=footer
     )
@@ -109,7 +112,7 @@ def test_success_message_leads_with_the_recipient_then_a_ready_reply() -> None:
         sent_at=datetime(2025, 1, 20, 10, 30, tzinfo=UTC),
         request_id="abc123-def456",
     )
-    message = views.success_message(lummy_job(), result, now=NOW, registry=REGISTRY)
+    message = success_message(lummy_job(), result, now=NOW, registry=REGISTRY)
 
     assert show(message) == "\n".join(
         [
@@ -137,7 +140,7 @@ def test_failure_message_with_provider_text_and_request_id() -> None:
         provider_message="Invoice not found",
     )
 
-    assert show(views.failure_message(lummy_job(), error, REGISTRY), footer=None) == "\n".join(
+    assert show(failure_message(lummy_job(), error, REGISTRY), footer=None) == "\n".join(
         [
             "┌─ #soporte",
             "│ ❌ No se pudo reenviar la factura 550e8400",
@@ -152,14 +155,14 @@ def test_failure_message_with_provider_text_and_request_id() -> None:
 
 def test_retry_button_reads_as_a_label_and_carries_its_confirm_dialog() -> None:
     error = ProviderUnavailableError("503", provider="lummy", status_code=503)
-    message = views.failure_message(lummy_job(), error, REGISTRY)
+    message = failure_message(lummy_job(), error, REGISTRY)
 
     rendered = show(message)
     assert "│ [Reintentar]" in rendered.splitlines()
     assert rendered.splitlines()[-2:] == ["│ (demo)", "└─"]
     (button,) = buttons_in(message.blocks)
     assert button.label == "Reintentar"
-    assert button.action_id == views.RETRY_ACTION
+    assert button.action_id == RETRY_ACTION
     assert ResendJob.from_button_value(str(button.value), REGISTRY).attempt == 2
     assert button.confirm is not None
     assert confirm_labels(button.confirm) == ("Reintentar", "Cancelar")
@@ -175,16 +178,16 @@ def test_retry_button_reads_as_a_label_and_carries_its_confirm_dialog() -> None:
 
 def test_unknown_outcome_warns_in_the_confirm_dialog() -> None:
     error = OutcomeUnknownError("timeout", provider="lummy")
-    (button,) = buttons_in(views.failure_message(lummy_job(), error, REGISTRY).blocks)
+    (button,) = buttons_in(failure_message(lummy_job(), error, REGISTRY).blocks)
     assert button.confirm is not None
     assert strings.RETRY_CONFIRM_UNKNOWN in render_confirm(button.confirm)
 
 
 def test_section_text_help_and_progress() -> None:
-    help_text = show(views.help_message(), footer=None)
+    help_text = show(help_message(), footer=None)
     assert help_text.splitlines()[1] == "│ Reenviar una factura al cliente"
     assert "│ • `/reenviar Factura B 0002-00000006`: TusFacturas" in help_text
-    progress = views.progress_message(lummy_job(), REGISTRY)
+    progress = progress_message(lummy_job(), REGISTRY)
     assert show(progress, footer=None).splitlines()[1] == (
         "│ ⏳ Reenviando Factura 550e8400 (Lummy), a solicitud de @ana…"
     )
@@ -215,7 +218,7 @@ def test_plain_text_message_without_blocks_and_other_blocks() -> None:
 
 def lummy_modal(**values: str) -> dict[str, Any]:
     form = FormState(provider="lummy", values=values)
-    return views.resend_modal(form, CONTEXT, configured=BOTH, registry=REGISTRY)
+    return resend_modal(form, CONTEXT, configured=BOTH, registry=REGISTRY)
 
 
 def test_lummy_modal_prompts() -> None:
@@ -310,7 +313,7 @@ def test_provider_switch_sends_the_radio_action_slack_sends() -> None:
 
 
 def test_tusfacturas_modal_prefilled_from_pasted_text() -> None:
-    view = views.resend_modal(
+    view = resend_modal(
         form_from_text("FACTURA B 0002-00000006", REGISTRY),
         CONTEXT,
         configured=BOTH,
@@ -333,7 +336,7 @@ def test_tusfacturas_modal_prefilled_from_pasted_text() -> None:
 
 
 def test_option_groups_are_flattened_with_their_headings() -> None:
-    view = views.resend_modal(
+    view = resend_modal(
         FormState(provider="tusfacturas"), CONTEXT, configured=BOTH, registry=REGISTRY
     )
     tipo = modal_form(view).prompt("tipo")
@@ -370,9 +373,7 @@ def test_option_groups_are_flattened_with_their_headings() -> None:
 )
 def test_choosing_an_option_by_number_or_text(typed: str, value: str) -> None:
     tipo = modal_form(
-        views.resend_modal(
-            FormState(provider="tusfacturas"), CONTEXT, configured=BOTH, registry=REGISTRY
-        )
+        resend_modal(FormState(provider="tusfacturas"), CONTEXT, configured=BOTH, registry=REGISTRY)
     ).prompt("tipo")
     assert parse_answer(tipo, typed, None).value == value
     number = [c.value for c in tipo.choices].index(value) + 1
@@ -380,7 +381,7 @@ def test_choosing_an_option_by_number_or_text(typed: str, value: str) -> None:
 
 
 def test_answers_slack_would_refuse_before_submitting() -> None:
-    form = modal_form(views.resend_modal(FormState(), CONTEXT, configured=BOTH, registry=REGISTRY))
+    form = modal_form(resend_modal(FormState(), CONTEXT, configured=BOTH, registry=REGISTRY))
     provider, tipo, *_ = form.prompts
     email = modal_form(lummy_modal()).prompt("email")
     punto_venta = form.prompt("punto_venta")
@@ -399,7 +400,7 @@ def test_answers_slack_would_refuse_before_submitting() -> None:
 
 
 def test_notice_and_not_configured_provider_are_notes() -> None:
-    view = views.resend_modal(
+    view = resend_modal(
         form_from_text("FACTURA Z 0002-00000006", REGISTRY),
         CONTEXT,
         configured={"tusfacturas": False, "lummy": True},
@@ -420,7 +421,7 @@ def test_notice_and_not_configured_provider_are_notes() -> None:
 
 
 def test_inline_errors_are_shown_under_their_field_labels() -> None:
-    form = modal_form(views.resend_modal(FormState(), CONTEXT, configured=BOTH, registry=REGISTRY))
+    form = modal_form(resend_modal(FormState(), CONTEXT, configured=BOTH, registry=REGISTRY))
     rendered = render_errors(form, {"punto_venta": says("punto_venta_invalid", limit=99_999)})
     assert rendered.splitlines() == [
         "┌─ El formulario no se envió: corregir lo marcado",

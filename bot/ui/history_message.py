@@ -1,0 +1,54 @@
+"""The history of one invoice as ``/reenviar historial`` shows it, and how a row of the
+history reads (the Home tab and the audit line write rows the same way)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from bot.history.store import AttemptRecord
+from bot.ui import strings
+from bot.ui.blocks import SlackMessage, context_block, escape, section_block
+from bot.ui.wording import default_recipients, invoice_title, zone_name, zone_of
+from providers.base import ResendRequest
+
+
+def history_message(
+    request: ResendRequest, records: Sequence[AttemptRecord], *, agent_tz: str | None
+) -> SlackMessage:
+    """The last attempts for one invoice, shown only to the caller."""
+    reference = invoice_title(request)
+    if not records:
+        text = strings.HISTORY_EMPTY.format(reference=escape(reference))
+        return SlackMessage(text=text, blocks=[section_block(text)])
+    zone = zone_of(agent_tz) or ZoneInfo("UTC")
+    lines = []
+    for record in records:
+        when = record.created_at.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+        outcome = strings.OUTCOME_LABELS.get(record.outcome, record.outcome)
+        line = f"• {when} · <@{record.user_id}> · {outcome}"
+        recipients = recorded_recipients(record)
+        if recipients:
+            line += " · " + recipients
+        lines.append(line)
+    header = strings.HISTORY_HEADER.format(reference=escape(reference), count=len(records))
+    zone_note = strings.HISTORY_ZONE.format(zone=zone_name(agent_tz or "UTC"))
+    text = header + "\n" + "\n".join(lines)
+    return SlackMessage(text=text, blocks=[section_block(text), context_block(zone_note)])
+
+
+def recorded_reference(record: AttemptRecord) -> str:
+    """The invoice of a history row, as typed (a refusal at command time may have none)."""
+    return f"`{escape(record.reference)}`" if record.reference else strings.NO_REFERENCE
+
+
+def recorded_recipients(record: AttemptRecord) -> str | None:
+    """Who a history row's attempt went (or was to go) to, if anyone can tell."""
+    if record.recipients:
+        return ", ".join(escape(r) for r in record.recipients[:3])
+    if record.alternative_email:
+        return escape(record.alternative_email)
+    if record.outcome == "success":
+        # The provider did not say who: it went to the addresses on file.
+        return default_recipients(record.provider)
+    return None
