@@ -229,19 +229,29 @@ class InvalidReferenceError(ValueError):
         super().__init__("; ".join(f"{name}: {p.code}" for name, p in self.problems.items()))
 
 
-class ProviderSettings(BaseSettings):
-    """Base for a provider's settings: read from the environment or ``.env`` with the
-    provider's own prefix. Secrets are `SecretStr`."""
+class EnvironmentSettings(BaseSettings):
+    """Settings read from the environment or ``.env``, names in any case. Secrets are
+    `SecretStr`; the bot's own settings and every provider's are read this way."""
 
     model_config = SettingsConfigDict(
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
         case_sensitive=False,
+        # A variable set empty (copied from a template, say) means "use the default".
         env_ignore_empty=True,
         # A validation error must not print the secrets it was given.
         hide_input_in_errors=True,
     )
+
+
+def blank_is_unset(value: object) -> object:
+    """A field validator (``mode="before"``): a value of only spaces is no value."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class ProviderSettings(EnvironmentSettings):
+    """Base for a provider's settings, read with the provider's own prefix."""
 
     def is_configured(self) -> bool:
         """Whether these settings hold the credentials the provider needs."""

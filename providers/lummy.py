@@ -44,6 +44,7 @@ from providers.base import (
     Recognition,
     ResendRequest,
     ResendResult,
+    blank_is_unset,
 )
 from providers.errors import (
     AuthenticationError,
@@ -205,10 +206,9 @@ class LummySettings(ProviderSettings):
     access_token: SecretStr | None = None
     base_url: HttpUrl = HttpUrl("https://api.lummy.io/v1")
 
-    @field_validator("api_key", "organization_id", "access_token", mode="before")
-    @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
+    _blank_is_unset = field_validator("api_key", "organization_id", "access_token", mode="before")(
+        blank_is_unset
+    )
 
     def is_configured(self) -> bool:
         """Whether credentials are set."""

@@ -42,6 +42,7 @@ from providers.base import (
     Recognition,
     ResendRequest,
     ResendResult,
+    blank_is_unset,
 )
 from providers.errors import (
     REJECTION_EMAIL_SENDING_OFF,
@@ -404,10 +405,9 @@ class TusFacturasSettings(ProviderSettings):
     )
     base_url: HttpUrl = HttpUrl("https://www.tusfacturas.app/app/api/v2")
 
-    @field_validator("apikey", "apitoken", "usertoken", mode="before")
-    @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
+    _blank_is_unset = field_validator("apikey", "apitoken", "usertoken", mode="before")(
+        blank_is_unset
+    )
 
     @field_validator("credentials")
     @classmethod
