@@ -47,13 +47,11 @@ from providers.base import (
     blank_is_unset,
 )
 from providers.errors import (
-    AuthenticationError,
     OutcomeUnknownError,
     ProviderError,
-    ProviderNotConfiguredError,
     RejectedError,
 )
-from providers.http import HttpOptions, HttpProviderClient, error_for_status, json_object
+from providers.http import HttpProviderClient, error_for_status, json_object
 from providers.parsing import (
     EMAIL_INVALID,
     EMPTY,
@@ -210,10 +208,6 @@ class LummySettings(ProviderSettings):
         blank_is_unset
     )
 
-    def is_configured(self) -> bool:
-        """Whether credentials are set."""
-        return self.config() is not None
-
     def config(self) -> LummyConfig | None:
         """Endpoint and credentials, or None when not configured."""
         if self.api_key is None or self.organization_id is None:
@@ -275,24 +269,10 @@ def _is_wrong_endpoint(status: int, message: str | None) -> bool:
     return status == 404 and (message is None or message.startswith("Cannot "))
 
 
-class LummyClient(HttpProviderClient):
-    """Re-sends Lummy invoice PDFs."""
+class LummyClient(HttpProviderClient[LummyConfig]):
+    """Re-sends Lummy invoice PDFs; one credential set covers every invoice."""
 
     provider = KEY
-
-    def __init__(
-        self,
-        config: LummyConfig,
-        options: HttpOptions,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        super().__init__(config.base_url, options, transport=transport)
-        self._config = config
-
-    def not_configured_for(self, invoice: LummyInvoice) -> ProviderNotConfiguredError | None:
-        """Never: one credential set covers every Lummy invoice."""
-        return None
 
     async def lookup(self, invoice: LummyInvoice) -> InvoiceFacts:
         """What Lummy says about the invoice (``GET invoices/{id}``); see the module notes."""
@@ -360,15 +340,6 @@ class LummyClient(HttpProviderClient):
             raw_message, raw_code = error.get("message"), error.get("code")
             message = str(raw_message) if raw_message else None
             code = str(raw_code) if raw_code else None
-        if _is_wrong_endpoint(response.status_code, message):
-            # The route itself is wrong: a base URL problem, not a missing invoice.
-            return AuthenticationError(
-                f"HTTP {response.status_code} from the endpoint; check LUMMY_BASE_URL",
-                provider=self.provider,
-                request_id=request_id,
-                status_code=response.status_code,
-                provider_message=message,
-            )
         return error_for_status(
             self.provider,
             response,
@@ -377,6 +348,7 @@ class LummyClient(HttpProviderClient):
             request_id=request_id,
             limit_per_hour=RESENDS_PER_HOUR,
             invalid_field=_error_field(message, invoice),
+            wrong_endpoint=_is_wrong_endpoint(response.status_code, message),
         )
 
     @staticmethod
@@ -458,6 +430,7 @@ class Lummy(InvoiceProvider[LummyInvoice, LummySettings]):
     hourly_quota = RESENDS_PER_HOUR
     timezone = "America/Mexico_City"
     can_look_up = True
+    client_class = LummyClient
 
     def recognizes(self, text: str) -> Recognition:
         """Sure with a UUID first (or something shaped like the start of one), or a link
@@ -481,17 +454,6 @@ class Lummy(InvoiceProvider[LummyInvoice, LummySettings]):
         if request.email:
             values["email"] = request.email
         return values
-
-    def client(
-        self,
-        settings: LummySettings,
-        options: HttpOptions,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> LummyClient | None:
-        """A client when the API key and organization are configured."""
-        config = settings.config()
-        return LummyClient(config, options, transport=transport) if config else None
 
 
 LUMMY: Final = Lummy()

@@ -53,7 +53,7 @@ from providers.errors import (
     ProviderNotConfiguredError,
     RejectedError,
 )
-from providers.http import HttpOptions, HttpProviderClient, error_for_status, json_object
+from providers.http import HttpProviderClient, error_for_status, json_object
 from providers.parsing import (
     EMPTY,
     REQUIRED,
@@ -419,10 +419,6 @@ class TusFacturasSettings(ProviderSettings):
             raise ValueError(f"TUSFACTURAS_CREDENTIALS has puntos de venta out of range: {bad}")
         return value
 
-    def is_configured(self) -> bool:
-        """Whether credentials are set."""
-        return self.config() is not None
-
     def config(self) -> TusFacturasConfig | None:
         """Endpoint and credentials, or None when there are none."""
         default: TusFacturasCredentials | None = None
@@ -489,20 +485,10 @@ def _provider_messages(body: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[
     return tuple(dict.fromkeys(messages)), tuple(dict.fromkeys(codes))
 
 
-class TusFacturasClient(HttpProviderClient):
+class TusFacturasClient(HttpProviderClient[TusFacturasConfig]):
     """Re-sends TusFacturas vouchers."""
 
     provider = KEY
-
-    def __init__(
-        self,
-        config: TusFacturasConfig,
-        options: HttpOptions,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        super().__init__(config.base_url, options, transport=transport)
-        self._config = config
 
     def not_configured_for(self, voucher: TusFacturasVoucher) -> ProviderNotConfiguredError | None:
         """The error when no credential set covers the voucher's punto de venta, else None."""
@@ -612,7 +598,6 @@ class TusFacturasClient(HttpProviderClient):
     ) -> ProviderError:
         messages, codes = _provider_messages(body) if body else ((), ())
         message = " ".join(messages) or None
-        code = codes[0] if codes else None
         if response.status_code >= 500:
             return OutcomeUnknownError(
                 f"HTTP {response.status_code} from TusFacturas; the e-mail may have gone out",
@@ -620,16 +605,16 @@ class TusFacturasClient(HttpProviderClient):
                 status_code=response.status_code,
                 provider_message=message,
             )
-        if response.status_code in (404, 405):
-            # The endpoint itself is wrong: a base URL problem, not a missing voucher.
-            return AuthenticationError(
-                f"HTTP {response.status_code} from the endpoint; check TUSFACTURAS_BASE_URL",
-                provider=self.provider,
-                status_code=response.status_code,
-                provider_message=message,
-            )
-        # A 429 is TusFacturas' per-second throttle: nothing was sent.
-        return error_for_status(self.provider, response, message=message, code=code, throttled=True)
+        return error_for_status(
+            self.provider,
+            response,
+            message=message,
+            code=codes[0] if codes else None,
+            # A 429 is TusFacturas' per-second throttle: nothing was sent.
+            throttled=True,
+            # A missing voucher is an ``error: "S"`` answer: a 404 or 405 is the endpoint's.
+            wrong_endpoint=response.status_code in (404, 405),
+        )
 
 
 #: TusFacturas' currency codes, as ISO 4217 where they map to one.
@@ -731,6 +716,7 @@ class TusFacturas(InvoiceProvider[TusFacturasVoucher, TusFacturasSettings]):
     reference_field = "numero"
     timezone = "America/Argentina/Buenos_Aires"
     can_look_up = True
+    client_class = TusFacturasClient
 
     def recognizes(self, text: str) -> Recognition:
         """Sure with a voucher type first; maybe with ``0002-00000006``-shaped numbers last."""
@@ -760,17 +746,6 @@ class TusFacturas(InvoiceProvider[TusFacturasVoucher, TusFacturasSettings]):
             "punto_venta": f"{request.punto_venta:04d}",
             "numero": f"{request.numero:08d}",
         }
-
-    def client(
-        self,
-        settings: TusFacturasSettings,
-        options: HttpOptions,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> TusFacturasClient | None:
-        """A client when a credential set is configured."""
-        config = settings.config()
-        return TusFacturasClient(config, options, transport=transport) if config else None
 
 
 TUSFACTURAS: Final = TusFacturas()
