@@ -34,9 +34,9 @@ from providers.base import (
     ResendResult,
 )
 from providers.http import HttpProviderClient, error_for_status, json_object
-from providers.lummy import LUMMY
+from providers.lummy.provider import LUMMY
 from providers.registry import ProviderRegistry
-from providers.tusfacturas import TUSFACTURAS
+from providers.tusfacturas.provider import TUSFACTURAS
 from tests.conftest import AGENT, CHANNEL, Bot
 from tests.e2e import shown, submit
 

@@ -25,13 +25,11 @@ from devkit.emulators import LummyEmulator, TusFacturasEmulator
 from devkit.emulators import TusFacturasCredentials as EmulatorCredentials
 from providers.errors import ProviderError
 from providers.http import HttpOptions
-from providers.lummy import LummyClient, LummyConfig
+from providers.lummy.client import LummyClient
+from providers.lummy.model import LummyConfig
 from providers.registry import builtin_registry
-from providers.tusfacturas import (
-    TusFacturasClient,
-    TusFacturasConfig,
-    TusFacturasCredentials,
-)
+from providers.tusfacturas.client import TusFacturasClient
+from providers.tusfacturas.model import TusFacturasConfig, TusFacturasCredentials
 
 # -- Lummy identities ----------------------------------------------------------
 

@@ -23,9 +23,11 @@ from devkit.emulators import (
 from devkit.emulators import TusFacturasCredentials as EmulatorCredentials
 from providers.base import InvoiceStatus
 from providers.errors import NotFoundError, OutcomeUnknownError, RateLimitedError
-from providers.lummy import LummyClient, LummyInvoice
+from providers.lummy.client import LummyClient
+from providers.lummy.model import LummyInvoice
 from providers.registry import ConfiguredProviders, builtin_registry
-from providers.tusfacturas import TusFacturasClient, TusFacturasVoucher
+from providers.tusfacturas.client import TusFacturasClient
+from providers.tusfacturas.model import TusFacturasVoucher
 
 if TYPE_CHECKING:
     from conftest import CannedServer, FakeClock

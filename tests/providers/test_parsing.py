@@ -16,18 +16,18 @@ from pydantic import ValidationError
 from bot.ui import strings
 from bot.ui.wording import problem_messages
 from providers.base import InvalidReferenceError, ResendRequest
-from providers.lummy import LUMMY, LummyInvoice, build_lummy_invoice, parse_lummy
+from providers.lummy.model import LummyInvoice
+from providers.lummy.parser import build_lummy_invoice, parse_lummy
+from providers.lummy.provider import LUMMY
 from providers.registry import builtin_registry
-from providers.tusfacturas import (
+from providers.tusfacturas.model import (
     NUMERO_MAX,
     PUNTO_VENTA_MAX,
     VOUCHER_TYPES,
     Operacion,
     TusFacturasVoucher,
-    build_voucher,
-    normalise_tipo,
-    parse_voucher,
 )
+from providers.tusfacturas.parser import build_voucher, normalise_tipo, parse_voucher
 from tests.e2e import says
 
 pytestmark = pytest.mark.timeout(30)

@@ -9,9 +9,13 @@ from uuid import UUID
 import pytest
 
 from providers.base import InvalidReferenceError
-from providers.lummy import LUMMY, LummyInvoice, build_lummy_invoice, invoice_id_in_link
+from providers.lummy.model import LummyInvoice
+from providers.lummy.parser import build_lummy_invoice, invoice_id_in_link
+from providers.lummy.provider import LUMMY
 from providers.registry import builtin_registry
-from providers.tusfacturas import TUSFACTURAS, TusFacturasVoucher, build_voucher
+from providers.tusfacturas.model import TusFacturasVoucher
+from providers.tusfacturas.parser import build_voucher
+from providers.tusfacturas.provider import TUSFACTURAS
 from tests.e2e import says
 
 REGISTRY = builtin_registry()

@@ -16,10 +16,11 @@ from providers.base import ResendResult
 from providers.errors import NotFoundError, OutcomeUnknownError, ProviderNotConfiguredError
 from providers.errors import ProviderUnavailableError as Unavailable
 from providers.http import HttpOptions
-from providers.lummy import LummyClient, LummyConfig, LummyInvoice
+from providers.lummy.client import LummyClient
+from providers.lummy.model import LummyConfig, LummyInvoice
 from providers.registry import ConfiguredProviders, builtin_registry
-from providers.tusfacturas import (
-    TusFacturasClient,
+from providers.tusfacturas.client import TusFacturasClient
+from providers.tusfacturas.model import (
     TusFacturasConfig,
     TusFacturasCredentials,
     TusFacturasVoucher,

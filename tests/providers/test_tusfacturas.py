@@ -31,7 +31,8 @@ from providers.errors import (
     RejectedError,
 )
 from providers.http import HttpOptions
-from providers.tusfacturas import Operacion, TusFacturasClient, TusFacturasVoucher
+from providers.tusfacturas.client import TusFacturasClient
+from providers.tusfacturas.model import Operacion, TusFacturasVoucher
 
 if TYPE_CHECKING:
     from conftest import CannedServer, FakeClock

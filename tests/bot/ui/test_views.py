@@ -29,8 +29,8 @@ from providers.errors import (
     RateLimitedError,
     RejectedError,
 )
-from providers.lummy import LummyInvoice
-from providers.tusfacturas import Operacion, TusFacturasVoucher
+from providers.lummy.model import LummyInvoice
+from providers.tusfacturas.model import Operacion, TusFacturasVoucher
 from tests.blockkit import assert_valid_blocks, assert_valid_home, assert_valid_modal
 from tests.conftest import REGISTRY
 
