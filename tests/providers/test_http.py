@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -34,7 +34,7 @@ from providers.http import (
 )
 
 if TYPE_CHECKING:
-    from conftest import CannedServer
+    from tests.providers.conftest import CannedServer, Closing
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -59,19 +59,11 @@ class ProbeClient(HttpProviderClient[Endpoint]):
 
 
 @pytest.fixture
-async def make_probe(
-    options: HttpOptions,
-) -> AsyncIterator[Callable[..., ProbeClient]]:
-    clients: list[ProbeClient] = []
-
+def make_probe(options: HttpOptions, closing: Closing) -> Callable[..., ProbeClient]:
     def make(base_url: str, http_options: HttpOptions | None = None) -> ProbeClient:
-        client = ProbeClient(Endpoint(base_url), http_options or options)
-        clients.append(client)
-        return client
+        return closing(ProbeClient(Endpoint(base_url), http_options or options))
 
-    yield make
-    for client in clients:
-        await client.aclose()
+    return make
 
 
 def response(

@@ -28,7 +28,7 @@ from providers.lummy.client import LummyClient
 from providers.lummy.model import LummyInvoice
 
 if TYPE_CHECKING:
-    from conftest import CannedServer, FakeClock
+    from tests.providers.conftest import CannedServer, FakeClock
 
 pytestmark = pytest.mark.timeout(10)
 
