@@ -22,13 +22,13 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+from pydantic_settings import BaseSettings, NoDecode, SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.history.store import database_url
 from bot.resend.access import AccessRules, AlternativeEmailPolicy
-from providers.base import ProviderSettings
+from providers.base import EnvironmentSettings, ProviderSettings, blank_is_unset
 from providers.http import HttpOptions
 from providers.registry import ProviderRegistry, builtin_registry
 
@@ -49,19 +49,8 @@ def _url_password(url: str) -> str | None:
         return None
 
 
-class Settings(BaseSettings):
+class Settings(EnvironmentSettings):
     """Everything the bot reads from its environment. Secrets are `SecretStr`."""
-
-    model_config = SettingsConfigDict(
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        case_sensitive=False,
-        # `PORT=` copied from a template means "use the default".
-        env_ignore_empty=True,
-        # A validation error must not print the secrets it was given.
-        hide_input_in_errors=True,
-    )
 
     # Slack
     slack_bot_token: SecretStr | None = None
@@ -116,7 +105,7 @@ class Settings(BaseSettings):
         mode="before",
     )(_split_ids)
 
-    @field_validator(
+    _blank_is_unset = field_validator(
         "slack_bot_token",
         "slack_signing_secret",
         "slack_app_token",
@@ -124,10 +113,7 @@ class Settings(BaseSettings):
         "database_schema",
         "audit_channel_id",
         mode="before",
-    )
-    @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
+    )(blank_is_unset)
 
     @field_validator("database_url")
     @classmethod

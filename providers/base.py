@@ -1,9 +1,10 @@
 """The provider interface: what every invoicing provider tells the bot about itself.
 
-A provider module exposes one `InvoiceProvider` object: its key, brand label and
-country; its settings (its own environment prefix); its request model and what
-the reference parser accepts for it; its form, as plain field descriptions; a
-client whose ``resend(request, *, idempotency_key)`` is the same for all; and
+A provider package exposes one `InvoiceProvider` object: its key, brand label and
+country; its settings (its own environment prefix), whose ``config()`` holds the
+endpoint and credentials; its request model and what the reference parser accepts
+for it; its form, as plain field descriptions; its client class, built from that
+config, whose ``resend(request, *, idempotency_key)`` is the same for all; and
 optional capabilities: an hourly quota, and a lookup of what the provider knows
 about an invoice before it is sent (`InvoiceProvider.can_look_up`, answered by a
 `LookupClient`). Nothing here knows Slack or Spanish: problems are codes, errors
@@ -26,7 +27,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from providers.errors import ProviderNotConfiguredError
-from providers.http import HttpOptions
+from providers.http import HttpOptions, ProviderConfig
 
 
 class ResendRequest(BaseModel):
@@ -229,23 +230,37 @@ class InvalidReferenceError(ValueError):
         super().__init__("; ".join(f"{name}: {p.code}" for name, p in self.problems.items()))
 
 
-class ProviderSettings(BaseSettings):
-    """Base for a provider's settings: read from the environment or ``.env`` with the
-    provider's own prefix. Secrets are `SecretStr`."""
+class EnvironmentSettings(BaseSettings):
+    """Settings read from the environment or ``.env``, names in any case. Secrets are
+    `SecretStr`; the bot's own settings and every provider's are read this way."""
 
     model_config = SettingsConfigDict(
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
         case_sensitive=False,
+        # A variable set empty (copied from a template, say) means "use the default".
         env_ignore_empty=True,
         # A validation error must not print the secrets it was given.
         hide_input_in_errors=True,
     )
 
+
+def blank_is_unset(value: object) -> object:
+    """A field validator (``mode="before"``): a value of only spaces is no value."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class ProviderSettings(EnvironmentSettings):
+    """Base for a provider's settings, read with the provider's own prefix."""
+
+    @abstractmethod
+    def config(self) -> ProviderConfig | None:
+        """The endpoint and credentials its client is built from, or None without credentials."""
+
     def is_configured(self) -> bool:
         """Whether these settings hold the credentials the provider needs."""
-        return True
+        return self.config() is not None
 
     def as_environment(self) -> dict[str, str]:
         """The set values as environment variables, secrets in clear (for a child process)."""
@@ -304,6 +319,20 @@ class LookupClient(ProviderClient, Protocol):
         ...
 
 
+class ClientClass(Protocol):
+    """A provider's client class, built from its `ProviderSettings.config`."""
+
+    def __call__(
+        self,
+        config: Any,
+        options: HttpOptions,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> ProviderClient:
+        """A client on this config."""
+        ...
+
+
 RequestT = TypeVar("RequestT", bound=ResendRequest)
 SettingsT = TypeVar("SettingsT", bound=ProviderSettings)
 
@@ -321,6 +350,7 @@ class InvoiceProvider(ABC, Generic[RequestT, SettingsT]):
     aliases: ClassVar[tuple[str, ...]] = ()
     request_model: ClassVar[type[ResendRequest]]
     settings_model: ClassVar[type[ProviderSettings]]
+    client_class: ClassVar[ClientClass]
     #: The form's fields, in display order.
     form: ClassVar[tuple[FormField, ...]]
     #: The field that identifies the invoice (where quota problems are shown).
@@ -351,7 +381,6 @@ class InvoiceProvider(ABC, Generic[RequestT, SettingsT]):
     def form_values(self, request: RequestT) -> dict[str, str]:
         """The form's values for ``request`` (to prefill it)."""
 
-    @abstractmethod
     def client(
         self,
         settings: SettingsT,
@@ -360,6 +389,8 @@ class InvoiceProvider(ABC, Generic[RequestT, SettingsT]):
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> ProviderClient | None:
         """A client for these settings, or None when they hold no credentials."""
+        config = settings.config()
+        return None if config is None else self.client_class(config, options, transport=transport)
 
     def load_settings(self, *, env_file: str | None = ".env", **values: Any) -> SettingsT:
         """The provider's settings from the environment (and ``env_file``), or ``values``."""

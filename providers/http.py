@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx
 import structlog
@@ -26,6 +26,7 @@ from providers.errors import (
     NotFoundError,
     OutcomeUnknownError,
     ProviderError,
+    ProviderNotConfiguredError,
     ProviderUnavailableError,
     RateLimitedError,
     RejectedError,
@@ -80,21 +81,38 @@ def retry_after(response: httpx.Response) -> timedelta | None:
     return timedelta(seconds=max(0.0, seconds)) if seconds < 86_400 else None
 
 
-class HttpProviderClient:
-    """A long-lived ``httpx.AsyncClient`` for one provider, with transport error mapping."""
+class ProviderConfig(Protocol):
+    """What a provider client is built from: its endpoint, and whatever credentials it needs."""
+
+    @property
+    def base_url(self) -> str:
+        """The root of the provider's API."""
+        ...
+
+
+ConfigT = TypeVar("ConfigT", bound=ProviderConfig)
+
+
+class HttpProviderClient(Generic[ConfigT]):
+    """A long-lived ``httpx.AsyncClient`` for one provider, with transport error mapping.
+
+    A provider's client subclasses it with its own config, adds ``resend`` (and ``lookup``),
+    and overrides `not_configured_for` when one credential set does not cover every request.
+    """
 
     provider: ClassVar[str]
 
     def __init__(
         self,
-        base_url: str,
+        config: ConfigT,
         options: HttpOptions,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        self._config = config
         self._options = options
         self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/") + "/",
+            base_url=config.base_url.rstrip("/") + "/",
             timeout=options.timeout(),
             limits=httpx.Limits(
                 max_connections=options.max_connections,
@@ -104,6 +122,11 @@ class HttpProviderClient:
             transport=transport or AiohttpTransport(max_connections=options.max_connections),
             follow_redirects=False,
         )
+
+    def not_configured_for(self, request: Any) -> ProviderNotConfiguredError | None:
+        """Why this request cannot be sent with the configured credentials, or None: by
+        default one credential set covers every request."""
+        return None
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -150,20 +173,8 @@ class HttpProviderClient:
                     f"could not connect after {attempt} attempts: {type(exc).__name__}: {exc}",
                     provider=self.provider,
                 ) from exc
-            except httpx.TimeoutException as exc:
-                raise OutcomeUnknownError(
-                    f"no answer in time ({type(exc).__name__}); it may have been processed",
-                    provider=self.provider,
-                ) from exc
-            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-                raise AuthenticationError(
-                    f"provider URL is misconfigured: {exc}", provider=self.provider
-                ) from exc
-            except httpx.TransportError as exc:
-                raise OutcomeUnknownError(
-                    f"connection failed after sending ({type(exc).__name__}: {exc})",
-                    provider=self.provider,
-                ) from exc
+            except (httpx.TransportError, httpx.InvalidURL) as exc:
+                raise _transport_error(self.provider, exc) from exc
             if response.status_code >= 500 and retry_server_errors and retries_left:
                 await self._pause(attempt, reason=f"HTTP {response.status_code}")
                 continue
@@ -181,6 +192,17 @@ class HttpProviderClient:
         await asyncio.sleep(delay)
 
 
+def _transport_error(provider: str, exc: httpx.TransportError | httpx.InvalidURL) -> ProviderError:
+    """What a transport failure that is not retried says about the request."""
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return AuthenticationError(f"provider URL is misconfigured: {exc}", provider=provider)
+    if isinstance(exc, httpx.TimeoutException):
+        detail = f"no answer in time ({type(exc).__name__}); it may have been processed"
+    else:
+        detail = f"connection failed after sending ({type(exc).__name__}: {exc})"
+    return OutcomeUnknownError(detail, provider=provider)
+
+
 def error_for_status(
     provider: str,
     response: httpx.Response,
@@ -191,10 +213,13 @@ def error_for_status(
     limit_per_hour: int | None = None,
     invalid_field: str | None = None,
     throttled: bool = False,
+    wrong_endpoint: bool = False,
 ) -> ProviderError:
     """The provider error for a non-success HTTP status, with whatever the body told.
 
     ``throttled``: the provider's 429 is a momentary throttle rather than a cap.
+    ``wrong_endpoint``: the answer is about the route itself (the provider knows which of
+    its 404s and 405s are), so the base URL is wrong, not the invoice missing.
     """
     status = response.status_code
     detail = f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
@@ -203,6 +228,12 @@ def error_for_status(
         "status_code": status,
         "provider_message": message,
     }
+    if wrong_endpoint:
+        return AuthenticationError(
+            f"HTTP {status} from the endpoint; check {provider.upper()}_BASE_URL",
+            provider=provider,
+            **context,
+        )
     if status in (401, 403):
         return AuthenticationError(detail, provider=provider, **context)
     if 300 <= status < 400:

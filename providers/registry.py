@@ -25,9 +25,9 @@ from providers.base import (
 )
 from providers.errors import Outcome, OutcomeUnknownError, ProviderError, ProviderNotConfiguredError
 from providers.http import HttpOptions
-from providers.lummy import LUMMY
+from providers.lummy.provider import LUMMY
 from providers.parsing import EMPTY, NOT_A_REFERENCE, quote
-from providers.tusfacturas import TUSFACTURAS
+from providers.tusfacturas.provider import TUSFACTURAS
 
 log = structlog.get_logger(__name__)
 

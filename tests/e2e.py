@@ -43,9 +43,9 @@ from devkit.localslack import (
 from devkit.localslack.sender import SenderResponse
 from devkit.localslack.webapi import JsonDict, Message
 from providers.base import FieldProblem
-from providers.lummy import LUMMY
+from providers.lummy.provider import LUMMY
 from providers.registry import builtin_registry
-from providers.tusfacturas import TUSFACTURAS
+from providers.tusfacturas.provider import TUSFACTURAS
 from tests.conftest import AGENT, CHANNEL, SEED_LUMMY_ID, Bot
 
 T = TypeVar("T")

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-import httpx
 import pytest
 from aiohttp import web
 from pydantic import Field, SecretStr
@@ -34,11 +33,10 @@ from providers.base import (
     ResendRequest,
     ResendResult,
 )
-from providers.errors import NotFoundError, ProviderNotConfiguredError
-from providers.http import HttpOptions, HttpProviderClient, error_for_status, json_object
-from providers.lummy import LUMMY
+from providers.http import HttpProviderClient, error_for_status, json_object
+from providers.lummy.provider import LUMMY
 from providers.registry import ProviderRegistry
-from providers.tusfacturas import TUSFACTURAS
+from providers.tusfacturas.provider import TUSFACTURAS
 from tests.conftest import AGENT, CHANNEL, Bot
 from tests.e2e import shown, submit
 
@@ -49,7 +47,7 @@ API_KEY: Final = "facturita-key-s3cr3t"
 FOLIO = re.compile(r"^F-?(\d{1,6})$", re.IGNORECASE)
 
 
-# --- The provider, as a provider module would define it -----------------------------
+# --- The provider, as a provider package would define it ----------------------------
 
 
 class FolioRequest(ResendRequest):
@@ -68,42 +66,33 @@ class FolioRequest(ResendRequest):
 class FacturitaSettings(ProviderSettings):
     model_config = SettingsConfigDict(env_prefix="FACTURITA_")
 
-    api_key: SecretStr | None = None
+    api_key: SecretStr = SecretStr("")
     base_url: str = "https://api.facturita.example/v1"
 
-    def is_configured(self) -> bool:
-        return self.api_key is not None
+    def config(self) -> FacturitaSettings | None:
+        # The settings are the endpoint and its one key; without the key, no client.
+        return self if self.api_key.get_secret_value() else None
 
 
-class FacturitaClient(HttpProviderClient):
+class FacturitaClient(HttpProviderClient[FacturitaSettings]):
     provider = KEY
-
-    def __init__(self, settings: FacturitaSettings, options: HttpOptions) -> None:
-        super().__init__(settings.base_url, options)
-        assert settings.api_key is not None
-        self._api_key = settings.api_key
-
-    def not_configured_for(self, request: FolioRequest) -> ProviderNotConfiguredError | None:
-        return None
 
     async def resend(self, request: FolioRequest, *, idempotency_key: str) -> ResendResult:
         response = await self._post(
             f"folios/{request.folio}/resend",
             json={"canal": request.canal},
-            headers={"x-key": self._api_key.get_secret_value(), "x-idem": idempotency_key},
+            headers={"x-key": self._config.api_key.get_secret_value(), "x-idem": idempotency_key},
         )
         body = json_object(response) or {}
-        if response.status_code == 200:
-            return ResendResult(
-                provider=KEY,
-                reference=request.reference,
-                recipients=tuple(body.get("to", ())),
-                sent_at=datetime.fromisoformat(str(body["at"])),
-                request_id=response.headers.get("x-request-id"),
-            )
-        if response.status_code == 404:
-            raise NotFoundError("HTTP 404", provider=KEY, provider_message=body.get("message"))
-        raise error_for_status(KEY, response, message=body.get("message"))
+        if response.status_code != 200:
+            raise error_for_status(KEY, response, message=body.get("message"))
+        return ResendResult(
+            provider=KEY,
+            reference=request.reference,
+            recipients=tuple(body.get("to", ())),
+            sent_at=datetime.fromisoformat(str(body["at"])),
+            request_id=response.headers.get("x-request-id"),
+        )
 
 
 def _folio(text: str | None) -> int | FieldProblem:
@@ -134,6 +123,7 @@ class Facturita(InvoiceProvider[FolioRequest, FacturitaSettings]):
         ),
     )
     reference_field = "folio"
+    client_class = FacturitaClient
 
     def recognizes(self, text: str) -> Recognition:
         return Recognition.SURE if FOLIO.match(text.strip()) else Recognition.NO
@@ -149,15 +139,6 @@ class Facturita(InvoiceProvider[FolioRequest, FacturitaSettings]):
 
     def form_values(self, request: FolioRequest) -> dict[str, str]:
         return {"folio": request.reference, "canal": request.canal}
-
-    def client(
-        self,
-        settings: FacturitaSettings,
-        options: HttpOptions,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> FacturitaClient | None:
-        return FacturitaClient(settings, options) if settings.is_configured() else None
 
 
 FACTURITA = Facturita()

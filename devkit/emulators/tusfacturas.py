@@ -63,7 +63,7 @@ from devkit.emulators.common import (
     RecordedRequest,
     parse_json,
 )
-from providers.tusfacturas import VOUCHER_TYPES
+from providers.tusfacturas.model import VOUCHER_TYPES
 
 #: (tipo, operacion, punto_venta, numero)
 VoucherKey = tuple[str, str, int, int]

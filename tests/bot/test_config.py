@@ -12,8 +12,8 @@ from pydantic import AliasChoices, SecretStr, ValidationError
 from pydantic_settings import SettingsError
 
 from bot.config import Settings
-from providers.lummy import LummySettings
-from providers.tusfacturas import TusFacturasSettings
+from providers.lummy.model import LummySettings
+from providers.tusfacturas.model import TusFacturasSettings
 
 pytestmark = pytest.mark.timeout(10)
 

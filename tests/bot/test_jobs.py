@@ -8,8 +8,8 @@ from uuid import UUID
 import pytest
 
 from bot.jobs import ResendJob
-from providers.lummy import LummyInvoice
-from providers.tusfacturas import NUMERO_MAX, PUNTO_VENTA_MAX, Operacion, TusFacturasVoucher
+from providers.lummy.model import LummyInvoice
+from providers.tusfacturas.model import NUMERO_MAX, PUNTO_VENTA_MAX, Operacion, TusFacturasVoucher
 from tests.conftest import REGISTRY
 
 UUID_TEXT = "550e8400-e29b-41d4-a716-446655440000"

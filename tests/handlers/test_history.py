@@ -26,7 +26,7 @@ from bot.ui import strings
 from devkit.emulators import Fault, FaultKind
 from devkit.localslack.sender import SenderResponse
 from devkit.localslack.webapi import JsonDict, Message
-from providers.lummy import LummyInvoice
+from providers.lummy.model import LummyInvoice
 from tests import e2e
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot
 from tests.e2e import (

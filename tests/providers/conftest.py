@@ -1,4 +1,5 @@
-"""Fixtures for the provider clients: running emulators, fast clients, a canned server.
+"""Fixtures for the provider tests: running emulators, fast clients, a canned server, and
+helpers to read what a parser made of typed text.
 
 Everything listens on 127.0.0.1 only. Clients get tight timeouts and a tiny
 backoff so that failure paths stay well under a second.
@@ -14,23 +15,28 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot.ui.wording import error_message
+from bot.ui import strings
+from bot.ui.wording import error_message, problem_messages
 from devkit.emulators import LummyEmulator, TusFacturasEmulator
 from devkit.emulators import TusFacturasCredentials as EmulatorCredentials
+from providers.base import InvalidReferenceError, ResendRequest
 from providers.errors import ProviderError
 from providers.http import HttpOptions
-from providers.lummy import LummyClient, LummyConfig
+from providers.lummy.client import LummyClient
+from providers.lummy.model import LummyConfig
 from providers.registry import builtin_registry
-from providers.tusfacturas import (
-    TusFacturasClient,
+from providers.tusfacturas.client import TusFacturasClient
+from providers.tusfacturas.model import (
+    Operacion,
     TusFacturasConfig,
     TusFacturasCredentials,
+    TusFacturasVoucher,
 )
 
 # -- Lummy identities ----------------------------------------------------------
@@ -122,6 +128,64 @@ def assert_agent_message() -> Callable[..., str]:
     return _check_agent_message
 
 
+# -- reading typed text -------------------------------------------------------------
+
+#: Every field a parser may name in a problem (``text`` is the whole input).
+FIELDS = {"tipo", "operacion", "punto_venta", "numero", "invoice_id", "email", "text"}
+# Words that would betray an English (or raw technical) message reaching an agent.
+ENGLISH = re.compile(
+    r"(?i)\b(invalid|must|required|unknown|expected|missing|error|value|field|should|"
+    r"input|type|string|integer|not found)\b"
+)
+
+Parser = Callable[[str], ResendRequest]
+parse_reference = builtin_registry().parse_reference
+
+
+def assert_spanish(message: str) -> None:
+    assert isinstance(message, str)
+    assert message.strip()
+    assert not ENGLISH.search(message), message
+    assert message.rstrip().endswith((".", "»", ")")), message
+
+
+@dataclass
+class Problems:
+    """A parser's `InvalidReferenceError` with each problem in the words the agent reads."""
+
+    field_errors: dict[str, str]
+    understood: dict[str, str]
+    provider: str | None
+
+    @property
+    def message(self) -> str:
+        return " ".join(self.field_errors.values())
+
+
+def errors_of(text: str, parse: Parser = parse_reference) -> Problems:
+    """What ``parse`` finds wrong with ``text``, checked to be worded in Spanish by code."""
+    with pytest.raises(InvalidReferenceError) as info:
+        parse(text)
+    exc = info.value
+    assert exc.problems
+    for name, problem in exc.problems.items():
+        assert name in FIELDS
+        # Every code a parser reports has its own words (no generic fallback).
+        assert problem.code in strings.PROBLEMS, problem.code
+    field_errors = problem_messages(exc)
+    for message in field_errors.values():
+        assert_spanish(message)
+    return Problems(field_errors, exc.understood, exc.provider)
+
+
+def voucher(
+    tipo: str = "FACTURA B", punto_venta: int = 2, numero: int = 6, op: str = "V"
+) -> TusFacturasVoucher:
+    return TusFacturasVoucher(
+        tipo=tipo, punto_venta=punto_venta, numero=numero, operacion=Operacion(op)
+    )
+
+
 # -- fixtures: options, clock, ports ----------------------------------------------
 
 
@@ -196,12 +260,38 @@ async def tf_emulator(clock: FakeClock) -> AsyncIterator[TusFacturasEmulator]:
 # -- clients -----------------------------------------------------------------------
 
 
+class Closable(Protocol):
+    async def aclose(self) -> None: ...
+
+
+ClientT = TypeVar("ClientT", bound=Closable)
+
+
+class Closing:
+    """The clients a test opened: ``closing(client)`` is the client, closed at teardown."""
+
+    def __init__(self) -> None:
+        self._clients: list[Closable] = []
+
+    def __call__(self, client: ClientT) -> ClientT:
+        self._clients.append(client)
+        return client
+
+    async def aclose(self) -> None:
+        for client in self._clients:
+            await client.aclose()
+
+
 @pytest.fixture
-async def make_lummy_client(
-    options: HttpOptions,
-) -> AsyncIterator[Callable[..., LummyClient]]:
+async def closing() -> AsyncIterator[Closing]:
+    clients = Closing()
+    yield clients
+    await clients.aclose()
+
+
+@pytest.fixture
+def make_lummy_client(options: HttpOptions, closing: Closing) -> Callable[..., LummyClient]:
     """Build Lummy clients (closed at teardown); keyword arguments override the config."""
-    clients: list[LummyClient] = []
 
     def make(
         base_url: str,
@@ -217,24 +307,17 @@ async def make_lummy_client(
             organization_id=organization_id,
             access_token=SecretStr(access_token) if access_token is not None else None,
         )
-        client = LummyClient(config, http_options or options)
-        clients.append(client)
-        return client
+        return closing(LummyClient(config, http_options or options))
 
-    yield make
-    for client in clients:
-        await client.aclose()
+    return make
 
 
 @pytest.fixture
-async def make_tf_client(
-    options: HttpOptions,
-) -> AsyncIterator[Callable[..., TusFacturasClient]]:
+def make_tf_client(options: HttpOptions, closing: Closing) -> Callable[..., TusFacturasClient]:
     """Build TusFacturas clients (closed at teardown).
 
     By default: the all-points set as default and the punto de venta 3 set for 3.
     """
-    clients: list[TusFacturasClient] = []
     unset: Any = object()
 
     def make(
@@ -251,13 +334,9 @@ async def make_tf_client(
             default_credentials=client_credentials(default) if default else None,
             credentials_by_punto_venta={pv: client_credentials(c) for pv, c in by_pv.items()},
         )
-        client = TusFacturasClient(config, http_options or options)
-        clients.append(client)
-        return client
+        return closing(TusFacturasClient(config, http_options or options))
 
-    yield make
-    for client in clients:
-        await client.aclose()
+    return make
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
@@ -33,12 +34,17 @@ from providers.http import (
 )
 
 if TYPE_CHECKING:
-    from conftest import CannedServer
+    from tests.providers.conftest import CannedServer, Closing
 
 pytestmark = pytest.mark.timeout(10)
 
 
-class ProbeClient(HttpProviderClient):
+@dataclass(frozen=True)
+class Endpoint:
+    base_url: str
+
+
+class ProbeClient(HttpProviderClient[Endpoint]):
     """The bare HTTP layer, with a provider to name in errors."""
 
     provider = "lummy"
@@ -53,19 +59,11 @@ class ProbeClient(HttpProviderClient):
 
 
 @pytest.fixture
-async def make_probe(
-    options: HttpOptions,
-) -> AsyncIterator[Callable[..., ProbeClient]]:
-    clients: list[ProbeClient] = []
-
+def make_probe(options: HttpOptions, closing: Closing) -> Callable[..., ProbeClient]:
     def make(base_url: str, http_options: HttpOptions | None = None) -> ProbeClient:
-        client = ProbeClient(base_url, http_options or options)
-        clients.append(client)
-        return client
+        return closing(ProbeClient(Endpoint(base_url), http_options or options))
 
-    yield make
-    for client in clients:
-        await client.aclose()
+    return make
 
 
 def response(
@@ -211,6 +209,18 @@ def test_redirect_is_a_misconfigured_base_url(status: int) -> None:
     assert type(error) is AuthenticationError
     assert error.status_code == status
     assert "https://www.tusfacturas.app/app/api/v2/x" in error.detail
+
+
+@pytest.mark.parametrize("status", [404, 405])
+def test_a_wrong_endpoint_names_the_base_url_variable(status: int) -> None:
+    error = error_for_status(
+        "lummy", response(status), message="Cannot POST /x", request_id="r-1", wrong_endpoint=True
+    )
+
+    assert type(error) is AuthenticationError
+    assert error.detail == f"HTTP {status} from the endpoint; check LUMMY_BASE_URL"
+    assert (error.status_code, error.request_id) == (status, "r-1")
+    assert error.provider_message == "Cannot POST /x"
 
 
 def test_error_for_status_carries_the_specific_fields() -> None:

@@ -1,10 +1,12 @@
-"""The registry and `ConfiguredProviders`: dispatch, "not configured", the provider log line."""
+"""The registry and `ConfiguredProviders`: dispatch, "not configured", the provider log line,
+requests read back by provider key, and lookups where a provider declares them."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, MutableMapping, Sequence
 from typing import Any
+from uuid import UUID
 
 import pytest
 import structlog
@@ -16,14 +18,16 @@ from providers.base import ResendResult
 from providers.errors import NotFoundError, OutcomeUnknownError, ProviderNotConfiguredError
 from providers.errors import ProviderUnavailableError as Unavailable
 from providers.http import HttpOptions
-from providers.lummy import LummyClient, LummyConfig, LummyInvoice
+from providers.lummy.client import LummyClient
+from providers.lummy.model import LummyConfig, LummyInvoice
 from providers.registry import ConfiguredProviders, builtin_registry
-from providers.tusfacturas import (
-    TusFacturasClient,
+from providers.tusfacturas.client import TusFacturasClient
+from providers.tusfacturas.model import (
     TusFacturasConfig,
     TusFacturasCredentials,
     TusFacturasVoucher,
 )
+from tests.providers.conftest import voucher
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -255,3 +259,40 @@ async def test_unexpected_exception_becomes_outcome_unknown_and_is_logged(
     assert line["idempotency_key"] == key
     assert line["detail"] == "unexpected RuntimeError"
     assert isinstance(line["latency_ms"], int)
+
+
+# -- requests read back from their JSON form -------------------------------------------
+
+
+def test_requests_read_back_by_provider_key() -> None:
+    invoice = LummyInvoice(invoice_id=UUID(SEED_ID.upper()), email="a@b.com")
+    registry = builtin_registry()
+    assert registry.request_from_json("lummy", invoice.model_dump(mode="json")) == invoice
+    v = voucher(op="C")
+    assert registry.request_from_json("tusfacturas", v.model_dump(mode="json")) == v
+    assert v.qualifiers == ("compra",)
+    with pytest.raises(ValueError, match="unknown provider"):
+        registry.request_from_json("sap", {"invoice_id": SEED_ID})
+    with pytest.raises(ValueError, match="invoice_id"):
+        registry.request_from_json("lummy", {"invoice_id": "not a uuid"})
+
+
+# -- lookups: a capability the provider declares ---------------------------------------
+
+
+async def test_configured_providers_look_up_only_where_declared(
+    tf_emulator: TusFacturasEmulator,
+    tf_client: TusFacturasClient,
+    lummy_client: LummyClient,
+) -> None:
+    registry = builtin_registry()
+    providers = ConfiguredProviders(registry, {"tusfacturas": tf_client, "lummy": lummy_client})
+    assert all(provider.can_look_up for provider in registry.values())
+
+    facts = await providers.lookup(TF_SEED)
+    missing = ConfiguredProviders(registry, {"tusfacturas": tf_client})
+
+    assert facts is not None
+    assert facts.customer_name == "Panadería La Espiga S.R.L."
+    assert await missing.lookup(LUMMY_SEED) is None
+    assert not missing.can_look_up(LUMMY_SEED)

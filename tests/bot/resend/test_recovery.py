@@ -31,7 +31,7 @@ from bot.history.store import (
 from bot.jobs import ResendJob
 from bot.ui.outcome import progress_message
 from devkit.emulators import Fault, FaultKind
-from providers.lummy import LummyInvoice
+from providers.lummy.model import LummyInvoice
 from tests.conftest import AGENT, CHANNEL, SEED_LUMMY_ID, Bot, is_progress
 from tests.e2e import eventually, lummy_values
 

@@ -29,8 +29,8 @@ from bot.ui import strings
 from devkit.emulators.common import LOOKUP_ROUTE, Fault, FaultKind
 from devkit.localslack import FakeSlackWebAPI
 from devkit.localslack.webapi import Message
-from providers.lummy import LummyInvoice
-from providers.tusfacturas import Operacion, TusFacturasVoucher
+from providers.lummy.model import LummyInvoice
+from providers.tusfacturas.model import Operacion, TusFacturasVoucher
 from tests.conftest import (
     AGENT,
     BOT_TOKEN,

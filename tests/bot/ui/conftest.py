@@ -9,7 +9,7 @@ from typing import Any
 from bot.history.store import AttemptRecord
 from bot.ui.blocks import SlackMessage
 from bot.ui.resend_modal import ModalContext
-from providers.tusfacturas import TusFacturasVoucher
+from providers.tusfacturas.model import TusFacturasVoucher
 from tests.blockkit import assert_valid_blocks
 
 INVOICE_ID = "550e8400-e29b-41d4-a716-446655440000"

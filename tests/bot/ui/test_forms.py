@@ -27,16 +27,17 @@ from bot.ui.resend_modal import (
 )
 from bot.ui.wording import problem_messages
 from providers.base import InvalidReferenceError
-from providers.lummy import LUMMY, LummyInvoice
+from providers.lummy.model import LummyInvoice
+from providers.lummy.provider import LUMMY
 from providers.scanning import references_in
-from providers.tusfacturas import (
+from providers.tusfacturas.model import (
     NUMERO_MAX,
     PUNTO_VENTA_MAX,
-    TUSFACTURAS,
     VOUCHER_TYPES,
     Operacion,
     TusFacturasVoucher,
 )
+from providers.tusfacturas.provider import TUSFACTURAS
 from tests.conftest import REGISTRY, SEED_LUMMY_ID
 from tests.e2e import says
 

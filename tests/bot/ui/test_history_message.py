@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.ui import strings
 from bot.ui.history_message import history_message
-from providers.lummy import LummyInvoice
+from providers.lummy.model import LummyInvoice
 from tests.bot.ui.conftest import AGENT, INVOICE_ID, attempt_record, check
 
 REQUEST = LummyInvoice(invoice_id=INVOICE_ID)

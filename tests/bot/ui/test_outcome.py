@@ -37,8 +37,8 @@ from providers.errors import (
     RateLimitedError,
     RejectedError,
 )
-from providers.lummy import LummyInvoice
-from providers.tusfacturas import Operacion, TusFacturasVoucher
+from providers.lummy.model import LummyInvoice
+from providers.tusfacturas.model import Operacion, TusFacturasVoucher
 from tests.bot.ui.conftest import (
     AGENT,
     INVOICE_ID,

@@ -10,7 +10,7 @@ from providers.errors import (
     NotFoundError,
     OutcomeUnknownError,
 )
-from providers.lummy import LummyInvoice
+from providers.lummy.model import LummyInvoice
 from tests.bot.ui.conftest import INVOICE_ID, SENT_AT, VOUCHER
 from tests.conftest import REGISTRY
 

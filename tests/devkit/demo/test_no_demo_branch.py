@@ -85,7 +85,7 @@ def test_no_production_module_mentions_the_demo() -> None:
     assert ROOT / "bot" / "app.py" in modules
     assert ROOT / "bot" / "server.py" in modules
     assert ROOT / "handlers" / "modal.py" in modules
-    assert ROOT / "providers" / "lummy.py" in modules
+    assert ROOT / "providers" / "lummy" / "provider.py" in modules
     offenders = [
         str(path.relative_to(ROOT))
         for path in modules

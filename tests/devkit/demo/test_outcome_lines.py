@@ -24,8 +24,8 @@ from devkit.demo.render import BAR, Names, render_message
 from providers import errors
 from providers.base import InvoiceFacts, InvoiceStatus, ResendResult
 from providers.errors import REJECTION_EMAIL_SENDING_OFF, Outcome, ProviderError
-from providers.lummy import LummyInvoice
-from providers.tusfacturas import TusFacturasVoucher
+from providers.lummy.model import LummyInvoice
+from providers.tusfacturas.model import TusFacturasVoucher
 from tests.conftest import REGISTRY
 
 #: The width the demo's output is laid out for: a standard terminal.

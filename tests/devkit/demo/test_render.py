@@ -43,8 +43,8 @@ from devkit.demo.render import (
 from devkit.localslack import radio_action
 from providers.base import ResendResult
 from providers.errors import NotFoundError, OutcomeUnknownError, ProviderUnavailableError
-from providers.lummy import LummyInvoice
-from providers.tusfacturas import VOUCHER_TYPES
+from providers.lummy.model import LummyInvoice
+from providers.tusfacturas.model import VOUCHER_TYPES
 from tests.conftest import REGISTRY
 from tests.e2e import says
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 import structlog
@@ -31,10 +31,9 @@ from providers.errors import (
     RejectedError,
 )
 from providers.http import HttpOptions
-from providers.tusfacturas import Operacion, TusFacturasClient, TusFacturasVoucher
-
-if TYPE_CHECKING:
-    from conftest import CannedServer, FakeClock
+from providers.tusfacturas.client import TusFacturasClient
+from providers.tusfacturas.model import Operacion, TusFacturasVoucher
+from tests.providers.conftest import CannedServer, FakeClock, voucher
 
 #: TusFacturas has no idempotency; the key only names the attempt in logs.
 KEY = "3f0e9b9c-1111-4a5b-8c7d-000000000042"
@@ -43,10 +42,6 @@ pytestmark = pytest.mark.timeout(10)
 
 MakeClient = Callable[..., TusFacturasClient]
 SEED_RECIPIENT = "compras@panaderialaespiga.com.ar"
-
-
-def voucher(tipo: str = "FACTURA B", punto_venta: int = 2, numero: int = 6) -> TusFacturasVoucher:
-    return TusFacturasVoucher(tipo=tipo, punto_venta=punto_venta, numero=numero)
 
 
 def sent_body(received: RecordedRequest) -> dict[str, Any]:

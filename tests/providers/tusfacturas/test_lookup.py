@@ -1,4 +1,4 @@
-"""Looking an invoice up before sending: each provider's lookup against its emulator over
+"""TusFacturasClient.lookup (``facturacion/consulta``) against the TusFacturas emulator over
 loopback HTTP, answers in shapes nobody documented, and the lookup's own fault switches."""
 
 from __future__ import annotations
@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
-from uuid import UUID
 
 import httpx
 import pytest
@@ -17,30 +15,17 @@ from devkit.emulators import (
     LOOKUP_ROUTE,
     Fault,
     FaultKind,
-    LummyEmulator,
     TusFacturasEmulator,
 )
 from devkit.emulators import TusFacturasCredentials as EmulatorCredentials
 from providers.base import InvoiceStatus
 from providers.errors import NotFoundError, OutcomeUnknownError, RateLimitedError
-from providers.lummy import LummyClient, LummyInvoice
-from providers.registry import ConfiguredProviders, builtin_registry
-from providers.tusfacturas import TusFacturasClient, TusFacturasVoucher
-
-if TYPE_CHECKING:
-    from conftest import CannedServer, FakeClock
+from providers.tusfacturas.client import TusFacturasClient
+from tests.providers.conftest import CannedServer, FakeClock, voucher
 
 pytestmark = pytest.mark.timeout(10)
 
 KEY = "3f0e9b9c-1111-4a5b-8c7d-000000000042"
-SEED_LUMMY = UUID("550e8400-e29b-41d4-a716-446655440000")
-
-
-def voucher(tipo: str = "FACTURA B", punto_venta: int = 2, numero: int = 6) -> TusFacturasVoucher:
-    return TusFacturasVoucher(tipo=tipo, punto_venta=punto_venta, numero=numero)
-
-
-# --- TusFacturas: facturacion/consulta ---------------------------------------------------
 
 
 async def test_tusfacturas_lookup_reads_customer_and_voucher(
@@ -156,97 +141,3 @@ async def test_tusfacturas_lookup_tolerates_missing_and_odd_fields(
     assert facts.total == Decimal("1210.5")
     assert facts.status is InvoiceStatus.CANCELLED
     assert facts.pdf_url is None
-
-
-# --- Lummy: GET invoices/{id} ----------------------------------------------------------
-
-
-async def test_lummy_lookup_reads_the_assumed_shape(
-    lummy_emulator: LummyEmulator, lummy_client: LummyClient
-) -> None:
-    facts = await lummy_client.lookup(LummyInvoice(invoice_id=SEED_LUMMY))
-
-    assert facts.display_number == "A-1234"
-    assert facts.customer_name == "Empresa Demo S.A. de C.V."
-    assert (facts.customer_id_type, facts.customer_id) == ("RFC", "EDE010101AB1")
-    assert facts.recipients == ("cliente@empresa.com",)
-    assert facts.total == Decimal("11600.0")
-    assert facts.currency == "MXN"
-    assert facts.status is InvoiceStatus.ISSUED
-    [received] = lummy_emulator.requests
-    assert (received.method, received.route) == ("GET", LOOKUP_ROUTE)
-    assert received.header("x-api-key") is not None
-    assert lummy_emulator.sends == []
-
-
-async def test_lummy_lookup_of_an_unknown_invoice_is_not_found(lummy_client: LummyClient) -> None:
-    with pytest.raises(NotFoundError):
-        await lummy_client.lookup(LummyInvoice(invoice_id=UUID(int=1)))
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        {"requestId": "r", "data": None},
-        {"requestId": "r", "data": ["unexpected"]},
-        {"requestId": "r", "data": {"cfdiUuid": "X", "total": {"amount": 1}, "customer": "Ana"}},
-        {"requestId": "r"},
-        ["not", "an", "envelope"],
-    ],
-)
-async def test_lummy_lookup_of_an_unknown_shape_gives_empty_facts(
-    canned: CannedServer, make_lummy_client: Callable[..., LummyClient], body: object
-) -> None:
-    canned.reply(200, body)
-
-    facts = await make_lummy_client(canned.base_url).lookup(LummyInvoice(invoice_id=SEED_LUMMY))
-
-    assert facts.exists
-    assert facts.is_empty
-
-
-async def test_lummy_lookup_reads_a_nested_invoice_and_spanish_names(
-    canned: CannedServer, make_lummy_client: Callable[..., LummyClient]
-) -> None:
-    canned.reply(
-        200,
-        {
-            "data": {
-                "invoice": {
-                    "folio": 77,
-                    "receptor": {"nombre": "Tacos El Güero", "email": "pagos@tacos.mx"},
-                    "fecha": "2026-11-02",
-                    "status": "cancelada",
-                }
-            }
-        },
-    )
-
-    facts = await make_lummy_client(canned.base_url).lookup(LummyInvoice(invoice_id=SEED_LUMMY))
-
-    assert facts.display_number == "77"
-    assert facts.customer_name == "Tacos El Güero"
-    assert facts.recipients == ("pagos@tacos.mx",)
-    assert facts.issued_on == date(2026, 11, 2)
-    assert facts.status is InvoiceStatus.CANCELLED
-
-
-# --- the registry: a capability the provider declares ----------------------------------
-
-
-async def test_configured_providers_look_up_only_where_declared(
-    tf_emulator: TusFacturasEmulator,
-    tf_client: TusFacturasClient,
-    lummy_client: LummyClient,
-) -> None:
-    registry = builtin_registry()
-    providers = ConfiguredProviders(registry, {"tusfacturas": tf_client, "lummy": lummy_client})
-    assert all(provider.can_look_up for provider in registry.values())
-
-    facts = await providers.lookup(voucher())
-    missing = ConfiguredProviders(registry, {"tusfacturas": tf_client})
-
-    assert facts is not None
-    assert facts.customer_name == "Panadería La Espiga S.R.L."
-    assert await missing.lookup(LummyInvoice(invoice_id=SEED_LUMMY)) is None
-    assert not missing.can_look_up(LummyInvoice(invoice_id=SEED_LUMMY))

@@ -24,10 +24,11 @@ from providers.errors import (
     RejectedError,
 )
 from providers.http import HttpOptions
-from providers.lummy import LummyClient, LummyInvoice
+from providers.lummy.client import LummyClient
+from providers.lummy.model import LummyInvoice
 
 if TYPE_CHECKING:
-    from conftest import CannedServer, FakeClock
+    from tests.providers.conftest import CannedServer, FakeClock
 
 pytestmark = pytest.mark.timeout(10)
 

@@ -1,0 +1,17 @@
+"""TusFacturas.app (Argentina, ARCA ex AFIP): re-send a voucher by e-mail.
+
+Contract: ``POST {base}/facturacion/reenviar`` with the credentials in the body.
+Business and validation errors come as HTTP 200 with ``error: "S"``; transport
+and access errors as 4xx, possibly without JSON. There is no request id and no
+idempotency: a 5xx (a gateway timing out, say) may come after the e-mail went out,
+so it is never retried automatically and its outcome is reported as unknown.
+A 429 is a per-second throttle: nothing was sent, and trying again shortly works.
+
+Lookup: ``POST {base}/facturacion/consulta`` takes the same body and answers the
+customer (name, tax id, e-mails on file) and the voucher (date, total, currency,
+status, a PDF link valid for the day); it is not billed as a request.
+
+Everything the bot knows about TusFacturas is here: the voucher and the settings
+(``TUSFACTURAS_*``) in `model`, how agents write vouchers in `parser`, the API in
+`client`, and the form with the `InvoiceProvider` object in `provider`.
+"""
