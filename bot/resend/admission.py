@@ -24,7 +24,9 @@ from uuid import uuid4
 
 import structlog
 
-from bot.history.store import AttemptRecord, ClaimState, HistoryStore, StoreUnavailableError
+from bot.history.failures import StoreUnavailableError
+from bot.history.records import AttemptRecord, ClaimState
+from bot.history.store import HistoryStore
 from bot.metrics import Metrics
 from bot.resend.access import AccessPolicy, Refusal
 from bot.resend.audit import Auditor

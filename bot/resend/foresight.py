@@ -17,7 +17,8 @@ from typing import Final
 
 import structlog
 
-from bot.history.store import HistoryStore, StoreUnavailableError
+from bot.history.failures import StoreUnavailableError
+from bot.history.store import HistoryStore
 from bot.resend.admission import Gatekeeper
 from bot.resend.insight import Insight
 from bot.resend.lookup import InvoiceLookups

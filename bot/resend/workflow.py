@@ -18,7 +18,7 @@ from uuid import uuid4
 
 import structlog
 
-from bot.history.store import AttemptRecord
+from bot.history.records import AttemptRecord
 from bot.logs import new_error_id
 from bot.resend.admission import Gatekeeper
 from bot.resend.audit import Auditor, message_location

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from bot.history.store import AttemptRecord
+from bot.history.records import AttemptRecord
 from bot.resend.insight import Insight, QuotaUsage
 from bot.resend.jobs import ResendJob
 from bot.ui import strings

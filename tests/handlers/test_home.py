@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.history.store import StoreUnavailableError
+from bot.history.failures import StoreUnavailableError
 from bot.ui import strings, views
 from devkit.localslack import button_action
 from devkit.localslack.events import url_verification

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.history.store import AttemptRecord
+from bot.history.records import AttemptRecord
 from bot.resend.insight import Insight, QuotaUsage
 from bot.resend.jobs import ResendJob
 from bot.ui import strings, views
