@@ -14,7 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import LOAD_ERRORS, Settings, setting_problems
 from bot.history.export import export_history
-from bot.history.store import HistoryStore, StoreUnavailableError
+from bot.history.failures import StoreUnavailableError
+from bot.history.store import HistoryStore
 from bot.logs import configure_logging
 from bot.server import ListenError, serve_http, serve_socket_mode
 from bot.services import Services

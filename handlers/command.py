@@ -10,7 +10,7 @@ import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.history.store import StoreUnavailableError
+from bot.history.failures import StoreUnavailableError
 from bot.resend.admission import Requester
 from bot.services import Services, services_of
 from bot.ui import strings

@@ -16,7 +16,8 @@ import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.history.store import AttemptRecord, StoreUnavailableError
+from bot.history.failures import StoreUnavailableError
+from bot.history.records import AttemptRecord
 from bot.resend.access import Refusal
 from bot.resend.admission import Requester
 from bot.services import Services, services_of

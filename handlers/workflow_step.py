@@ -28,7 +28,8 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.complete.async_complete import AsyncComplete
 from slack_bolt.context.fail.async_fail import AsyncFail
 
-from bot.history.store import HistoryStore, StoreUnavailableError
+from bot.history.failures import StoreUnavailableError
+from bot.history.store import HistoryStore
 from bot.logs import new_error_id
 from bot.resend.admission import ConfirmDuplicate, Refuse
 from bot.resend.core import Decision, Origin

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, overload
 from uuid import uuid4
 
-from bot.history.store import AttemptRecord
+from bot.history.records import AttemptRecord
 from bot.ui import strings
 from bot.ui.outcome import RETRY_ACTION
 from bot.ui.resend_modal import (

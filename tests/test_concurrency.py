@@ -22,7 +22,8 @@ from uuid import uuid4
 
 import pytest
 
-from bot.history.store import AttemptRecord, HistoryStore, database_url
+from bot.history.records import AttemptRecord
+from bot.history.store import HistoryStore, database_url
 from bot.ui.resend_modal import CONFIRM_BLOCK, CONFIRMED, VALUE_ACTION, ModalContext
 from devkit.emulators import LummyEmulator, TusFacturasEmulator
 from devkit.localslack import FakeSlackWebAPI, SenderResponse, SlackEventSender

@@ -20,10 +20,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import Connection, Engine, Executable, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -59,6 +59,10 @@ class Database(ABC):
     async def execute(self, statement: Executable, parameters: Parameters = None) -> int:
         """One write statement, atomic on its own; how many rows it changed."""
         return await self.write(lambda connection: _rowcount(connection, statement, parameters))
+
+    async def rows(self, statement: Executable) -> Sequence[Row[Any]]:
+        """Every row one read statement returns."""
+        return await self.read(lambda connection: connection.execute(statement).all())
 
     @abstractmethod
     async def dispose(self) -> None:

@@ -8,7 +8,8 @@ import json
 from datetime import UTC, date, datetime
 from typing import IO, Final
 
-from bot.history.store import AttemptRecord, HistoryStore
+from bot.history.records import AttemptRecord
+from bot.history.store import HistoryStore
 
 COLUMNS: Final = tuple(field.name for field in dataclasses.fields(AttemptRecord))
 

@@ -18,8 +18,9 @@ from typing import Final
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.history.failures import StoreUnavailableError
 from bot.history.outbox import Outbox
-from bot.history.store import HistoryStore, StoreUnavailableError
+from bot.history.store import HistoryStore
 
 log = structlog.get_logger(__name__)
 

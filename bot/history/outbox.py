@@ -28,7 +28,9 @@ from typing import Any, Final
 import structlog
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
-from bot.history.store import AttemptRecord, HistoryStore, StoreUnavailableError
+from bot.history.failures import StoreUnavailableError
+from bot.history.records import AttemptRecord
+from bot.history.store import HistoryStore
 
 log = structlog.get_logger(__name__)
 

@@ -40,6 +40,18 @@ def identity(path: Path) -> FileIdentity | None:
     return FileIdentity(device=info.st_dev, inode=info.st_ino)
 
 
+def problem(path: Path, opened: FileIdentity) -> str | None:
+    """Why ``path`` is no longer the database opened as ``opened``; None while it is."""
+    now = identity(path)
+    if now is None:
+        return "database file missing"
+    if now != opened:
+        return "database file replaced"
+    if not looks_like_sqlite(path):
+        return "database file is not an SQLite database"
+    return None
+
+
 def looks_like_sqlite(path: Path) -> bool:
     """False when the file holds something other than an SQLite database.
 

@@ -24,8 +24,10 @@ from uuid import uuid4
 
 import structlog
 
+from bot.history.failures import StoreUnavailableError
 from bot.history.insight import Insight, QuotaUsage, RecentSend
-from bot.history.store import AttemptRecord, ClaimState, HistoryStore, StoreUnavailableError
+from bot.history.records import AttemptRecord, ClaimState
+from bot.history.store import HistoryStore
 from bot.jobs import ResendJob
 from bot.metrics import Metrics
 from bot.resend.access import AccessPolicy, Refusal

@@ -12,8 +12,10 @@ from __future__ import annotations
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.history.failures import StoreUnavailableError
 from bot.history.outbox import Outbox
-from bot.history.store import AttemptRecord, HistoryStore, StoreUnavailableError
+from bot.history.records import AttemptRecord
+from bot.history.store import HistoryStore
 from bot.metrics import Metrics
 from bot.resend.inflight import InFlight
 from bot.slack.delivery import ChannelMessageRef, Delivery, Destination

@@ -17,8 +17,9 @@ from typing import Final
 
 import structlog
 
+from bot.history.failures import StoreUnavailableError
 from bot.history.insight import Insight
-from bot.history.store import HistoryStore, StoreUnavailableError
+from bot.history.store import HistoryStore
 from bot.resend.admission import Gatekeeper
 from bot.resend.lookup import InvoiceLookups
 from bot.slack.directory import UserDirectory

@@ -31,13 +31,9 @@ from uuid import uuid4
 
 import structlog
 
-from bot.history.store import (
-    ORPHAN_DETAIL,
-    AttemptRecord,
-    HistoryStore,
-    InFlightAttempt,
-    StoreUnavailableError,
-)
+from bot.history.failures import StoreUnavailableError
+from bot.history.records import ORPHAN_DETAIL, AttemptRecord, InFlightAttempt
+from bot.history.store import HistoryStore
 from bot.jobs import ResendJob
 from bot.resend.audit import Auditor, message_location
 from bot.slack.delivery import (

@@ -19,7 +19,7 @@ from uuid import uuid4
 import structlog
 
 from bot.history.insight import QuotaUsage
-from bot.history.store import AttemptRecord
+from bot.history.records import AttemptRecord
 from bot.jobs import ResendJob
 from bot.logs import new_error_id
 from bot.resend.admission import Gatekeeper

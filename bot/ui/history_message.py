@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from bot.history.store import AttemptRecord
+from bot.history.records import AttemptRecord
 from bot.ui import strings
 from bot.ui.blocks import SlackMessage, context_block, escape, section_block
 from bot.ui.wording import default_recipients, invoice_title, zone_name, zone_of

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from bot.history.store import AttemptRecord
+from bot.history.records import AttemptRecord
 from bot.ui import strings
 from bot.ui.blocks import Block, button_element, context_block, escape, plain_text, section_block
 from bot.ui.history_message import recorded_recipients, recorded_reference

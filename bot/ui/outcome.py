@@ -10,7 +10,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from bot.history.insight import QuotaUsage
-from bot.history.store import AttemptRecord
+from bot.history.records import AttemptRecord
 from bot.jobs import ResendJob
 from bot.ui import strings
 from bot.ui.blocks import (

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.history.store import StoreUnavailableError
+from bot.history.failures import StoreUnavailableError
 from bot.ui.resend_modal import ModalContext
 from devkit.emulators import Fault, FaultKind
 from tests.conftest import AGENT, CHANNEL, SEED_LUMMY_ID, Bot

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from bot.history.store import AttemptRecord
+from bot.history.records import AttemptRecord
 from bot.resend.access import AccessRules, AlternativeEmailPolicy
 from bot.ui import strings
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from structlog.testing import capture_logs
 
-from bot.history.store import AttemptRecord
+from bot.history.records import AttemptRecord
 from bot.jobs import ResendJob
 from bot.resend.admission import Proceed, Requester
 from bot.server import EVENTS_PATH

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.history.store import StoreUnavailableError
+from bot.history.failures import StoreUnavailableError
 from bot.ui import strings
 from bot.ui.home_tab import HOME_OPEN_ACTION
 from bot.ui.resend_modal import MODAL_CALLBACK_ID

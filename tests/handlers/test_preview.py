@@ -19,7 +19,7 @@ import pytest
 from aiohttp import web
 
 from bot.history.export import export_history
-from bot.history.store import AttemptRecord
+from bot.history.records import AttemptRecord
 from bot.ui import strings
 from bot.ui.resend_modal import VALUE_ACTION
 from devkit.emulators import ALL_ROUTES, LOOKUP_ROUTE, Fault, FaultKind

@@ -22,7 +22,8 @@ from uuid import uuid4
 import pytest
 
 from bot.history.export import COLUMNS, export_history
-from bot.history.store import AttemptRecord, HistoryStore, database_url
+from bot.history.records import AttemptRecord
+from bot.history.store import HistoryStore, database_url
 
 ROOT = Path(__file__).resolve().parents[3]
 SINCE = date(2026, 3, 2)

@@ -24,9 +24,11 @@ from uuid import uuid4
 import pytest
 
 from bot.history import sqlitefile
+from bot.history.failures import StoreUnavailableError
 from bot.history.health import StoreHealth
 from bot.history.outbox import Outbox
-from bot.history.store import AttemptRecord, HistoryStore, StoreUnavailableError, database_url
+from bot.history.records import AttemptRecord
+from bot.history.store import HistoryStore, database_url
 from bot.resend.recovery import AttemptJournal
 from tests.conftest import Bot
 from tests.e2e import eventually

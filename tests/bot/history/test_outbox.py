@@ -16,7 +16,8 @@ from uuid import uuid4
 import pytest
 
 from bot.history.outbox import Outbox, decode, encode
-from bot.history.store import AttemptRecord, HistoryStore, database_url
+from bot.history.records import AttemptRecord
+from bot.history.store import HistoryStore, database_url
 
 T0 = datetime(2026, 3, 2, 14, 30, 15, 123456, tzinfo=UTC)
 KEY = "lummy:550e8400-e29b-41d4-a716-446655440000"

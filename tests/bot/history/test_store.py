@@ -23,14 +23,10 @@ from zoneinfo import ZoneInfo
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
-from bot.history.store import (
-    MIGRATIONS,
-    AttemptRecord,
-    ClaimState,
-    HistoryStore,
-    StoreUnavailableError,
-    database_url,
-)
+from bot.history.failures import StoreUnavailableError
+from bot.history.migrations import MIGRATIONS
+from bot.history.records import AttemptRecord, ClaimState
+from bot.history.store import HistoryStore, database_url
 
 TABLES = {"resend_attempts", "resend_claims", "schema_migrations"}
 T0 = datetime(2026, 3, 2, 14, 30, 15, 123456, tzinfo=UTC)
@@ -315,13 +311,13 @@ async def test_migration_3_adds_the_per_agent_index_to_an_existing_history(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'h.sqlite3'}"
-    monkeypatch.setattr("bot.history.store.MIGRATIONS", MIGRATIONS[:2])
+    monkeypatch.setattr("bot.history.migrations.MIGRATIONS", MIGRATIONS[:2])
     shipped = HistoryStore(url)
     await shipped.start()
     await shipped.record(kept := record(user_id="U0ANA"))
     await shipped.aclose()
 
-    monkeypatch.setattr("bot.history.store.MIGRATIONS", MIGRATIONS)
+    monkeypatch.setattr("bot.history.migrations.MIGRATIONS", MIGRATIONS)
     upgraded = HistoryStore(url)
     await upgraded.start()
     try:

@@ -20,14 +20,8 @@ from uuid import uuid4
 
 import pytest
 
-from bot.history.store import (
-    ORPHAN_DETAIL,
-    AttemptRecord,
-    ClaimState,
-    HistoryStore,
-    InFlightAttempt,
-    database_url,
-)
+from bot.history.records import ORPHAN_DETAIL, AttemptRecord, ClaimState, InFlightAttempt
+from bot.history.store import HistoryStore, database_url
 from bot.jobs import ResendJob
 from bot.ui.outcome import progress_message
 from devkit.emulators import Fault, FaultKind

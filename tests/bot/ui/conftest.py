@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.history.store import AttemptRecord
+from bot.history.records import AttemptRecord
 from bot.ui.blocks import SlackMessage
 from bot.ui.resend_modal import ModalContext
 from providers.tusfacturas.model import TusFacturasVoucher
