@@ -24,8 +24,8 @@ from bot.resend.audit import Auditor
 from bot.resend.core import ResendCore
 from bot.resend.inflight import InFlight
 from bot.resend.lookup import InvoiceLookups
+from bot.resend.pipeline import ResendPipeline
 from bot.resend.recovery import AttemptJournal, OrphanResolver
-from bot.resend.workflow import ResendWorkflow
 from bot.slack.client import shared_slack_session, slack_client
 from bot.slack.delivery import Delivery
 from bot.slack.directory import UserDirectory, UsergroupDirectory
@@ -47,7 +47,8 @@ class Services:
     providers: ConfiguredProviders
     client: AsyncWebClient
     core: ResendCore
-    workflow: ResendWorkflow
+    #: Runs an accepted re-send: progress, provider call, outcome, audit.
+    pipeline: ResendPipeline
     gatekeeper: Gatekeeper
     directory: UserDirectory
     store: HistoryStore
@@ -114,7 +115,7 @@ class Services:
         )
         directory = UserDirectory(client)
         lookups = InvoiceLookups(providers)
-        workflow = ResendWorkflow(
+        pipeline = ResendPipeline(
             providers=providers,
             delivery=delivery,
             inflight=inflight,
@@ -127,8 +128,8 @@ class Services:
             settings=settings,
             providers=providers,
             client=client,
-            core=ResendCore(providers=providers, gatekeeper=gatekeeper, workflow=workflow),
-            workflow=workflow,
+            core=ResendCore(providers=providers, gatekeeper=gatekeeper, pipeline=pipeline),
+            pipeline=pipeline,
             gatekeeper=gatekeeper,
             directory=directory,
             store=store,
