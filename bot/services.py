@@ -22,6 +22,7 @@ from bot.resend.access import AccessPolicy
 from bot.resend.admission import Gatekeeper
 from bot.resend.audit import Auditor
 from bot.resend.core import ResendCore
+from bot.resend.duplicates import DuplicateGuard
 from bot.resend.inflight import InFlight
 from bot.resend.lookup import InvoiceLookups
 from bot.resend.pipeline import ResendPipeline
@@ -50,6 +51,8 @@ class Services:
     #: Runs an accepted re-send: progress, provider call, outcome, audit.
     pipeline: ResendPipeline
     gatekeeper: Gatekeeper
+    #: Recent re-sends of an invoice and the claim on it (the modal warns with it too).
+    duplicates: DuplicateGuard
     directory: UserDirectory
     store: HistoryStore
     inflight: InFlight
@@ -99,19 +102,23 @@ class Services:
             metrics=metrics,
             outbox=outbox,
         )
-        gatekeeper = Gatekeeper(
-            registry=registry,
-            access=AccessPolicy(settings.access_rules(), usergroups),
-            metrics=metrics,
+        duplicates = DuplicateGuard(
             store=store,
-            auditor=auditor,
-            duplicate_window=timedelta(minutes=settings.duplicate_window_minutes),
+            registry=registry,
+            window=timedelta(minutes=settings.duplicate_window_minutes),
             # A re-send holds its invoice at most as long as it can take, plus margin.
             pending_timeout=timedelta(
                 seconds=(2 * settings.provider_read_timeout + settings.provider_connect_timeout)
                 * (settings.provider_max_retries + 1)
                 + 60
             ),
+        )
+        gatekeeper = Gatekeeper(
+            registry=registry,
+            access=AccessPolicy(settings.access_rules(), usergroups),
+            metrics=metrics,
+            duplicates=duplicates,
+            auditor=auditor,
         )
         directory = UserDirectory(client)
         lookups = InvoiceLookups(providers)
@@ -131,6 +138,7 @@ class Services:
             core=ResendCore(providers=providers, gatekeeper=gatekeeper, pipeline=pipeline),
             pipeline=pipeline,
             gatekeeper=gatekeeper,
+            duplicates=duplicates,
             directory=directory,
             store=store,
             inflight=inflight,
@@ -188,7 +196,7 @@ class Services:
         holds, and resolve re-sends a dead process left, once the store is trusted again."""
         await self.health.tick()
         if self.health.status == "ok":
-            await self.gatekeeper.retry_releases()
+            await self.duplicates.retry_releases()
         trusted = self.health.healthy_for() >= self.journal.lease.total_seconds()
         if trusted and (self._resolving is None or self._resolving.done()):
             # Beside the checks, not in their way: resolving talks to Slack.

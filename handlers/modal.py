@@ -134,7 +134,7 @@ async def show_what_is_known(
         known = await foresee(
             request,
             user_id,
-            gatekeeper=services.gatekeeper,
+            duplicates=services.duplicates,
             lookups=services.lookups,
             directory=services.directory,
         )

@@ -18,7 +18,7 @@ from typing import Final
 import structlog
 
 from bot.history.store import HistoryStore, StoreUnavailableError
-from bot.resend.admission import Gatekeeper
+from bot.resend.duplicates import DuplicateGuard
 from bot.resend.insight import Insight
 from bot.resend.lookup import InvoiceLookups
 from bot.slack.directory import UserDirectory
@@ -53,13 +53,13 @@ async def foresee(
     request: ResendRequest,
     user_id: str,
     *,
-    gatekeeper: Gatekeeper,
+    duplicates: DuplicateGuard,
     lookups: InvoiceLookups,
     directory: UserDirectory,
 ) -> Foresight:
     """The history, the provider's lookup and the agent's time zone, asked together."""
     insight, facts, agent_tz = await asyncio.gather(
-        gatekeeper.insight(request), lookups.facts(request), directory.timezone(user_id)
+        duplicates.insight(request), lookups.facts(request), directory.timezone(user_id)
     )
     return Foresight(insight=insight, facts=facts, agent_tz=agent_tz)
 
