@@ -35,7 +35,7 @@ USUAL_PROVIDER_TIMEOUT: Final = 0.6
 
 
 @dataclass(frozen=True)
-class Foresight:
+class KnownBeforeSending:
     """What is known about an invoice before sending it, for the modal."""
 
     insight: Insight | None = None
@@ -49,19 +49,19 @@ class Foresight:
         return has_facts or (self.insight is not None and self.insight.worth_showing)
 
 
-async def foresee(
+async def known_before_sending(
     request: ResendRequest,
     user_id: str,
     *,
     duplicates: DuplicateGuard,
     lookups: InvoiceLookups,
     directory: UserDirectory,
-) -> Foresight:
+) -> KnownBeforeSending:
     """The history, the provider's lookup and the agent's time zone, asked together."""
     insight, facts, agent_tz = await asyncio.gather(
         duplicates.insight(request), lookups.facts(request), directory.timezone(user_id)
     )
-    return Foresight(insight=insight, facts=facts, agent_tz=agent_tz)
+    return KnownBeforeSending(insight=insight, facts=facts, agent_tz=agent_tz)
 
 
 async def usual_provider(
