@@ -22,10 +22,11 @@ from bot.resend.access import AccessPolicy
 from bot.resend.admission import Gatekeeper
 from bot.resend.audit import Auditor
 from bot.resend.core import ResendCore
+from bot.resend.duplicates import DuplicateGuard
 from bot.resend.inflight import InFlight
 from bot.resend.lookup import InvoiceLookups
+from bot.resend.pipeline import ResendPipeline
 from bot.resend.recovery import AttemptJournal, OrphanResolver
-from bot.resend.workflow import ResendWorkflow
 from bot.slack.client import shared_slack_session, slack_client
 from bot.slack.delivery import Delivery
 from bot.slack.directory import UserDirectory, UsergroupDirectory
@@ -47,8 +48,11 @@ class Services:
     providers: ConfiguredProviders
     client: AsyncWebClient
     core: ResendCore
-    workflow: ResendWorkflow
+    #: Runs an accepted re-send: progress, provider call, outcome, audit.
+    pipeline: ResendPipeline
     gatekeeper: Gatekeeper
+    #: Recent re-sends of an invoice and the claim on it (the modal warns with it too).
+    duplicates: DuplicateGuard
     directory: UserDirectory
     store: HistoryStore
     inflight: InFlight
@@ -98,13 +102,10 @@ class Services:
             metrics=metrics,
             outbox=outbox,
         )
-        gatekeeper = Gatekeeper(
-            registry=registry,
-            access=AccessPolicy(settings.access_rules(), usergroups),
-            metrics=metrics,
+        duplicates = DuplicateGuard(
             store=store,
-            auditor=auditor,
-            duplicate_window=timedelta(minutes=settings.duplicate_window_minutes),
+            registry=registry,
+            window=timedelta(minutes=settings.duplicate_window_minutes),
             # A re-send holds its invoice at most as long as it can take, plus margin.
             pending_timeout=timedelta(
                 seconds=(2 * settings.provider_read_timeout + settings.provider_connect_timeout)
@@ -112,9 +113,16 @@ class Services:
                 + 60
             ),
         )
+        gatekeeper = Gatekeeper(
+            registry=registry,
+            access=AccessPolicy(settings.access_rules(), usergroups),
+            metrics=metrics,
+            duplicates=duplicates,
+            auditor=auditor,
+        )
         directory = UserDirectory(client)
         lookups = InvoiceLookups(providers)
-        workflow = ResendWorkflow(
+        pipeline = ResendPipeline(
             providers=providers,
             delivery=delivery,
             inflight=inflight,
@@ -127,9 +135,10 @@ class Services:
             settings=settings,
             providers=providers,
             client=client,
-            core=ResendCore(providers=providers, gatekeeper=gatekeeper, workflow=workflow),
-            workflow=workflow,
+            core=ResendCore(providers=providers, gatekeeper=gatekeeper, pipeline=pipeline),
+            pipeline=pipeline,
             gatekeeper=gatekeeper,
+            duplicates=duplicates,
             directory=directory,
             store=store,
             inflight=inflight,
@@ -187,7 +196,7 @@ class Services:
         holds, and resolve re-sends a dead process left, once the store is trusted again."""
         await self.health.tick()
         if self.health.status == "ok":
-            await self.gatekeeper.retry_releases()
+            await self.duplicates.retry_releases()
         trusted = self.health.healthy_for() >= self.journal.lease.total_seconds()
         if trusted and (self._resolving is None or self._resolving.done()):
             # Beside the checks, not in their way: resolving talks to Slack.

@@ -13,8 +13,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.resend.admission import WHOLE_REQUEST, ConfirmDuplicate, Refuse
+from bot.resend.before_sending import KnownBeforeSending, known_before_sending, usual_provider
 from bot.resend.core import Origin
-from bot.resend.foresight import Foresight, foresee, usual_provider
 from bot.services import Services, services_of
 from bot.slack.client import SLACK_FAILURES, slack_error
 from bot.ui import strings
@@ -128,13 +128,13 @@ async def show_what_is_known(
     the history and the provider know about its invoice: a recent re-send, the quota, the
     customer and where it goes. Bounded; nothing is shown when nothing is known, unless
     ``always`` (the invoice changed, so the old view must go)."""
-    known = Foresight()
+    known = KnownBeforeSending()
     with contextlib.suppress(InvalidReferenceError):
         request = request_from_form(form, services.registry)
-        known = await foresee(
+        known = await known_before_sending(
             request,
             user_id,
-            gatekeeper=services.gatekeeper,
+            duplicates=services.duplicates,
             lookups=services.lookups,
             directory=services.directory,
         )

@@ -3,9 +3,7 @@
 In order: the agent's access (checked again at submit: a modal can stay open
 while permissions change), the alternative-e-mail permission, the provider's
 hourly quota (where it has one) as the history knows it, and the duplicate
-guard. The duplicate guard is a claim in the store, so two agents submitting
-the same invoice at the same moment get one send and one warning, across any
-number of bot replicas.
+guard (`bot.resend.duplicates`).
 
 When the store is down or slow the re-send is not blocked: the guard steps
 aside, says so loudly in the logs, and the bot behaves as without history.
@@ -18,20 +16,20 @@ import functools
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 from uuid import uuid4
 
 import structlog
 
 from bot.history.failures import StoreUnavailableError
-from bot.history.insight import Insight, QuotaUsage, RecentSend
-from bot.history.records import AttemptRecord, ClaimState
-from bot.history.store import HistoryStore
+from bot.history.insight import Insight, QuotaUsage
+from bot.history.records import AttemptRecord
 from bot.jobs import ResendJob
 from bot.metrics import Metrics
 from bot.resend.access import AccessPolicy, Refusal
 from bot.resend.audit import Auditor
+from bot.resend.duplicates import QUOTA_WINDOW, DuplicateGuard
 from bot.ui import strings
 from bot.ui.wording import format_wait
 from providers.base import ResendRequest
@@ -41,7 +39,6 @@ log = structlog.get_logger(__name__)
 
 _T = TypeVar("_T")
 
-QUOTA_WINDOW: Final = timedelta(hours=1)
 #: Seconds the pre-ack decision may take in all (Slack wants its ack within 3 s).
 PRE_ACK_BUDGET: Final = 2.4
 
@@ -91,10 +88,8 @@ class Gatekeeper:
         *,
         registry: ProviderRegistry,
         access: AccessPolicy,
-        store: HistoryStore | None,
+        duplicates: DuplicateGuard,
         auditor: Auditor,
-        duplicate_window: timedelta,
-        pending_timeout: timedelta,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         store_timeout: float = 1.0,
         access_timeout: float = 1.0,
@@ -103,15 +98,11 @@ class Gatekeeper:
         self._metrics = metrics or Metrics()
         self._registry = registry
         self._access = access
-        self._store = store
+        self._duplicates = duplicates
         self._auditor = auditor
-        self._window = duplicate_window
-        self._pending_timeout = pending_timeout
         self._clock = clock
         self._store_timeout = store_timeout
         self._access_timeout = access_timeout
-        #: Claims whose release the store did not take yet: (invoice, attempt) → (sent, when).
-        self._unreleased: dict[tuple[str, str], tuple[bool, datetime]] = {}
         #: Pre-ack steps given up on, still finishing (kept so they are not collected).
         self._abandoned: set[asyncio.Future[Any]] = set()
 
@@ -131,36 +122,6 @@ class Gatekeeper:
             _refusal_record(request_by, None, refusal.code, self._clock(), reference=text[:200])
         )
 
-    async def insight(self, request: ResendRequest) -> Insight:
-        """Recent sends and quota for the modal; empty when the store cannot answer in time."""
-        if self._store is None:
-            return Insight()
-        try:
-            return await asyncio.wait_for(self._insight(request), self._store_timeout)
-        except (TimeoutError, StoreUnavailableError) as exc:
-            log.error("history_read_failed", error=type(exc).__name__, detail=str(exc)[:200])
-            return Insight()
-
-    async def _insight(self, request: ResendRequest) -> Insight:
-        assert self._store is not None
-        now = self._clock()
-        since = now - max(self._window, QUOTA_WINDOW)
-        successes = await self._store.successes_since(request.invoice_key, since)
-        recent_ones = [s for s in successes if now - s.created_at < self._window]
-        recent = None
-        if recent_ones:
-            last = recent_ones[-1]
-            recent = RecentSend(
-                at=last.created_at, user_id=last.user_id, recipients=last.recipients
-            )
-        quota = None
-        limit = self._registry.of(request).hourly_quota
-        if limit is not None:
-            in_hour = [s for s in successes if now - s.created_at < QUOTA_WINDOW]
-            frees_at = in_hour[0].created_at + QUOTA_WINDOW if in_hour else None
-            quota = QuotaUsage(used=len(in_hour), limit=limit, frees_at=frees_at)
-        return Insight(recent=recent, quota=quota)
-
     async def review(self, job: ResendJob, request_by: Requester, *, confirmed: bool) -> Decision:
         """Whether this submitted job may go ahead now; answers within `PRE_ACK_BUDGET`.
 
@@ -177,7 +138,7 @@ class Gatekeeper:
             refusal = Refusal("access_check_timeout", strings.ACCESS_CHECK_TIMEOUT)
         if refusal is not None:
             return self._refuse(job, request_by, refusal)
-        if self._store is None:
+        if not self._duplicates.active:
             return Proceed(claimed=False)
         # Whatever the access check left of the budget, but never less than the store's own.
         budget = max(self._store_timeout, PRE_ACK_BUDGET - (time.monotonic() - started))
@@ -210,8 +171,7 @@ class Gatekeeper:
         return refusal
 
     async def _guard(self, job: ResendJob, request_by: Requester, *, confirmed: bool) -> Decision:
-        assert self._store is not None
-        insight = await self._insight(job.request)
+        insight = await self._duplicates.read(job.request)
         if insight.quota is not None and insight.quota.exhausted:
             frees = insight.quota.frees_at
             message = strings.QUOTA_EXHAUSTED.format(
@@ -224,25 +184,12 @@ class Gatekeeper:
             # The history knows a recent send even when no claim does (a claim lost to a
             # store hiccup, rows written by another replica): the agent must still confirm.
             return self._confirm_duplicate(job, request_by, insight)
-        holder = await self._store.claim(
-            job.request.invoice_key,
-            attempt_id=job.idempotency_key,
-            user_id=request_by.user_id,
-            now=self._clock(),
-            sent_window=self._window,
-            pending_timeout=self._pending_timeout,
-            force=confirmed,
+        holder = await self._duplicates.claim(
+            job, request_by.user_id, confirmed=confirmed, recent=insight.recent
         )
         if holder is None:
             return Proceed(claimed=True, quota=insight.quota)
-        if holder.state is ClaimState.PENDING:
-            recent = RecentSend(at=holder.updated_at, user_id=holder.user_id, in_progress=True)
-        else:
-            # Held as sent with no success in the history: the last outcome was unknown.
-            recent = insight.recent or RecentSend(
-                at=holder.updated_at, user_id=holder.user_id, uncertain=True
-            )
-        return self._confirm_duplicate(job, request_by, Insight(recent=recent, quota=insight.quota))
+        return self._confirm_duplicate(job, request_by, Insight(recent=holder, quota=insight.quota))
 
     def _confirm_duplicate(
         self, job: ResendJob, request_by: Requester, insight: Insight
@@ -255,35 +202,7 @@ class Gatekeeper:
 
     async def release(self, job: ResendJob, *, sent: bool) -> None:
         """Free (or, when sent, keep for the window) this job's duplicate claim."""
-        if self._store is None:
-            return
-        key = (job.request.invoice_key, job.idempotency_key)
-        if not await self._release(key, sent=sent, at=self._clock()):
-            # Kept until the store answers again: a claim left "in progress" would warn
-            # every agent that the invoice is being re-sent, for minutes.
-            self._unreleased[key] = (sent, self._clock())
-            log.error("history_release_deferred", invoice_key=key[0], attempt_id=key[1])
-
-    async def retry_releases(self) -> int:
-        """Release the claims a store outage kept; how many are still waiting."""
-        for key, (sent, at) in list(self._unreleased.items()):
-            if not await self._release(key, sent=sent, at=at):
-                break
-            del self._unreleased[key]
-        return len(self._unreleased)
-
-    async def _release(self, key: tuple[str, str], *, sent: bool, at: datetime) -> bool:
-        assert self._store is not None
-        invoice_key, attempt_id = key
-        try:
-            await asyncio.wait_for(
-                self._store.release(invoice_key, attempt_id=attempt_id, sent=sent, now=at),
-                self._store_timeout * 3,
-            )
-        except (TimeoutError, StoreUnavailableError) as exc:
-            log.warning("history_release_failed", error=type(exc).__name__)
-            return False
-        return True
+        await self._duplicates.release(job, sent=sent)
 
     def _refuse(self, job: ResendJob, request_by: Requester, refusal: Refusal) -> Refuse:
         self._auditor.attempt_later(_refusal_record(request_by, job, refusal.code, self._clock()))

@@ -22,7 +22,7 @@ from bot.resend.admission import (
     Refuse,
     Requester,
 )
-from bot.resend.workflow import ResendWorkflow, RunReport
+from bot.resend.pipeline import ResendPipeline, RunReport
 from bot.slack.delivery import Destination, MessageRef
 from bot.ui.wording import error_message
 from providers.base import ResendRequest
@@ -65,7 +65,7 @@ class Accepted:
     claimed: bool
     existing: MessageRef | None
     quota_before: QuotaUsage | None
-    _workflow: ResendWorkflow = field(repr=False)
+    _pipeline: ResendPipeline = field(repr=False)
 
     async def run(self) -> MessageRef | None:
         """Re-send and show the outcome; never raises but for cancellation."""
@@ -74,7 +74,7 @@ class Accepted:
     async def run_to_end(self) -> RunReport:
         """`run`, answering how it ended too (a workflow step reports it as its outputs)."""
         reports: list[RunReport] = []
-        await self._workflow.run(
+        await self._pipeline.run(
             self.job,
             self.origin.destination(),
             team_id=self.origin.team_id,
@@ -97,11 +97,11 @@ class ResendCore:
         *,
         providers: ConfiguredProviders,
         gatekeeper: Gatekeeper,
-        workflow: ResendWorkflow,
+        pipeline: ResendPipeline,
     ) -> None:
         self._providers = providers
         self._gatekeeper = gatekeeper
-        self._workflow = workflow
+        self._pipeline = pipeline
 
     async def submit(
         self, request: ResendRequest, origin: Origin, *, confirmed: bool = False
@@ -149,6 +149,6 @@ class ResendCore:
                 claimed=decision.claimed,
                 quota_before=decision.quota,
                 existing=existing,
-                _workflow=self._workflow,
+                _pipeline=self._pipeline,
             )
         return decision

@@ -622,4 +622,4 @@ async def test_a_claim_the_store_could_not_release_is_released_when_it_answers(
 
     await bot.services.refresh_history_status()
     assert claim_state() == "sent"
-    assert await gatekeeper.retry_releases() == 0
+    assert await bot.services.duplicates.retry_releases() == 0

@@ -20,7 +20,7 @@ import structlog
 from bot.history.failures import StoreUnavailableError
 from bot.history.insight import Insight
 from bot.history.store import HistoryStore
-from bot.resend.admission import Gatekeeper
+from bot.resend.duplicates import DuplicateGuard
 from bot.resend.lookup import InvoiceLookups
 from bot.slack.directory import UserDirectory
 from bot.ui.forms import default_provider
@@ -36,7 +36,7 @@ USUAL_PROVIDER_TIMEOUT: Final = 0.6
 
 
 @dataclass(frozen=True)
-class Foresight:
+class KnownBeforeSending:
     """What is known about an invoice before sending it, for the modal."""
 
     insight: Insight | None = None
@@ -50,19 +50,19 @@ class Foresight:
         return has_facts or (self.insight is not None and self.insight.worth_showing)
 
 
-async def foresee(
+async def known_before_sending(
     request: ResendRequest,
     user_id: str,
     *,
-    gatekeeper: Gatekeeper,
+    duplicates: DuplicateGuard,
     lookups: InvoiceLookups,
     directory: UserDirectory,
-) -> Foresight:
+) -> KnownBeforeSending:
     """The history, the provider's lookup and the agent's time zone, asked together."""
     insight, facts, agent_tz = await asyncio.gather(
-        gatekeeper.insight(request), lookups.facts(request), directory.timezone(user_id)
+        duplicates.insight(request), lookups.facts(request), directory.timezone(user_id)
     )
-    return Foresight(insight=insight, facts=facts, agent_tz=agent_tz)
+    return KnownBeforeSending(insight=insight, facts=facts, agent_tz=agent_tz)
 
 
 async def usual_provider(

@@ -85,7 +85,7 @@ class _Run:
         return RunReport(ref=self.ref, outcome=outcome, result=self.result, error=self.error)
 
 
-class ResendWorkflow:
+class ResendPipeline:
     """Runs re-send jobs: progress message, provider call, outcome message, audit."""
 
     def __init__(

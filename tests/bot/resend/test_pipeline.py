@@ -1,8 +1,7 @@
-"""The re-send workflow: after Slack's ack, every surprise still reaches the agent.
+"""The re-send pipeline: after Slack's ack, every surprise still reaches the agent.
 
-End to end through the production bot where it matters (exceptions, time zones),
-plus `InFlight` and `UserDirectory` against the fake Slack with slack-sdk's
-real AsyncWebClient.
+End to end through the production bot where it matters (exceptions, time zones,
+Slack faults around the re-send).
 """
 
 from __future__ import annotations
@@ -14,17 +13,14 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import pytest
-from slack_sdk.web.async_client import AsyncWebClient
 from structlog.testing import capture_logs
 
 from bot.jobs import ResendJob
 from bot.logs import new_error_id
 from bot.resend.inflight import InFlight
 from bot.resend.lookup import InvoiceLookups
-from bot.resend.workflow import ResendWorkflow
-from bot.slack.client import slack_client
+from bot.resend.pipeline import ResendPipeline
 from bot.slack.delivery import ChannelMessageRef, Delivery, Destination
-from bot.slack.directory import UserDirectory
 from bot.ui import strings
 from devkit.emulators.common import LOOKUP_ROUTE, Fault, FaultKind
 from devkit.localslack import FakeSlackWebAPI
@@ -33,7 +29,6 @@ from providers.lummy.model import LummyInvoice
 from providers.tusfacturas.model import Operacion, TusFacturasVoucher
 from tests.conftest import (
     AGENT,
-    BOT_TOKEN,
     CHANNEL,
     OTHER_AGENT,
     SEED_LUMMY_ID,
@@ -154,11 +149,11 @@ async def test_progress_failure_sends_nothing_to_the_provider(
     assert resends(bot.lummy) == []
 
 
-async def test_exception_escaping_the_workflow_still_reaches_the_agent(
+async def test_exception_escaping_the_pipeline_still_reaches_the_agent(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Even the outcome's own delivery blowing up ends in a message with an error id."""
-    delivery = bot.services.workflow._delivery
+    delivery = bot.services.pipeline._delivery
     original = delivery.replace
 
     async def replace_then_explode(*args: Any, **kwargs: Any) -> NoReturn:
@@ -214,17 +209,17 @@ async def test_a_slow_lookup_does_not_hold_the_outcome_back_for_long(
 ) -> None:
     bot.lummy.inject(Fault(FaultKind.HANG), route=LOOKUP_ROUTE)
     lookups = InvoiceLookups(bot.services.providers, timeout=0.3)
-    workflow = ResendWorkflow(
+    pipeline = ResendPipeline(
         providers=bot.services.providers,
         delivery=Delivery(bot.services.client),
         inflight=InFlight(),
         lookups=lookups,
         gatekeeper=bot.services.gatekeeper,
-        auditor=bot.services.workflow._auditor,
+        auditor=bot.services.pipeline._auditor,
     )
     job = ResendJob(request=LummyInvoice(invoice_id=SEED_LUMMY_ID), requested_by=AGENT)
     started = time.monotonic()
-    ref = await workflow.run(job, Destination(user_id=AGENT, channel_id=CHANNEL))
+    ref = await pipeline.run(job, Destination(user_id=AGENT, channel_id=CHANNEL))
     assert time.monotonic() - started < 1.5
     await lookups.aclose()
     assert isinstance(ref, ChannelMessageRef)
@@ -236,18 +231,18 @@ async def test_a_slow_lookup_does_not_hold_the_outcome_back_for_long(
     assert len(bot.lummy.sends) == 1
 
 
-async def test_tusfacturas_success_is_stamped_with_the_workflows_clock(
+async def test_tusfacturas_success_is_stamped_with_the_pipelines_clock(
     bot: Bot, fake_slack: FakeSlackWebAPI
 ) -> None:
     fixed = datetime(2025, 2, 1, 15, 4, 5, tzinfo=UTC)
     inflight = InFlight()
-    workflow = ResendWorkflow(
+    pipeline = ResendPipeline(
         providers=bot.services.providers,
         delivery=Delivery(bot.services.client),
         inflight=inflight,
         clock=lambda: fixed,
         gatekeeper=bot.services.gatekeeper,
-        auditor=bot.services.workflow._auditor,
+        auditor=bot.services.pipeline._auditor,
     )
     job = ResendJob(
         request=TusFacturasVoucher(
@@ -255,7 +250,7 @@ async def test_tusfacturas_success_is_stamped_with_the_workflows_clock(
         ),
         requested_by=OTHER_AGENT,
     )
-    ref = await workflow.run(job, Destination(user_id=OTHER_AGENT, channel_id=CHANNEL))
+    ref = await pipeline.run(job, Destination(user_id=OTHER_AGENT, channel_id=CHANNEL))
     assert isinstance(ref, ChannelMessageRef)
     assert inflight.count == 0
     message = fake_slack.find_message(CHANNEL, ref.ts)
@@ -265,112 +260,6 @@ async def test_tusfacturas_success_is_stamped_with_the_workflows_clock(
     assert "01/02 12:04, hora de Argentina" in text
     assert "hoy a las 12:04" in text
     assert "compras@panaderialaespiga.com.ar" in text  # named in TusFacturas' "rta"
-
-
-# --- InFlight ---------------------------------------------------------------------
-
-
-async def test_inflight_drain_waits_for_running_resends() -> None:
-    inflight = InFlight()
-    assert inflight.count == 0
-    assert await inflight.drain(0) is True
-
-    release = asyncio.Event()
-
-    async def resend() -> None:
-        async with inflight.track():
-            await release.wait()
-
-    tasks = [asyncio.create_task(resend()) for _ in range(2)]
-    await asyncio.sleep(0)
-    assert inflight.count == 2
-    started = time.monotonic()
-    assert await inflight.drain(0.05) is False
-    assert time.monotonic() - started < 0.5
-    assert inflight.count == 2, "a timed-out drain cancels nothing"
-
-    release.set()
-    assert await inflight.drain(1) is True
-    assert inflight.count == 0
-    await asyncio.gather(*tasks)
-
-
-async def test_inflight_counts_down_when_a_resend_raises() -> None:
-    inflight = InFlight()
-
-    async def failing_resend() -> None:
-        async with inflight.track():
-            assert inflight.count == 1
-            raise RuntimeError("kaboom")
-
-    with pytest.raises(RuntimeError, match="kaboom"):
-        await failing_resend()
-    assert inflight.count == 0
-    assert await inflight.drain(0) is True
-
-
-async def test_inflight_drain_returns_as_soon_as_the_last_one_ends() -> None:
-    inflight = InFlight()
-
-    async def short() -> None:
-        async with inflight.track():
-            await asyncio.sleep(0.05)
-
-    task = asyncio.create_task(short())
-    await asyncio.sleep(0)
-    started = time.monotonic()
-    assert await inflight.drain(2) is True
-    assert time.monotonic() - started < 1
-    await task
-
-
-# --- UserDirectory ----------------------------------------------------------------
-
-
-@pytest.fixture
-def client(fake_slack: FakeSlackWebAPI) -> AsyncWebClient:
-    """The production Web API client pointed at the fake Slack."""
-    return slack_client(BOT_TOKEN, fake_slack.api_url)
-
-
-async def test_user_directory_caches_one_users_info_per_user(
-    fake_slack: FakeSlackWebAPI, client: AsyncWebClient
-) -> None:
-    directory = UserDirectory(client)
-    assert await directory.timezone(AGENT) == "America/Argentina/Buenos_Aires"
-    assert await directory.timezone(AGENT) == "America/Argentina/Buenos_Aires"
-    assert len(fake_slack.calls_to("users.info")) == 1
-    assert await directory.timezone(OTHER_AGENT) == "America/Mexico_City"
-    assert len(fake_slack.calls_to("users.info")) == 2
-
-
-async def test_user_directory_cache_expires(
-    fake_slack: FakeSlackWebAPI, client: AsyncWebClient
-) -> None:
-    directory = UserDirectory(client, ttl_seconds=0)
-    await directory.timezone(AGENT)
-    fake_slack.add_user(AGENT, "ana", "Ana Pérez", tz="Europe/Madrid")
-    assert await directory.timezone(AGENT) == "Europe/Madrid"
-    assert len(fake_slack.calls_to("users.info")) == 2
-
-
-async def test_user_directory_failure_is_none_and_not_cached(
-    fake_slack: FakeSlackWebAPI, client: AsyncWebClient
-) -> None:
-    directory = UserDirectory(client)
-    fake_slack.fail("users.info", "internal_error")
-    with capture_logs() as logs:
-        assert await directory.timezone(AGENT) is None
-    assert any(e["event"] == "slack_users_info_failed" for e in logs)
-    assert await directory.timezone(AGENT) == "America/Argentina/Buenos_Aires"
-    assert await directory.timezone("U0NOBODY") is None
-
-
-async def test_user_directory_without_a_tz_is_none(
-    fake_slack: FakeSlackWebAPI, client: AsyncWebClient
-) -> None:
-    fake_slack.add_user("U0NOTZ", "sin", tz="")
-    assert await UserDirectory(client).timezone("U0NOTZ") is None
 
 
 # --- Slack faults around the re-send ---------------------------------------------------
