@@ -25,6 +25,7 @@ lint: install
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
 	$(UV) run --locked mypy --strict bot handlers providers devkit
+	$(UV) run --locked hadolint Dockerfile
 
 run: install
 	$(UV) run --locked reenviar-bot start

@@ -13,6 +13,8 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import LOAD_ERRORS, Settings, setting_problems
+from bot.doctor.checks import DEFAULT_TIMEOUT
+from bot.doctor.command import run_doctor
 from bot.history.export import export_history
 from bot.history.failures import StoreUnavailableError
 from bot.history.store import HistoryStore
@@ -63,6 +65,21 @@ def _parser() -> argparse.ArgumentParser:
         add_help=False,
     )
 
+    doctor = commands.add_parser(
+        "doctor",
+        help="check the settings, Slack, the providers and the storage, and say what to fix",
+    )
+    doctor.add_argument("--json", action="store_true", help="print the results as JSON")
+    doctor.add_argument(
+        "--http", action="store_true", help="check HTTP mode even if SLACK_APP_TOKEN is set"
+    )
+    doctor.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds each check may take (default {DEFAULT_TIMEOUT:g})",
+    )
+
     history = commands.add_parser("history", help="the re-send history")
     history_commands = history.add_subparsers(dest="history_command", required=True)
     export = history_commands.add_parser(
@@ -99,6 +116,16 @@ def _iso_date(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {value!r}") from None
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 300:
+        raise argparse.ArgumentTypeError(f"not a number of seconds in (0, 300]: {value!r}")
+    return seconds
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> int:
@@ -184,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Before the settings: the demo needs none, and a broken .env must not stop it.
         return _demo(arguments[1:])
     args = _parser().parse_args(arguments)
+    if args.command == "doctor":
+        # Before the settings: reporting what is wrong with them is its first check.
+        return run_doctor(json_output=args.json, http=args.http, timeout=args.timeout)
     settings = _load_settings()
     if settings is None:
         return 2

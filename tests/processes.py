@@ -11,6 +11,9 @@ the test with its output.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -41,7 +44,9 @@ __all__ = [
     "fake_settings",
     "free_port",
     "get",
+    "python_bound_by_permissions",
     "run_command",
+    "run_command_async",
     "wait_ready",
 ]
 
@@ -116,6 +121,51 @@ def run_command(
     return subprocess.run(  # noqa: S603 - our own interpreter and console script
         argv, env=dict(env), cwd=cwd, capture_output=True, text=True, timeout=timeout
     )
+
+
+async def run_command_async(
+    argv: list[str], env: Mapping[str, str], cwd: Path, *, timeout: float = 30.0
+) -> subprocess.CompletedProcess[str]:
+    """`run_command` without blocking the event loop, so the fakes in it keep answering."""
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        env=dict(env),
+        cwd=cwd,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    return subprocess.CompletedProcess(
+        argv, proc.returncode or 0, stdout.decode("utf-8"), stderr.decode("utf-8")
+    )
+
+
+@pytest.fixture
+def python_bound_by_permissions(tmp_path: Path) -> str | None:
+    """An interpreter path for the child that respects file permissions.
+
+    Root ignores permission bits: as root, the child runs through ``setpriv`` without
+    the capabilities that override them. None: the plain interpreter will do.
+    """
+    if os.geteuid() != 0:
+        return None
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        if os.environ.get("CI"):
+            pytest.fail("running as root in CI needs setpriv (util-linux) for this test")
+        pytest.skip("running as root without setpriv: permission bits cannot bind the bot")
+    caps = "-dac_override,-dac_read_search,-fowner"
+    wrapper = tmp_path / "python-bound-by-permissions"
+    drop = f"--inh-caps {caps} --bounding-set {caps}"
+    wrapper.write_text(f'#!/bin/sh\nexec {setpriv} {drop} -- {sys.executable} "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
 
 
 async def wait_ready(

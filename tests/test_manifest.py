@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from bot.server import EVENTS_PATH
+from bot.slack.scopes import BOT_SCOPES
 from handlers import usergroups, workflow_step
 from handlers.command import COMMAND
 from handlers.shortcut import SHORTCUT_CALLBACK_ID
@@ -74,6 +75,12 @@ def test_bot_scopes_are_exactly_the_least_needed(manifest: dict[str, Any]) -> No
     assert set(scopes) == {"bot"}, "no user scopes"
     assert len(scopes["bot"]) == len(set(scopes["bot"]))
     assert set(scopes["bot"]) == LEAST_PRIVILEGE_BOT_SCOPES
+
+
+def test_the_bot_ships_the_manifests_scopes(manifest: dict[str, Any]) -> None:
+    """An installed bot has no manifest.yml: `reenviar-bot doctor` checks the token
+    against the copy in the package, which must not drift."""
+    assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES
 
 
 def test_settings_use_socket_mode_with_interactivity(manifest: dict[str, Any]) -> None:

@@ -17,10 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import sqlite3
 import stat
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -36,9 +34,15 @@ from devkit.localslack import FakeSlackWebAPI, SlackEventSender
 from tests.conftest import AGENT, SIGNING_SECRET, outcomes
 from tests.e2e import confirmed, lummy_values, submission_view
 from tests.pgserver import PostgresServer, private_postgres
-from tests.processes import BotProcess, BotProcesses, clean_env, fake_settings
+from tests.processes import (
+    BotProcess,
+    BotProcesses,
+    clean_env,
+    fake_settings,
+    python_bound_by_permissions,
+)
 
-__all__ = ["private_postgres"]  # the fixture, imported for the tests below
+__all__ = ["private_postgres", "python_bound_by_permissions"]  # fixtures for the tests below
 
 #: How an outcome that says the invoice went out starts (whatever its wording).
 SENT_MARK = ":white_check_mark:"
@@ -366,28 +370,6 @@ async def test_a_garbage_history_file_is_moved_aside_and_recreated(
     assert aside, figures  # kept for a post-mortem, not deleted
     assert (after.get("history"), after.get("history_queued")) == ("ok", 0), figures
     assert "Traceback" not in bot.output()
-
-
-@pytest.fixture
-def python_bound_by_permissions(tmp_path: Path) -> str | None:
-    """An interpreter path for the child that respects file permissions.
-
-    Root ignores permission bits: as root, the child runs through ``setpriv`` without
-    the capabilities that override them. None: the plain interpreter will do.
-    """
-    if os.geteuid() != 0:
-        return None
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        if os.environ.get("CI"):
-            pytest.fail("running as root in CI needs setpriv (util-linux) for this test")
-        pytest.skip("running as root without setpriv: permission bits cannot bind the bot")
-    caps = "-dac_override,-dac_read_search,-fowner"
-    wrapper = tmp_path / "python-bound-by-permissions"
-    drop = f"--inh-caps {caps} --bounding-set {caps}"
-    wrapper.write_text(f'#!/bin/sh\nexec {setpriv} {drop} -- {sys.executable} "$@"\n')
-    wrapper.chmod(0o755)
-    return str(wrapper)
 
 
 @contextlib.contextmanager

@@ -1,5 +1,5 @@
-"""Emulator of Lummy's ``POST /invoices/{invoiceId}/resend-pdf`` and ``GET
-/invoices/{invoiceId}`` (CFDI, Mexico).
+"""Emulator of Lummy's ``POST /invoices/{invoiceId}/resend-pdf``, ``GET
+/invoices/{invoiceId}`` and ``GET /customers`` (CFDI, Mexico).
 
 Answers use the StandardResponse envelope from the seed contract:
 
@@ -30,6 +30,11 @@ emulator answers the shape the bot assumes (see `providers.lummy`):
 customer: {legalName, rfc, email}}``, with the same authentication and errors,
 never counted toward the rate limit. An invoice without `LummyInvoiceDetails`
 answers only ``id``, ``cfdiUuid`` and ``customer.email``.
+
+The customer search (``GET /customers?search=&page=1&limit=20``, same authentication)
+answers ``data: [{id, rfc, legalName, fiscalRegime, fiscalZipCode, email}]``: the
+customers of the invoices with details, matched on RFC or legal name (partial,
+case-insensitive); ``limit`` is 1..100 and ``page`` from 1 (400 otherwise).
 """
 
 from __future__ import annotations
@@ -121,6 +126,12 @@ _EMAIL_RE: Final = re.compile(
     r"[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
 )
 _WINDOW: Final = timedelta(hours=1)
+#: The route that searches customers (`devkit.emulators.common`'s routes are the others).
+CUSTOMERS_ROUTE: Final = "customers"
+_MAX_LIMIT: Final = 100
+#: What every emulated customer declares to the SAT: general regime, Mexico City.
+_FISCAL_REGIME: Final = "601"
+_FISCAL_ZIP_CODE: Final = "06600"
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +178,13 @@ def is_valid_email(value: str) -> bool:
     return len(value) <= 254 and _EMAIL_RE.fullmatch(value) is not None
 
 
+def _positive(value: str, name: str) -> int:
+    """A query parameter that must be a positive integer (``page``, ``limit``)."""
+    if not value.isdigit() or int(value) < 1:
+        raise _LummyError(400, "ValidationError", f"{name} debe ser un entero positivo")
+    return int(value)
+
+
 def _same(given: str, expected: str) -> bool:
     return secrets.compare_digest(given.encode(), expected.encode())
 
@@ -207,9 +225,12 @@ class LummyEmulator(EmulatorServer):
     def _register_routes(self, app: web.Application) -> None:
         app.router.add_post(f"{self.path_prefix}/invoices/{{invoice_id}}/resend-pdf", self._resend)
         app.router.add_get(f"{self.path_prefix}/invoices/{{invoice_id}}", self._lookup)
+        app.router.add_get(f"{self.path_prefix}/customers", self._customers)
 
     def _route_of(self, request: web.Request) -> str | None:
         path = request.path.removeprefix(self.path_prefix)
+        if path == "/customers" and request.method == "GET":
+            return CUSTOMERS_ROUTE
         if not path.startswith("/invoices/"):
             return None
         if path.endswith("/resend-pdf") and request.method == "POST":
@@ -327,6 +348,42 @@ class LummyEmulator(EmulatorServer):
                 customer={"legalName": details.customer_name, "rfc": details.rfc, "email": email},
             )
         return self._to_response(self._answer(request, request_id, 200, {"data": data}))
+
+    async def _customers(self, request: web.Request) -> web.StreamResponse:
+        request_id = new_request_id()
+        try:
+            self._authenticate(request)
+            page = _positive(request.query.get("page", "1"), "page")
+            limit = _positive(request.query.get("limit", "20"), "limit")
+            if limit > _MAX_LIMIT:
+                raise _LummyError(400, "ValidationError", f"limit debe ser a lo sumo {_MAX_LIMIT}")
+        except _LummyError as error:
+            return self._to_response(self._error_answer(request, request_id, error))
+        search = request.query.get("search", "").strip().lower()
+        found = [
+            customer
+            for customer in self._customer_records()
+            if search in customer["rfc"].lower() or search in customer["legalName"].lower()
+        ]
+        data = found[(page - 1) * limit : page * limit]
+        return self._to_response(self._answer(request, request_id, 200, {"data": data}))
+
+    def _customer_records(self) -> list[dict[str, str]]:
+        """One record per RFC among the invoices with details, in the order first seen."""
+        customers: dict[str, dict[str, str]] = {}
+        for invoice_id, details in self.details.items():
+            customers.setdefault(
+                details.rfc,
+                {
+                    "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"customer:{details.rfc}")),
+                    "rfc": details.rfc,
+                    "legalName": details.customer_name,
+                    "fiscalRegime": _FISCAL_REGIME,
+                    "fiscalZipCode": _FISCAL_ZIP_CODE,
+                    "email": self.invoices.get(invoice_id, ""),
+                },
+            )
+        return list(customers.values())
 
     def _authenticate(self, request: web.Request) -> None:
         api_key = request.headers.get("x-api-key")

@@ -3,8 +3,9 @@
 Parameters come as a query string, a form or JSON (JSON-encoded ``blocks``/``view``
 in forms are decoded, as Slack does); every call is recorded; injected latency and
 failures apply; the token is checked (the bot token, or the app-level token for
-``apps.connections.open``); then the method answers ``{"ok": true, ...}`` or its
-refusal ``{"ok": false, "error": ...}``.
+``apps.connections.open``; a revoked bot token is refused); then the method answers
+``{"ok": true, ...}`` or its refusal ``{"ok": false, "error": ...}``, with the token's
+scopes in the ``x-oauth-scopes`` header, as Slack sends them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from devkit.localslack.faults import Faults
 from devkit.localslack.protocol import JsonDict, MethodHandler, SlackApiRefusal
 from devkit.localslack.workspace import Workspace
 
-__all__ = ["API_PATH", "ApiCall", "MethodDispatcher"]
+__all__ = ["API_PATH", "SCOPES_HEADER", "ApiCall", "MethodDispatcher"]
 
 #: Where Web API methods are served: ``/api/<method>``.
 API_PATH: Final = "/api"
@@ -31,6 +32,8 @@ API_PATH: Final = "/api"
 _JSON_PARAMS: Final = ("blocks", "view", "attachments", "metadata", "outputs")
 #: Web API methods authenticated with the app-level token (``xapp-...``), not the bot's.
 _APP_TOKEN_METHODS: Final = frozenset({"apps.connections.open"})
+#: The header in which Slack lists the scopes of the token a call was made with.
+SCOPES_HEADER: Final = "x-oauth-scopes"
 
 
 @dataclass
@@ -133,27 +136,31 @@ class MethodDispatcher:
                 {"ok": False, "error": failure.error}, status=failure.status, headers=headers
             )
 
+        # Once the token is accepted, every answer lists its scopes, as Slack's do.
+        scopes: dict[str, str] = {}
         try:
             if parse_error is not None:
                 raise parse_error
             if method in _APP_TOKEN_METHODS:
                 self._check_app_auth(request)
+                scopes[SCOPES_HEADER] = ",".join(self.workspace.app_token_scopes)
             else:
                 self._check_auth(request, params)
+                scopes[SCOPES_HEADER] = ",".join(self.workspace.bot_scopes)
             handler = self._extra_methods.get(method) or self._methods.get(method)
             if handler is None:
                 return web.json_response(
-                    {"ok": False, "error": "unknown_method", "req_method": method}
+                    {"ok": False, "error": "unknown_method", "req_method": method}, headers=scopes
                 )
             result = handler(params)
         except SlackApiRefusal as exc:
             body: JsonDict = {"ok": False, "error": exc.error}
             if exc.messages:
                 body["response_metadata"] = {"messages": exc.messages}
-            return web.json_response(body)
+            return web.json_response(body, headers=scopes)
         finally:
             await self._changes.notify()
-        return web.json_response({"ok": True, **result})
+        return web.json_response({"ok": True, **result}, headers=scopes)
 
     def _check_auth(self, request: web.Request, params: JsonDict) -> None:
         """Bot methods take the bot token (or a workflow step execution's token) in the
@@ -169,6 +176,8 @@ class MethodDispatcher:
             return  # a workflow step execution's own token acts as the bot
         if not secrets.compare_digest(token, self.workspace.bot_token):
             raise SlackApiRefusal("invalid_auth")
+        if self.workspace.bot_token_refusal is not None:
+            raise SlackApiRefusal(self.workspace.bot_token_refusal)
 
     def _check_app_auth(self, request: web.Request) -> None:
         """App-level methods take the ``xapp-`` token in the header only, as Slack requires."""

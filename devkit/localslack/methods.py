@@ -158,6 +158,7 @@ class DirectoryMethods:
             "users.info": self.users_info,
             "users.lookupByEmail": self.users_lookup_by_email,
             "usergroups.users.list": self.usergroups_users_list,
+            "usergroups.list": self.usergroups_list,
         }
 
     def api_test(self, params: JsonDict) -> JsonDict:
@@ -224,6 +225,29 @@ class DirectoryMethods:
             if user.email is not None and user.email.lower() == email:
                 return {"user": user.as_slack(self.workspace.team_id)}
         raise SlackApiRefusal("users_not_found")
+
+    def usergroups_list(self, params: JsonDict) -> JsonDict:
+        """``usergroups.list``: the workspace's user groups (their members with
+        ``include_users``)."""
+        workspace = self.workspace
+        groups: list[JsonDict] = []
+        for group_id, members in workspace.usergroups.items():
+            handle = workspace.usergroup_handles.get(group_id, group_id.lower())
+            group: JsonDict = {
+                "id": group_id,
+                "team_id": workspace.team_id,
+                "is_usergroup": True,
+                "is_subteam": True,
+                "name": handle,
+                "handle": handle,
+                "description": "",
+                "date_delete": 0,
+                "user_count": len(members),
+            }
+            if truthy(params.get("include_users")):
+                group["users"] = list(members)
+            groups.append(group)
+        return {"usergroups": groups}
 
     def usergroups_users_list(self, params: JsonDict) -> JsonDict:
         """``usergroups.users.list``."""

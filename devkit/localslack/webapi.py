@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Self
 
 from aiohttp import web
 
+from bot.slack.scopes import BOT_SCOPES, SOCKET_MODE_SCOPE
 from devkit.localslack.changes import Changes
 from devkit.localslack.dispatch import API_PATH, ApiCall, MethodDispatcher
 from devkit.localslack.faults import Faults, InjectedFailure
@@ -93,6 +94,10 @@ class FakeSlackWebAPI:
     check_triggers = SharedAttribute[bool]("_workspace")
     trigger_ttl = SharedAttribute[float]("_workspace")
     chat_write_public = SharedAttribute[bool]("_workspace")
+    #: The bot token's scopes, as ``x-oauth-scopes`` lists them (default: the manifest's).
+    bot_scopes = SharedAttribute[tuple[str, ...]]("_workspace")
+    #: An error (``token_revoked``) every method answers the bot token with; None: accepted.
+    bot_token_refusal = SharedAttribute[str | None]("_workspace")
     clock = SharedAttribute[Callable[[], float]]("_workspace")
     users = SharedAttribute[dict[str, User]]("_workspace")
     channels = SharedAttribute[dict[str, Channel]]("_workspace")
@@ -132,6 +137,8 @@ class FakeSlackWebAPI:
         chat_write_public: bool = False,
         clock: Callable[[], float] = time.time,
         app_token: str | None = None,
+        bot_scopes: Iterable[str] = BOT_SCOPES,
+        app_token_scopes: Iterable[str] = (SOCKET_MODE_SCOPE,),
     ) -> None:
         self._workspace = Workspace(
             bot_token=bot_token,
@@ -147,6 +154,8 @@ class FakeSlackWebAPI:
             chat_write_public=chat_write_public,
             clock=clock,
             app_token=app_token,
+            bot_scopes=bot_scopes,
+            app_token_scopes=app_token_scopes,
         )
         self._server = LoopbackServer(type(self).__name__)
         self._changes = Changes()

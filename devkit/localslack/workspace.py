@@ -232,8 +232,17 @@ class Workspace:
         chat_write_public: bool,
         clock: Callable[[], float],
         app_token: str | None,
+        bot_scopes: Iterable[str],
+        app_token_scopes: Iterable[str],
     ) -> None:
         self.bot_token = bot_token
+        #: The scopes the bot token was granted (reported in ``x-oauth-scopes``; which
+        #: methods answer follows the flags, such as ``chat_write_public``).
+        self.bot_scopes = tuple(bot_scopes)
+        #: Set to an error (``token_revoked``, ``invalid_auth``) and the bot token is refused
+        #: by every method, as after the app was uninstalled.
+        self.bot_token_refusal: str | None = None
+        self.app_token_scopes = tuple(app_token_scopes)
         #: The app-level token (``xapp-...``) that ``apps.connections.open`` accepts;
         #: ``None``: Socket Mode is off and every token is refused.
         self.app_token = app_token
@@ -254,6 +263,8 @@ class Workspace:
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self.usergroups: dict[str, list[str]] = {}
+        #: Each user group's handle (``@soporte``), for ``usergroups.list``.
+        self.usergroup_handles: dict[str, str] = {}
         self.messages: dict[str, list[Message]] = {}
         self.ephemeral: dict[tuple[str, str], list[EphemeralMessage]] = {}
         self.views: dict[str, JsonDict] = {}
@@ -330,9 +341,12 @@ class Workspace:
         self.messages.setdefault(channel_id, [])
         return channel
 
-    def add_usergroup(self, group_id: str, members: Iterable[str]) -> None:
-        """Add a user group (``S...``) for ``usergroups.users.list``."""
+    def add_usergroup(
+        self, group_id: str, members: Iterable[str], *, handle: str | None = None
+    ) -> None:
+        """Add a user group (``S...``) for ``usergroups.users.list`` and ``usergroups.list``."""
         self.usergroups[group_id] = list(members)
+        self.usergroup_handles[group_id] = handle or group_id.lower()
 
     def post_as(
         self,

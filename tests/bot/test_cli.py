@@ -331,3 +331,24 @@ def test_bad_port_argument_is_a_usage_error(tmp_path: Path) -> None:
     assert "usage: reenviar-bot" in result.stderr
     assert "--port" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_doctor_from_both_entry_points(entry_point: list[str], tmp_path: Path) -> None:
+    """The checklist needs no settings to start: what is missing is its first answer."""
+    result = _run([*entry_point, "doctor"], clean_env(tmp_path), tmp_path)
+    assert result.returncode == 1
+    assert "✗ Slack bot token: SLACK_BOT_TOKEN is not set" in result.stdout
+    assert "✗ Providers: none is configured" in result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "soon", "301"])
+def test_doctor_timeout_argument_is_a_usage_error(tmp_path: Path, timeout: str) -> None:
+    result = _run(
+        [*ENTRY_POINTS["python-m-bot"], "doctor", "--timeout", timeout],
+        clean_env(tmp_path),
+        tmp_path,
+    )
+    assert result.returncode == 2
+    assert "--timeout" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

@@ -253,6 +253,55 @@ async def test_lummy_idempotency_replays_without_sending(
     assert lummy.sends[0].idempotency_key == headers["x-idempotency"]
 
 
+async def test_lummy_customers_search_and_page(
+    lummy: LummyEmulator, client: httpx.AsyncClient
+) -> None:
+    url = f"{lummy.base_url}/customers"
+    first = await client.get(url, params={"limit": 1}, headers=LUMMY_HEADERS)
+    second = await client.get(url, params={"limit": 1, "page": 2}, headers=LUMMY_HEADERS)
+    found = await client.get(url, params={"search": "guadalupe"}, headers=LUMMY_HEADERS)
+
+    assert first.status_code == 200
+    assert first.json()["path"] == "/customers"
+    assert first.json()["data"] == [
+        {
+            "id": first.json()["data"][0]["id"],
+            "rfc": "EDE010101AB1",
+            "legalName": "Empresa Demo S.A. de C.V.",
+            "fiscalRegime": "601",
+            "fiscalZipCode": "06600",
+            "email": "cliente@empresa.com",
+        }
+    ]
+    assert [c["rfc"] for c in second.json()["data"]] == ["AGU150312QW4"]
+    assert [c["legalName"] for c in found.json()["data"]] == ["Abarrotes La Guadalupe"]
+    assert lummy.requests[0].route == "customers"
+    assert lummy.sends == []
+
+
+@pytest.mark.parametrize(
+    ("params", "headers", "status"),
+    [
+        ({"limit": 1}, {**LUMMY_HEADERS, "x-api-key": "nope"}, 401),
+        ({"limit": 1}, {**LUMMY_HEADERS, "x-organization-id": "other"}, 403),
+        ({"limit": 0}, LUMMY_HEADERS, 400),
+        ({"limit": 101}, LUMMY_HEADERS, 400),
+        ({"page": "x"}, LUMMY_HEADERS, 400),
+    ],
+)
+async def test_lummy_customers_refusals(
+    lummy: LummyEmulator,
+    client: httpx.AsyncClient,
+    params: dict[str, Any],
+    headers: dict[str, str],
+    status: int,
+) -> None:
+    response = await client.get(f"{lummy.base_url}/customers", params=params, headers=headers)
+
+    assert response.status_code == status
+    assert response.json()["error"]["status"] == status
+
+
 # -- TusFacturas -------------------------------------------------------------
 
 
@@ -324,6 +373,16 @@ async def test_tf_access_errors_have_no_json(
         assert response.status_code == status
         assert not response.headers["content-type"].startswith("application/json")
     assert answers[401].text == "Unauthorized"
+
+
+async def test_tf_lookup_with_wrong_credentials_is_401(
+    tf: TusFacturasEmulator, client: httpx.AsyncClient
+) -> None:
+    body = tf_body() | {"apitoken": "wrong"}
+
+    response = await client.post(f"{tf.base_url}/facturacion/consulta", json=body)
+
+    assert (response.status_code, response.text) == (401, "Unauthorized")
 
 
 async def test_tf_credentials_per_punto_de_venta(

@@ -135,3 +135,22 @@ async def test_usergroups_users_list(fake: FakeSlackWebAPI, client: AsyncWebClie
     assert resp["users"] == ["U0AGENT", "U0OTHER"]
     err = await slack_error(client.usergroups_users_list(usergroup="S0NOPE"))
     assert err.response["error"] == "no_such_subteam"
+
+
+async def test_usergroups_list(fake: FakeSlackWebAPI, client: AsyncWebClient) -> None:
+    fake.add_usergroup("S0SOPORTE", ["U0AGENT", "U0OTHER"], handle="soporte")
+    fake.add_usergroup("S0ADMIN", ["U0AGENT"])
+
+    listed = await client.usergroups_list()
+    with_users = await client.usergroups_list(include_users=True)
+
+    groups = {group["id"]: group for group in listed["usergroups"]}
+    assert set(groups) == {"S0SOPORTE", "S0ADMIN"}
+    assert groups["S0SOPORTE"]["handle"] == "soporte"
+    assert groups["S0SOPORTE"]["user_count"] == 2
+    assert groups["S0SOPORTE"]["date_delete"] == 0
+    assert "users" not in groups["S0SOPORTE"]
+    assert [group["users"] for group in with_users["usergroups"]] == [
+        ["U0AGENT", "U0OTHER"],
+        ["U0AGENT"],
+    ]
