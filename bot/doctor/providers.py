@@ -24,15 +24,11 @@ from providers.errors import (
     RateLimitedError,
 )
 from providers.http import HttpOptions, HttpProviderClient, error_for_status, json_object
-from providers.lummy import KEY as LUMMY_KEY
-from providers.lummy import LummyConfig, LummySettings
-from providers.tusfacturas import KEY as TUSFACTURAS_KEY
-from providers.tusfacturas import (
-    NUMERO_MAX,
-    TUSFACTURAS,
-    TusFacturasSettings,
-    TusFacturasVoucher,
-)
+from providers.lummy.model import KEY as LUMMY_KEY
+from providers.lummy.model import LummyConfig, LummySettings
+from providers.tusfacturas.client import TusFacturasClient
+from providers.tusfacturas.model import KEY as TUSFACTURAS_KEY
+from providers.tusfacturas.model import NUMERO_MAX, TusFacturasSettings, TusFacturasVoucher
 
 #: The voucher looked up to prove a TusFacturas credential set, with the highest number
 #: there is.
@@ -126,9 +122,9 @@ async def _tusfacturas(
     (TusFacturas asks clients not to call it in parallel)."""
     assert isinstance(settings, TusFacturasSettings)
     config = settings.config()
-    client = TUSFACTURAS.client(settings, options)
-    if config is None or client is None:
+    if config is None:
         return []
+    client = TusFacturasClient(config, options)
     puntos = sorted(config.credentials_by_punto_venta)
     sets: list[tuple[int, str, str, str]] = []
     if config.default_credentials is not None:
@@ -168,13 +164,13 @@ async def _tusfacturas(
     return results
 
 
-class _LummyCustomers(HttpProviderClient):
+class _LummyCustomers(HttpProviderClient[LummyConfig]):
     """``GET customers?limit=1``: the smallest authenticated read Lummy documents."""
 
     provider = LUMMY_KEY
 
     def __init__(self, config: LummyConfig, options: HttpOptions) -> None:
-        super().__init__(config.base_url, options)
+        super().__init__(config, options)
         self._headers = config.headers()
 
     async def first_customer(self) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.doctor.checks import CheckResult, failed, passed
-from bot.history.store import HistoryStore, StoreUnavailableError
+from bot.history.failures import StoreUnavailableError
+from bot.history.store import HistoryStore
 
 HISTORY_KEY, HISTORY_TITLE = "history_store", "History store"
 DATA_DIR_KEY, DATA_DIR_TITLE = "data_dir", "DATA_DIR"

@@ -122,7 +122,7 @@ async def test_internal_error_shows_an_error_id_that_matches_the_log(
         bot.tusfacturas.inject(Fault(FaultKind.SERVER_ERROR))
     # Where the pipeline looks the view up.
     monkeypatch.setattr(
-        f"bot.resend.workflow.{broken}", _raise(RuntimeError('kaboom {"raw": "json"}'))
+        f"bot.resend.pipeline.{broken}", _raise(RuntimeError('kaboom {"raw": "json"}'))
     )
     with capture_logs() as logs:
         outcome = await submit(bot, values)
@@ -143,7 +143,7 @@ async def test_internal_error_shows_an_error_id_that_matches_the_log(
 async def test_progress_failure_sends_nothing_to_the_provider(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.resend.workflow.progress_message", _raise(RuntimeError("kaboom")))
+    monkeypatch.setattr("bot.resend.pipeline.progress_message", _raise(RuntimeError("kaboom")))
     outcome = await submit(bot)
     assert INTERNAL.search(outcome.text)
     assert resends(bot.lummy) == []
