@@ -320,31 +320,49 @@ class ResendPipeline:
         recipients: tuple[str, ...] = (),
         detail: str | None = None,
     ) -> None:
-        channel, ts = message_location(run.ref)
-        request = run.job.request
         run.recorded = True
-        run.claim_released = await self._auditor.attempt(
-            AttemptRecord(
-                attempt_id=run.attempt_id,
-                created_at=self._clock(),
-                team_id=run.team_id,
-                user_id=run.destination.user_id or run.job.requested_by,
-                channel_id=run.destination.channel_id,
-                provider=request.provider,
-                invoice_key=request.invoice_key,
-                reference=request.reference,
-                alternative_email=request.alternative_email,
-                outcome=(run.outcome or Outcome.UNKNOWN).value,
-                recipients=recipients,
-                request_id=request_id,
-                idempotency_key=run.job.idempotency_key,
-                latency_ms=latency_ms,
-                detail=detail,
-                message_channel=channel,
-                message_ts=ts,
-            ),
-            finishes_attempt=True,
+        record = _attempt_record(
+            run,
+            at=self._clock(),
+            latency_ms=latency_ms,
+            request_id=request_id,
+            recipients=recipients,
+            detail=detail,
         )
+        run.claim_released = await self._auditor.attempt(record, finishes_attempt=True)
+
+
+def _attempt_record(
+    run: _Run,
+    *,
+    at: datetime,
+    latency_ms: int,
+    request_id: str | None,
+    recipients: tuple[str, ...],
+    detail: str | None,
+) -> AttemptRecord:
+    """The history row of how ``run`` ended."""
+    channel, ts = message_location(run.ref)
+    request = run.job.request
+    return AttemptRecord(
+        attempt_id=run.attempt_id,
+        created_at=at,
+        team_id=run.team_id,
+        user_id=run.destination.user_id or run.job.requested_by,
+        channel_id=run.destination.channel_id,
+        provider=request.provider,
+        invoice_key=request.invoice_key,
+        reference=request.reference,
+        alternative_email=request.alternative_email,
+        outcome=(run.outcome or Outcome.UNKNOWN).value,
+        recipients=recipients,
+        request_id=request_id,
+        idempotency_key=run.job.idempotency_key,
+        latency_ms=latency_ms,
+        detail=detail,
+        message_channel=channel,
+        message_ts=ts,
+    )
 
 
 def _result_or_none(task: asyncio.Task[MessageRef | None]) -> MessageRef | None:
