@@ -74,9 +74,8 @@ def test_only_the_cli_reaches_the_dev_kit_and_only_from_inside_a_function() -> N
     assert reaching == {(str(CLI), "devkit.demo.cli", True)}
 
 
-def test_handlers_are_leaves_and_views_do_not_reach_the_core() -> None:
+def test_views_do_not_reach_the_core_and_providers_know_no_slack() -> None:
     rules = {
-        "handlers": ("handlers",),
         "bot/ui": ("bot.resend", "bot.services", "handlers"),
         "providers": ("bot", "handlers"),
     }
