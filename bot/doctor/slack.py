@@ -248,12 +248,9 @@ class SlackChecks:
             ALLOWED_USER_IDS=settings.allowed_user_ids,
             ALTERNATIVE_EMAIL_USER_IDS=settings.alternative_email_user_ids,
         )
-        if not lists:
-            return skipped(key, title, "ALLOWED_USER_IDS is not set")
-        if identity is None:
-            return skipped(key, title, AFTER_AUTH)
-        if identity.lacks(USERS_READ):
-            return skipped(key, title, f"needs {USERS_READ}, which the token lacks")
+        checkable = _checkable(key, title, lists, identity, USERS_READ, "ALLOWED_USER_IDS")
+        if isinstance(checkable, CheckResult):
+            return checkable
         problems: list[str] = []
         for variable, user_id in _each(lists):
             answer = await call_slack(self._client.users_info(user=user_id), timeout=self._timeout)
@@ -269,7 +266,7 @@ class SlackChecks:
             problems,
             count=sum(len(ids) for ids in lists.values()),
             what="user id",
-            where=identity.team,
+            where=checkable.team,
             fix="Use member ids (U…: a profile's ⋮ menu > Copy member ID) of active members "
             "of this workspace.",
         )
@@ -283,12 +280,11 @@ class SlackChecks:
             ALLOWED_USERGROUP_IDS=settings.allowed_usergroup_ids,
             ALTERNATIVE_EMAIL_USERGROUP_IDS=settings.alternative_email_usergroup_ids,
         )
-        if not lists:
-            return skipped(key, title, "ALLOWED_USERGROUP_IDS is not set")
-        if identity is None:
-            return skipped(key, title, AFTER_AUTH)
-        if identity.lacks(USERGROUPS_READ):
-            return skipped(key, title, f"needs {USERGROUPS_READ}, which the token lacks")
+        checkable = _checkable(
+            key, title, lists, identity, USERGROUPS_READ, "ALLOWED_USERGROUP_IDS"
+        )
+        if isinstance(checkable, CheckResult):
+            return checkable
         answer = await call_slack(self._client.usergroups_list(), timeout=self._timeout)
         if answer.error is not None or answer.response is None:
             fix = REACH_SLACK if not answer.reached else REINSTALL_APP
@@ -310,7 +306,7 @@ class SlackChecks:
             problems,
             count=sum(len(ids) for ids in lists.values()),
             what="user group id",
-            where=identity.team,
+            where=checkable.team,
             fix="Use the ids (S…) of enabled user groups of this workspace.",
         )
 
@@ -352,3 +348,22 @@ def _ids_result(
 
 def _count(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _checkable(
+    key: str,
+    title: str,
+    lists: dict[str, list[str]],
+    identity: BotIdentity | None,
+    scope: str,
+    variable: str,
+) -> CheckResult | BotIdentity:
+    """The identity to check an allowlist with, or why the check is skipped (nothing
+    listed, no token, a scope the token lacks)."""
+    if not lists:
+        return skipped(key, title, f"{variable} is not set")
+    if identity is None:
+        return skipped(key, title, AFTER_AUTH)
+    if identity.lacks(scope):
+        return skipped(key, title, f"needs {scope}, which the token lacks")
+    return identity
