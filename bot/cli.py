@@ -12,8 +12,8 @@ from typing import IO
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import deadlines
 from bot.config import LOAD_ERRORS, Settings, setting_problems
-from bot.doctor.checks import DEFAULT_TIMEOUT
 from bot.doctor.command import run_doctor
 from bot.history.export import export_history
 from bot.history.failures import StoreUnavailableError
@@ -76,8 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument(
         "--timeout",
         type=_seconds,
-        default=DEFAULT_TIMEOUT,
-        help=f"seconds each check may take (default {DEFAULT_TIMEOUT:g})",
+        default=deadlines.DOCTOR_CHECK,
+        help=f"seconds each check may take (default {deadlines.DOCTOR_CHECK:g})",
     )
 
     history = commands.add_parser("history", help="the re-send history")

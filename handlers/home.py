@@ -16,6 +16,7 @@ import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import deadlines
 from bot.history.failures import StoreUnavailableError
 from bot.history.records import AttemptRecord
 from bot.resend.access import Refusal
@@ -32,9 +33,6 @@ log = structlog.get_logger(__name__)
 
 #: How many of the agent's attempts the Home lists.
 ATTEMPTS_SHOWN: Final = 20
-#: The most the history and the links may take (the Home is shown either way).
-STORE_TIMEOUT: Final = 2.0
-LINKS_TIMEOUT: Final = 2.0
 
 
 class Home:
@@ -94,7 +92,7 @@ class Home:
             if record.message_channel and record.message_ts
         }
         links, agent_tz = await asyncio.gather(
-            self._links.links(services.client, located.values(), within=LINKS_TIMEOUT),
+            self._links.links(services.client, located.values(), within=deadlines.HOME_LINKS),
             services.directory.timezone(user_id),
         )
         view = home_view(
@@ -114,7 +112,7 @@ async def _attempts(services: Services, user_id: str) -> list[AttemptRecord] | N
     """The agent's latest attempts, newest first; None when the history cannot answer."""
     try:
         return await asyncio.wait_for(
-            services.store.attempts_by(user_id, limit=ATTEMPTS_SHOWN), STORE_TIMEOUT
+            services.store.attempts_by(user_id, limit=ATTEMPTS_SHOWN), deadlines.HOME_HISTORY
         )
     except (StoreUnavailableError, TimeoutError) as exc:
         log.error("history_read_failed", surface="home", error=str(exc)[:200] or "timeout")

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any, Final
+from typing import Any
 
 import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import deadlines
 from bot.resend.admission import WHOLE_REQUEST, ConfirmDuplicate, Refuse
 from bot.resend.before_sending import KnownBeforeSending, known_before_sending, usual_provider
 from bot.resend.core import Origin
@@ -33,9 +34,6 @@ from bot.ui.wording import problem_messages
 from providers.base import InvalidReferenceError
 
 log = structlog.get_logger(__name__)
-
-#: How long to wait for views.open (Slack's trigger ids expire after 3 s).
-VIEWS_OPEN_TIMEOUT: Final = 4.0
 
 
 async def switch_provider(
@@ -243,7 +241,7 @@ async def open_resend_modal(
     )
     try:
         opened = await asyncio.wait_for(
-            client.views_open(trigger_id=trigger_id, view=modal), VIEWS_OPEN_TIMEOUT
+            client.views_open(trigger_id=trigger_id, view=modal), deadlines.VIEWS_OPEN
         )
     except (*SLACK_FAILURES, TimeoutError) as exc:
         error = slack_error(exc)

@@ -28,6 +28,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.complete.async_complete import AsyncComplete
 from slack_bolt.context.fail.async_fail import AsyncFail
 
+from bot import deadlines
 from bot.history.failures import StoreUnavailableError
 from bot.history.store import HistoryStore
 from bot.logs import new_error_id
@@ -58,8 +59,6 @@ OUTPUTS: Final = ("success", "recipients", "sent_at", "outcome", "request_id")
 #: How long an execution id is remembered (Slack retries an event within minutes).
 REMEMBERED_FOR: Final = timedelta(hours=24)
 _REMEMBERED_HERE: Final = 10_000
-#: The most the shared claim may take; past it, this process's memory alone decides.
-CLAIM_TIMEOUT: Final = 2.0
 
 
 class NoAlternativeEmailError(ValueError):
@@ -90,7 +89,7 @@ class Executions:
                     sent_window=REMEMBERED_FOR,
                     pending_timeout=REMEMBERED_FOR,
                 ),
-                CLAIM_TIMEOUT,
+                deadlines.STEP_CLAIM,
             )
         except (StoreUnavailableError, TimeoutError) as exc:
             log.error("step_claim_unavailable", execution=execution_id, error=type(exc).__name__)

@@ -6,10 +6,6 @@ import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
-
-#: Seconds any one check may take, unless ``--timeout`` says otherwise.
-DEFAULT_TIMEOUT: Final = 10.0
 
 
 class Status(StrEnum):

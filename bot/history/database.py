@@ -21,18 +21,17 @@ import asyncio
 import concurrent.futures
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot import deadlines
+
 _T = TypeVar("_T")
 Operation = Callable[[Connection], _T]
 Parameters = Mapping[str, Any] | None
-
-#: Seconds a SQLite statement waits for another process' write before failing.
-SQLITE_BUSY_TIMEOUT: Final = 2.0
 
 
 def _tune_sqlite(connection: Any, _record: Any) -> None:
@@ -86,7 +85,7 @@ class SQLiteDatabase(Database):
             pool_reset_on_return=None,
             # SQLite gives up waiting for another process' lock by itself, sooner than
             # any of the bot's own deadlines.
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT},
+            connect_args={"timeout": deadlines.SQLITE_BUSY},
         )
         event.listen(self._engine, "connect", _tune_sqlite)
         self._thread: concurrent.futures.ThreadPoolExecutor | None = None

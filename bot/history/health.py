@@ -18,6 +18,7 @@ from typing import Final
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import deadlines
 from bot.history.failures import StoreUnavailableError
 from bot.history.outbox import Outbox
 from bot.history.store import HistoryStore
@@ -26,10 +27,6 @@ log = structlog.get_logger(__name__)
 
 #: How often the store is checked, healthy or not.
 CHECK_SECONDS: Final = 2.0
-#: A check that takes longer than this marks the store unavailable.
-CHECK_TIMEOUT: Final = 3.0
-#: How long writing the outbox's rows may take, per tick.
-FLUSH_TIMEOUT: Final = 30.0
 OK: Final = "ok"
 UNAVAILABLE: Final = "history store unavailable: "
 
@@ -43,7 +40,7 @@ class StoreHealth:
         outbox: Outbox,
         *,
         probe: Callable[[], Awaitable[object]],
-        timeout: float = CHECK_TIMEOUT,
+        timeout: float = deadlines.STORE_HEALTH_CHECK,
         on_status: Callable[[bool], None] | None = None,
     ) -> None:
         self.store = store
@@ -83,7 +80,7 @@ class StoreHealth:
         """One check (recovering the store if needed), then the outbox's rows, if any."""
         if await self.check() and len(self.outbox):
             try:
-                await asyncio.wait_for(self.outbox.flush(self.store), FLUSH_TIMEOUT)
+                await asyncio.wait_for(self.outbox.flush(self.store), deadlines.OUTBOX_FLUSH)
             except (StoreUnavailableError, TimeoutError) as exc:
                 log.error("history_outbox_flush_failed", error=f"{type(exc).__name__}: {exc}"[:300])
 

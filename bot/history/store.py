@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import deadlines
 from bot.history import migrations, sqlitefile
 from bot.history.attempts import Attempts
 from bot.history.claims import Claims
@@ -60,7 +61,9 @@ def database_url(*, data_dir: str, database_url: str | None) -> str:
 class HistoryStore:
     """Records attempts, answers history questions, and arbitrates duplicate re-sends."""
 
-    def __init__(self, url: str, *, schema: str | None = None, pool_timeout: float = 2.0) -> None:
+    def __init__(
+        self, url: str, *, schema: str | None = None, pool_timeout: float = deadlines.STORE_POOL
+    ) -> None:
         self._url = url
         parsed = make_url(url)
         self._schema = schema

@@ -22,6 +22,7 @@ from uuid import uuid4
 
 import structlog
 
+from bot import deadlines
 from bot.history.failures import StoreUnavailableError
 from bot.history.insight import Insight, QuotaUsage
 from bot.history.records import AttemptRecord
@@ -38,9 +39,6 @@ from providers.registry import ProviderRegistry
 log = structlog.get_logger(__name__)
 
 _T = TypeVar("_T")
-
-#: Seconds the pre-ack decision may take in all (Slack wants its ack within 3 s).
-PRE_ACK_BUDGET: Final = 2.4
 
 
 @dataclass(frozen=True)
@@ -91,8 +89,8 @@ class Gatekeeper:
         duplicates: DuplicateGuard,
         auditor: Auditor,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        store_timeout: float = 1.0,
-        access_timeout: float = 1.0,
+        store_timeout: float = deadlines.STORE_PRE_ACK,
+        access_timeout: float = deadlines.ACCESS_CHECK,
         metrics: Metrics | None = None,
     ) -> None:
         self._metrics = metrics or Metrics()
@@ -123,7 +121,7 @@ class Gatekeeper:
         )
 
     async def review(self, job: ResendJob, request_by: Requester, *, confirmed: bool) -> Decision:
-        """Whether this submitted job may go ahead now; answers within `PRE_ACK_BUDGET`.
+        """Whether this submitted job may go ahead now; answers within `deadlines.PRE_ACK_BUDGET`.
 
         Runs before Slack's ack, so every step is bounded: a permission that cannot
         be checked in time refuses (the agent can submit again); a history that cannot
@@ -141,7 +139,7 @@ class Gatekeeper:
         if not self._duplicates.active:
             return Proceed(claimed=False)
         # Whatever the access check left of the budget, but never less than the store's own.
-        budget = max(self._store_timeout, PRE_ACK_BUDGET - (time.monotonic() - started))
+        budget = max(self._store_timeout, deadlines.PRE_ACK_BUDGET - (time.monotonic() - started))
         try:
             decision: Decision = await self._within(
                 self._guard(job, request_by, confirmed=confirmed), budget, job=job

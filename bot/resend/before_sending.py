@@ -17,6 +17,7 @@ from typing import Final
 
 import structlog
 
+from bot import deadlines
 from bot.history.failures import StoreUnavailableError
 from bot.history.insight import Insight
 from bot.history.store import HistoryStore
@@ -31,8 +32,6 @@ log = structlog.get_logger(__name__)
 
 #: How far back the agent's last provider is looked for.
 LAST_PROVIDER_WINDOW: Final = timedelta(days=60)
-#: How long a blank modal may wait for the agent's usual provider (the trigger lives 3 s).
-USUAL_PROVIDER_TIMEOUT: Final = 0.6
 
 
 @dataclass(frozen=True)
@@ -85,9 +84,9 @@ async def usual_provider(
 
     try:
         last, agent_tz = await asyncio.wait_for(
-            asyncio.gather(last_used(), directory.timezone(user_id)), USUAL_PROVIDER_TIMEOUT
+            asyncio.gather(last_used(), directory.timezone(user_id)), deadlines.USUAL_PROVIDER
         )
     except TimeoutError:
-        log.info("usual_provider_slow", wait_s=USUAL_PROVIDER_TIMEOUT)
+        log.info("usual_provider_slow", wait_s=deadlines.USUAL_PROVIDER)
         return None
     return default_provider(registry, configured, last_used=last, agent_tz=agent_tz)

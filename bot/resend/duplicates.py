@@ -18,6 +18,7 @@ from typing import Final
 
 import structlog
 
+from bot import deadlines
 from bot.history.failures import StoreUnavailableError
 from bot.history.insight import Insight, QuotaUsage, RecentSend
 from bot.history.records import AttemptRecord, ClaimState
@@ -42,7 +43,7 @@ class DuplicateGuard:
         window: timedelta,
         pending_timeout: timedelta,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        store_timeout: float = 1.0,
+        store_timeout: float = deadlines.STORE_PRE_ACK,
     ) -> None:
         self._store = store
         self._registry = registry

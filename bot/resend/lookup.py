@@ -20,14 +20,13 @@ from typing import Final
 
 import structlog
 
+from bot import deadlines
 from providers.base import InvoiceFacts, ResendRequest
 from providers.errors import NotFoundError, ProviderError
 from providers.registry import ConfiguredProviders
 
 log = structlog.get_logger(__name__)
 
-#: How long a lookup may take before the bot goes on without it.
-LOOKUP_TIMEOUT: Final = 2.0
 #: How long an answer is reused (a PDF link a provider gives may be valid only for the day).
 LOOKUP_TTL_SECONDS: Final = 600.0
 _MAX_REMEMBERED: Final = 2000
@@ -40,7 +39,7 @@ class InvoiceLookups:
         self,
         providers: ConfiguredProviders,
         *,
-        timeout: float = LOOKUP_TIMEOUT,
+        timeout: float = deadlines.LOOKUP,
         ttl_seconds: float = LOOKUP_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -31,6 +31,7 @@ from uuid import uuid4
 
 import structlog
 
+from bot import deadlines
 from bot.history.failures import StoreUnavailableError
 from bot.history.records import ORPHAN_DETAIL, AttemptRecord, InFlightAttempt
 from bot.history.store import HistoryStore
@@ -51,8 +52,6 @@ log = structlog.get_logger(__name__)
 
 #: How long an entry stays its owner's without a renewal (renewed every ~2 s).
 LEASE: Final = timedelta(seconds=10)
-#: The most writing an attempt down may delay its provider call.
-WRITE_TIMEOUT: Final = 1.0
 
 Clock = Callable[[], datetime]
 
@@ -75,7 +74,7 @@ class AttemptJournal:
         *,
         owner: str | None = None,
         lease: timedelta = LEASE,
-        timeout: float = WRITE_TIMEOUT,
+        timeout: float = deadlines.JOURNAL_WRITE,
         clock: Clock = _utc_now,
     ) -> None:
         self.store = store

@@ -12,11 +12,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import deadlines
+
 #: Everything a Web API call can fail with once slack-sdk's own retries are spent:
 #: Slack's error answers, and the network (aiohttp) or a timeout underneath them.
 SLACK_FAILURES: Final = (SlackClientError, aiohttp.ClientError, TimeoutError, OSError)
-#: Seconds any one Slack call may take.
-CALL_TIMEOUT: Final = 15
 
 
 def slack_client(token: str | None, base_url: str) -> AsyncWebClient:
@@ -24,7 +24,7 @@ def slack_client(token: str | None, base_url: str) -> AsyncWebClient:
     return AsyncWebClient(
         token=token,
         base_url=base_url,
-        timeout=CALL_TIMEOUT,
+        timeout=int(deadlines.SLACK_CALL),
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=1),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
@@ -34,7 +34,7 @@ def slack_client(token: str | None, base_url: str) -> AsyncWebClient:
 
 def shared_slack_session() -> aiohttp.ClientSession:
     """The HTTP session every Slack call shares (open it in the running event loop)."""
-    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=CALL_TIMEOUT))
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=deadlines.SLACK_CALL))
 
 
 def slack_error(exc: BaseException) -> str:

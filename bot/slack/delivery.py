@@ -15,6 +15,7 @@ import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot import deadlines
 from bot.metrics import Metrics
 from bot.slack.client import SLACK_FAILURES, slack_error
 from bot.ui.blocks import SlackMessage
@@ -71,7 +72,7 @@ class Delivery:
         self,
         client: AsyncWebClient,
         *,
-        webhook_timeout: float = 10.0,
+        webhook_timeout: float = deadlines.RESPONSE_URL,
         metrics: Metrics | None = None,
     ) -> None:
         self._client = client
