@@ -3,24 +3,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
 
 import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.response import BoltResponse
 
 from bot.jobs import ResendJob
 from bot.resend.admission import Refuse
 from bot.resend.core import Accepted, Origin
-from bot.services import Services, services_of
+from bot.services import services_of
 from bot.slack.delivery import ChannelMessageRef, MessageRef, ResponseUrlRef
+from bot.surfaces.access import requester_of
+from bot.surfaces.modal import open_resend_modal
 from bot.ui import strings
 from bot.ui.forms import form_for
 from bot.ui.outcome import FIX_ACTION, PDF_ACTION, RETRY_ACTION
 from bot.ui.resend_modal import ModalContext
-from handlers.modal import open_resend_modal
 
 log = structlog.get_logger(__name__)
+
+#: Where `carried_job` leaves the button's job.
+JOB_KEY: Final = "reenviar_job"
 
 
 def _message_ref(body: dict[str, Any]) -> MessageRef | None:
@@ -36,42 +41,48 @@ def _message_ref(body: dict[str, Any]) -> MessageRef | None:
     return None
 
 
-async def _button_job(
-    action: dict[str, Any], respond: AsyncRespond, services: Services
-) -> ResendJob | None:
-    """The job a button carries; an expired or tampered one is answered, to the clicker only."""
+async def carried_job(
+    ack: AsyncAck,
+    action: dict[str, Any],
+    context: AsyncBoltContext,
+    next: Callable[[], Awaitable[None]],  # Bolt injects middleware arguments by name
+) -> BoltResponse | None:
+    """A listener middleware: the job the button carries, in the context as ``job``;
+    an expired or tampered one is answered, to the clicker only, and goes no further."""
     try:
-        return ResendJob.from_button_value(str(action.get("value", "")), services.registry)
+        context[JOB_KEY] = ResendJob.from_button_value(
+            str(action.get("value", "")), services_of(context).registry
+        )
     except ValueError:
         log.warning("button_value_unreadable", action_id=action.get("action_id"))
-        await respond(text=strings.RETRY_EXPIRED, response_type="ephemeral", replace_original=False)
-        return None
+        if context.respond is not None:
+            # After the ack, which goes out when this middleware returns.
+            services_of(context).inflight.spawn(
+                context.respond(
+                    text=strings.RETRY_EXPIRED, response_type="ephemeral", replace_original=False
+                )
+            )
+        return await ack()
+    await next()
+    return None
 
 
 async def retry_resend(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
+    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
 ) -> None:
     """Retry the job carried by the button, updating the same message."""
     await ack()
     services = services_of(context)
-    job = await _button_job(action, respond, services)
-    if job is None:
-        return
-    user_id = body["user"]["id"]
+    job: ResendJob = context[JOB_KEY]
+    user_id = requester_of(context).user_id
     log.info("retry_requested", retried_by=user_id, idempotency_key=job.idempotency_key)
     container = body.get("container") or {}
     # The re-send belongs to the channel where it was asked for, even when its outcome
     # landed in a DM because the bot could not post there: access and fallbacks use it.
     origin = Origin(
         user_id=user_id,
-        team_id=(body.get("team") or {}).get("id"),
-        channel_id=job.origin_channel_id
-        or container.get("channel_id")
-        or (body.get("channel") or {}).get("id"),
+        team_id=context.team_id,
+        channel_id=job.origin_channel_id or container.get("channel_id") or context.channel_id,
         response_url=body.get("response_url"),
         thread_ts=job.origin_thread_ts,
     )
@@ -87,37 +98,18 @@ async def retry_resend(
     await respond(text=text, response_type="ephemeral", replace_original=False)
 
 
-async def fix_and_resend(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
-) -> None:
+async def fix_and_resend(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     """Reopen the modal prefilled with the failed invoice, to correct it and send again."""
     await ack()
-    services = services_of(context)
-    job = await _button_job(action, respond, services)
-    if job is None:
-        return
+    job: ResendJob = context[JOB_KEY]
     container = body.get("container") or {}
-    form = form_for(job.request, services.registry)
+    form = form_for(job.request, services_of(context).registry)
     modal_context = ModalContext(
         channel_id=job.origin_channel_id or container.get("channel_id"),
         response_url=body.get("response_url"),
         thread_ts=job.origin_thread_ts,
     )
-    problem = await open_resend_modal(
-        form,
-        modal_context,
-        trigger_id=body["trigger_id"],
-        client=client,
-        services=services,
-        user_id=body["user"]["id"],
-    )
-    if problem is not None:
-        await respond(text=problem, response_type="ephemeral", replace_original=False)
+    await open_resend_modal(form, modal_context, trigger_id=body["trigger_id"], context=context)
 
 
 async def pdf_link_clicked(ack: AsyncAck) -> None:
@@ -127,6 +119,6 @@ async def pdf_link_clicked(ack: AsyncAck) -> None:
 
 def register(app: AsyncApp) -> None:
     """Wire the outcome message's buttons."""
-    app.action(RETRY_ACTION)(retry_resend)
-    app.action(FIX_ACTION)(fix_and_resend)
+    app.action(RETRY_ACTION, middleware=[carried_job])(retry_resend)
+    app.action(FIX_ACTION, middleware=[carried_job])(fix_and_resend)
     app.action(PDF_ACTION)(pdf_link_clicked)

@@ -8,11 +8,12 @@ from typing import Any, Final
 
 import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.history.failures import StoreUnavailableError
 from bot.resend.admission import Requester
 from bot.services import Services, services_of
+from bot.surfaces.access import requester_of, require_access
+from bot.surfaces.modal import open_resend_modal, usual_provider_of
 from bot.ui import strings
 from bot.ui.blocks import escape
 from bot.ui.forms import form_from_text
@@ -20,7 +21,6 @@ from bot.ui.history_message import history_message
 from bot.ui.outcome import help_message, notice_message
 from bot.ui.resend_modal import ModalContext
 from bot.ui.wording import problems_paragraph
-from handlers.modal import open_resend_modal, usual_provider_of
 from providers.base import InvalidReferenceError
 
 log = structlog.get_logger(__name__)
@@ -30,49 +30,39 @@ HELP_WORDS: Final = frozenset({"ayuda", "help", "?"})
 HISTORY_WORDS: Final = frozenset({"historial", "history"})
 
 
+async def asks_for_help(command: dict[str, Any]) -> bool:
+    """``/reenviar ayuda``: answered for anyone, before any access check."""
+    first_word = str(command.get("text") or "").strip().partition(" ")[0]
+    return first_word.lower() in HELP_WORDS
+
+
+async def show_help(ack: AsyncAck) -> None:
+    """The help, in the ack itself."""
+    message = help_message()
+    await ack(text=message.text, blocks=message.blocks)
+
+
 async def handle_reenviar(
-    ack: AsyncAck,
-    command: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
+    ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
 ) -> None:
     """Open the re-send modal; the trigger id dies after 3 s, so nothing slow comes first."""
+    await ack()
     text = str(command.get("text") or "").strip()
     first_word, _, rest = text.partition(" ")
-    if first_word.lower() in HELP_WORDS:
-        message = help_message()
-        await ack(text=message.text, blocks=message.blocks)
-        return
     services = services_of(context)
-    requester = Requester(
-        user_id=command["user_id"],
-        channel_id=command.get("channel_id"),
-        team_id=command.get("team_id"),
-    )
-    refusal = await services.gatekeeper.check_access(requester)
-    if refusal is not None:
-        await ack(text=strings.REFUSED_PREFIX + refusal.message)
-        services.gatekeeper.refuse_command(requester, refusal, text)
-        return
-    await ack()
+    requester = requester_of(context)
     async with services.inflight.track():
         if first_word.lower() in HISTORY_WORDS:
             await _show_history(rest, requester, respond, services)
         else:
-            await _open_modal(text, command, requester, client, respond, services)
+            await _open_modal(text, command, context)
 
 
-async def _open_modal(
-    text: str,
-    command: dict[str, Any],
-    requester: Requester,
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    services: Services,
-) -> None:
+async def _open_modal(text: str, command: dict[str, Any], context: AsyncBoltContext) -> None:
     """Open the modal prefilled from ``text`` (blank: on the agent's usual provider), then
     add what the history and the provider know about the invoice."""
+    services = services_of(context)
+    requester = requester_of(context)
     form = form_from_text(text, services.registry)
     if form.provider is None:
         usual = await usual_provider_of(requester.user_id, services)
@@ -81,16 +71,7 @@ async def _open_modal(
         channel_id=requester.channel_id,
         response_url=command.get("response_url"),
     )
-    problem = await open_resend_modal(
-        form,
-        modal_context,
-        trigger_id=command["trigger_id"],
-        client=client,
-        services=services,
-        user_id=requester.user_id,
-    )
-    if problem is not None:
-        await respond(text=problem, response_type="ephemeral")
+    await open_resend_modal(form, modal_context, trigger_id=command["trigger_id"], context=context)
 
 
 async def _show_history(
@@ -120,5 +101,6 @@ def escape_problem(error: InvalidReferenceError) -> str:
 
 
 def register(app: AsyncApp) -> None:
-    """Wire the slash command."""
-    app.command(COMMAND)(handle_reenviar)
+    """Wire the slash command: the help for anyone, the rest for who may re-send."""
+    app.command(COMMAND, matchers=[asks_for_help])(show_help)
+    app.command(COMMAND, middleware=[require_access()])(handle_reenviar)

@@ -24,10 +24,11 @@ from bot.resend.admission import Requester
 from bot.services import Services, services_of
 from bot.slack.client import SLACK_FAILURES, slack_error
 from bot.slack.permalinks import PermalinkCache
+from bot.surfaces.access import requester_of, require_access
+from bot.surfaces.modal import open_resend_modal, usual_provider_of
 from bot.ui import strings
 from bot.ui.home_tab import HOME_OPEN_ACTION, home_view
 from bot.ui.resend_modal import FormState, ModalContext
-from handlers.modal import open_resend_modal, usual_provider_of
 
 log = structlog.get_logger(__name__)
 
@@ -41,14 +42,11 @@ class Home:
     def __init__(self) -> None:
         self._links = PermalinkCache()
 
-    async def opened(
-        self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext
-    ) -> None:
+    async def opened(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
         """``app_home_opened``: publish the Home tab (not for the Messages tab)."""
         if event.get("tab", "home") != "home":
             return
-        requester = Requester(user_id=str(event["user"]), team_id=body.get("team_id"))
-        await self.publish(requester, services_of(context))
+        await self.publish(requester_of(context), services_of(context))
 
     async def open_modal(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
@@ -56,27 +54,23 @@ class Home:
         """The "Reenviar una factura" button: the modal, for an agent who may re-send."""
         await ack()
         services = services_of(context)
-        requester = Requester(
-            user_id=body["user"]["id"], team_id=(body.get("team") or {}).get("id")
-        )
-        refusal = await services.gatekeeper.check_access(requester)
-        if refusal is not None:
-            services.gatekeeper.refuse_command(requester, refusal, "")
-            # The Home says why, in place of the button.
-            await self.publish(requester, services, refusal=refusal)
-            return
+        requester = requester_of(context)
         async with services.inflight.track():
             usual = await usual_provider_of(requester.user_id, services)
-            problem = await open_resend_modal(
+            opened = await open_resend_modal(
                 FormState(provider=usual),
                 ModalContext(),
                 trigger_id=body["trigger_id"],
-                client=client,
-                services=services,
-                user_id=requester.user_id,
+                context=context,
             )
-        if problem is not None:
+        if not opened:
             log.warning("home_modal_not_opened", user=requester.user_id)
+
+    async def show_refusal(
+        self, context: AsyncBoltContext, requester: Requester, refusal: Refusal
+    ) -> None:
+        """The Home says why the agent may not re-send, in place of the button."""
+        await self.publish(requester, services_of(context), refusal=refusal)
 
     async def publish(
         self, requester: Requester, services: Services, *, refusal: Refusal | None = None
@@ -133,4 +127,6 @@ def register(app: AsyncApp) -> None:
     """Wire the Home tab and its button."""
     home = Home()
     app.event("app_home_opened")(home.opened)
-    app.action(HOME_OPEN_ACTION)(home.open_modal)
+    app.action(HOME_OPEN_ACTION, middleware=[require_access(tell=home.show_refusal)])(
+        home.open_modal
+    )

@@ -15,16 +15,14 @@ import asyncio
 from typing import Any, Final
 
 import structlog
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
-from bot.resend.admission import Requester
 from bot.services import services_of
 from bot.slack.messages import message_text, thread_of
-from bot.ui import strings
+from bot.surfaces.access import requester_of, require_access
+from bot.surfaces.modal import open_resend_modal
 from bot.ui.forms import form_from_choice, message_choices
 from bot.ui.resend_modal import ModalContext
-from handlers.modal import open_resend_modal
 from providers.scanning import references_in
 
 log = structlog.get_logger(__name__)
@@ -36,30 +34,13 @@ EMAILS_SHOWN: Final = 5
 
 
 async def resend_from_message(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    context: AsyncBoltContext,
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
 ) -> None:
     """Open the modal prefilled from the message; its outcome goes to the message's thread."""
     await ack()
     services = services_of(context)
     message: dict[str, Any] = body.get("message") or {}
-    requester = Requester(
-        user_id=body["user"]["id"],
-        channel_id=(body.get("channel") or {}).get("id"),
-        team_id=(body.get("team") or {}).get("id"),
-    )
-    refusal = await services.gatekeeper.check_access(requester)
-    if refusal is not None:
-        await respond(
-            text=strings.REFUSED_PREFIX + refusal.message,
-            response_type="ephemeral",
-            replace_original=False,
-        )
-        services.gatekeeper.refuse_command(requester, refusal, "")
-        return
+    requester = requester_of(context)
     async with services.inflight.track():
         # Pure work, but a long message takes a while: keep the event loop free meanwhile.
         found, emails = await asyncio.to_thread(
@@ -74,18 +55,14 @@ async def resend_from_message(
             choices=choices if len(choices) > 1 else (),
             emails=tuple(email[:100] for email in emails[:EMAILS_SHOWN]),
         )
-        problem = await open_resend_modal(
+        await open_resend_modal(
             form_from_choice(choices, services.registry),
             modal_context,
             trigger_id=body["trigger_id"],
-            client=client,
-            services=services,
-            user_id=requester.user_id,
+            context=context,
         )
-        if problem is not None:
-            await respond(text=problem, response_type="ephemeral", replace_original=False)
 
 
 def register(app: AsyncApp) -> None:
     """Wire the message shortcut."""
-    app.message_shortcut(SHORTCUT_CALLBACK_ID)(resend_from_message)
+    app.message_shortcut(SHORTCUT_CALLBACK_ID, middleware=[require_access()])(resend_from_message)
