@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.resend.admission import WHOLE_REQUEST, ConfirmDuplicate, Refuse
 from bot.resend.core import Origin
 from bot.services import services_of
-from bot.surfaces.modal import redraw, show_what_is_known
+from bot.surfaces.modal import modal_for, redraw, show_what_is_known
 from bot.ui.forms import form_from_choice, form_from_view_state, request_from_form
 from bot.ui.resend_modal import (
     MODAL_CALLBACK_ID,
@@ -20,7 +20,6 @@ from bot.ui.resend_modal import (
     REFERENCE_ACTION,
     VALUE_ACTION,
     ModalContext,
-    resend_modal,
 )
 from bot.ui.wording import problem_messages
 from providers.base import InvalidReferenceError
@@ -85,11 +84,10 @@ async def submit_resend(
         return
     if isinstance(decision, ConfirmDuplicate):
         warned = modal_context.model_copy(update={"duplicate_of": request.invoice_key})
-        modal = resend_modal(
+        modal = modal_for(
             form,
             warned,
-            registry=services.registry,
-            configured=services.configured,
+            services,
             insight=decision.insight,
             preview=services.lookups.remembered(request),
         )

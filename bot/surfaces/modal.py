@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import deadlines
+from bot.history.insight import Insight
 from bot.resend.before_sending import KnownBeforeSending, known_before_sending, usual_provider
 from bot.services import Services, services_of
 from bot.slack.client import SLACK_FAILURES, slack_error
@@ -20,9 +21,30 @@ from bot.surfaces.access import requester_of
 from bot.ui import strings
 from bot.ui.forms import request_from_form
 from bot.ui.resend_modal import FormState, ModalContext, resend_modal
-from providers.base import InvalidReferenceError
+from providers.base import InvalidReferenceError, InvoiceFacts
 
 log = structlog.get_logger(__name__)
+
+
+def modal_for(
+    form: FormState,
+    modal_context: ModalContext,
+    services: Services,
+    *,
+    insight: Insight | None = None,
+    preview: InvoiceFacts | None = None,
+    agent_tz: str | None = None,
+) -> dict[str, Any]:
+    """The modal for ``form`` with the providers this bot offers (see `resend_modal`)."""
+    return resend_modal(
+        form,
+        modal_context,
+        registry=services.registry,
+        configured=services.configured,
+        insight=insight,
+        preview=preview,
+        agent_tz=agent_tz,
+    )
 
 
 async def open_resend_modal(
@@ -32,9 +54,7 @@ async def open_resend_modal(
     then show what is known about its invoice. False when Slack would not open it: the
     agent is told why, only to them, where the surface has a ``response_url``."""
     services = services_of(context)
-    modal = resend_modal(
-        form, modal_context, registry=services.registry, configured=services.configured
-    )
+    modal = modal_for(form, modal_context, services)
     try:
         opened = await asyncio.wait_for(
             services.client.views_open(trigger_id=trigger_id, view=modal), deadlines.VIEWS_OPEN
@@ -82,9 +102,7 @@ async def redraw(
 ) -> None:
     """Show ``form`` in the open modal ``view`` (the agent changed what it is about),
     then what is known about its invoice."""
-    modal = resend_modal(
-        form, modal_context, registry=services.registry, configured=services.configured
-    )
+    modal = modal_for(form, modal_context, services)
     updated = await update_modal(view, modal, client, services, by_the_bot=False)
     if updated is not None:
         await show_what_is_known(form, modal_context, updated, client, services, user_id)
@@ -118,11 +136,10 @@ async def show_what_is_known(
             modal_context = modal_context.model_copy(update={"duplicate_of": request.invoice_key})
     if not always and not known.worth_showing:
         return
-    modal = resend_modal(
+    modal = modal_for(
         form,
         modal_context,
-        registry=services.registry,
-        configured=services.configured,
+        services,
         insight=known.insight,
         preview=known.facts,
         agent_tz=known.agent_tz,
