@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import IntEnum, StrEnum
-from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, SecretStr
@@ -28,6 +28,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from providers.errors import ProviderNotConfiguredError
 from providers.http import HttpOptions, ProviderConfig
+
+if TYPE_CHECKING:  # customers.py reads problems with this module's FieldProblem
+    from providers.customers import SearchKind
 
 
 class ResendRequest(BaseModel):
@@ -100,6 +103,14 @@ class InvoiceStatus(StrEnum):
     OTHER = "other"
 
 
+class PaymentStatus(StrEnum):
+    """Whether the customer paid the invoice, where the provider keeps an account."""
+
+    PAID = "paid"
+    UNPAID = "unpaid"
+    PARTIAL = "partial"
+
+
 class InvoiceFacts(BaseModel):
     """What a provider says about an invoice before (or after) it is re-sent.
 
@@ -133,6 +144,7 @@ class InvoiceFacts(BaseModel):
     #: The number customers see on the document when it differs from the reference
     #: (a CFDI's serie and folio).
     display_number: str | None = None
+    payment: PaymentStatus | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -363,6 +375,8 @@ class InvoiceProvider(ABC, Generic[RequestT, SettingsT]):
     timezone: ClassVar[str | None] = None
     #: Whether its client can look an invoice up before sending (a `LookupClient`).
     can_look_up: ClassVar[bool] = False
+    #: What its client can search by (a `providers.search.SearchClient`); none by default.
+    searches: ClassVar[frozenset[SearchKind]] = frozenset()
 
     @abstractmethod
     def recognizes(self, text: str) -> Recognition:
