@@ -377,6 +377,8 @@ class InvoiceProvider(ABC, Generic[RequestT, SettingsT]):
     can_look_up: ClassVar[bool] = False
     #: What its client can search by (a `providers.search.SearchClient`); none by default.
     searches: ClassVar[frozenset[SearchKind]] = frozenset()
+    #: The tax id of its country (a CUIT, an RFC): a search by one goes to this provider.
+    tax_id: ClassVar[SearchKind | None] = None
 
     @abstractmethod
     def recognizes(self, text: str) -> Recognition:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from providers.base import FieldKind, FormField, InvoiceProvider, Recognition
+from providers.customers import SearchKind
 from providers.lummy.client import LummyClient
 from providers.lummy.model import KEY, RESENDS_PER_HOUR, LummyInvoice, LummySettings
 from providers.lummy.parser import build_lummy_invoice, parse_lummy, recognize_invoice
@@ -29,6 +30,7 @@ class Lummy(InvoiceProvider[LummyInvoice, LummySettings]):
     hourly_quota = RESENDS_PER_HOUR
     timezone = "America/Mexico_City"
     can_look_up = True
+    tax_id = SearchKind.RFC
     client_class = LummyClient
 
     def recognizes(self, text: str) -> Recognition:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from providers.base import Choice, FieldKind, FormField, InvoiceProvider, Recognition
+from providers.customers import SearchKind
 from providers.tusfacturas.client import TusFacturasClient
 from providers.tusfacturas.model import (
     KEY,
@@ -60,6 +61,7 @@ class TusFacturas(InvoiceProvider[TusFacturasVoucher, TusFacturasSettings]):
     reference_field = "numero"
     timezone = "America/Argentina/Buenos_Aires"
     can_look_up = True
+    tax_id = SearchKind.CUIT
     client_class = TusFacturasClient
 
     def recognizes(self, text: str) -> Recognition:
