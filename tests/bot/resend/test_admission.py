@@ -14,10 +14,9 @@ import pytest
 from structlog.testing import capture_logs
 
 from bot.history.insight import Insight, QuotaUsage, RecentSend
-from bot.resend import admission
+from bot import deadlines
 from bot.resend.access import Refusal
 from bot.resend.admission import (
-    PRE_ACK_BUDGET,
     WHOLE_REQUEST,
     ConfirmDuplicate,
     Decision,
@@ -561,7 +560,7 @@ async def test_store_that_cannot_answer(
         decider = await wire()
     else:
         # Deadlines shorter than SQLite's busy timeout: the deadline ends the wait.
-        monkeypatch.setattr(admission, "PRE_ACK_BUDGET", 0.3)
+        monkeypatch.setattr(deadlines, "PRE_ACK_BUDGET", 0.3)
         decider = await wire(store_timeout=0.3)
     job = job_of(lummy())
     expected: Decision = (
@@ -578,7 +577,7 @@ async def test_store_that_cannot_answer(
         elapsed = time.monotonic() - started
 
         assert decision == expected
-        assert elapsed < {"unusable": 0.5, "locked": PRE_ACK_BUDGET, "slow": 0.6}[fault]
+        assert elapsed < {"unusable": 0.5, "locked": deadlines.PRE_ACK_BUDGET, "slow": 0.6}[fault]
         assert decider.guard_bypasses() == (1 if confirmed else 0)
         (unavailable,) = [e for e in logs if e["event"] == "duplicate_guard_unavailable"]
         assert unavailable["error"] == (
