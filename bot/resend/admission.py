@@ -12,7 +12,6 @@ aside, says so loudly in the logs, and the bot behaves as without history.
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -142,7 +141,7 @@ class Gatekeeper:
         budget = max(self._store_timeout, deadlines.PRE_ACK_BUDGET - (time.monotonic() - started))
         try:
             decision: Decision = await self._within(
-                self._guard(job, request_by, confirmed=confirmed), budget, job=job
+                self._guard(job, request_by, confirmed=confirmed), budget
             )
             return decision
         except (TimeoutError, StoreUnavailableError) as exc:
@@ -210,15 +209,14 @@ class Gatekeeper:
             code=refusal.code,
         )
 
-    async def _within(
-        self, step: Coroutine[Any, Any, _T], seconds: float, *, job: ResendJob | None = None
-    ) -> _T:
+    async def _within(self, step: Coroutine[Any, Any, _T], seconds: float) -> _T:
         """``step``'s answer, or `TimeoutError` after ``seconds`` sharp.
 
         Unlike `asyncio.wait_for`, this does not wait for the abandoned step to clean up
         (a database call stuck on a lock can take its busy timeout to roll back): Slack's
         ack cannot wait for that. The step is cancelled and finishes in the background;
-        a duplicate claim it took after all is released.
+        a duplicate claim it takes after all is released by the store
+        (`Claims.release_once_landed`), the one place that knows when it lands.
         """
         task = asyncio.ensure_future(step)
         done, _ = await asyncio.wait({task}, timeout=seconds)
@@ -226,18 +224,8 @@ class Gatekeeper:
             return task.result()
         task.cancel()
         self._abandoned.add(task)
-        task.add_done_callback(functools.partial(self._forget_abandoned, job))
+        task.add_done_callback(self._abandoned.discard)
         raise TimeoutError
-
-    def _forget_abandoned(self, job: ResendJob | None, task: asyncio.Future[Any]) -> None:
-        self._abandoned.discard(task)
-        if task.cancelled() or task.exception() is not None:
-            return
-        decision = task.result()
-        if job is not None and isinstance(decision, Proceed) and decision.claimed:
-            release = asyncio.ensure_future(self.release(job, sent=False))
-            self._abandoned.add(release)
-            release.add_done_callback(self._abandoned.discard)
 
     def _field_at_fault(self, request: ResendRequest, code: str) -> str:
         """The form field a refusal is about, else `WHOLE_REQUEST`."""

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from bot.history.insight import Insight, QuotaUsage, RecentSend
 from bot import deadlines
+from bot.history.insight import Insight, QuotaUsage, RecentSend
 from bot.resend.access import Refusal
 from bot.resend.admission import (
     WHOLE_REQUEST,
