@@ -12,7 +12,7 @@ class InFlight:
     """The running re-sends, so shutdown can let them finish (or cut them short)."""
 
     def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[object] | None] = set()
+        self._tasks: set[asyncio.Task[Any] | None] = set()
         # Strong references to spawned tasks (the event loop keeps only weak ones).
         self._background: set[asyncio.Task[None]] = set()
         self._count = 0
@@ -28,16 +28,22 @@ class InFlight:
     async def track(self) -> AsyncIterator[None]:
         """Mark one re-send as running for the duration of the block."""
         task = asyncio.current_task()
-        self._tasks.add(task)
-        self._count += 1
-        self._idle.clear()
+        self._begin(task)
         try:
             yield
         finally:
-            self._tasks.discard(task)
-            self._count -= 1
-            if self._count == 0:
-                self._idle.set()
+            self._end(task)
+
+    def _begin(self, task: asyncio.Task[Any] | None) -> None:
+        self._tasks.add(task)
+        self._count += 1
+        self._idle.clear()
+
+    def _end(self, task: asyncio.Task[Any] | None) -> None:
+        self._tasks.discard(task)
+        self._count -= 1
+        if self._count == 0:
+            self._idle.set()
 
     def cancel_all(self) -> int:
         """Cancel every running re-send (each reports itself as interrupted); how many."""
@@ -58,13 +64,19 @@ class InFlight:
         return True
 
     def spawn(self, coroutine: Coroutine[Any, Any, object]) -> asyncio.Task[None]:
-        """Run ``coroutine`` in the background, tracked like any re-send."""
+        """Run ``coroutine`` in the background, tracked like any re-send from this moment
+        (a drain right after must wait for it, though it has not started yet)."""
 
-        async def tracked() -> None:
-            async with self.track():
-                await coroutine
+        async def run() -> None:
+            await coroutine
 
-        task = asyncio.create_task(tracked())
+        task = asyncio.create_task(run())
+        self._begin(task)
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._background.discard(finished)
+            self._end(finished)
+
+        task.add_done_callback(done)
         return task

@@ -62,3 +62,20 @@ async def test_inflight_drain_returns_as_soon_as_the_last_one_ends() -> None:
     assert await inflight.drain(2) is True
     assert time.monotonic() - started < 1
     await task
+
+
+async def test_spawned_work_counts_from_the_moment_it_is_spawned() -> None:
+    """Shutdown drains right after a background write was spawned (an audit row):
+    the write must hold the drain although it has not started running yet."""
+    inflight = InFlight()
+    written = asyncio.Event()
+
+    async def write() -> None:
+        await asyncio.sleep(0.05)
+        written.set()
+
+    inflight.spawn(write())
+    assert inflight.count == 1
+    assert await inflight.drain(2) is True
+    assert written.is_set()
+    assert inflight.count == 0
