@@ -25,8 +25,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from types import TracebackType
-from typing import Final, Self
+from typing import Final
 
 from devkit.demo.buttons import ButtonPresser
 from devkit.demo.child import READY_TIMEOUT, BotChild, DemoError, bot_argv
@@ -47,6 +46,7 @@ from devkit.demo.workspace import (
     DemoWorkspace,
 )
 from devkit.emulators import LummyEmulator, TusFacturasEmulator
+from devkit.lifecycle import StartedInContext
 from devkit.localslack import FakeSlackWebAPI
 
 __all__ = [
@@ -68,7 +68,7 @@ COMMAND_TIMEOUT: Final = 6.0
 OUTCOME_TIMEOUT: Final = 25.0
 
 
-class DemoSession:
+class DemoSession(StartedInContext):
     """The local workspace, the emulators and the bot process, driven one line at a time.
 
     ``await start()``, then ``await send_line(line)`` for each line the agent types (it
@@ -133,18 +133,6 @@ class DemoSession:
         self._stopped = False
 
     # ------------------------------------------------------------------ lifecycle
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def start(self) -> None:
         """Start the emulators, the local Slack and the bot; wait until the bot is ready."""

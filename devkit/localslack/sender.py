@@ -16,12 +16,12 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
+from devkit.lifecycle import ClosedInContext
 from devkit.localslack.events import event_callback
 from devkit.localslack.parts import ForwardedMethod, SharedAttribute
 from devkit.localslack.payloads import (
@@ -78,7 +78,7 @@ class SenderResponse:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class SlackEventSender:
+class SlackEventSender(ClosedInContext):
     """Send slash commands and interactions to an app, signed as Slack signs them."""
 
     plain_text_value = staticmethod(plain_text_value)
@@ -119,17 +119,6 @@ class SlackEventSender:
         self.timeout = timeout
         self._http = http
         self._owns_http = http is None
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the HTTP client if this sender created it."""
