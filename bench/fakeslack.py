@@ -27,6 +27,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from devkit.loopback import LoopbackServer
+
 JsonDict = dict[str, Any]
 
 TEAM_ID: Final = "T0BENCH01"
@@ -50,8 +52,7 @@ class LeanSlack:
     """The fake Web API (``/api/<method>``) and response URLs (``/response_url/<n>``)."""
 
     def __init__(self) -> None:
-        self._runner: web.AppRunner | None = None
-        self._base: str | None = None
+        self._server = LoopbackServer(type(self).__name__, shutdown_timeout=1.0, backlog=1024)
         self._ids = itertools.count(1)
         self._modals: dict[str, asyncio.Future[JsonDict]] = {}
         #: Agents waiting for an outcome, by channel; then by the ``ts`` of its message.
@@ -66,30 +67,19 @@ class LeanSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response_url/{id}", self._response_url)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, host, 0, backlog=1024)
-        await site.start()
-        self._runner = runner
-        self._base = f"http://{host}:{int(runner.addresses[0][1])}"
+        await self._server.start(app, host)
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._server.stop()
 
     @property
     def api_url(self) -> str:
         """What ``SLACK_API_URL`` is set to."""
-        if self._base is None:
-            raise RuntimeError("not started")
-        return self._base + "/api/"
+        return self._server.base_url + "/api/"
 
     def response_url(self) -> str:
         """A fresh response URL (accepted, not kept)."""
-        if self._base is None:
-            raise RuntimeError("not started")
-        return f"{self._base}/response_url/{next(self._ids)}"
+        return f"{self._server.base_url}/response_url/{next(self._ids)}"
 
     # -- what the load generator waits for -------------------------------------------
 

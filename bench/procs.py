@@ -11,7 +11,7 @@ import signal
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -159,21 +159,26 @@ def _git(*args: str) -> str | None:
     return None
 
 
+@dataclass(eq=False)
 class Child:
-    """A server child process on 127.0.0.1, its output in a file; always killed at the end."""
+    """A server child process on 127.0.0.1, its output in a file; always killed at the end.
 
-    def __init__(
-        self, name: str, argv: list[str], env: dict[str, str], cwd: Path, cpu: int | None
-    ) -> None:
-        self.name = name
-        self.cpu = cpu
-        self.argv = argv
-        self.env = env
-        self.cwd = cwd
-        self.log_path = cwd / f"{name}.log"
-        self.proc: asyncio.subprocess.Process | None = None
-        self._log: IO[bytes] | None = None
-        self.spawned_at = 0.0
+    ``cpu``: the one CPU it is pinned to (None: any).
+    """
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path
+    cpu: int | None
+    proc: asyncio.subprocess.Process | None = field(default=None, init=False)
+    spawned_at: float = field(default=0.0, init=False)
+    _log: IO[bytes] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def log_path(self) -> Path:
+        """Where its stdout and stderr go."""
+        return self.cwd / f"{self.name}.log"
 
     @property
     def pid(self) -> int:

@@ -702,55 +702,33 @@ def summary(result: JsonDict) -> str:
     return " ".join(parts)
 
 
+#: The numeric `Config` fields set from the command line (``--latency-ms`` ...), with what
+#: their help says (the default is appended).
+_NUMERIC_OPTIONS: Final = (
+    ("latency_ms", "emulated provider latency L"),
+    ("duration", "seconds of the measured C=50 window"),
+    ("concurrency", "agents in the closed loops"),
+    ("c1_samples", "re-sends one at a time"),
+    ("floor_samples", ""),
+    ("hang_ms", "provider latency during the ack phase"),
+    ("hang_duration", "seconds of the ack phase after its ramp"),
+    ("ceiling_duration", "seconds of the ceiling phase"),
+)
+
+
 def parse_args(argv: Sequence[str] | None) -> tuple[Config, Path]:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Benchmark the production bot, black-box, against local fakes.",
     )
     defaults = Config()
-    parser.add_argument(
-        "--latency-ms",
-        type=int,
-        default=defaults.latency_ms,
-        help="emulated provider latency L (default %(default)s)",
-    )
-    parser.add_argument(
-        "--duration",
-        type=float,
-        default=defaults.duration,
-        help="seconds of the measured C=50 window (default %(default)s)",
-    )
-    parser.add_argument(
-        "--concurrency",
-        type=int,
-        default=defaults.concurrency,
-        help="agents in the closed loops (default %(default)s)",
-    )
-    parser.add_argument(
-        "--c1-samples",
-        type=int,
-        default=defaults.c1_samples,
-        help="re-sends one at a time (default %(default)s)",
-    )
-    parser.add_argument("--floor-samples", type=int, default=defaults.floor_samples)
-    parser.add_argument(
-        "--hang-ms",
-        type=int,
-        default=defaults.hang_ms,
-        help="provider latency during the ack phase (default %(default)s)",
-    )
-    parser.add_argument(
-        "--hang-duration",
-        type=float,
-        default=defaults.hang_duration,
-        help="seconds of the ack phase after its ramp (default %(default)s)",
-    )
-    parser.add_argument(
-        "--ceiling-duration",
-        type=float,
-        default=defaults.ceiling_duration,
-        help="seconds of the ceiling phase (default %(default)s)",
-    )
+    for name, text in _NUMERIC_OPTIONS:
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            type=type(getattr(defaults, name)),
+            default=getattr(defaults, name),
+            help=f"{text} (default %(default)s)" if text else None,
+        )
     parser.add_argument(
         "--ceiling",
         action="store_true",
@@ -780,14 +758,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, Path]:
     )
     args = parser.parse_args(argv)
     cfg = Config(
-        latency_ms=args.latency_ms,
-        duration=args.duration,
-        concurrency=args.concurrency,
-        c1_samples=args.c1_samples,
-        floor_samples=args.floor_samples,
-        hang_ms=args.hang_ms,
-        hang_duration=args.hang_duration,
-        ceiling_duration=args.ceiling_duration,
+        **{name: getattr(args, name) for name, _ in _NUMERIC_OPTIONS},
         ceiling_only=args.ceiling,
         postgres=args.postgres,
         quick=args.quick,

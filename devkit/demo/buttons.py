@@ -8,15 +8,15 @@ press opens ("Corregir y reenviar") is filled in like any other.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from devkit.demo.context import DemoContext, DemoPart
 from devkit.demo.modal import ModalFiller
-from devkit.demo.outbox import Outbox
 from devkit.demo.render import Button, buttons_in, confirm_labels, fold, render_confirm
-from devkit.demo.terminal import Terminal
-from devkit.demo.watch import STILL_WORKING, Watcher
-from devkit.demo.workspace import USER_ID, DemoWorkspace
+from devkit.demo.watch import STILL_WORKING
+from devkit.demo.workspace import USER_ID
 from devkit.localslack import button_action
 
 __all__ = ["ButtonPresser", "Pressable"]
@@ -39,24 +39,11 @@ class Pressable:
     shown_at: float
 
 
-class ButtonPresser:
+class ButtonPresser(DemoPart):
     """Finds buttons by their text, asks their confirmation, and presses them."""
 
-    def __init__(
-        self,
-        workspace: DemoWorkspace,
-        terminal: Terminal,
-        outbox: Outbox,
-        watcher: Watcher,
-        *,
-        outcome_timeout: float,
-        modal: ModalFiller | None = None,
-    ) -> None:
-        self.workspace = workspace
-        self.terminal = terminal
-        self.outbox = outbox
-        self.watcher = watcher
-        self.outcome_timeout = outcome_timeout
+    def __init__(self, context: DemoContext, *, modal: ModalFiller | None = None) -> None:
+        super().__init__(context)
         #: Fills in a modal a button opens.
         self.modal = modal
         #: The button whose confirmation dialog is open, if any.
@@ -74,42 +61,29 @@ class ButtonPresser:
         wanted = fold(typed.strip().strip("[]"))
         if not wanted:
             return None
-        slack = self.workspace.slack
         names = self.workspace.names()
-        found: list[Pressable] = []
+        found = [
+            Pressable(
+                button, channel_id, ts, message, ephemeral=message is None, shown_at=float(ts)
+            )
+            for channel_id, ts, blocks, message in self._visible_messages()
+            for button in buttons_in(blocks, names)
+            if fold(button.label) == wanted
+        ]
+        return max(found, key=lambda p: p.shown_at) if found else None
+
+    def _visible_messages(self) -> Iterator[tuple[str, str, list[Any], dict[str, Any] | None]]:
+        """Each message @ana sees: channel, ``ts``, blocks, and the message as Slack sends it
+        with an action (None for an ephemeral one: its press names its container instead)."""
+        slack = self.workspace.slack
         for channel_id, messages in slack.messages.items():
             for message in messages:
-                for button in buttons_in(message.blocks, names):
-                    if fold(button.label) == wanted:
-                        found.append(
-                            Pressable(
-                                button,
-                                channel_id,
-                                message.ts,
-                                message.as_slack(),
-                                ephemeral=False,
-                                shown_at=float(message.ts),
-                            )
-                        )
+                yield channel_id, message.ts, message.blocks, message.as_slack()
         for (channel_id, user), items in slack.ephemeral.items():
-            if user != USER_ID:
-                continue
-            for ephemeral in items:
-                if ephemeral.deleted:
-                    continue
-                for button in buttons_in(ephemeral.blocks, names):
-                    if fold(button.label) == wanted:
-                        found.append(
-                            Pressable(
-                                button,
-                                channel_id,
-                                ephemeral.message_ts,
-                                None,
-                                ephemeral=True,
-                                shown_at=float(ephemeral.message_ts),
-                            )
-                        )
-        return max(found, key=lambda p: p.shown_at) if found else None
+            if user == USER_ID:
+                for ephemeral in items:
+                    if not ephemeral.deleted:
+                        yield channel_id, ephemeral.message_ts, ephemeral.blocks, None
 
     async def press(self, pressable: Pressable) -> None:
         """Press it: a link button says where it goes; a confirm dialog asks first."""
@@ -172,7 +146,10 @@ class ButtonPresser:
         if response is None:
             return
         settled = await self.watcher.settle(
-            before, limit=self.outcome_timeout, expect_change=True, done=lambda: bool(opened())
+            before,
+            limit=self.context.outcome_timeout,
+            expect_change=True,
+            done=lambda: bool(opened()),
         )
         if opened() and self.modal is not None:
             self.modal.open(opened()[-1])

@@ -10,14 +10,12 @@ refused with a hint.
 from __future__ import annotations
 
 from devkit.demo.buttons import ButtonPresser
+from devkit.demo.context import DemoContext, DemoPart
 from devkit.demo.faults import fault_command
 from devkit.demo.modal import ModalFiller
-from devkit.demo.outbox import Outbox
 from devkit.demo.render import fold
 from devkit.demo.surfaces import Surfaces
-from devkit.demo.terminal import Terminal
-from devkit.demo.watch import Watcher
-from devkit.demo.workspace import CHANNEL_ID, COMMAND, USER_ID, DemoWorkspace
+from devkit.demo.workspace import CHANNEL_ID, COMMAND, USER_ID
 
 __all__ = ["HELP_WORDS", "QUIT_WORDS", "DemoCommands", "help_text"]
 
@@ -57,29 +55,20 @@ def help_text() -> str:
     )
 
 
-class DemoCommands:
+class DemoCommands(DemoPart):
     """Interprets the lines typed at the channel prompt."""
 
     def __init__(
         self,
-        workspace: DemoWorkspace,
-        terminal: Terminal,
-        outbox: Outbox,
-        watcher: Watcher,
+        context: DemoContext,
         modal: ModalFiller,
         buttons: ButtonPresser,
         surfaces: Surfaces,
-        *,
-        command_timeout: float,
     ) -> None:
-        self.workspace = workspace
-        self.terminal = terminal
-        self.outbox = outbox
-        self.watcher = watcher
+        super().__init__(context)
         self.modal = modal
         self.buttons = buttons
         self.surfaces = surfaces
-        self.command_timeout = command_timeout
         #: True after ``salir``.
         self.finished = False
 

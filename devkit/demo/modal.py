@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final
 
-from devkit.demo.outbox import Outbox
+from devkit.demo.context import DemoContext, DemoPart
 from devkit.demo.render import (
     ModalForm,
     Prompt,
@@ -31,9 +31,8 @@ from devkit.demo.render import (
     render_prompt,
     state_values,
 )
-from devkit.demo.terminal import Terminal
-from devkit.demo.watch import POLL_SECONDS, STILL_WORKING, Watcher
-from devkit.demo.workspace import USER_ID, DemoWorkspace
+from devkit.demo.watch import POLL_SECONDS, STILL_WORKING
+from devkit.demo.workspace import USER_ID
 from devkit.localslack import SenderResponse
 
 __all__ = ["CANCEL", "ModalFiller", "ModalState"]
@@ -68,25 +67,11 @@ class ModalState:
         return self.answers.get(prompt.block_id, prompt.default)
 
 
-class ModalFiller:
+class ModalFiller(DemoPart):
     """The open modal, if any, and the questions that fill it in."""
 
-    def __init__(
-        self,
-        workspace: DemoWorkspace,
-        terminal: Terminal,
-        outbox: Outbox,
-        watcher: Watcher,
-        *,
-        command_timeout: float,
-        outcome_timeout: float,
-    ) -> None:
-        self.workspace = workspace
-        self.terminal = terminal
-        self.outbox = outbox
-        self.watcher = watcher
-        self.command_timeout = command_timeout
-        self.outcome_timeout = outcome_timeout
+    def __init__(self, context: DemoContext) -> None:
+        super().__init__(context)
         self.state: ModalState | None = None
         #: Views already shown to the agent (a pushed view is new only once).
         self.handled_views: set[str] = set()
@@ -126,7 +111,7 @@ class ModalFiller:
 
         settled = await self.watcher.settle(
             before,
-            limit=self.command_timeout,
+            limit=self.context.command_timeout,
             expect_change=not answered,
             done=lambda: bool(new_views()),
         )
@@ -277,7 +262,7 @@ class ModalFiller:
             return view is None or view.get("hash") != old_hash
 
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.command_timeout
+        deadline = loop.time() + self.context.command_timeout
         while not updated() and loop.time() < deadline:
             self.watcher.check_alive()
             await asyncio.sleep(POLL_SECONDS)
@@ -341,5 +326,7 @@ class ModalFiller:
             return
         self.state = None
         self.terminal.emit(f"(formulario enviado con «{submit}»; Slack lo cierra)")
-        if not await self.watcher.settle(before, limit=self.outcome_timeout, expect_change=True):
+        if not await self.watcher.settle(
+            before, limit=self.context.outcome_timeout, expect_change=True
+        ):
             self.terminal.emit(STILL_WORKING)

@@ -25,12 +25,12 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from types import TracebackType
-from typing import Final, Self
+from typing import Final
 
 from devkit.demo.buttons import ButtonPresser
 from devkit.demo.child import READY_TIMEOUT, BotChild, DemoError, bot_argv
 from devkit.demo.commands import DemoCommands, help_text
+from devkit.demo.context import DemoContext
 from devkit.demo.modal import ModalFiller
 from devkit.demo.outbox import Outbox
 from devkit.demo.real import RealProviders
@@ -47,7 +47,9 @@ from devkit.demo.workspace import (
     DemoWorkspace,
 )
 from devkit.emulators import LummyEmulator, TusFacturasEmulator
+from devkit.lifecycle import StartedInContext
 from devkit.localslack import FakeSlackWebAPI
+from devkit.localslack.parts import SharedAttribute
 
 __all__ = [
     "CHANNEL_ID",
@@ -68,7 +70,7 @@ COMMAND_TIMEOUT: Final = 6.0
 OUTCOME_TIMEOUT: Final = 25.0
 
 
-class DemoSession:
+class DemoSession(StartedInContext):
     """The local workspace, the emulators and the bot process, driven one line at a time.
 
     ``await start()``, then ``await send_line(line)`` for each line the agent types (it
@@ -102,7 +104,7 @@ class DemoSession:
         self._terminal = Terminal(self._workspace, output=output)
         self._outbox = Outbox(self._terminal, self._check_alive)
         self._watcher = Watcher(self._workspace, self._terminal, self._check_alive)
-        self._modal = ModalFiller(
+        context = DemoContext(
             self._workspace,
             self._terminal,
             self._outbox,
@@ -110,41 +112,14 @@ class DemoSession:
             command_timeout=command_timeout,
             outcome_timeout=outcome_timeout,
         )
-        self._buttons = ButtonPresser(
-            self._workspace,
-            self._terminal,
-            self._outbox,
-            self._watcher,
-            outcome_timeout=outcome_timeout,
-            modal=self._modal,
-        )
+        self._modal = ModalFiller(context)
+        self._buttons = ButtonPresser(context, modal=self._modal)
         self._surfaces = Surfaces(self._modal)
-        self._commands = DemoCommands(
-            self._workspace,
-            self._terminal,
-            self._outbox,
-            self._watcher,
-            self._modal,
-            self._buttons,
-            self._surfaces,
-            command_timeout=command_timeout,
-        )
+        self._commands = DemoCommands(context, self._modal, self._buttons, self._surfaces)
         self._lock = asyncio.Lock()
         self._stopped = False
 
     # ------------------------------------------------------------------ lifecycle
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def start(self) -> None:
         """Start the emulators, the local Slack and the bot; wait until the bot is ready."""
@@ -213,25 +188,14 @@ class DemoSession:
         """The bot process id while it runs."""
         return self._bot.pid if self._bot is not None else None
 
-    @property
-    def slack(self) -> FakeSlackWebAPI:
-        """The local Slack workspace."""
-        return self._workspace.slack
-
-    @property
-    def lummy(self) -> LummyEmulator | None:
-        """The Lummy emulator (None when Lummy is real)."""
-        return self._workspace.lummy
-
-    @property
-    def tusfacturas(self) -> TusFacturasEmulator | None:
-        """The TusFacturas emulator (None when TusFacturas is real)."""
-        return self._workspace.tusfacturas
-
-    @property
-    def footer(self) -> str:
-        """The line under every message: whether a real customer could have been reached."""
-        return self._terminal.footer
+    #: The local Slack workspace.
+    slack = SharedAttribute[FakeSlackWebAPI]("_workspace")
+    #: The Lummy emulator (None when Lummy is real).
+    lummy = SharedAttribute[LummyEmulator | None]("_workspace")
+    #: The TusFacturas emulator (None when TusFacturas is real).
+    tusfacturas = SharedAttribute[TusFacturasEmulator | None]("_workspace")
+    #: The line under every message: whether a real customer could have been reached.
+    footer = SharedAttribute[str]("_terminal")
 
     # ------------------------------------------------------------------ texts
 
@@ -250,15 +214,10 @@ class DemoSession:
 
     # ------------------------------------------------------------------ state for callers
 
-    @property
-    def rejected(self) -> str | None:
-        """Why the last line was not accepted (unknown command, invalid answer), else None."""
-        return self._terminal.rejected
-
-    @property
-    def finished(self) -> bool:
-        """True after ``salir``."""
-        return self._commands.finished
+    #: Why the last line was not accepted (unknown command, invalid answer), else None.
+    rejected = SharedAttribute[str | None]("_terminal")
+    #: True after ``salir``.
+    finished = SharedAttribute[bool]("_commands")
 
     @property
     def prompt(self) -> str:

@@ -18,12 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from devkit.demo.context import DemoPart
 from devkit.demo.modal import ModalFiller
-from devkit.demo.outbox import Outbox
 from devkit.demo.render import Button, buttons_in, fold, render_message
-from devkit.demo.terminal import Terminal
-from devkit.demo.watch import POLL_SECONDS, STILL_WORKING, Watcher
-from devkit.demo.workspace import CHANNEL_ID, TICKETS_BOT_ID, USER_ID, USER_NAME, DemoWorkspace
+from devkit.demo.watch import POLL_SECONDS, STILL_WORKING
+from devkit.demo.workspace import CHANNEL_ID, TICKETS_BOT_ID, USER_ID, USER_NAME
 from devkit.localslack import button_action
 from devkit.localslack.functions import PENDING
 from handlers.shortcut import SHORTCUT_CALLBACK_ID
@@ -49,18 +48,13 @@ class HomeButton:
     view: dict[str, Any]
 
 
-class Surfaces:
+class Surfaces(DemoPart):
     """The shortcut, the Home tab and the workflow step, driven from typed lines."""
 
     def __init__(self, modal: ModalFiller) -> None:
-        #: Fills in the modal a shortcut or a button opens; its parts are the session's.
+        super().__init__(modal.context)
+        #: Fills in the modal a shortcut or a button opens.
         self.modal = modal
-        self.workspace: DemoWorkspace = modal.workspace
-        self.terminal: Terminal = modal.terminal
-        self.outbox: Outbox = modal.outbox
-        self.watcher: Watcher = modal.watcher
-        self.command_timeout = modal.command_timeout
-        self.outcome_timeout = modal.outcome_timeout
         self._tickets = 0
 
     # ------------------------------------------------------------------ messages and the shortcut
@@ -128,7 +122,7 @@ class Surfaces:
         if response is None:
             return
         if not await self._until(
-            lambda: len(slack.calls_to("views.publish")) > published, self.command_timeout
+            lambda: len(slack.calls_to("views.publish")) > published, self.context.command_timeout
         ):
             self.terminal.emit("(el bot no publicó la pestaña Inicio)")
             return
@@ -203,8 +197,8 @@ class Surfaces:
         )
         if response is None:
             return
-        ended = await self._until(lambda: execution.state != PENDING, self.outcome_timeout)
-        await self.watcher.settle(before, limit=self.command_timeout, expect_change=False)
+        ended = await self._until(lambda: execution.state != PENDING, self.context.outcome_timeout)
+        await self.watcher.settle(before, limit=self.context.command_timeout, expect_change=False)
         if not ended:
             self.terminal.emit(STILL_WORKING)
             return

@@ -8,8 +8,9 @@ to her when ephemeral (`devkit.demo.render` does the Block Kit).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from devkit.demo.render import render_message
@@ -93,6 +94,16 @@ class Terminal:
         member = slack.users.get(user or "")
         return "@" + (member.name if member is not None else str(user))
 
+    def framed(self, heading: str, text: str, blocks: Sequence[Mapping[str, Any]]) -> str:
+        """A message's text or blocks under ``heading``, with the demo's footer."""
+        return render_message(
+            heading=heading,
+            text=text,
+            blocks=blocks,
+            names=self.workspace.names(),
+            footer=self.footer,
+        )
+
     def channel_message(self, channel_id: str, message: Message) -> str:
         """A message in a channel, framed with where (and in which thread), who and when."""
         in_thread = message.thread_ts is not None and message.thread_ts != message.ts
@@ -109,13 +120,7 @@ class Terminal:
             )
             if part
         )
-        return render_message(
-            heading=heading,
-            text=message.text,
-            blocks=message.blocks,
-            names=self.workspace.names(),
-            footer=self.footer,
-        )
+        return self.framed(heading, message.text, message.blocks)
 
     def ephemeral_message(self, channel_id: str, message: EphemeralMessage) -> str:
         """A message only @ana sees."""
@@ -127,13 +132,7 @@ class Terminal:
                 f"solo visible para @{USER_NAME}",
             ]
         )
-        return render_message(
-            heading=heading,
-            text=message.text,
-            blocks=message.blocks,
-            names=self.workspace.names(),
-            footer=self.footer,
-        )
+        return self.framed(heading, message.text, message.blocks)
 
     def show_ack(self, response: SenderResponse) -> bool:
         """Show a command's ack body as Slack does (only to the caller); True if any."""
@@ -145,12 +144,7 @@ class Terminal:
         else:
             return False
         heading = f"#{CHANNEL_NAME} · {self.author(None)} · solo visible para @{USER_NAME}"
-        names = self.workspace.names()
-        self.emit(
-            render_message(
-                heading=heading, text=text, blocks=blocks, names=names, footer=self.footer
-            )
-        )
+        self.emit(self.framed(heading, text, blocks))
         return True
 
     def slack_error(self, what: str) -> None:

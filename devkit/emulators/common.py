@@ -15,17 +15,19 @@ import contextlib
 import json
 import socket
 import struct
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from http import HTTPStatus
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
+
+from devkit.lifecycle import StartedInContext
+from devkit.loopback import LoopbackServer
 
 #: A source of "now"; emulators use it for timestamps and rate-limit windows.
 Clock = Callable[[], datetime]
@@ -131,7 +133,7 @@ def _normalize_prefix(prefix: str) -> str:
     return prefix
 
 
-class EmulatorServer(ABC):
+class EmulatorServer(StartedInContext):
     """Base class: a loopback aiohttp server with request recording and faults."""
 
     #: Body sent for ``FaultKind.MALFORMED_JSON``; subclasses may tailor it.
@@ -142,63 +144,34 @@ class EmulatorServer(ABC):
         self.clock: Clock = clock or utc_now
         self.requests: list[RecordedRequest] = []
         self._faults: dict[tuple[str, str | None], list[_ArmedFault]] = {}
-        self._runner: web.AppRunner | None = None
-        self._base_url: str | None = None
+        self._server = LoopbackServer(type(self).__name__, shutdown_timeout=_SHUTDOWN_TIMEOUT)
         self._stopping = asyncio.Event()
 
     # -- lifecycle ---------------------------------------------------------
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Start serving and return the base URL, path prefix included."""
-        if self._runner is not None:
+        """Start serving on loopback and return the base URL, path prefix included."""
+        if self._server.running:
             raise RuntimeError("emulator already started")
         self._stopping = asyncio.Event()
         app = web.Application(middlewares=[self._make_middleware()])
         self._register_routes(app)
-        runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=_SHUTDOWN_TIMEOUT
-        )
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, host, port)
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        actual_port = int(runner.addresses[0][1])
-        url_host = f"[{host}]" if ":" in host else host
-        self._runner = runner
-        self._base_url = f"http://{url_host}:{actual_port}{self.path_prefix}"
-        return self._base_url
+        await self._server.start(app, host, port)
+        return self.base_url
 
     async def stop(self) -> None:
         """Stop serving; hanging or delayed handlers are released first."""
-        runner = self._runner
-        if runner is None:
+        if not self._server.running:
             return
-        self._runner = None
-        self._base_url = None
         self._stopping.set()
-        await runner.cleanup()
+        await self._server.stop()
 
     @property
     def base_url(self) -> str:
         """Base URL (path prefix included) of the running emulator."""
-        if self._base_url is None:
+        if not self._server.running:
             raise RuntimeError("emulator is not running")
-        return self._base_url
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
+        return self._server.base_url + self.path_prefix
 
     # -- faults --------------------------------------------------------------
 

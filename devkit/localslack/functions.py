@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from devkit.localslack.events import event_callback
-from devkit.localslack.protocol import JsonDict, MethodHandler, SlackApiRefusal
+from devkit.localslack.protocol import JsonDict, MethodGroup, SlackApiRefusal, serves
 from devkit.localslack.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -65,20 +65,13 @@ class FunctionExecution:
         }
 
 
-class Functions:
+class Functions(MethodGroup):
     """The executions of the app's steps, and the methods that end them."""
 
     def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
+        super().__init__(workspace)
         #: Every execution started, by id.
         self.executions: dict[str, FunctionExecution] = {}
-
-    def handlers(self) -> dict[str, MethodHandler]:
-        """The methods this group serves."""
-        return {
-            "functions.completeSuccess": self.complete_success,
-            "functions.completeError": self.complete_error,
-        }
 
     def start(
         self, callback_id: str, inputs: JsonDict, *, creator: str | None = None
@@ -106,6 +99,7 @@ class Functions:
             raise SlackApiRefusal("function_execution_already_ended")
         return execution
 
+    @serves("functions.completeSuccess")
     def complete_success(self, params: JsonDict) -> JsonDict:
         """``functions.completeSuccess``: the run ends with ``outputs``."""
         outputs: Any = params.get("outputs")
@@ -115,6 +109,7 @@ class Functions:
         execution.state, execution.outputs = COMPLETED, outputs
         return {}
 
+    @serves("functions.completeError")
     def complete_error(self, params: JsonDict) -> JsonDict:
         """``functions.completeError``: the run fails with ``error``."""
         error = params.get("error")

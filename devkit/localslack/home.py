@@ -9,23 +9,17 @@ from __future__ import annotations
 
 import copy
 
-from devkit.localslack.protocol import JsonDict, MethodHandler, SlackApiRefusal
+from devkit.localslack.protocol import JsonDict, MethodGroup, SlackApiRefusal, serves
 from devkit.localslack.validation import validate_home_view
 from devkit.localslack.workspace import Workspace
 
 __all__ = ["HomeTabs", "app_home_opened"]
 
 
-class HomeTabs:
+class HomeTabs(MethodGroup):
     """``views.publish`` and the members' Home tabs in the `Workspace`."""
 
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
-
-    def handlers(self) -> dict[str, MethodHandler]:
-        """The methods this group serves."""
-        return {"views.publish": self.views_publish}
-
+    @serves("views.publish")
     def views_publish(self, params: JsonDict) -> JsonDict:
         """``views.publish``: replace ``user_id``'s Home tab."""
         workspace = self.workspace

@@ -1,15 +1,21 @@
 """Web API methods on messages and on the workspace directory.
 
-Each group is a class over the shared `Workspace` whose ``handlers()`` maps method
-names to handlers; ``views.*`` live in `devkit.localslack.modals` and
-``apps.connections.open`` in `devkit.localslack.socket_mode`.
+Each group is a `MethodGroup` over the shared `Workspace`; a method marked
+``@serves("chat.postMessage")`` handles that Web API method. ``views.*`` live in
+`devkit.localslack.modals` and ``apps.connections.open`` in `devkit.localslack.socket_mode`.
 """
 
 from __future__ import annotations
 
-from devkit.localslack.protocol import JsonDict, MethodHandler, SlackApiRefusal, truthy
+from devkit.localslack.protocol import (
+    JsonDict,
+    MethodGroup,
+    SlackApiRefusal,
+    serves,
+    truthy,
+)
 from devkit.localslack.validation import message_content
-from devkit.localslack.workspace import EphemeralMessage, Message, Workspace
+from devkit.localslack.workspace import EphemeralMessage, Message
 
 __all__ = ["ChatMethods", "DirectoryMethods"]
 
@@ -17,21 +23,8 @@ __all__ = ["ChatMethods", "DirectoryMethods"]
 _MAX_DM_USERS = 8
 
 
-class ChatMethods:
+class ChatMethods(MethodGroup):
     """``chat.*``: post, update, delete, ephemeral messages, permalinks."""
-
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
-
-    def handlers(self) -> dict[str, MethodHandler]:
-        """The methods this group serves."""
-        return {
-            "chat.postMessage": self.post_message,
-            "chat.update": self.update,
-            "chat.delete": self.delete,
-            "chat.postEphemeral": self.post_ephemeral,
-            "chat.getPermalink": self.get_permalink,
-        }
 
     def _own_message(self, params: JsonDict, *, refusal: str, editing: bool) -> tuple[str, Message]:
         """The bot's message named by ``channel`` and ``ts`` (``refusal`` if not the bot's).
@@ -49,6 +42,7 @@ class ChatMethods:
             raise SlackApiRefusal(refusal)
         return channel.id, message
 
+    @serves("chat.postMessage")
     def post_message(self, params: JsonDict) -> JsonDict:
         """``chat.postMessage``."""
         workspace = self.workspace
@@ -72,6 +66,7 @@ class ChatMethods:
         slack_message.update({"app_id": workspace.app_id, "team": workspace.team_id})
         return {"channel": channel.id, "ts": message.ts, "message": slack_message}
 
+    @serves("chat.update")
     def update(self, params: JsonDict) -> JsonDict:
         """``chat.update``: omitted fields keep their value; an empty list clears blocks."""
         channel_id, message = self._own_message(params, refusal="cant_update_message", editing=True)
@@ -93,6 +88,7 @@ class ChatMethods:
             "message": message.as_slack(),
         }
 
+    @serves("chat.delete")
     def delete(self, params: JsonDict) -> JsonDict:
         """``chat.delete``."""
         channel_id, message = self._own_message(
@@ -101,6 +97,7 @@ class ChatMethods:
         self.workspace.messages[channel_id].remove(message)
         return {"channel": channel_id, "ts": message.ts}
 
+    @serves("chat.postEphemeral")
     def post_ephemeral(self, params: JsonDict) -> JsonDict:
         """``chat.postEphemeral``: only members of the channel (or the DM) can be shown one."""
         channel = self.workspace.writable_channel(params.get("channel"))
@@ -126,6 +123,7 @@ class ChatMethods:
         self.workspace.ephemeral.setdefault((channel.id, user), []).append(ephemeral)
         return {"message_ts": ephemeral.message_ts}
 
+    @serves("chat.getPermalink")
     def get_permalink(self, params: JsonDict) -> JsonDict:
         """``chat.getPermalink``."""
         channel = self.workspace.visible_channel(params.get("channel"))
@@ -141,30 +139,16 @@ class ChatMethods:
         return {"channel": channel.id, "permalink": f"https://{domain}.slack.com/{path}"}
 
 
-class DirectoryMethods:
+class DirectoryMethods(MethodGroup):
     """Who and where: ``api.test``, ``auth.test``, ``users.*``, ``usergroups.*``,
     ``conversations.*``."""
 
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
-
-    def handlers(self) -> dict[str, MethodHandler]:
-        """The methods this group serves."""
-        return {
-            "api.test": self.api_test,
-            "auth.test": self.auth_test,
-            "conversations.open": self.conversations_open,
-            "conversations.info": self.conversations_info,
-            "users.info": self.users_info,
-            "users.lookupByEmail": self.users_lookup_by_email,
-            "usergroups.users.list": self.usergroups_users_list,
-            "usergroups.list": self.usergroups_list,
-        }
-
+    @serves("api.test")
     def api_test(self, params: JsonDict) -> JsonDict:
         """``api.test``: echoes the arguments."""
         return {"args": {k: v for k, v in params.items() if k != "token"}}
 
+    @serves("auth.test")
     def auth_test(self, params: JsonDict) -> JsonDict:
         """``auth.test``: the bot's identity."""
         workspace = self.workspace
@@ -178,6 +162,7 @@ class DirectoryMethods:
             "is_enterprise_install": False,
         }
 
+    @serves("conversations.open")
     def conversations_open(self, params: JsonDict) -> JsonDict:
         """``conversations.open``: a DM (or group DM) with ``users``, opened once."""
         workspace = self.workspace
@@ -207,10 +192,12 @@ class DirectoryMethods:
             body.update({"no_op": True, "already_open": True})
         return body
 
+    @serves("conversations.info")
     def conversations_info(self, params: JsonDict) -> JsonDict:
         """``conversations.info``."""
         return {"channel": self.workspace.visible_channel(params.get("channel")).as_slack()}
 
+    @serves("users.info")
     def users_info(self, params: JsonDict) -> JsonDict:
         """``users.info``."""
         user = self.workspace.users.get(str(params.get("user", "")))
@@ -218,6 +205,7 @@ class DirectoryMethods:
             raise SlackApiRefusal("user_not_found")
         return {"user": user.as_slack(self.workspace.team_id)}
 
+    @serves("users.lookupByEmail")
     def users_lookup_by_email(self, params: JsonDict) -> JsonDict:
         """``users.lookupByEmail`` (case-insensitive)."""
         email = str(params.get("email", "")).lower()
@@ -226,6 +214,7 @@ class DirectoryMethods:
                 return {"user": user.as_slack(self.workspace.team_id)}
         raise SlackApiRefusal("users_not_found")
 
+    @serves("usergroups.list")
     def usergroups_list(self, params: JsonDict) -> JsonDict:
         """``usergroups.list``: the workspace's user groups (their members with
         ``include_users``)."""
@@ -249,6 +238,7 @@ class DirectoryMethods:
             groups.append(group)
         return {"usergroups": groups}
 
+    @serves("usergroups.users.list")
     def usergroups_users_list(self, params: JsonDict) -> JsonDict:
         """``usergroups.users.list``."""
         members = self.workspace.usergroups.get(str(params.get("usergroup", "")))

@@ -11,9 +11,9 @@ from __future__ import annotations
 import copy
 from typing import Any, Final
 
-from devkit.localslack.protocol import JsonDict, MethodHandler, SlackApiRefusal
+from devkit.localslack.protocol import JsonDict, MethodGroup, SlackApiRefusal, serves
 from devkit.localslack.validation import validate_view
-from devkit.localslack.workspace import Trigger, Workspace
+from devkit.localslack.workspace import Trigger
 
 __all__ = ["MAX_STACK", "Modals"]
 
@@ -23,22 +23,12 @@ MAX_STACK: Final = 3
 _KEPT_ON_UPDATE: Final = ("id", "team_id", "root_view_id", "previous_view_id", "app_id", "bot_id")
 
 
-class Modals:
+class Modals(MethodGroup):
     """The ``views.*`` methods and the stacks of open modals in the `Workspace`."""
-
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
-
-    def handlers(self) -> dict[str, MethodHandler]:
-        """The methods this group serves."""
-        return {
-            "views.open": self.views_open,
-            "views.update": self.views_update,
-            "views.push": self.views_push,
-        }
 
     # ------------------------------------------------------------------ methods
 
+    @serves("views.open")
     def views_open(self, params: JsonDict) -> JsonDict:
         """``views.open``: a new modal, for the user the trigger came from."""
         view = self._view_param(params)
@@ -48,6 +38,7 @@ class Modals:
         stored = self._store_new_view(view, owner=owner, parent=None)
         return {"view": copy.deepcopy(stored)}
 
+    @serves("views.push")
     def views_push(self, params: JsonDict) -> JsonDict:
         """``views.push``: a modal on top of the one the trigger came from."""
         view = self._view_param(params)
@@ -70,6 +61,7 @@ class Modals:
         stored = self._store_new_view(view, owner=owner, parent=parent)
         return {"view": copy.deepcopy(stored)}
 
+    @serves("views.update")
     def views_update(self, params: JsonDict) -> JsonDict:
         """``views.update`` by ``view_id`` or ``external_id``, guarded by ``hash``."""
         views = self.workspace.views

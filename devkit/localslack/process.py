@@ -27,13 +27,13 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any, Final, Self
+from typing import IO, Any, Final
 
 import httpx
 
 import bot as bot_package
 from bot.server import EVENTS_PATH
+from devkit.lifecycle import ClosedInContext
 
 __all__ = [
     "HOST",
@@ -314,7 +314,7 @@ def _parent_death_signal() -> Callable[[], None] | None:
     return arm
 
 
-class BotProcesses:
+class BotProcesses(ClosedInContext):
     """Starts ``python -m bot serve`` children in ``cwd``; kills the ones left running.
 
     Those still running are killed by `aclose` (``async with BotProcesses(...)``), or at
@@ -379,14 +379,3 @@ class BotProcesses:
     def _kill_at_exit(self) -> None:
         for process in self.started:
             process.kill_now()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

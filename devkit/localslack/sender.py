@@ -14,46 +14,34 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable, Mapping
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 from urllib.parse import urlencode
 
 import httpx
 
+from devkit.lifecycle import ClosedInContext
 from devkit.localslack.events import event_callback
 from devkit.localslack.parts import ForwardedMethod, SharedAttribute
 from devkit.localslack.payloads import (
     SlackPayloads,
-    button_action,
     checkboxes_value,
     email_value,
     plain_text_value,
-    radio_action,
     radio_value,
-    static_select_action,
     static_select_value,
 )
 from devkit.localslack.socket_mode import SOCKET_ACK_TIMEOUT_SECONDS
 from devkit.localslack.webapi import FakeSlackWebAPI
 
-__all__ = [
-    "SenderResponse",
-    "SlackEventSender",
-    "SocketModeSender",
-    "button_action",
-    "checkboxes_value",
-    "email_value",
-    "plain_text_value",
-    "radio_action",
-    "radio_value",
-    "sign",
-    "static_select_action",
-    "static_select_value",
-]
+__all__ = ["SenderResponse", "SlackEventSender", "SlackRequests", "SocketModeSender", "sign"]
 
 JsonDict = dict[str, Any]
+#: What a sender hands back for each request: the app's HTTP answer, or its ack.
+Answer = TypeVar("Answer")
+P = ParamSpec("P")
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 SLACK_USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
@@ -78,7 +66,108 @@ class SenderResponse:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class SlackEventSender:
+class SlackRequests(ABC, Generic[Answer]):
+    """Slack's requests to an app, whatever carries them (``Answer``: what comes back).
+
+    The payloads are built by `SlackPayloads` over the local workspace; a subclass only
+    says how each kind travels (a slash command's fields, an interaction's payload, an
+    Events API body) and how the app's answer to a submitted view is read.
+    """
+
+    # What is sent is built by the payloads part (`SlackPayloads`).
+    workspace = SharedAttribute[FakeSlackWebAPI]("payloads")
+    team_id = SharedAttribute[str]("payloads")
+    team_domain = SharedAttribute[str]("payloads")
+    clock = SharedAttribute[Callable[[], float]]("payloads")
+    verification_token = SharedAttribute[str]("payloads")
+
+    def __init__(
+        self,
+        workspace: FakeSlackWebAPI,
+        team_id: str,
+        team_domain: str,
+        clock: Callable[[], float],
+        *,
+        verification_token: str,
+    ) -> None:
+        self.payloads = SlackPayloads(
+            workspace, team_id, team_domain, clock, verification_token=verification_token
+        )
+
+    @abstractmethod
+    async def send_command(self, fields: dict[str, str]) -> Answer:
+        """Carry a slash command's form fields to the app."""
+
+    @abstractmethod
+    async def send_interaction(self, payload: JsonDict) -> Answer:
+        """Carry an interaction's payload to the app."""
+
+    @abstractmethod
+    async def send_event(self, body: JsonDict) -> Answer:
+        """Carry an Events API body to the app."""
+
+    @abstractmethod
+    def view_answer(self, answer: Answer) -> tuple[bool, Any | None]:
+        """Whether the app accepted a submitted view, and its ``response_action`` body."""
+
+    async def slash_command(
+        self,
+        command: str = "/reenviar",
+        text: str = "",
+        *,
+        user_id: str,
+        channel_id: str,
+        user_name: str | None = None,
+    ) -> Answer:
+        """Invoke a slash command as ``user_id`` in ``channel_id``."""
+        fields = self.payloads.slash_command_fields(
+            command, text, user_id=user_id, channel_id=channel_id, user_name=user_name
+        )
+        return await self.send_command(fields)
+
+    async def view_submission(
+        self,
+        *,
+        user_id: str,
+        view: JsonDict | str,
+        values: JsonDict,
+        apply_response: bool = True,
+    ) -> Answer:
+        """Submit a modal; by default the app's answer is applied to the workspace views.
+
+        No ``response_action`` closes the view, ``errors`` keeps it open, ``update`` /
+        ``push`` / ``clear`` do what Slack's client would.
+        """
+        payload = self.payloads.view_submission_payload(user_id=user_id, view=view, values=values)
+        answer = await self.send_interaction(payload)
+        accepted, response_action = self.view_answer(answer)
+        view_id = payload["view"].get("id")
+        if apply_response and accepted and isinstance(view_id, str):
+            self.workspace.apply_view_response(view_id, response_action)
+        return answer
+
+    async def event(self, event: JsonDict) -> Answer:
+        """Deliver an Events API event (see `devkit.localslack.events`)."""
+        body = event_callback(self.workspace, event, verification_token=self.verification_token)
+        return await self.send_event(body)
+
+
+def _interaction(
+    build: Callable[Concatenate[SlackPayloads, P], JsonDict], doc: str
+) -> Callable[Concatenate[SlackEventSender, P], Coroutine[Any, Any, SenderResponse]]:
+    """A sender method that posts the payload ``build`` makes, with ``build``'s parameters."""
+
+    async def post(
+        sender: SlackEventSender, /, *args: P.args, **kwargs: P.kwargs
+    ) -> SenderResponse:
+        return await sender.post_payload(build(sender.payloads, *args, **kwargs))
+
+    post.__name__ = build.__name__.removesuffix("_payload")
+    post.__doc__ = doc
+    return post
+
+
+class SlackEventSender(SlackRequests[SenderResponse], ClosedInContext):
     """Send slash commands and interactions to an app, signed as Slack signs them."""
 
     plain_text_value = staticmethod(plain_text_value)
@@ -87,12 +176,6 @@ class SlackEventSender:
     radio_value = staticmethod(radio_value)
     checkboxes_value = staticmethod(checkboxes_value)
 
-    # What is sent is built by the payloads part (`SlackPayloads`).
-    workspace = SharedAttribute[FakeSlackWebAPI]("payloads")
-    team_id = SharedAttribute[str]("payloads")
-    team_domain = SharedAttribute[str]("payloads")
-    clock = SharedAttribute[Callable[[], float]]("payloads")
-    verification_token = SharedAttribute[str]("payloads")
     slash_command_fields = ForwardedMethod("payloads", SlackPayloads.slash_command_fields)
     block_actions_payload = ForwardedMethod("payloads", SlackPayloads.block_actions_payload)
     view_submission_payload = ForwardedMethod("payloads", SlackPayloads.view_submission_payload)
@@ -111,25 +194,14 @@ class SlackEventSender:
         verification_token: str = "legacy-verification-token",  # noqa: S107
         timeout: float = 10.0,
     ) -> None:
-        self.app_url = app_url
-        self.signing_secret = signing_secret
-        self.payloads = SlackPayloads(
+        super().__init__(
             workspace, team_id, team_domain, clock, verification_token=verification_token
         )
+        self.app_url = app_url
+        self.signing_secret = signing_secret
         self.timeout = timeout
         self._http = http
         self._owns_http = http is None
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the HTTP client if this sender created it."""
@@ -194,72 +266,28 @@ class SlackEventSender:
         """Send a signed JSON body, as the Events API does."""
         return await self.post_raw(json.dumps(body).encode(), content_type="application/json")
 
-    async def event(self, event: JsonDict) -> SenderResponse:
-        """Deliver an Events API event (see `devkit.localslack.events`)."""
-        body = event_callback(self.workspace, event, verification_token=self.verification_token)
+    async def send_command(self, fields: dict[str, str]) -> SenderResponse:
+        """Post the command's fields form-encoded, signed."""
+        return await self.post_form(fields)
+
+    async def send_interaction(self, payload: JsonDict) -> SenderResponse:
+        """Post the payload as ``payload=<json>``, signed."""
+        return await self.post_payload(payload)
+
+    async def send_event(self, body: JsonDict) -> SenderResponse:
+        """Post the body as JSON, signed."""
         return await self.post_json(body)
+
+    def view_answer(self, answer: SenderResponse) -> tuple[bool, Any | None]:
+        """Accepted when the app answered 200; its JSON body is the response action."""
+        return answer.status == 200, answer.json
 
     # ------------------------------------------------------------------ requests
 
-    async def slash_command(
-        self,
-        command: str = "/reenviar",
-        text: str = "",
-        *,
-        user_id: str,
-        channel_id: str,
-        user_name: str | None = None,
-    ) -> SenderResponse:
-        """Invoke a slash command as ``user_id`` in ``channel_id``."""
-        fields = self.slash_command_fields(
-            command, text, user_id=user_id, channel_id=channel_id, user_name=user_name
-        )
-        return await self.post_form(fields)
-
-    async def block_actions(
-        self,
-        *,
-        user_id: str,
-        actions: list[JsonDict],
-        view: JsonDict | str | None = None,
-        container: JsonDict | None = None,
-        channel_id: str | None = None,
-        message: JsonDict | None = None,
-        response_url: str | None = None,
-        values: JsonDict | None = None,
-    ) -> SenderResponse:
-        """Send a ``block_actions`` interaction (in a modal or in a message)."""
-        payload = self.block_actions_payload(
-            user_id=user_id,
-            actions=actions,
-            view=view,
-            container=container,
-            channel_id=channel_id,
-            message=message,
-            response_url=response_url,
-            values=values,
-        )
-        return await self.post_payload(payload)
-
-    async def view_submission(
-        self,
-        *,
-        user_id: str,
-        view: JsonDict | str,
-        values: JsonDict,
-        apply_response: bool = True,
-    ) -> SenderResponse:
-        """Submit a modal; by default the app's answer is applied to the workspace views.
-
-        No ``response_action`` closes the view, ``errors`` keeps it open, ``update`` /
-        ``push`` / ``clear`` do what Slack's client would.
-        """
-        payload = self.view_submission_payload(user_id=user_id, view=view, values=values)
-        response = await self.post_payload(payload)
-        view_id = payload["view"].get("id")
-        if apply_response and response.status == 200 and isinstance(view_id, str):
-            self.workspace.apply_view_response(view_id, response.json)
-        return response
+    block_actions = _interaction(
+        SlackPayloads.block_actions_payload,
+        "Send a ``block_actions`` interaction (in a modal or in a message).",
+    )
 
     async def message_shortcut(
         self, callback_id: str, *, user_id: str, channel_id: str, message: JsonDict
@@ -280,13 +308,13 @@ class SlackEventSender:
         return response
 
 
-class SocketModeSender:
-    """Send slash commands and modal submissions to an app over Socket Mode, through the fake.
+class SocketModeSender(SlackRequests[JsonDict]):
+    """Send slash commands, modal submissions and events to an app over Socket Mode.
 
     The payloads are the ones :class:`SlackEventSender` builds for HTTP (a slash
     command's form fields as a JSON object, an interaction's ``payload`` JSON); only the
-    transport differs: each goes out in an envelope on the app's WebSocket and each
-    method returns the app's ack (``{"envelope_id": ..., "payload": {...}}``).
+    transport differs: each goes out in an envelope on the app's WebSocket, through the
+    fake, and each method returns the app's ack (``{"envelope_id": ..., "payload": {...}}``).
     """
 
     def __init__(
@@ -299,48 +327,25 @@ class SocketModeSender:
         verification_token: str = "legacy-verification-token",  # noqa: S107
         timeout: float = SOCKET_ACK_TIMEOUT_SECONDS,
     ) -> None:
-        self.workspace = workspace
-        self.timeout = timeout
-        self.payloads = SlackPayloads(
+        super().__init__(
             workspace, team_id, team_domain, clock, verification_token=verification_token
         )
+        self.timeout = timeout
 
-    async def slash_command(
-        self,
-        command: str = "/reenviar",
-        text: str = "",
-        *,
-        user_id: str,
-        channel_id: str,
-        user_name: str | None = None,
-    ) -> JsonDict:
-        """Invoke a slash command; return the ack (its ``payload`` is the visible answer)."""
-        fields = self.payloads.slash_command_fields(
-            command, text, user_id=user_id, channel_id=channel_id, user_name=user_name
-        )
+    async def send_command(self, fields: dict[str, str]) -> JsonDict:
+        """A ``slash_commands`` envelope; the ack's ``payload`` is the visible answer."""
         return await self.workspace.send_envelope(
             "slash_commands", dict(fields), timeout=self.timeout
         )
 
-    async def view_submission(
-        self,
-        *,
-        user_id: str,
-        view: JsonDict | str,
-        values: JsonDict,
-        apply_response: bool = True,
-    ) -> JsonDict:
-        """Submit a modal; by default the ack's ``response_action`` is applied to the views."""
-        payload = self.payloads.view_submission_payload(user_id=user_id, view=view, values=values)
-        ack = await self.workspace.send_envelope("interactive", payload, timeout=self.timeout)
-        view_id = payload["view"].get("id")
-        if apply_response and isinstance(view_id, str):
-            self.workspace.apply_view_response(view_id, ack.get("payload"))
-        return ack
+    async def send_interaction(self, payload: JsonDict) -> JsonDict:
+        """An ``interactive`` envelope."""
+        return await self.workspace.send_envelope("interactive", payload, timeout=self.timeout)
 
-    async def event(self, event: JsonDict) -> JsonDict:
-        """Deliver an Events API event in an ``events_api`` envelope; return the ack."""
-        body = event_callback(
-            self.workspace, event, verification_token=self.payloads.verification_token
-        )
+    async def send_event(self, body: JsonDict) -> JsonDict:
+        """An ``events_api`` envelope."""
         return await self.workspace.send_envelope("events_api", body, timeout=self.timeout)
+
+    def view_answer(self, answer: JsonDict) -> tuple[bool, Any | None]:
+        """Every ack counts; its ``payload`` is the response action."""
+        return True, answer.get("payload")

@@ -20,7 +20,7 @@ from typing import Any, Final
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from devkit.localslack.changes import Changes
-from devkit.localslack.protocol import JsonDict, MethodHandler
+from devkit.localslack.protocol import JsonDict, MethodGroup, serves
 from devkit.localslack.workspace import Workspace
 
 __all__ = [
@@ -67,11 +67,11 @@ class SocketEnvelope:
     acked_at: float | None = None
 
 
-class SocketMode:
+class SocketMode(MethodGroup):
     """The Socket Mode side of the fake: tickets, connections, envelopes and their acks."""
 
     def __init__(self, workspace: Workspace, changes: Changes, base_url: Callable[[], str]) -> None:
-        self.workspace = workspace
+        super().__init__(workspace)
         #: Every connection ever opened, oldest first (see ``clients``).
         self.connections: list[SocketModeConnection] = []
         #: Every envelope sent, with its ack.
@@ -82,10 +82,7 @@ class SocketMode:
         self._acks: dict[str, asyncio.Future[JsonDict]] = {}
         self._envelope_by_id: dict[str, SocketEnvelope] = {}
 
-    def handlers(self) -> dict[str, MethodHandler]:
-        """The Web API methods Socket Mode needs (authenticated with the app token)."""
-        return {"apps.connections.open": self.connections_open}
-
+    @serves("apps.connections.open")
     def connections_open(self, params: JsonDict) -> JsonDict:
         """``apps.connections.open``: a one-use WebSocket URL."""
         ticket = secrets.token_urlsafe(16)

@@ -21,12 +21,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
-from types import TracebackType
-from typing import Self
 
 from aiohttp import web
 
 from bot.slack.scopes import BOT_SCOPES, SOCKET_MODE_SCOPE
+from devkit.lifecycle import StartedInContext
 from devkit.localslack.changes import Changes
 from devkit.localslack.dispatch import API_PATH, ApiCall, MethodDispatcher
 from devkit.localslack.faults import Faults, InjectedFailure
@@ -37,7 +36,6 @@ from devkit.localslack.modals import Modals
 from devkit.localslack.parts import ForwardedMethod, SharedAttribute
 from devkit.localslack.protocol import JsonDict, MethodHandler, SlackApiRefusal
 from devkit.localslack.response_urls import RESPONSE_URL_PATH, ResponseUrls
-from devkit.localslack.server import LoopbackServer
 from devkit.localslack.socket_mode import (
     SOCKET_MODE_PATH,
     SocketEnvelope,
@@ -55,6 +53,7 @@ from devkit.localslack.workspace import (
     User,
     Workspace,
 )
+from devkit.loopback import LoopbackServer
 
 __all__ = [
     "ApiCall",
@@ -75,7 +74,7 @@ __all__ = [
 ]
 
 
-class FakeSlackWebAPI:
+class FakeSlackWebAPI(StartedInContext):
     """A fake Slack workspace + Web API served over loopback HTTP.
 
     Point ``AsyncWebClient(token=bot_token, base_url=fake.api_url)`` at it.
@@ -196,18 +195,6 @@ class FakeSlackWebAPI:
         if self._server.running:
             await self._socket.disconnect_clients()
             await self._server.stop()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def port(self) -> int:

@@ -7,7 +7,7 @@ import pytest
 from aiohttp import web
 
 from devkit.localslack import FakeSlackWebAPI
-from devkit.localslack.server import LoopbackServer
+from devkit.loopback import LoopbackServer
 
 
 async def test_refuses_non_loopback_host() -> None:

@@ -8,15 +8,29 @@ from aiohttp import web
 
 __all__ = ["LoopbackServer"]
 
+#: aiohttp's own bound for a graceful shutdown.
+_AIOHTTP_SHUTDOWN_SECONDS = 60.0
+#: aiohttp's own listen backlog.
+_AIOHTTP_BACKLOG = 128
+
 
 class LoopbackServer:
     """Serves one application on 127.0.0.1 (or another loopback address) until stopped.
 
-    ``name`` is what error messages call the server.
+    ``name`` is what error messages call the server; ``shutdown_timeout`` bounds how long
+    `stop` lets handlers in flight finish, ``backlog`` is the listen queue's length.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        shutdown_timeout: float = _AIOHTTP_SHUTDOWN_SECONDS,
+        backlog: int = _AIOHTTP_BACKLOG,
+    ) -> None:
         self.name = name
+        self.shutdown_timeout = shutdown_timeout
+        self.backlog = backlog
         self._runner: web.AppRunner | None = None
         self._host = "127.0.0.1"
         self._port: int | None = None
@@ -32,9 +46,9 @@ class LoopbackServer:
             raise RuntimeError(f"{self.name} is already running")
         if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"{self.name} only binds loopback addresses, not {host!r}")
-        runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.shutdown_timeout)
         await runner.setup()
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, host, port, backlog=self.backlog)
         try:
             await site.start()
         except BaseException:
@@ -60,5 +74,6 @@ class LoopbackServer:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
-        return f"http://{self._host}:{self.port}"
+        """``http://127.0.0.1:PORT`` (``http://[::1]:PORT`` for IPv6)."""
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self.port}"
