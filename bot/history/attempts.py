@@ -10,22 +10,28 @@ transaction.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Final
 
-from sqlalchemy import Connection, Executable, select
+from sqlalchemy import Connection, Executable, func, select
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from bot.history import claims, journal
 from bot.history.database import Database
 from bot.history.failures import FailureGuard
+from bot.history.invoices import query_conditions
 from bot.history.records import ORPHAN_DETAIL, AttemptRecord
 from bot.history.schema import attempts_table
+from providers.customers import CustomerQuery
+
+#: Outcomes of rows that are no attempt to send: the bot refused, or warned of a duplicate.
+NOT_SENDING: Final = ("refused", "duplicate_warning")
 
 
 class Attempts:
-    """Records attempts and reads them back: per invoice, per agent, for export."""
+    """Records attempts and reads them back: per invoice, per agent, by what a customer
+    quotes, for export."""
 
     def __init__(
         self,
@@ -123,6 +129,43 @@ class Attempts:
         async with self._guard:
             rows = await self._database.rows(statement)
         return str(rows[0].provider) if rows and rows[0].provider else None
+
+    async def invoices_matching(
+        self, query: CustomerQuery, *, provider: str | None, limit: int, today: date
+    ) -> list[AttemptRecord]:
+        """The latest attempt of each invoice among those matching ``query``, newest first.
+
+        What matches is `bot.history.invoices.query_conditions`. Every attempt to send
+        counts, whatever its outcome (a rejected re-send is still the customer's
+        invoice); refusals and duplicate warnings (no attempt, no lookup) never do. The
+        latest *matching* attempt stands for its invoice, so a later one whose lookup
+        had not answered does not hide it. ``provider``: only its invoices; ``today``
+        resolves a month without a year.
+        """
+        columns = attempts_table.c
+        conditions = [
+            *query_conditions(query, today=today),
+            columns.outcome.not_in(NOT_SENDING),
+            columns.invoice_key != "",
+        ]
+        if provider is not None:
+            conditions.append(columns.provider == provider)
+        recency = (
+            func.row_number()
+            .over(
+                partition_by=columns.invoice_key,
+                order_by=(columns.created_at.desc(), columns.id.desc()),
+            )
+            .label("recency")
+        )
+        ranked = select(attempts_table, recency).where(*conditions).subquery()
+        statement = (
+            select(*(ranked.c[column.name] for column in attempts_table.columns))
+            .where(ranked.c.recency == 1)
+            .order_by(ranked.c.created_at.desc(), ranked.c.id.desc())
+            .limit(limit)
+        )
+        return await self._records(statement)
 
     async def export(self, since: datetime, *, batch: int) -> AsyncIterator[AttemptRecord]:
         """Every attempt since ``since``, in the order they were recorded, in batches."""

@@ -21,6 +21,7 @@ _FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 def _row(record: AttemptRecord) -> dict[str, str | int | None]:
     row = record.as_row()
     row["created_at"] = record.created_at.astimezone(UTC).isoformat()
+    row["issued_on"] = record.issued_on.isoformat() if record.issued_on else None
     return row
 
 

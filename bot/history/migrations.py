@@ -22,9 +22,11 @@ from sqlalchemy import (
     Table,
     func,
     insert,
+    inspect,
     select,
     text,
 )
+from sqlalchemy.schema import CreateColumn
 
 from bot.history.schema import (
     UTCDateTime,
@@ -63,6 +65,47 @@ def _create_v3(connection: Connection) -> None:
     _BY_USER.create(connection, checkfirst=True)
 
 
+#: The columns migration 4 adds: what a lookup said about the invoice, to search by.
+_INVOICE_COLUMNS: Final = (
+    "customer_name",
+    "customer_key",
+    "customer_tax_id",
+    "issued_on",
+    "total",
+    "currency",
+    "display_number",
+)
+
+#: A customer's invoices by tax id, newest first (a search by CUIT or RFC).
+_BY_TAX_ID = Index(
+    "ix_resend_attempts_tax_id_created",
+    *Table(
+        attempts_table.name,
+        MetaData(),
+        Column("customer_tax_id", String(32)),
+        Column("created_at", UTCDateTime()),
+    ).columns,
+)
+
+
+def _create_v4(connection: Connection) -> None:
+    # A fresh install created the table with these columns already (migration 1 builds
+    # it from the current description): add only the ones it lacks.
+    schema = (connection.get_execution_options().get("schema_translate_map") or {}).get(None)
+    present = {
+        column["name"] for column in inspect(connection).get_columns(attempts_table.name, schema)
+    }
+    preparer = connection.dialect.identifier_preparer
+    table = preparer.quote(attempts_table.name)
+    if schema:
+        table = f"{preparer.quote_schema(schema)}.{table}"
+    for name in _INVOICE_COLUMNS:
+        if name not in present:
+            spec = CreateColumn(attempts_table.c[name]).compile(dialect=connection.dialect)
+            connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {spec}")
+    _BY_TAX_ID.create(connection, checkfirst=True)
+
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 
 #: Applied in order; append new ones, never edit shipped ones.
@@ -70,6 +113,7 @@ MIGRATIONS: Final[Sequence[Migration]] = (
     (1, "resend_attempts and resend_claims", _create_v1),
     (2, "resend_inflight: re-sends written down before the provider call", _create_v2),
     (3, "resend_attempts by user, newest first: the App Home", _create_v3),
+    (4, "resend_attempts: the customer and invoice a lookup described, to search by", _create_v4),
 )
 
 

@@ -21,7 +21,8 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
@@ -55,6 +56,8 @@ def encode(record: AttemptRecord, *, finishes_attempt: bool) -> bytes:
     values: dict[str, Any] = {f.name: getattr(record, f.name) for f in fields(record)}
     values["created_at"] = record.created_at.isoformat()
     values["recipients"] = list(record.recipients)
+    values["issued_on"] = record.issued_on.isoformat() if record.issued_on else None
+    values["total"] = str(record.total) if record.total is not None else None
     entry = {"record": values, "finishes_attempt": finishes_attempt}
     return json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
@@ -66,8 +69,13 @@ def decode(line: bytes) -> tuple[AttemptRecord, bool]:
         values = dict(entry["record"])
         values["created_at"] = datetime.fromisoformat(values["created_at"])
         values["recipients"] = tuple(values.get("recipients") or ())
+        # Absent from lines written before these fields existed.
+        if values.get("issued_on") is not None:
+            values["issued_on"] = date.fromisoformat(values["issued_on"])
+        if values.get("total") is not None:
+            values["total"] = Decimal(values["total"])
         return AttemptRecord(**values), bool(entry.get("finishes_attempt"))
-    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+    except (KeyError, TypeError, AttributeError, ArithmeticError, json.JSONDecodeError) as exc:
         raise ValueError(f"not an outbox line: {exc}") from exc
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Final, Self
 
 from sqlalchemy import Row, String, Table
@@ -78,13 +79,37 @@ def _split(recipients: str | None) -> tuple[str, ...]:
     return tuple(r.strip() for r in (recipients or "").split(",") if r.strip())
 
 
+#: The longest amount text the ``total`` column holds.
+_TOTAL_LENGTH: Final = 40
+
+
+def amount_text(amount: Decimal | None) -> str | None:
+    """An amount as the ``total`` column holds it: its plain digits without trailing zeros
+    (``1210.00`` and ``1210`` are the same text), so equal amounts compare equal in SQL.
+    None for no amount, or one that is not finite or does not fit."""
+    if amount is None or not amount.is_finite():
+        return None
+    text = format(amount.normalize(), "f")
+    return text if len(text) <= _TOTAL_LENGTH else None
+
+
+def _amount(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
 @dataclass(frozen=True)
 class AttemptRecord(TableRecord):
     """One row of history: an allowed or refused re-send attempt and how it ended."""
 
     TABLE = attempts_table
     FORMS: ClassVar[Mapping[str, ColumnForm]] = {
-        "recipients": ColumnForm(to_column=_joined, from_column=_split)
+        "recipients": ColumnForm(to_column=_joined, from_column=_split),
+        "total": ColumnForm(to_column=amount_text, from_column=_amount),
     }
 
     attempt_id: str
@@ -104,6 +129,17 @@ class AttemptRecord(TableRecord):
     detail: str | None = None
     message_channel: str | None = None
     message_ts: str | None = None
+    #: The invoice as a finished lookup described it (`bot.history.invoices`), else None.
+    customer_name: str | None = None
+    #: ``customer_name`` folded for search: upper case, no accents.
+    customer_key: str | None = None
+    #: The customer's CUIT (11 digits) or RFC (upper case), without separators.
+    customer_tax_id: str | None = None
+    issued_on: date | None = None
+    total: Decimal | None = None
+    currency: str | None = None
+    #: The number customers see (a CFDI's ``A-1234``), upper case.
+    display_number: str | None = None
 
 
 @dataclass(frozen=True)

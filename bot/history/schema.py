@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    Date,
     DateTime,
     Index,
     Integer,
@@ -78,6 +79,15 @@ attempts_table = Table(
     Column("detail", Text),
     Column("message_channel", String(32)),
     Column("message_ts", String(32)),
+    # The invoice as the lookup described it, to find it from what a customer quotes
+    # (`bot.history.invoices`); empty when the lookup had not answered in time.
+    Column("customer_name", String(200)),
+    Column("customer_key", String(200)),
+    Column("customer_tax_id", String(32)),
+    Column("issued_on", Date),
+    Column("total", String(40)),
+    Column("currency", String(8)),
+    Column("display_number", String(64)),
     Index("ix_resend_attempts_invoice_created", "invoice_key", "created_at"),
     Index("ix_resend_attempts_created", "created_at"),
 )

@@ -9,7 +9,8 @@ one function of a connection (`bot.history.database`).
 over the tables of `bot.history.schema`), checks and recovers it, and answers through
 its three parts, each over the same database:
 
-- `bot.history.attempts`: the attempts and the history's questions about them;
+- `bot.history.attempts`: the attempts and the history's questions about them, among
+  them which invoices match what a customer quotes (`bot.history.invoices`);
 - `bot.history.journal`: re-sends written down before their provider call, under leases;
 - `bot.history.claims`: the duplicate guard's claims on invoices.
 
@@ -22,7 +23,7 @@ SQLite, recreates a missing file or moves a broken one aside first (see
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -38,6 +39,7 @@ from bot.history.database import Database, PostgresDatabase, SQLiteDatabase
 from bot.history.failures import FailureGuard, StoreUnavailableError, is_corruption
 from bot.history.journal import InFlightJournal
 from bot.history.records import AttemptRecord, Claim, InFlightAttempt
+from providers.customers import CustomerQuery
 
 log = structlog.get_logger(__name__)
 
@@ -219,6 +221,21 @@ class HistoryStore:
         """The provider of the user's latest attempt since ``since`` (refusals without an
         invoice aside), or None. ``since`` keeps the read on the time index."""
         return await self._attempts.last_provider(user_id, since)
+
+    async def invoices_matching(
+        self,
+        query: CustomerQuery,
+        *,
+        provider: str | None = None,
+        limit: int = 10,
+        today: date | None = None,
+    ) -> list[AttemptRecord]:
+        """The invoices whose latest matching attempt fits what a customer quoted, newest
+        first (`Attempts.invoices_matching`); ``today`` (default: UTC) resolves a month."""
+        today = today or datetime.now(UTC).date()
+        return await self._attempts.invoices_matching(
+            query, provider=provider, limit=limit, today=today
+        )
 
     def export(self, since: datetime, *, batch: int = 500) -> AsyncIterator[AttemptRecord]:
         """Every attempt since ``since``, in the order they were recorded, in batches."""

@@ -19,6 +19,7 @@ from uuid import uuid4
 import structlog
 
 from bot.history.insight import QuotaUsage
+from bot.history.invoices import invoice_columns
 from bot.history.records import AttemptRecord
 from bot.jobs import ResendJob
 from bot.logs import new_error_id
@@ -341,7 +342,7 @@ def _attempt_record(
     recipients: tuple[str, ...],
     detail: str | None,
 ) -> AttemptRecord:
-    """The history row of how ``run`` ended."""
+    """The history row of how ``run`` ended, with what its lookup said if it had answered."""
     channel, ts = message_location(run.ref)
     request = run.job.request
     return AttemptRecord(
@@ -362,7 +363,16 @@ def _attempt_record(
         detail=detail,
         message_channel=channel,
         message_ts=ts,
+        **invoice_columns(_finished_facts(run)),
     )
+
+
+def _finished_facts(run: _Run) -> InvoiceFacts | None:
+    """What the run's lookup said, if it has already answered; never waits for it."""
+    lookup = run.facts
+    if lookup is None or not lookup.done() or lookup.cancelled() or lookup.exception():
+        return None
+    return lookup.result()
 
 
 def _result_or_none(task: asyncio.Task[MessageRef | None]) -> MessageRef | None:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -59,6 +60,13 @@ FULL = attempt(
     detail='envío "urgente", segunda línea\nfin',
     message_channel="C0SUPPORT",
     message_ts="1700000000.000100",
+    customer_name="Empresa Demo S.A. de C.V.",
+    customer_key="EMPRESA DEMO S.A. DE C.V.",
+    customer_tax_id="EDE010101AB1",
+    issued_on=date(2026, 2, 10),
+    total=Decimal("11600.00"),
+    currency="MXN",
+    display_number="A-1234",
 )
 #: 22:30 on March 1st in Buenos Aires is 01:30 UTC on March 2nd: included.
 LOCAL_EVENING = attempt(
@@ -161,6 +169,12 @@ async def test_jsonl_has_one_object_per_line_with_every_column(store: HistorySto
     assert full["latency_ms"] == 412  # a number, not a string
     assert full["recipients"] == "cliente@empresa.com, otra@cliente.com"
     assert full["detail"] == FULL.detail
+    # What the lookup said: the date in ISO 8601, the amount as exact text.
+    assert (full["issued_on"], full["total"], full["customer_tax_id"]) == (
+        "2026-02-10",
+        "11600",
+        "EDE010101AB1",
+    )
     assert objects[2]["team_id"] is None  # null, not ""
     assert "envío" in lines[0]  # readable UTF-8, not \u escapes
 

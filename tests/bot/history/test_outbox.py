@@ -8,8 +8,10 @@ written, and never duplicate a row when it is flushed again after a crash.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from uuid import uuid4
 
@@ -53,6 +55,43 @@ def test_a_line_round_trips_every_field() -> None:
     assert decode(encode(record, finishes_attempt=True)) == (record, True)
     with pytest.raises(ValueError, match="not an outbox line"):
         decode(b'{"record": {"attempt_id": "cut sh')
+
+
+def test_a_line_round_trips_what_the_lookup_said() -> None:
+    record = row(
+        customer_name="Panadería Ñandú SRL",
+        customer_key="PANADERIA NANDU SRL",
+        customer_tax_id="30712345671",
+        issued_on=date(2025, 11, 20),
+        total=Decimal("138900.50"),
+        currency="ARS",
+        display_number="A-1234",
+    )
+    line = encode(record, finishes_attempt=False)
+    assert decode(line) == (record, False)
+    (decoded, _) = decode(line)
+    assert (type(decoded.issued_on), str(decoded.total)) == (date, "138900.50")
+    with pytest.raises(ValueError, match="not an outbox line"):
+        decode(line.replace(b'"138900.50"', b'"lots"'))
+
+
+def test_a_line_written_before_the_search_columns_still_reads() -> None:
+    record = row()
+    values = json.loads(encode(record, finishes_attempt=True))
+    for name in ("customer_name", "customer_tax_id", "issued_on", "total", "display_number"):
+        del values["record"][name]
+    assert decode(json.dumps(values).encode()) == (record, True)
+
+
+async def test_rows_with_what_the_lookup_said_reach_the_store(
+    tmp_path: Path, store: HistoryStore
+) -> None:
+    outbox = Outbox(tmp_path / "outbox.jsonl")
+    await outbox.add(kept := row(issued_on=date(2026, 2, 10), total=Decimal("11600.00")))
+    reloaded = Outbox(tmp_path / "outbox.jsonl")
+    assert reloaded.load() == 1
+    assert await reloaded.flush(store) == 1
+    assert await store.history(KEY) == [kept]
 
 
 async def test_rows_survive_a_restart_and_are_written_once(

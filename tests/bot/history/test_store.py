@@ -12,21 +12,23 @@ import asyncio
 import socket
 import sqlite3
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
+from sqlalchemy import Connection, insert
 
 from bot.history.failures import StoreUnavailableError
 from bot.history.migrations import MIGRATIONS
 from bot.history.records import AttemptRecord, ClaimState
+from bot.history.schema import attempts_table
 from bot.history.store import HistoryStore, database_url
+from tests.bot.history.conftest import Backend
 
 TABLES = {"resend_attempts", "resend_claims", "schema_migrations"}
 T0 = datetime(2026, 3, 2, 14, 30, 15, 123456, tzinfo=UTC)
@@ -35,92 +37,6 @@ PENDING = timedelta(minutes=2)
 KEY = "lummy:550e8400-e29b-41d4-a716-446655440000"
 #: However broken the database, no store call may take longer than this.
 BOUND = 12.0
-
-
-@dataclass
-class Backend:
-    """One database, and a factory of stores (each with its own engine) pointing at it."""
-
-    name: str
-    url: str
-    schema: str | None = None
-    sqlite_file: Path | None = None
-    postgres_url: str | None = None
-    stores: list[HistoryStore] = field(default_factory=list)
-
-    def new_store(self) -> HistoryStore:
-        store = HistoryStore(self.url, schema=self.schema)
-        self.stores.append(store)
-        return store
-
-    async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        """Rows straight from the database's own driver (``{schema}`` is qualified)."""
-        if self.sqlite_file is not None:
-            with sqlite3.connect(self.sqlite_file, timeout=5) as connection:
-                return list(connection.execute(sql.format(schema=""), args).fetchall())
-        assert self.postgres_url is not None
-        connection = await asyncpg.connect(self.postgres_url, timeout=5)
-        try:
-            rows = await connection.fetch(sql.format(schema=f'"{self.schema}".'), *args)
-        finally:
-            await connection.close()
-        return [tuple(row) for row in rows]
-
-    async def tables(self) -> set[str]:
-        if self.sqlite_file is not None:
-            if not self.sqlite_file.exists():
-                return set()
-            rows = await self.fetch("SELECT name FROM sqlite_master WHERE type = 'table'")
-        else:
-            rows = await self.fetch(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
-                self.schema,
-            )
-        return {str(row[0]) for row in rows}
-
-    async def migrations(self) -> list[tuple[int, str]]:
-        rows = await self.fetch(
-            "SELECT version, description FROM {schema}schema_migrations ORDER BY version"
-        )
-        return [(int(version), str(description)) for version, description in rows]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    """An empty database of each kind in turn (sync: it resolves the PostgreSQL fixtures)."""
-    if request.param == "sqlite":
-        data_dir = tmp_path / "not" / "yet" / "data"  # does not exist: start creates it
-        chosen = Backend(
-            "sqlite",
-            database_url(data_dir=str(data_dir), database_url=None),
-            sqlite_file=data_dir / "history.sqlite3",
-        )
-    else:
-        postgres_url: str = request.getfixturevalue("postgres_url")
-        schema: str = request.getfixturevalue("pg_schema")
-        chosen = Backend(
-            "postgresql",
-            database_url(data_dir=str(tmp_path), database_url=postgres_url),
-            schema=schema,
-            postgres_url=postgres_url,
-        )
-    return chosen
-
-
-@pytest.fixture
-async def backend(empty_database: Backend) -> AsyncIterator[Backend]:
-    """`empty_database`, whose stores are closed at teardown."""
-    yield empty_database
-    for store in empty_database.stores:
-        await store.aclose()
-
-
-@pytest.fixture
-async def store(backend: Backend) -> HistoryStore:
-    """A started store on an empty database."""
-    started = backend.new_store()
-    await started.start()
-    return started
 
 
 def record(
@@ -332,6 +248,84 @@ async def test_migration_3_adds_the_per_agent_index_to_an_existing_history(
         assert await upgraded.attempts_by("U0ANA") == [kept]
     finally:
         await upgraded.aclose()
+
+
+#: What migration 4 adds: what a lookup said about the invoice, to search by.
+SEARCH_COLUMNS = {
+    "customer_name": "Empresa Demo S.A. de C.V.",
+    "customer_key": "EMPRESA DEMO S.A. DE C.V.",
+    "customer_tax_id": "EDE010101AB1",
+    "issued_on": date(2026, 2, 10),
+    "total": Decimal("11600.00"),
+    "currency": "MXN",
+    "display_number": "A-1234",
+}
+
+
+async def test_migration_4_adds_the_search_columns_to_a_version_3_history_and_keeps_its_rows(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A history as version 3 left it: the table without the search columns.
+    monkeypatch.setattr("bot.history.migrations.MIGRATIONS", MIGRATIONS[:3])
+    shipped = backend.new_store()
+    await shipped.start()
+    for column in SEARCH_COLUMNS:
+        await backend.fetch(f"ALTER TABLE {{schema}}resend_attempts DROP COLUMN {column}")
+    assert not set(SEARCH_COLUMNS) & await _attempt_columns(backend)
+    kept = record(user_id="U0ANA")
+    v3_row = {k: v for k, v in kept.as_row().items() if k not in SEARCH_COLUMNS}
+
+    def insert_v3_row(connection: Connection) -> None:
+        connection.execute(insert(attempts_table).values(v3_row))
+
+    await shipped._database.write(insert_v3_row)
+    assert await shipped.schema_version() == 3
+    await shipped.aclose()
+
+    monkeypatch.setattr("bot.history.migrations.MIGRATIONS", MIGRATIONS)
+    upgraded = backend.new_store()
+    async with asyncio.timeout(BOUND):
+        await upgraded.start()
+        await backend.new_store().start()  # starting again applies nothing twice
+
+    assert await upgraded.schema_version() == 4
+    assert await backend.migrations() == [(v, d) for v, d, _ in MIGRATIONS]
+    assert set(SEARCH_COLUMNS) <= await _attempt_columns(backend)
+    assert "ix_resend_attempts_tax_id_created" in await _attempt_indexes(backend)
+    assert await upgraded.history(KEY) == [kept]
+    await upgraded.record(described := record(T0 + timedelta(minutes=1), **SEARCH_COLUMNS))
+    assert await upgraded.history(KEY) == [described, kept]
+
+
+async def test_a_fresh_history_has_the_search_columns_from_the_start(store: HistoryStore) -> None:
+    await store.record(described := record(**SEARCH_COLUMNS))
+
+    (stored,) = await store.history(KEY)
+    assert stored == described
+    assert (type(stored.issued_on), type(stored.total)) == (date, Decimal)
+    assert stored.total == Decimal("11600.00")
+
+
+async def _attempt_columns(backend: Backend) -> set[str]:
+    if backend.sqlite_file is not None:
+        rows = await backend.fetch("SELECT name FROM pragma_table_info('resend_attempts')")
+    else:
+        rows = await backend.fetch(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = $1 AND table_name = 'resend_attempts'",
+            backend.schema,
+        )
+    return {str(row[0]) for row in rows}
+
+
+async def _attempt_indexes(backend: Backend) -> set[str]:
+    if backend.sqlite_file is not None:
+        rows = await backend.fetch("SELECT name FROM pragma_index_list('resend_attempts')")
+    else:
+        rows = await backend.fetch(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = $1", backend.schema
+        )
+    return {str(row[0]) for row in rows}
 
 
 async def test_aware_datetimes_round_trip_as_utc(store: HistoryStore) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, NoReturn
 
 import pytest
@@ -19,12 +20,14 @@ from bot.jobs import ResendJob
 from bot.logs import new_error_id
 from bot.resend.inflight import InFlight
 from bot.resend.lookup import InvoiceLookups
-from bot.resend.pipeline import ResendPipeline
+from bot.resend.pipeline import ResendPipeline, _attempt_record, _Run
 from bot.slack.delivery import ChannelMessageRef, Delivery, Destination
 from bot.ui import strings
 from devkit.emulators.common import LOOKUP_ROUTE, Fault, FaultKind
 from devkit.localslack import FakeSlackWebAPI
 from devkit.localslack.webapi import Message
+from providers.base import InvoiceFacts
+from providers.customers import CustomerQuery, read_customer_query
 from providers.lummy.model import LummyInvoice
 from providers.tusfacturas.model import Operacion, TusFacturasVoucher
 from tests.conftest import (
@@ -321,3 +324,101 @@ async def test_a_hanging_views_open_says_nothing_was_sent(bot: Bot) -> None:
     assert "puede no haberse completado" not in notice.text
     assert resends(bot.lummy) == []
     assert resends(bot.tusfacturas) == []
+
+
+# --- what the history row keeps of the lookup --------------------------------------------
+
+
+async def test_a_finished_lookup_lands_in_the_history_row_and_finds_the_invoice(bot: Bot) -> None:
+    outcome = await submit(bot)
+    assert SENT in blocks_text(outcome.blocks)
+    store = bot.services.store
+    key = f"lummy:{SEED_LUMMY_ID}"
+
+    (row,) = await eventually(lambda: store.history(key), what="the history row", timeout=5)
+    # What the emulator's lookup tells about its seeded invoice, as the search keeps it.
+    assert row.customer_name == "Empresa Demo S.A. de C.V."
+    assert row.customer_key == "EMPRESA DEMO S.A. DE C.V."
+    assert (row.customer_tax_id, row.display_number) == ("EDE010101AB1", "A-1234")
+    assert (row.issued_on, row.total, row.currency) == (date(2026, 11, 14), 11600, "MXN")
+    said = read_customer_query("me llegó la A-1234 por $11.600,00", today=date(2026, 11, 20))
+    assert isinstance(said, CustomerQuery)
+    assert await store.invoices_matching(said) == [row]
+
+
+FACTS = InvoiceFacts(
+    provider="lummy",
+    reference=SEED_LUMMY_ID,
+    customer_name="Ésta Empresa S.A. de C.V.",
+    customer_id="ede-010101-ab1",
+    issued_on=date(2026, 2, 10),
+    total=Decimal("11600.00"),
+    currency="MXN",
+    display_number="A-001234",
+)
+
+
+def _lookup(state: str) -> asyncio.Future[InvoiceFacts | None]:
+    """The run's lookup, answered or not as ``state`` says."""
+    lookup: asyncio.Future[InvoiceFacts | None] = asyncio.get_running_loop().create_future()
+    if state == "answered":
+        lookup.set_result(FACTS)
+    elif state == "answered-nothing":
+        lookup.set_result(None)
+    elif state == "failed":
+        lookup.set_exception(RuntimeError("lookup broke"))
+    elif state == "cancelled":
+        lookup.cancel()
+    return lookup
+
+
+@pytest.mark.parametrize(
+    ("state", "filled"),
+    [
+        ("answered", True),
+        ("still-asking", False),
+        ("answered-nothing", False),
+        ("failed", False),
+        ("cancelled", False),
+    ],
+)
+async def test_the_history_row_keeps_the_lookup_only_once_it_has_answered(
+    state: str, filled: bool
+) -> None:
+    job = ResendJob(request=LummyInvoice(invoice_id=SEED_LUMMY_ID), requested_by=AGENT)
+    run = _Run(job=job, destination=Destination(user_id=AGENT), team_id=None, ref=None)
+    run.facts = lookup = _lookup(state)
+
+    row = _attempt_record(
+        run,
+        at=datetime(2026, 3, 2, tzinfo=UTC),
+        latency_ms=12,
+        request_id=None,
+        recipients=(),
+        detail=None,
+    )
+
+    found = (
+        row.customer_name,
+        row.customer_key,
+        row.customer_tax_id,
+        row.issued_on,
+        row.total,
+        row.currency,
+        row.display_number,
+    )
+    if filled:
+        assert found == (
+            "Ésta Empresa S.A. de C.V.",
+            "ESTA EMPRESA S.A. DE C.V.",
+            "EDE010101AB1",
+            date(2026, 2, 10),
+            Decimal("11600.00"),
+            "MXN",
+            "A-1234",
+        )
+    else:
+        assert found == (None,) * 7
+    # Never waited for, nor stopped: a lookup still asking goes on.
+    assert lookup.done() is (state != "still-asking")
+    assert (row.invoice_key, row.outcome) == (job.request.invoice_key, "unknown")
