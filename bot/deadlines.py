@@ -73,6 +73,9 @@ OUTBOX_FLUSH: Final = 30.0
 
 #: A lookup for the preview or the outcome; the bot goes on without it.
 LOOKUP: Final = 2.0
+#: A search from what the customer said, once the modal is open (it shows what came
+#: in time, and typing a reference by hand never waits for it).
+SEARCH: Final = 3.0
 
 # -- operations -------------------------------------------------------------------
 

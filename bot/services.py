@@ -27,6 +27,7 @@ from bot.resend.inflight import InFlight
 from bot.resend.lookup import InvoiceLookups
 from bot.resend.pipeline import ResendPipeline
 from bot.resend.recovery import AttemptJournal, OrphanResolver
+from bot.search import InvoiceSearch
 from bot.slack.client import shared_slack_session, slack_client
 from bot.slack.delivery import Delivery
 from bot.slack.directory import UserDirectory, UsergroupDirectory
@@ -58,6 +59,8 @@ class Services:
     inflight: InFlight
     #: What providers know about invoices before they are sent, briefly remembered.
     lookups: InvoiceLookups
+    #: Invoices found from what the customer says, in the providers and the history.
+    search: InvoiceSearch
     #: User group membership, cached; Slack's subteam events drop it at once.
     usergroups: UsergroupDirectory
     #: What /metrics serves; a registry of its own per `Services`.
@@ -143,6 +146,7 @@ class Services:
             store=store,
             inflight=inflight,
             lookups=lookups,
+            search=InvoiceSearch(providers, store),
             usergroups=usergroups,
             metrics=metrics,
             health=StoreHealth(store, outbox, probe=journal.renew),

@@ -23,10 +23,12 @@ from providers.base import (
     ResendRequest,
     ResendResult,
 )
+from providers.customers import CustomerQuery, SearchKind
 from providers.errors import Outcome, OutcomeUnknownError, ProviderError, ProviderNotConfiguredError
 from providers.http import HttpOptions
 from providers.lummy.provider import LUMMY
 from providers.parsing import EMPTY, NOT_A_REFERENCE, quote
+from providers.search import SearchClient, SearchResult
 from providers.tusfacturas.provider import TUSFACTURAS
 
 log = structlog.get_logger(__name__)
@@ -219,6 +221,19 @@ class ConfiguredProviders:
             return None
         client = cast(LookupClient, self._clients[request.provider])
         return await client.lookup(request)
+
+    def can_search(self, key: str, kind: SearchKind) -> bool:
+        """Whether the provider ``key`` searches by ``kind`` and the bot holds its credentials."""
+        provider = self.registry.get(key)
+        return provider is not None and kind in provider.searches and key in self._clients
+
+    async def search(self, key: str, query: CustomerQuery) -> SearchResult | None:
+        """What the provider ``key`` finds for ``query``; None when it cannot search by it
+        (see `can_search`). Failures are `ProviderError`s."""
+        if not self.can_search(key, query.kind):
+            return None
+        client = cast(SearchClient, self._clients[key])
+        return await client.search(query)
 
     async def aclose(self) -> None:
         """Close every client's connection pool."""
