@@ -128,6 +128,15 @@ PROBLEMS: Final[dict[str, str]] = {
         "«{text}» no es un ID de Lummy: debe ser un UUID como "
         "550e8400-e29b-41d4-a716-446655440000, o el enlace a la factura."
     ),
+    "cuit_check_digit": (
+        "El CUIT {text} no es válido: su último dígito no corresponde a los anteriores. "
+        "Revisarlo con el cliente."
+    ),
+    "date_invalid": "«{text}» no es una fecha pasada válida (día/mes, o día/mes/año).",
+    "nothing_to_search": (
+        "No hay por qué buscar en «{text}». Escribir un CUIT, un RFC, un correo, una fecha, "
+        "una serie-folio (A-1234) o «buscar» y el nombre del cliente."
+    ),
 }
 #: For a problem code the bot has no words for (a provider added later).
 PROBLEM_UNKNOWN: Final = "Revisar este dato."
@@ -482,3 +491,106 @@ STEP_INTERNAL_ERROR: Final = (
     "Algo falló dentro del bot (error {error_id}); el reenvío puede no haberse completado. "
     "Avisar al administrador del bot con ese código."
 )
+
+
+# --- Search: finding the invoice from what the customer says --------------------
+
+SEARCH_TITLE: Final = "Buscar comprobante"
+SEARCH_SUBMIT: Final = "Buscar"
+SEARCH_QUERY_LABEL: Final = "Qué dio el cliente"
+SEARCH_QUERY_HINT: Final = (
+    "CUIT, RFC, correo, fecha (15/11), serie-folio (A-1234) o «buscar» y el nombre. "
+    "Sumar un mes (noviembre) o un monto acota los resultados."
+)
+SEARCH_QUERY_PLACEHOLDER: Final = "30-71543210-9 noviembre"
+SEARCHING: Final = ":hourglass_flowing_sand: Buscando {what} {where}…"
+SEARCH_WHERE_ONE: Final = "en {provider} y en el historial del bot"
+SEARCH_WHERE_ALL: Final = "en los proveedores y en el historial del bot"
+SEARCH_OVERRULED: Final = "{named} no busca por {kind}: se busca en {provider}."
+#: What was searched, inside a sentence, by `SearchKind`.
+SEARCH_WHAT: Final[dict[str, str]] = {
+    "cuit": "el CUIT {value}",
+    "rfc": "el RFC {value}",
+    "email": "el correo {value}",
+    "date": "el {value}",
+    "serie_folio": "la serie-folio {value}",
+    "name": "«{value}»",
+}
+SEARCH_KIND_NAMES: Final[dict[str, str]] = {
+    "cuit": "CUIT",
+    "rfc": "RFC",
+    "email": "correo",
+    "date": "fecha",
+    "serie_folio": "serie-folio",
+    "name": "nombre",
+}
+SEARCH_IN_MONTH: Final = " en {month} de {year}"
+SEARCH_OF_AMOUNT: Final = " por {amount}"
+MONTH_NAMES: Final = (
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+)
+SEARCH_FOUND: Final = "*{count}* para {what}. Elegir el que se reenvía:"
+SEARCH_COUNT: Final = ("1 comprobante", "{n} comprobantes")
+SEARCH_MORE: Final = (
+    "Se muestran los 10 más recientes. Para ver otros, sumar un mes (noviembre) o un monto."
+)
+SEARCH_CUSTOMERS: Final = "Cliente en {provider}: {names}"
+SEARCH_NOTHING: Final = "No se encontraron comprobantes para {what}{where}."
+SEARCH_NOTHING_IN: Final = " en {places}"
+SEARCH_NOTHING_PROVIDER: Final = "{provider}{points}"
+SEARCH_POINTS: Final = ("punto de venta {points}", "puntos de venta {points}")
+SEARCH_NOTHING_HISTORY: Final = "el historial del bot"
+SEARCH_NOTHING_NEXT: Final = (
+    "Revisar el dato con el cliente, o escribir el comprobante a mano con el botón de abajo."
+)
+SEARCH_PROVIDER_FAILED: Final = (
+    ":warning: {provider} no pudo buscar ({reason}): se muestra lo que sabe el historial."
+)
+SEARCH_FAILURE_REASONS: Final[dict[str, str]] = {
+    "timeout": "no respondió a tiempo",
+    "rate_limited": "recibió demasiadas consultas seguidas; probar en unos segundos",
+    "authentication": "rechazó las credenciales del bot",
+    "other": "respondió con un error",
+}
+SEARCH_HISTORY_DOWN: Final = (
+    ":warning: El historial del bot no respondió: puede faltar lo que ya se reenvió."
+)
+#: For providers whose API lists no invoices, by provider key: what is shown and where
+#: to find the others.
+SEARCH_NO_INVOICE_LIST: Final[dict[str, str]] = {
+    "lummy": (
+        "Lummy no permite buscar facturas por cliente, folio ni fecha: se muestran las que el "
+        "bot ya reenvió. Para otra, pegar su enlace o su ID (en Lummy: Facturas › abrir la "
+        "factura › el ID está al final de la dirección)."
+    ),
+}
+SEARCH_NO_INVOICE_LIST_ANY: Final = (
+    "{provider} no permite buscar comprobantes: se muestran los que el bot ya reenvió."
+)
+SEARCH_MANUAL: Final = "Escribir el comprobante"
+SEARCH_AGAIN: Final = "Buscar otro"
+SEARCH_OPTION_SENT: Final = "reenviada {when}"
+#: Payment status labels, by `PaymentStatus`.
+PAYMENT_LABELS: Final[dict[str, str]] = {
+    "paid": "pagada",
+    "unpaid": "impaga",
+    "partial": "pago parcial",
+}
+#: Invoice status labels for a search option, by `InvoiceStatus` (issued says nothing).
+STATUS_SHORT: Final[dict[str, str]] = {
+    "queued": "en cola",
+    "awaiting_approval": "sin aprobar",
+    "failed": "con error",
+    "cancelled": "anulada",
+}
