@@ -14,7 +14,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.logs import new_error_id
 from bot.services import CONTEXT_KEY, Services
 from bot.ui.outcome import internal_error_message
-from handlers import actions, command, home, modal, shortcut, usergroups, workflow_step
+from handlers import actions, command, home, modal, search, shortcut, usergroups, workflow_step
 
 log = structlog.get_logger(__name__)
 
@@ -50,6 +50,7 @@ def build_app(services: Services) -> AsyncApp:
     app.use(provide_services)
     command.register(app)
     modal.register(app)
+    search.register(app)
     actions.register(app)
     usergroups.register(app)
     shortcut.register(app)

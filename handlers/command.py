@@ -14,6 +14,7 @@ from bot.resend.admission import Requester
 from bot.services import Services, services_of
 from bot.surfaces.access import requester_of, require_access
 from bot.surfaces.modal import open_resend_modal, usual_provider_of
+from bot.surfaces.search import open_search, read_text
 from bot.ui import strings
 from bot.ui.blocks import escape
 from bot.ui.forms import form_from_text
@@ -22,6 +23,7 @@ from bot.ui.outcome import help_message, notice_message
 from bot.ui.resend_modal import ModalContext
 from bot.ui.wording import problems_paragraph
 from providers.base import InvalidReferenceError
+from providers.reading import ToResend
 
 log = structlog.get_logger(__name__)
 
@@ -60,18 +62,24 @@ async def handle_reenviar(
 
 async def _open_modal(text: str, command: dict[str, Any], context: AsyncBoltContext) -> None:
     """Open the modal prefilled from ``text`` (blank: on the agent's usual provider), then
-    add what the history and the provider know about the invoice."""
+    add what the history and the provider know about the invoice; or, for what a
+    customer quoted (a CUIT, a date…), the search modal."""
     services = services_of(context)
     requester = requester_of(context)
-    form = form_from_text(text, services.registry)
-    if form.provider is None:
-        usual = await usual_provider_of(requester.user_id, services)
-        form = form.model_copy(update={"provider": usual})
+    reading = read_text(text, services.registry)
     modal_context = ModalContext(
         channel_id=requester.channel_id,
         response_url=command.get("response_url"),
     )
-    await open_resend_modal(form, modal_context, trigger_id=command["trigger_id"], context=context)
+    trigger_id = command["trigger_id"]
+    if not isinstance(reading, ToResend):
+        await open_search(text, reading, modal_context, trigger_id=trigger_id, context=context)
+        return
+    form = form_from_text(reading.text, services.registry)
+    if form.provider is None:
+        usual = await usual_provider_of(requester.user_id, services)
+        form = form.model_copy(update={"provider": usual})
+    await open_resend_modal(form, modal_context, trigger_id=trigger_id, context=context)
 
 
 async def _show_history(

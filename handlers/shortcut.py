@@ -21,6 +21,7 @@ from bot.services import services_of
 from bot.slack.messages import message_text, thread_of
 from bot.surfaces.access import requester_of, require_access
 from bot.surfaces.modal import open_resend_modal
+from bot.surfaces.search import open_search, searchable_in_message
 from bot.ui.forms import form_from_choice, message_choices
 from bot.ui.resend_modal import ModalContext
 from providers.scanning import references_in
@@ -43,8 +44,9 @@ async def resend_from_message(
     requester = requester_of(context)
     async with services.inflight.track():
         # Pure work, but a long message takes a while: keep the event loop free meanwhile.
+        text = message_text(message)
         found, emails = await asyncio.to_thread(
-            references_in, message_text(message), list(services.registry.values())
+            references_in, text, list(services.registry.values())
         )
         choices = message_choices(found)
         log.info("shortcut_references", found=len(found), emails=len(emails))
@@ -55,6 +57,17 @@ async def resend_from_message(
             choices=choices if len(choices) > 1 else (),
             emails=tuple(email[:100] for email in emails[:EMAILS_SHOWN]),
         )
+        searchable = (
+            None
+            if choices
+            else await asyncio.to_thread(searchable_in_message, text, services.registry)
+        )
+        if searchable is not None:
+            typed, reading = searchable
+            await open_search(
+                typed, reading, modal_context, trigger_id=body["trigger_id"], context=context
+            )
+            return
         await open_resend_modal(
             form_from_choice(choices, services.registry),
             modal_context,

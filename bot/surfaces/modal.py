@@ -51,13 +51,26 @@ async def open_resend_modal(
     form: FormState, modal_context: ModalContext, *, trigger_id: str, context: AsyncBoltContext
 ) -> bool:
     """Open the modal for ``form`` before anything slow (the trigger id dies after 3 s),
-    then show what is known about its invoice. False when Slack would not open it: the
-    agent is told why, only to them, where the surface has a ``response_url``."""
+    then show what is known about its invoice. False when Slack would not open it (the
+    agent is told why; see `open_view`)."""
     services = services_of(context)
-    modal = modal_for(form, modal_context, services)
+    opened = await open_view(modal_for(form, modal_context, services), trigger_id, context)
+    if opened is None:
+        return False
+    user_id = requester_of(context).user_id
+    await show_what_is_known(form, modal_context, opened, services.client, services, user_id)
+    return True
+
+
+async def open_view(
+    view: dict[str, Any], trigger_id: str, context: AsyncBoltContext
+) -> dict[str, Any] | None:
+    """``views.open``, bounded; the view as opened, or None when Slack would not open it:
+    the agent is told why, only to them, where the surface has a ``response_url``."""
+    services = services_of(context)
     try:
         opened = await asyncio.wait_for(
-            services.client.views_open(trigger_id=trigger_id, view=modal), deadlines.VIEWS_OPEN
+            services.client.views_open(trigger_id=trigger_id, view=view), deadlines.VIEWS_OPEN
         )
     except (*SLACK_FAILURES, TimeoutError) as exc:
         error = slack_error(exc)
@@ -73,12 +86,9 @@ async def open_resend_modal(
                 response_type="ephemeral",
                 replace_original=False,
             )
-        return False
-    user_id = requester_of(context).user_id
-    await show_what_is_known(
-        form, modal_context, opened.get("view") or {}, services.client, services, user_id
-    )
-    return True
+        return None
+    shown: dict[str, Any] = opened.get("view") or {}
+    return shown
 
 
 async def usual_provider_of(user_id: str, services: Services) -> str | None:
