@@ -12,11 +12,19 @@ from devkit.emulators.common import (
     utc_now,
 )
 from devkit.emulators.lummy import (
+    CUSTOMER_ROUTE,
+    CUSTOMERS_ROUTE,
     DEFAULT_LUMMY_DETAILS,
     DEFAULT_LUMMY_INVOICES,
     LummyEmulator,
     LummyInvoiceDetails,
     LummySend,
+)
+from devkit.emulators.lummy_customers import (
+    DEFAULT_LUMMY_CUSTOMERS,
+    DEFAULT_LUMMY_INVOICE_CUSTOMERS,
+    LummyCustomer,
+    is_valid_rfc,
 )
 from devkit.emulators.tusfacturas import (
     DEFAULT_TUSFACTURAS_VOUCHERS,
@@ -31,8 +39,12 @@ from devkit.emulators.tusfacturas import (
 
 __all__ = [
     "ALL_ROUTES",
+    "CUSTOMERS_ROUTE",
+    "CUSTOMER_ROUTE",
+    "DEFAULT_LUMMY_CUSTOMERS",
     "DEFAULT_LUMMY_DETAILS",
     "DEFAULT_LUMMY_INVOICES",
+    "DEFAULT_LUMMY_INVOICE_CUSTOMERS",
     "DEFAULT_TUSFACTURAS_VOUCHERS",
     "LOOKUP_ROUTE",
     "RESEND_ROUTE",
@@ -40,6 +52,7 @@ __all__ = [
     "EmulatorServer",
     "Fault",
     "FaultKind",
+    "LummyCustomer",
     "LummyEmulator",
     "LummyInvoiceDetails",
     "LummySend",
@@ -50,6 +63,7 @@ __all__ = [
     "VoucherKey",
     "VoucherRecord",
     "format_voucher",
+    "is_valid_rfc",
     "tusfacturas_key",
     "utc_now",
 ]

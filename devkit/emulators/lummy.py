@@ -1,5 +1,6 @@
 """Emulator of Lummy's ``POST /invoices/{invoiceId}/resend-pdf``, ``GET
-/invoices/{invoiceId}`` and ``GET /customers`` (CFDI, Mexico).
+/invoices/{invoiceId}``, ``GET /customers`` and ``GET /customers/{customerId}`` (CFDI,
+Mexico).
 
 Answers use the StandardResponse envelope from the seed contract:
 
@@ -10,14 +11,18 @@ Answers use the StandardResponse envelope from the seed contract:
 Status  code                         When
 ======  ===========================  ==================================================
 400     ValidationError              invoiceId not a UUID, body not a JSON object, bad
-                                     ``email``, ``x-idempotency`` not a UUID
+                                     ``email``, ``x-idempotency`` not a UUID; customerId
+                                     not a UUID, bad ``page``, ``limit`` or ``search``
 401     UnauthorizedException        missing/wrong ``x-api-key`` or ``Authorization``,
                                      missing ``x-organization-id``
 403     ForbiddenException           ``x-organization-id`` of another organization
-404     NotFoundException            unknown invoice or unknown route
+404     NotFoundException            unknown invoice, customer or route (a route's
+                                     message is ``Cannot GET /path``)
 405     MethodNotAllowedException    wrong method on a known route
 429     TooManyRequestsException     more than ``hourly_limit`` re-sends of one invoice
-                                     in a sliding hour (``Retry-After`` header)
+                                     in a sliding hour, or more than
+                                     ``searches_per_minute`` customer searches in a
+                                     sliding minute (``Retry-After`` header)
 ======  ===========================  ==================================================
 
 Idempotency: the first answer (after authentication) for an ``x-idempotency``
@@ -29,12 +34,17 @@ emulator answers the shape the bot assumes (see `providers.lummy`):
 ``data: {id, cfdiUuid, serie, folio, status, total, currency, issuedAt,
 customer: {legalName, rfc, email}}``, with the same authentication and errors,
 never counted toward the rate limit. An invoice without `LummyInvoiceDetails`
-answers only ``id``, ``cfdiUuid`` and ``customer.email``.
+answers only ``id``, ``cfdiUuid`` and ``customer.email``. An invoice linked to a
+customer (`invoice_customers`) also names it: ``customer.id``.
 
 The customer search (``GET /customers?search=&page=1&limit=20``, same authentication)
 answers ``data: [{id, rfc, legalName, fiscalRegime, fiscalZipCode, email}]``: the
-customers of the invoices with details, matched on RFC or legal name (partial,
-case-insensitive); ``limit`` is 1..100 and ``page`` from 1 (400 otherwise).
+known customers (`devkit.emulators.lummy_customers`) matching part of the RFC or the
+legal name, case-insensitive but accents literal; no ``search`` lists them all.
+``limit`` is 1..100 (20 by default), ``page`` from 1, ``search`` at most 100
+characters (400 otherwise). ``GET /customers/{id}`` answers one of them. Faults on
+`CUSTOMERS_ROUTE` are keyed by the search text (lower-cased), on `CUSTOMER_ROUTE` by
+the customer id.
 """
 
 from __future__ import annotations
@@ -58,6 +68,13 @@ from devkit.emulators.common import (
     Clock,
     EmulatorServer,
     RecordedRequest,
+)
+from devkit.emulators.lummy_customers import (
+    DEFAULT_LUMMY_CUSTOMERS,
+    DEFAULT_LUMMY_INVOICE_CUSTOMERS,
+    CustomerListing,
+    InvalidQueryError,
+    LummyCustomer,
 )
 
 #: Invoices the emulator knows when none are given: invoice id -> customer e-mail.
@@ -126,12 +143,12 @@ _EMAIL_RE: Final = re.compile(
     r"[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
 )
 _WINDOW: Final = timedelta(hours=1)
+_SEARCH_WINDOW: Final = timedelta(minutes=1)
 #: The route that searches customers (`devkit.emulators.common`'s routes are the others).
 CUSTOMERS_ROUTE: Final = "customers"
-_MAX_LIMIT: Final = 100
-#: What every emulated customer declares to the SAT: general regime, Mexico City.
-_FISCAL_REGIME: Final = "601"
-_FISCAL_ZIP_CODE: Final = "06600"
+#: The route that reads one customer by id.
+CUSTOMER_ROUTE: Final = "customer"
+SEARCH_LIMIT_MESSAGE: Final = "Demasiadas solicitudes. Intenta mas tarde."
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,13 +195,6 @@ def is_valid_email(value: str) -> bool:
     return len(value) <= 254 and _EMAIL_RE.fullmatch(value) is not None
 
 
-def _positive(value: str, name: str) -> int:
-    """A query parameter that must be a positive integer (``page``, ``limit``)."""
-    if not value.isdigit() or int(value) < 1:
-        raise _LummyError(400, "ValidationError", f"{name} debe ser un entero positivo")
-    return int(value)
-
-
 def _same(given: str, expected: str) -> bool:
     return secrets.compare_digest(given.encode(), expected.encode())
 
@@ -204,6 +214,9 @@ class LummyEmulator(EmulatorServer):
         clock: Clock | None = None,
         hourly_limit: int = 10,
         details: Mapping[str, LummyInvoiceDetails] | None = None,
+        customers: Mapping[str, LummyCustomer] | None = None,
+        invoice_customers: Mapping[str, str] | None = None,
+        searches_per_minute: int = 60,
     ) -> None:
         super().__init__(path_prefix=path_prefix, clock=clock)
         self.api_key = api_key
@@ -217,7 +230,19 @@ class LummyEmulator(EmulatorServer):
             key.lower(): value
             for key, value in (DEFAULT_LUMMY_DETAILS if details is None else details).items()
         }
+        #: customer id (lower-cased) -> customer, in listing order; mutable at runtime.
+        self.customers: dict[str, LummyCustomer] = {
+            key.lower(): value
+            for key, value in (DEFAULT_LUMMY_CUSTOMERS if customers is None else customers).items()
+        }
+        links = DEFAULT_LUMMY_INVOICE_CUSTOMERS if invoice_customers is None else invoice_customers
+        #: invoice id (lower-cased) -> the id of the customer it was issued to; mutable.
+        self.invoice_customers: dict[str, str] = {
+            key.lower(): value.lower() for key, value in links.items()
+        }
         self.hourly_limit = hourly_limit
+        self.searches_per_minute = searches_per_minute
+        self._searches: list[datetime] = []
         #: Every e-mail actually "sent", in order.
         self.sends: list[LummySend] = []
         self._idempotent: dict[str, _StoredAnswer] = {}
@@ -226,11 +251,14 @@ class LummyEmulator(EmulatorServer):
         app.router.add_post(f"{self.path_prefix}/invoices/{{invoice_id}}/resend-pdf", self._resend)
         app.router.add_get(f"{self.path_prefix}/invoices/{{invoice_id}}", self._lookup)
         app.router.add_get(f"{self.path_prefix}/customers", self._customers)
+        app.router.add_get(f"{self.path_prefix}/customers/{{customer_id}}", self._customer)
 
     def _route_of(self, request: web.Request) -> str | None:
         path = request.path.removeprefix(self.path_prefix)
-        if path == "/customers" and request.method == "GET":
+        if request.method == "GET" and path == "/customers":
             return CUSTOMERS_ROUTE
+        if request.method == "GET" and path.startswith("/customers/") and path.count("/") == 2:
+            return CUSTOMER_ROUTE
         if not path.startswith("/invoices/"):
             return None
         if path.endswith("/resend-pdf") and request.method == "POST":
@@ -238,8 +266,10 @@ class LummyEmulator(EmulatorServer):
         return LOOKUP_ROUTE if request.method == "GET" and path.count("/") == 2 else None
 
     def _fault_key(self, request: web.Request, recorded: RecordedRequest) -> str | None:
-        invoice_id = request.match_info.get("invoice_id")
-        return None if invoice_id is None else invoice_id.lower()
+        if recorded.route == CUSTOMERS_ROUTE:
+            return request.query.get("search", "").strip().lower()
+        matched = request.match_info.get("invoice_id") or request.match_info.get("customer_id")
+        return None if matched is None else matched.lower()
 
     def _normalize_key(self, key: str) -> str:
         return key.lower()
@@ -334,10 +364,14 @@ class LummyEmulator(EmulatorServer):
         data: dict[str, Any] = {
             "id": invoice_id,
             "cfdiUuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"cfdi:{invoice_id}")).upper(),
-            "customer": {"email": email},
         }
+        customer: dict[str, Any] = {"email": email}
+        customer_id = self.invoice_customers.get(invoice_id)
+        if customer_id is not None and customer_id in self.customers:
+            customer = {"id": customer_id, **customer}
         details = self.details.get(invoice_id)
         if details is not None:
+            customer.update(legalName=details.customer_name, rfc=details.rfc)
             data.update(
                 serie=details.serie,
                 folio=details.folio,
@@ -345,45 +379,52 @@ class LummyEmulator(EmulatorServer):
                 total=details.total,
                 currency=details.currency,
                 issuedAt=format_lummy_timestamp(details.issued_at),
-                customer={"legalName": details.customer_name, "rfc": details.rfc, "email": email},
             )
+        data["customer"] = customer
         return self._to_response(self._answer(request, request_id, 200, {"data": data}))
 
     async def _customers(self, request: web.Request) -> web.StreamResponse:
         request_id = new_request_id()
         try:
             self._authenticate(request)
-            page = _positive(request.query.get("page", "1"), "page")
-            limit = _positive(request.query.get("limit", "20"), "limit")
-            if limit > _MAX_LIMIT:
-                raise _LummyError(400, "ValidationError", f"limit debe ser a lo sumo {_MAX_LIMIT}")
+            listing = CustomerListing.from_query(request.query)
+            self._check_search_limit(self.now())
+        except InvalidQueryError as invalid:
+            error = _LummyError(400, "ValidationError", str(invalid))
+            return self._to_response(self._error_answer(request, request_id, error))
         except _LummyError as error:
             return self._to_response(self._error_answer(request, request_id, error))
-        search = request.query.get("search", "").strip().lower()
-        found = [
-            customer
-            for customer in self._customer_records()
-            if search in customer["rfc"].lower() or search in customer["legalName"].lower()
-        ]
-        data = found[(page - 1) * limit : page * limit]
+        data = [customer.record() for customer in listing.page_of(self.customers.values())]
         return self._to_response(self._answer(request, request_id, 200, {"data": data}))
 
-    def _customer_records(self) -> list[dict[str, str]]:
-        """One record per RFC among the invoices with details, in the order first seen."""
-        customers: dict[str, dict[str, str]] = {}
-        for invoice_id, details in self.details.items():
-            customers.setdefault(
-                details.rfc,
-                {
-                    "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"customer:{details.rfc}")),
-                    "rfc": details.rfc,
-                    "legalName": details.customer_name,
-                    "fiscalRegime": _FISCAL_REGIME,
-                    "fiscalZipCode": _FISCAL_ZIP_CODE,
-                    "email": self.invoices.get(invoice_id, ""),
-                },
+    async def _customer(self, request: web.Request) -> web.StreamResponse:
+        request_id = new_request_id()
+        try:
+            self._authenticate(request)
+            customer_id = request.match_info["customer_id"]
+            if _UUID_RE.fullmatch(customer_id) is None:
+                raise _LummyError(400, "ValidationError", "customerId debe ser un UUID")
+            customer = self.customers.get(customer_id.lower())
+            if customer is None:
+                raise _LummyError(404, "NotFoundException", "Customer not found")
+        except _LummyError as error:
+            return self._to_response(self._error_answer(request, request_id, error))
+        answer = self._answer(request, request_id, 200, {"data": customer.record()})
+        return self._to_response(answer)
+
+    def _check_search_limit(self, now: datetime) -> None:
+        """At most ``searches_per_minute`` searches in a sliding minute; each one counts."""
+        self._searches = [at for at in self._searches if now - _SEARCH_WINDOW < at <= now]
+        if len(self._searches) >= self.searches_per_minute:
+            oldest = min(self._searches, default=now)
+            retry_after = max(1, math.ceil((oldest + _SEARCH_WINDOW - now).total_seconds()))
+            raise _LummyError(
+                429,
+                "TooManyRequestsException",
+                SEARCH_LIMIT_MESSAGE,
+                {"Retry-After": str(retry_after)},
             )
-        return list(customers.values())
+        self._searches.append(now)
 
     def _authenticate(self, request: web.Request) -> None:
         api_key = request.headers.get("x-api-key")

@@ -12,8 +12,13 @@ Lookup: ``GET {base}/invoices/{invoiceId}`` exists in Lummy's documentation
 and the usual names for serie, folio, total, currency, date, status and e-mail.
 Whatever is missing or shaped otherwise is simply not known.
 
+Search: ``GET {base}/customers?search=`` finds customers by RFC or razón social
+(partial, case-insensitive). Lummy documents no list of invoices, so a search
+resolves customers only; see `search`.
+
 Everything the bot knows about Lummy is here: the invoice, the settings
 (``LUMMY_*``) and its quota in `model`, how agents write its ids (pasted links to
-an invoice included) in `parser`, the API in `client`, and the form with the
-`InvoiceProvider` object in `provider`.
+an invoice included) in `parser`, the API in `client`, how a customer search is
+asked and read in `search`, and the form with the `InvoiceProvider` object in
+`provider`.
 """

@@ -1,4 +1,5 @@
-"""The Lummy API: re-send and look up an invoice, and what its answers mean."""
+"""The Lummy API: re-send and look up an invoice, search customers, and what the answers
+mean."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import httpx
 import structlog
 
 from providers.base import InvoiceFacts, InvoiceStatus, ResendResult
-from providers.errors import OutcomeUnknownError, ProviderError, RejectedError
+from providers.customers import CustomerQuery
+from providers.errors import NotFoundError, OutcomeUnknownError, ProviderError, RejectedError
 from providers.http import HttpProviderClient, error_for_status, json_object
 from providers.lummy.model import KEY, RESENDS_PER_HOUR, LummyConfig, LummyInvoice
+from providers.lummy.search import LUMMY_SEARCHES, empty_result, search_path, search_result
 from providers.parsing import amount, email_list, fold, iso_date, text_value, web_link
+from providers.search import SearchResult
 
 log = structlog.get_logger(__name__)
 
@@ -29,11 +33,11 @@ def _sent_at(value: object) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _error_field(message: str | None, invoice: LummyInvoice) -> str | None:
+def _error_field(message: str | None, invoice: LummyInvoice | None) -> str | None:
     """The field a 400 is about: only the alternative e-mail can be named with confidence
     (the invoice id was already checked as a UUID before sending)."""
     text = (message or "").lower()
-    if invoice.email and ("mail" in text or "correo" in text):
+    if invoice is not None and invoice.email and ("mail" in text or "correo" in text):
         return "email"
     return None
 
@@ -55,10 +59,26 @@ class LummyClient(HttpProviderClient[LummyConfig]):
         response = await self._get(f"invoices/{invoice.invoice_id}", headers=self._config.headers())
         envelope = json_object(response)
         if not response.is_success:
-            raise self._status_error(
-                response, envelope, self._request_id(envelope, response), invoice
-            )
+            request_id = self._request_id(envelope, response)
+            raise self._status_error(response, envelope, request_id, invoice)
         return _lookup_facts(invoice, envelope.get("data") if envelope else None)
+
+    async def search(self, query: CustomerQuery) -> SearchResult:
+        """Customers by RFC or legal name (``GET customers?search=``); see `providers.lummy.search`.
+
+        Lummy lists no invoices, so the result holds customers only. A 404 that is not
+        about the route is nothing found; a query of another kind asks nothing.
+        """
+        if query.kind not in LUMMY_SEARCHES:
+            return empty_result(query)
+        response = await self._get(search_path(query), headers=self._config.headers())
+        envelope = json_object(response)
+        if not response.is_success:
+            error = self._status_error(response, envelope, self._request_id(envelope, response))
+            if isinstance(error, NotFoundError):
+                return empty_result(query)
+            raise error
+        return search_result(query, envelope)
 
     async def resend(self, invoice: LummyInvoice, *, idempotency_key: str) -> ResendResult:
         """E-mail the invoice PDF to the customer, or to ``invoice.email`` instead."""
@@ -108,8 +128,10 @@ class LummyClient(HttpProviderClient[LummyConfig]):
         response: httpx.Response,
         envelope: Mapping[str, Any] | None,
         request_id: str | None,
-        invoice: LummyInvoice,
+        invoice: LummyInvoice | None = None,
     ) -> ProviderError:
+        """The error of a non-success answer; without an ``invoice`` (a search) a 429 is a
+        momentary throttle, not the hourly cap on one invoice's re-sends."""
         error = envelope.get("error") if envelope else None
         message = code = None
         if isinstance(error, Mapping):
@@ -122,7 +144,8 @@ class LummyClient(HttpProviderClient[LummyConfig]):
             message=message,
             code=code,
             request_id=request_id,
-            limit_per_hour=RESENDS_PER_HOUR,
+            limit_per_hour=RESENDS_PER_HOUR if invoice is not None else None,
+            throttled=invoice is None,
             invalid_field=_error_field(message, invoice),
             wrong_endpoint=_is_wrong_endpoint(response.status_code, message),
         )

@@ -10,6 +10,7 @@ from providers.customers import SearchKind
 from providers.lummy.client import LummyClient
 from providers.lummy.model import KEY, RESENDS_PER_HOUR, LummyInvoice, LummySettings
 from providers.lummy.parser import build_lummy_invoice, parse_lummy, recognize_invoice
+from providers.lummy.search import LUMMY_SEARCHES
 
 
 class Lummy(InvoiceProvider[LummyInvoice, LummySettings]):
@@ -30,6 +31,8 @@ class Lummy(InvoiceProvider[LummyInvoice, LummySettings]):
     hourly_quota = RESENDS_PER_HOUR
     timezone = "America/Mexico_City"
     can_look_up = True
+    #: Customers only: Lummy documents no list of invoices (see `providers.lummy.search`).
+    searches = LUMMY_SEARCHES
     tax_id = SearchKind.RFC
     client_class = LummyClient
 
