@@ -18,6 +18,7 @@ from bot.ui.search_modal import (
     QUERY_BLOCK,
     SEARCH_CALLBACK_ID,
 )
+from devkit.emulators import CUSTOMERS_ROUTE
 from devkit.localslack import button_action, plain_text_value, radio_action
 from tests.conftest import AGENT, CHANNEL, SEED_LUMMY_ID, Bot
 from tests.e2e import lookups, lummy_values, resend, resends, says, shown
@@ -147,3 +148,32 @@ async def test_the_shortcut_on_a_ticket_quoting_a_serie_folio_opens_the_search(b
     assert view["callback_id"] == SEARCH_CALLBACK_ID
     assert [o["value"] for o in pick_options(view)] == [LUMMY_LINK]
     assert strings.SEARCH_MANUAL in shown(view)
+
+
+async def test_a_lummy_rfc_shows_the_customer_its_known_invoices_and_what_lummy_cannot_search(
+    bot: Bot,
+) -> None:
+    await resend(bot, SEED_LUMMY_ID, lummy_values())
+
+    view = await bot.open_modal("EDE010101AB1", empty_ack=True)
+    text = shown(view)
+    assert "Cliente en Lummy: Empresa Demo" in text
+    assert strings.SEARCH_NO_INVOICE_LIST["lummy"] in text
+    assert [o["value"] for o in pick_options(view)] == [LUMMY_LINK]
+    searches = [r for r in bot.lummy.requests if r.route == CUSTOMERS_ROUTE]
+    assert len(searches) == 1
+
+
+async def test_a_name_finds_the_lummy_customer_then_its_invoices_by_rfc(bot: Bot) -> None:
+    await resend(bot, SEED_LUMMY_ID, lummy_values())
+
+    view = await bot.open_modal("buscar empresa demo", empty_ack=True)
+    assert [o["value"] for o in pick_options(view)] == [LUMMY_LINK]
+    assert "Cliente en Lummy: Empresa Demo" in shown(view)
+
+
+async def test_a_tax_id_after_another_providers_word_is_searched_where_it_belongs(
+    bot: Bot,
+) -> None:
+    view = await bot.open_modal("tf EDE010101AB1", empty_ack=True)
+    assert "TusFacturas no busca por RFC: se busca en Lummy." in shown(view)
