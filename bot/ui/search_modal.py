@@ -181,15 +181,17 @@ def _outcome_blocks(outcome: SearchOutcome, registry: ProviderRegistry) -> list[
         blocks.append(section_block(strings.SEARCH_FOUND.format(count=count, what=what)))
         blocks.append(
             {
-                "type": "actions",
+                "type": "input",
                 "block_id": PICK_BLOCK,
-                "elements": [
-                    {
-                        "type": "radio_buttons",
-                        "action_id": PICK_ACTION,
-                        "options": [match_option(m, registry) for m in outcome.matches],
-                    }
-                ],
+                # Picking one opens the re-send form at once, as the provider choice does.
+                "dispatch_action": True,
+                "optional": True,
+                "label": plain_text(strings.SEARCH_PICK_LABEL),
+                "element": {
+                    "type": "radio_buttons",
+                    "action_id": PICK_ACTION,
+                    "options": [match_option(m, registry) for m in outcome.matches],
+                },
             }
         )
         if outcome.more:

@@ -540,7 +540,8 @@ MONTH_NAMES: Final = (
     "noviembre",
     "diciembre",
 )
-SEARCH_FOUND: Final = "*{count}* para {what}. Elegir el que se reenvía:"
+SEARCH_FOUND: Final = "*{count}* para {what}."
+SEARCH_PICK_LABEL: Final = "Comprobante a reenviar"
 SEARCH_COUNT: Final = ("1 comprobante", "{n} comprobantes")
 SEARCH_MORE: Final = (
     "Se muestran los 10 más recientes. Para ver otros, sumar un mes (noviembre) o un monto."

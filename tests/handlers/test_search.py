@@ -28,7 +28,7 @@ LUMMY_LINK = f"lummy|{SEED_LUMMY_ID}"
 
 def pick_options(view: dict[str, Any]) -> list[dict[str, Any]]:
     blocks = [b for b in view["blocks"] if b.get("block_id") == PICK_BLOCK]
-    return [option for block in blocks for option in block["elements"][0]["options"]]
+    return [option for block in blocks for option in block["element"]["options"]]
 
 
 def query_values(text: str) -> dict[str, Any]:

@@ -84,7 +84,7 @@ def test_matches_are_options_newest_first_with_customer_and_status() -> None:
     )
     assert_valid_modal(view)
     (pick,) = [b for b in view["blocks"] if b.get("block_id") == PICK_BLOCK]
-    (element,) = pick["elements"]
+    element = pick["element"]
     assert element["action_id"] == PICK_ACTION
     first, second = element["options"]
     assert first["text"]["text"] == "Factura B 0002-00000007 · 20/11/2026 · $ 138.900,00"
