@@ -19,18 +19,27 @@ from devkit.emulators.lummy import (
     LummySend,
 )
 from devkit.emulators.tusfacturas import (
-    DEFAULT_TUSFACTURAS_VOUCHERS,
     TusFacturasCredentials,
     TusFacturasEmulator,
     TusFacturasSend,
-    VoucherKey,
-    VoucherRecord,
     format_voucher,
     tusfacturas_key,
+)
+from devkit.emulators.tusfacturas_search import (
+    CONSULTA_AVANZADA_ROUTE,
+    CUENTA_CORRIENTE_ROUTE,
+    page_key,
+)
+from devkit.emulators.tusfacturas_vouchers import (
+    DEFAULT_TUSFACTURAS_VOUCHERS,
+    VoucherKey,
+    VoucherRecord,
 )
 
 __all__ = [
     "ALL_ROUTES",
+    "CONSULTA_AVANZADA_ROUTE",
+    "CUENTA_CORRIENTE_ROUTE",
     "DEFAULT_LUMMY_DETAILS",
     "DEFAULT_LUMMY_INVOICES",
     "DEFAULT_TUSFACTURAS_VOUCHERS",
@@ -50,6 +59,7 @@ __all__ = [
     "VoucherKey",
     "VoucherRecord",
     "format_voucher",
+    "page_key",
     "tusfacturas_key",
     "utc_now",
 ]
