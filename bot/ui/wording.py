@@ -180,7 +180,7 @@ def amount(total: Decimal, currency: str | None, country: str) -> str:
 
 
 def tax_id(kind: str | None, number: str | None) -> str | None:
-    """``CUIT 30-71543210-8`` (CUIT and CUIL with their dashes), ``RFC EDE010101AB1``."""
+    """``CUIT 30-71543210-9`` (CUIT and CUIL with their dashes), ``RFC EDE010101AB1``."""
     if not number:
         return None
     kind = (kind or "").strip()

@@ -27,18 +27,27 @@ from devkit.emulators.lummy_customers import (
     is_valid_rfc,
 )
 from devkit.emulators.tusfacturas import (
-    DEFAULT_TUSFACTURAS_VOUCHERS,
     TusFacturasCredentials,
     TusFacturasEmulator,
     TusFacturasSend,
-    VoucherKey,
-    VoucherRecord,
     format_voucher,
     tusfacturas_key,
+)
+from devkit.emulators.tusfacturas_search import (
+    CONSULTA_AVANZADA_ROUTE,
+    CUENTA_CORRIENTE_ROUTE,
+    page_key,
+)
+from devkit.emulators.tusfacturas_vouchers import (
+    DEFAULT_TUSFACTURAS_VOUCHERS,
+    VoucherKey,
+    VoucherRecord,
 )
 
 __all__ = [
     "ALL_ROUTES",
+    "CONSULTA_AVANZADA_ROUTE",
+    "CUENTA_CORRIENTE_ROUTE",
     "CUSTOMERS_ROUTE",
     "CUSTOMER_ROUTE",
     "DEFAULT_LUMMY_CUSTOMERS",
@@ -64,6 +73,7 @@ __all__ = [
     "VoucherRecord",
     "format_voucher",
     "is_valid_rfc",
+    "page_key",
     "tusfacturas_key",
     "utc_now",
 ]

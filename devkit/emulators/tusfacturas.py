@@ -1,8 +1,12 @@
 """Emulator of TusFacturas.app's ``POST /facturacion/reenviar`` and ``POST
-/facturacion/consulta`` (ARCA ex AFIP, Argentina).
+/facturacion/consulta`` (ARCA ex AFIP, Argentina), and of its searches, ``POST
+/clientes/cuenta-corriente`` and ``POST /facturacion/consulta_avanzada`` (see
+`devkit.emulators.tusfacturas_search`).
 
-Both take the same body (credentials and ``comprobante``) and share the checks and
-errors below; the per-second limit counts every call.
+The re-send and the lookup take the same body (credentials and ``comprobante``) and
+share the checks and errors below; the per-second limit counts every call. Every
+request is recorded with the time it arrived (`TusFacturasEmulator.calls_by_credentials`
+gives them per credential set, to check how a client spaces its calls).
 
 Transport and access errors carry no JSON body:
 
@@ -49,8 +53,7 @@ import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from types import MappingProxyType
+from datetime import date, datetime
 from typing import Any, Final
 
 from aiohttp import web
@@ -63,10 +66,22 @@ from devkit.emulators.common import (
     RecordedRequest,
     parse_json,
 )
+from devkit.emulators.tusfacturas_search import (
+    CONSULTA_AVANZADA_ROUTE,
+    CUENTA_CORRIENTE_ROUTE,
+    Problem,
+    account_statement,
+    advanced_search,
+    error_body,
+    page_key,
+    voucher_body,
+)
+from devkit.emulators.tusfacturas_vouchers import (
+    DEFAULT_TUSFACTURAS_VOUCHERS,
+    VoucherKey,
+    VoucherRecord,
+)
 from providers.tusfacturas.model import VOUCHER_TYPES
-
-#: (tipo, operacion, punto_venta, numero)
-VoucherKey = tuple[str, str, int, int]
 
 MAX_PUNTO_VENTA: Final = 99_999
 MAX_NUMERO: Final = 99_999_999
@@ -85,25 +100,6 @@ class TusFacturasCredentials:
 
 
 @dataclass(frozen=True, slots=True)
-class VoucherRecord:
-    """A voucher on file: the customer's e-mails and whether e-mail sending was on, and
-    what the lookup tells about it."""
-
-    customer_emails: tuple[str, ...]
-    email_enabled: bool = True
-    customer_name: str = "Consumidor Final"
-    document_type: str = "CUIT"
-    document_number: str = "30712345678"
-    address: str = "Av. Corrientes 1234, CABA"
-    issued_on: date = date(2026, 11, 3)
-    total: str = "12100.00"
-    currency: str = "PES"
-    status: str = "EMITIDO"
-    cae: str = "76123456789012"
-    ctacte_status: str = "IMPAGA"
-
-
-@dataclass(frozen=True, slots=True)
 class TusFacturasSend:
     """One re-send the emulator "e-mailed"."""
 
@@ -112,75 +108,6 @@ class TusFacturasSend:
     recipients: tuple[str, ...]
     at: datetime
 
-
-def _on_file(
-    customer: tuple[str, str],
-    emails: tuple[str, ...],
-    issued_on: date,
-    total: str,
-    **extra: Any,
-) -> VoucherRecord:
-    """A voucher of ``customer`` (name, CUIT unless ``document_type`` says otherwise)."""
-    name, number = customer
-    return VoucherRecord(
-        emails,
-        customer_name=name,
-        document_number=number,
-        issued_on=issued_on,
-        total=total,
-        **extra,
-    )
-
-
-_PANADERIA: Final = ("Panadería La Espiga S.R.L.", "30715432108")
-_PANADERIA_EMAILS: Final = ("compras@panaderialaespiga.com.ar",)
-_DISTRIBUIDORA: Final = ("Distribuidora Sur S.A.", "30698765432")
-
-#: Vouchers the emulator knows when none are given.
-DEFAULT_TUSFACTURAS_VOUCHERS: Final[Mapping[VoucherKey, VoucherRecord]] = MappingProxyType(
-    {
-        ("FACTURA B", "V", 2, 6): _on_file(
-            _PANADERIA, _PANADERIA_EMAILS, date(2026, 11, 14), "45230.50"
-        ),
-        ("NOTA DE DEBITO B", "V", 2, 6): _on_file(
-            _PANADERIA, _PANADERIA_EMAILS, date(2026, 11, 18), "1850.00"
-        ),
-        ("FACTURA A", "V", 1, 1534): _on_file(
-            _DISTRIBUIDORA,
-            ("administracion@distribuidorasur.com.ar", "pagos@distribuidorasur.com.ar"),
-            date(2026, 10, 31),
-            "1289990.00",
-        ),
-        ("FACTURA DE CREDITO ELECTRONICA MiPyME (FCE) A", "V", 3, 87): _on_file(
-            ("Metalúrgica del Plata S.A.", "30601122334"),
-            ("cuentasapagar@metalurgicadelplata.com.ar",),
-            date(2026, 10, 20),
-            "8450000.00",
-        ),
-        ("FACTURA C", "V", 2, 41): _on_file(
-            ("María López", "28456789"),
-            ("mlopez.estudio@gmail.com",),
-            date(2026, 11, 10),
-            "35000.00",
-            email_enabled=False,
-            document_type="DNI",
-        ),
-        ("FACTURA B", "V", 2, 52): _on_file(
-            ("Kiosco El Trébol", "20301234569"),
-            (),
-            date(2026, 11, 12),
-            "8200.00",
-            email_enabled=False,
-        ),
-        ("FACTURA A", "V", 1, 1540): _on_file(
-            _DISTRIBUIDORA,
-            ("administracion@distribuidorasur.com.ar",),
-            date(2026, 11, 19),
-            "243100.00",
-            status="EN COLA, ESPERANDO APROBACION",
-        ),
-    }
-)
 
 _CODE_COMPROBANTE: Final = "TFC-1001"
 _CODE_TIPO: Final = "TFC-1002"
@@ -216,7 +143,7 @@ def _text(status: int, text: str) -> web.Response:
 
 
 class TusFacturasEmulator(EmulatorServer):
-    """HTTP emulator of TusFacturas.app's voucher re-send endpoint."""
+    """HTTP emulator of TusFacturas.app's re-send, lookup and search endpoints."""
 
     def __init__(
         self,
@@ -242,18 +169,35 @@ class TusFacturasEmulator(EmulatorServer):
     def _register_routes(self, app: web.Application) -> None:
         app.router.add_post(f"{self.path_prefix}/facturacion/reenviar", self._reenviar)
         app.router.add_post(f"{self.path_prefix}/facturacion/consulta", self._consulta)
+        app.router.add_post(
+            f"{self.path_prefix}/facturacion/consulta_avanzada", self._consulta_avanzada
+        )
+        app.router.add_post(f"{self.path_prefix}/clientes/cuenta-corriente", self._cuenta_corriente)
         app.router.add_get(f"{self.path_prefix}/pdf/{{token}}", self._pdf)
 
     def _route_of(self, request: web.Request) -> str | None:
         return {
             f"{self.path_prefix}/facturacion/reenviar": RESEND_ROUTE,
             f"{self.path_prefix}/facturacion/consulta": LOOKUP_ROUTE,
+            f"{self.path_prefix}/facturacion/consulta_avanzada": CONSULTA_AVANZADA_ROUTE,
+            f"{self.path_prefix}/clientes/cuenta-corriente": CUENTA_CORRIENTE_ROUTE,
         }.get(request.path)
 
     def _fault_key(self, request: web.Request, recorded: RecordedRequest) -> str | None:
+        """The voucher's key; for a search, the page (`page_key`) or the document number."""
         payload = recorded.json
         if not isinstance(payload, dict):
             return None
+        if recorded.route == CONSULTA_AVANZADA_ROUTE:
+            pagina = _parse_int(payload.get("pagina", 0))
+            busqueda_tipo = payload.get("busqueda_tipo")
+            if pagina is None or not isinstance(busqueda_tipo, str):
+                return None
+            return page_key(busqueda_tipo, pagina)
+        if recorded.route == CUENTA_CORRIENTE_ROUTE:
+            cliente = payload.get("cliente")
+            number = cliente.get("documento_nro") if isinstance(cliente, dict) else None
+            return number if isinstance(number, str) else None
         comprobante = payload.get("comprobante")
         if not isinstance(comprobante, dict):
             return None
@@ -270,12 +214,22 @@ class TusFacturasEmulator(EmulatorServer):
             return None
         return tusfacturas_key(tipo, operacion, punto_venta, numero)
 
-    # -- the endpoint --------------------------------------------------------
+    def calls_by_credentials(self, route: str | None = None) -> dict[str, list[datetime]]:
+        """When each credential set (by apikey) called ``route`` (None: any), in order."""
+        calls: dict[str, list[datetime]] = {}
+        for recorded in self.requests:
+            payload = recorded.json
+            apikey = payload.get("apikey") if isinstance(payload, dict) else None
+            if isinstance(apikey, str) and route in (None, recorded.route):
+                calls.setdefault(apikey, []).append(recorded.received_at)
+        return calls
 
-    async def _on_file(
+    # -- the endpoints -------------------------------------------------------
+
+    async def _authorised(
         self, request: web.Request
-    ) -> tuple[VoucherKey, VoucherRecord] | web.Response:
-        """The voucher a re-send or lookup asks about, or the answer that refuses it."""
+    ) -> tuple[dict[str, Any], list[TusFacturasCredentials]] | web.Response:
+        """The body and the credential sets it names, or the answer that refuses it."""
         if self._over_rate_limit(self.now()):
             return _text(429, "Too Many Requests")
         payload = parse_json(await request.read())
@@ -284,7 +238,16 @@ class TusFacturasEmulator(EmulatorServer):
         granted = self._matching_credentials(payload)
         if not granted:
             return _text(401, "Unauthorized")
+        return payload, granted
 
+    async def _on_file(
+        self, request: web.Request
+    ) -> tuple[VoucherKey, VoucherRecord] | web.Response:
+        """The voucher a re-send or lookup asks about, or the answer that refuses it."""
+        authorised = await self._authorised(request)
+        if isinstance(authorised, web.Response):
+            return authorised
+        payload, granted = authorised
         errors, voucher = self._validate(payload.get("comprobante"))
         if voucher is None:
             return _error_s(errors)
@@ -310,38 +273,31 @@ class TusFacturasEmulator(EmulatorServer):
         if isinstance(found, web.Response):
             return found
         voucher, record = found
-        tipo, _, punto_venta, numero = voucher
-        token = self._pdf_token(voucher, self.now().date())
-        pdf_url = f"{request.scheme}://{request.host}{self.path_prefix}/pdf/{token}"
-        return web.json_response(
-            {
-                "error": "N",
-                "errores": [],
-                "cliente": {
-                    "documento_tipo": record.document_type,
-                    "documento_nro": record.document_number,
-                    "razon_social": record.customer_name,
-                    "email": ", ".join(record.customer_emails),
-                    "domicilio": record.address,
-                },
-                "comprobante": {
-                    "fecha": record.issued_on.strftime("%d/%m/%Y"),
-                    "tipo": tipo,
-                    "punto_venta": str(punto_venta),
-                    "numero": str(numero),
-                    "moneda": record.currency,
-                    "total": record.total,
-                    # TusFacturas sends the CAE with a trailing space.
-                    "cae": record.cae + " ",
-                    "status": record.status,
-                    "comprobante_pdf_url": pdf_url,
-                    "vencimiento_pago": (record.issued_on + timedelta(days=30)).strftime(
-                        "%d/%m/%Y"
-                    ),
-                    "ctacte_status": record.ctacte_status,
-                },
-            }
+        body = voucher_body(voucher, record, self._pdf_link(request, voucher))
+        return web.json_response({"error": "N", "errores": [], **body})
+
+    async def _consulta_avanzada(self, request: web.Request) -> web.StreamResponse:
+        authorised = await self._authorised(request)
+        if isinstance(authorised, web.Response):
+            return authorised
+        payload, granted = authorised
+        covered = {cred.punto_venta for cred in granted}
+        puntos_de_venta = None if None in covered else {pv for pv in covered if pv is not None}
+        answer = advanced_search(
+            self.vouchers, payload, puntos_de_venta, lambda key: self._pdf_link(request, key)
         )
+        return web.json_response(answer)
+
+    async def _cuenta_corriente(self, request: web.Request) -> web.StreamResponse:
+        authorised = await self._authorised(request)
+        if isinstance(authorised, web.Response):
+            return authorised
+        payload, _ = authorised
+        return web.json_response(account_statement(self.vouchers, payload.get("cliente")))
+
+    def _pdf_link(self, request: web.Request, voucher: VoucherKey) -> str:
+        token = self._pdf_token(voucher, self.now().date())
+        return f"{request.scheme}://{request.host}{self.path_prefix}/pdf/{token}"
 
     async def _pdf(self, request: web.Request) -> web.StreamResponse:
         """The PDF behind a lookup's link, on the day the link was given."""
@@ -461,11 +417,5 @@ _FAKE_PDF: Final = (
 )
 
 
-def _error_s(errors: Sequence[tuple[str, str]]) -> web.Response:
-    return web.json_response(
-        {
-            "error": "S",
-            "errores": [text for _, text in errors],
-            "error_details": [{"code": code, "text": text} for code, text in errors],
-        }
-    )
+def _error_s(errors: Sequence[Problem]) -> web.Response:
+    return web.json_response(error_body(errors))

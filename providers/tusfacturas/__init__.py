@@ -11,7 +11,13 @@ Lookup: ``POST {base}/facturacion/consulta`` takes the same body and answers the
 customer (name, tax id, e-mails on file) and the voucher (date, total, currency,
 status, a PDF link valid for the day); it is not billed as a request.
 
+Search (`search`): by CUIT, the customer's account (``POST {base}/clientes/cuenta-corriente``,
+billed as a request) from every credential set; by date, the advanced search (``POST
+{base}/facturacion/consulta_avanzada``, not billed) page by page per credential set.
+Calls of one credential set are spaced by a little over 100 ms, and a 429 is tried again.
+
 Everything the bot knows about TusFacturas is here: the voucher and the settings
 (``TUSFACTURAS_*``) in `model`, how agents write vouchers in `parser`, the API in
-`client`, and the form with the `InvoiceProvider` object in `provider`.
+`client` (what its answers say in `facts`, the searches in `search`), and the form
+with the `InvoiceProvider` object in `provider`.
 """

@@ -1,15 +1,16 @@
-"""The TusFacturas API: re-send and look up a voucher, and what its answers mean."""
+"""The TusFacturas API: re-send, look up and search vouchers, and what its answers mean."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
 from typing import Any, Final
 
 import httpx
 
-from providers.base import InvoiceFacts, InvoiceStatus, ResendResult
+from providers.base import InvoiceFacts, ResendResult
+from providers.customers import CustomerQuery
 from providers.errors import (
     REJECTION_EMAIL_SENDING_OFF,
     AuthenticationError,
@@ -17,19 +18,26 @@ from providers.errors import (
     OutcomeUnknownError,
     ProviderError,
     ProviderNotConfiguredError,
+    ProviderUnavailableError,
     RejectedError,
 )
-from providers.http import HttpProviderClient, error_for_status, json_object
-from providers.parsing import (
-    amount,
-    email_list,
-    emails_in,
-    fold,
-    strip_accents,
-    text_value,
-    web_link,
+from providers.http import (
+    HttpOptions,
+    HttpProviderClient,
+    error_for_status,
+    json_object,
+    retry_after,
 )
-from providers.tusfacturas.model import KEY, TusFacturasConfig, TusFacturasVoucher
+from providers.parsing import emails_in, strip_accents
+from providers.search import SearchResult
+from providers.tusfacturas import search as searching
+from providers.tusfacturas.facts import voucher_facts
+from providers.tusfacturas.model import (
+    KEY,
+    TusFacturasConfig,
+    TusFacturasCredentials,
+    TusFacturasVoucher,
+)
 
 RESEND_PATH: Final = "facturacion/reenviar"
 LOOKUP_PATH: Final = "facturacion/consulta"
@@ -41,6 +49,20 @@ _NOT_FOUND_WORDS = re.compile(r"no existe|inexistente|no se encontr|no encontrad
 # a setting that was off, all three; an invalid address alone is not this precondition.
 _EMAIL_SENDING = re.compile(r"envi[oa]r?\b.*\b(e-?mail|correo)|(e-?mail|correo).*\benvi[oa]r?\b")
 _SETTING_OFF = re.compile(r"habilitad|configurad|activad|perfil")
+# How a search may say it found nothing, when it says so with ``error: "S"``.
+_NOTHING_FOUND_WORDS = re.compile(r"sin resultados|no hay (comprobantes|resultados|movimientos)")
+
+#: Seconds between the starts of two search calls of one credential set: a little over
+#: TusFacturas' 100 ms, so that jitter on the way never brings two calls closer.
+SEARCH_SPACING: Final = 0.11
+#: Tries of one search call that TusFacturas throttles (429) before giving up.
+SEARCH_TRIES: Final = 3
+#: The longest a throttled search call waits before it is tried again, in seconds.
+SEARCH_MAX_BACKOFF: Final = 2.0
+#: Items asked per page of the advanced search (TusFacturas allows up to 1000).
+SEARCH_PAGE_SIZE: Final = 100
+#: Items a search reads at most; past it the result says it was truncated.
+SEARCH_CAP: Final = 500
 
 
 def _fold_message(text: str) -> str:
@@ -69,10 +91,38 @@ def _provider_messages(body: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[
     return tuple(dict.fromkeys(messages)), tuple(dict.fromkeys(codes))
 
 
+class Pacer:
+    """Spaces the starts of calls by ``interval`` seconds, waiting without blocking the loop."""
+
+    def __init__(self, interval: float) -> None:
+        self._interval = interval
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        """Return when this call may start (each call takes the next free slot)."""
+        now = asyncio.get_running_loop().time()
+        start = max(now, self._next)
+        self._next = start + self._interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
 class TusFacturasClient(HttpProviderClient[TusFacturasConfig]):
-    """Re-sends TusFacturas vouchers."""
+    """Re-sends, looks up and searches TusFacturas vouchers."""
 
     provider = KEY
+
+    def __init__(
+        self,
+        config: TusFacturasConfig,
+        options: HttpOptions,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(config, options, transport=transport)
+        self.search_page_size = SEARCH_PAGE_SIZE
+        self.search_cap = SEARCH_CAP
+        self._pacers: dict[tuple[str, str, str], Pacer] = {}
 
     def not_configured_for(self, voucher: TusFacturasVoucher) -> ProviderNotConfiguredError | None:
         """The error when no credential set covers the voucher's punto de venta, else None."""
@@ -109,7 +159,71 @@ class TusFacturasClient(HttpProviderClient[TusFacturasConfig]):
         Sends nothing to anyone and is not billed; unknown vouchers are `NotFoundError`.
         """
         response = await self._post(LOOKUP_PATH, json=self._body(voucher))
-        return _facts(voucher, self._answer(response))
+        return voucher_facts(voucher, self._answer(response))
+
+    async def search(self, query: CustomerQuery) -> SearchResult:
+        """The vouchers of a CUIT (its account) or of a date, from every credential set,
+        newest first; sends nothing to anyone. See `providers.tusfacturas.search`."""
+        return await searching.search(
+            self._search_call,
+            self._config,
+            query,
+            page_size=self.search_page_size,
+            cap=self.search_cap,
+        )
+
+    async def _search_call(
+        self, path: str, credentials: TusFacturasCredentials, fields: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """One search call, spaced from the others of its credential set and tried again
+        when throttled: the ``error: "N"`` body, or None when TusFacturas found nothing.
+
+        A search sends nothing, so no failure of it is "outcome unknown": a lost or
+        unreadable answer is the provider being unavailable.
+        """
+        body = {**_credentials_body(credentials), **fields}
+        pacer = self._pacers.setdefault(searching.identity(credentials), Pacer(SEARCH_SPACING))
+        attempt = 0
+        while True:
+            attempt += 1
+            await pacer.wait()
+            try:
+                response = await self._post(path, json=body)
+            except OutcomeUnknownError as exc:
+                raise ProviderUnavailableError(exc.detail, provider=self.provider) from exc
+            if response.status_code != 429 or attempt >= SEARCH_TRIES:
+                return self._search_answer(response)
+            waited = retry_after(response)
+            backoff = self._options.backoff(attempt)
+            if waited is not None:
+                backoff = max(backoff, waited.total_seconds())
+            await asyncio.sleep(min(backoff, SEARCH_MAX_BACKOFF))
+
+    def _search_answer(self, response: httpx.Response) -> dict[str, Any] | None:
+        """The body of a search's ``error: "N"`` answer; None when it found nothing."""
+        body = json_object(response)
+        if response.status_code >= 500:
+            # Nothing was sent: a failing server is unavailable, not "outcome unknown".
+            raise error_for_status(self.provider, response)
+        if response.status_code != 200:
+            raise self._status_error(response, body)
+        flag = str(body.get("error", "")).strip().upper() if body is not None else ""
+        if flag == "N" and body is not None:
+            return body
+        if flag == "S" and body is not None:
+            error = self._business_error(body)
+            messages, _ = _provider_messages(body)
+            nothing = _NOTHING_FOUND_WORDS.search(_fold_message(" ".join(messages)))
+            if isinstance(error, NotFoundError) or (
+                nothing and not isinstance(error, AuthenticationError)
+            ):
+                return None
+            raise error
+        raise ProviderUnavailableError(
+            f"HTTP 200 in a shape a search does not know: {response.text[:200]!r}",
+            provider=self.provider,
+            status_code=200,
+        )
 
     def _body(self, voucher: TusFacturasVoucher) -> dict[str, Any]:
         """Credentials for the voucher's punto de venta, and the voucher itself."""
@@ -119,9 +233,7 @@ class TusFacturasClient(HttpProviderClient[TusFacturasConfig]):
                 "no credentials", provider=self.provider
             )
         return {
-            "apikey": credentials.apikey.get_secret_value(),
-            "apitoken": credentials.apitoken.get_secret_value(),
-            "usertoken": credentials.usertoken.get_secret_value(),
+            **_credentials_body(credentials),
             "comprobante": {
                 "tipo": voucher.tipo,
                 "operacion": voucher.operacion.value,
@@ -201,54 +313,10 @@ class TusFacturasClient(HttpProviderClient[TusFacturasConfig]):
         )
 
 
-#: TusFacturas' currency codes, as ISO 4217 where they map to one.
-_CURRENCIES: Final[dict[str, str]] = {"PES": "ARS", "DOL": "USD", "EUR": "EUR"}
-
-
-def _status(text: str) -> InvoiceStatus:
-    folded = fold(text)
-    if folded == "EMITIDO":
-        return InvoiceStatus.ISSUED
-    if folded.startswith("APROBADO"):
-        return InvoiceStatus.QUEUED
-    if folded.startswith("EN COLA"):
-        return InvoiceStatus.AWAITING_APPROVAL
-    if "ERROR" in folded:
-        return InvoiceStatus.FAILED
-    if "ANULAD" in folded:
-        return InvoiceStatus.CANCELLED
-    return InvoiceStatus.OTHER
-
-
-def _date(value: object) -> date | None:
-    """``dd/mm/aaaa``, as TusFacturas writes dates."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.strptime(value.strip(), "%d/%m/%Y").date()
-    except ValueError:
-        return None
-
-
-def _facts(voucher: TusFacturasVoucher, body: Mapping[str, Any]) -> InvoiceFacts:
-    """The facts of a ``consulta`` answer; fields missing or in another shape stay empty."""
-    cliente = body.get("cliente")
-    customer: Mapping[str, Any] = cliente if isinstance(cliente, Mapping) else {}
-    comprobante = body.get("comprobante")
-    document: Mapping[str, Any] = comprobante if isinstance(comprobante, Mapping) else {}
-    status_text = text_value(document.get("status"))
-    currency = text_value(document.get("moneda"))
-    return InvoiceFacts(
-        provider=KEY,
-        reference=voucher.reference,
-        customer_name=text_value(customer.get("razon_social")),
-        customer_id_type=text_value(customer.get("documento_tipo")),
-        customer_id=text_value(customer.get("documento_nro")),
-        recipients=email_list(customer.get("email")) if "email" in customer else None,
-        issued_on=_date(document.get("fecha")),
-        total=amount(document.get("total")),
-        currency=_CURRENCIES.get(currency.upper(), currency) if currency else None,
-        status=_status(status_text) if status_text else None,
-        status_text=status_text,
-        pdf_url=web_link(document.get("comprobante_pdf_url")),
-    )
+def _credentials_body(credentials: TusFacturasCredentials) -> dict[str, str]:
+    """The credentials, as every call carries them in its body."""
+    return {
+        "apikey": credentials.apikey.get_secret_value(),
+        "apitoken": credentials.apitoken.get_secret_value(),
+        "usertoken": credentials.usertoken.get_secret_value(),
+    }

@@ -61,6 +61,7 @@ class TusFacturas(InvoiceProvider[TusFacturasVoucher, TusFacturasSettings]):
     reference_field = "numero"
     timezone = "America/Argentina/Buenos_Aires"
     can_look_up = True
+    searches = frozenset({SearchKind.CUIT, SearchKind.DATE})
     tax_id = SearchKind.CUIT
     client_class = TusFacturasClient
 

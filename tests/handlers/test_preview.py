@@ -63,7 +63,7 @@ async def test_tusfacturas_preview_before_submit_then_the_outcome_names_the_emai
     assert CUSTOMER in before_submit
     assert f"Se va a enviar a {ADDRESS}." in before_submit
     assert "Total $ 45.230,50" in before_submit
-    assert "CUIT 30-71543210-8" in before_submit
+    assert "CUIT 30-71543210-9" in before_submit
     assert resends(bot.tusfacturas) == []  # a lookup sends nothing
 
     response = await submit(bot, view, tf_values())

@@ -23,7 +23,7 @@ def test_the_preview_shows_customer_document_and_where_it_goes() -> None:
         reference=VOUCHER.reference,
         customer_name="Panadería <La Espiga> S.R.L.",
         customer_id_type="CUIT",
-        customer_id="30715432108",
+        customer_id="30715432109",
         recipients=("compras@panaderialaespiga.com.ar",),
         issued_on=date(2026, 11, 14),
         total=Decimal("45230.50"),
@@ -35,7 +35,7 @@ def test_the_preview_shows_customer_document_and_where_it_goes() -> None:
     assert_valid_modal(modal)
     preview = modal["blocks"][block_ids(modal).index("numero") + 1]["text"]["text"]
     assert preview.split("\n") == [
-        ":bust_in_silhouette: *Panadería &lt;La Espiga&gt; S.R.L.* · CUIT 30-71543210-8",
+        ":bust_in_silhouette: *Panadería &lt;La Espiga&gt; S.R.L.* · CUIT 30-71543210-9",
         "Fecha 14/11/2026 · Total $ 45.230,50",
         "Se va a enviar a compras@panaderialaespiga.com.ar.",
     ]

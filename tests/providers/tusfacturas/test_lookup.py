@@ -35,7 +35,7 @@ async def test_tusfacturas_lookup_reads_customer_and_voucher(
 
     assert facts.exists
     assert facts.customer_name == "Panadería La Espiga S.R.L."
-    assert (facts.customer_id_type, facts.customer_id) == ("CUIT", "30715432108")
+    assert (facts.customer_id_type, facts.customer_id) == ("CUIT", "30715432109")
     assert facts.recipients == ("compras@panaderialaespiga.com.ar",)
     assert facts.issued_on == date(2026, 11, 14)
     assert facts.total == Decimal("45230.50")
