@@ -100,7 +100,10 @@ def match_option(match: Match, registry: ProviderRegistry) -> dict[str, Any]:
     if match.issued_on is not None:
         parts.append(match.issued_on.strftime("%d/%m/%Y"))
     if match.total is not None:
-        parts.append(amount(match.total, match.currency, provider.country if provider else "MX"))
+        country = provider.country if provider is not None else "MX"
+        # An account statement states no currency: it is the country's own.
+        currency = match.currency or _LOCAL_CURRENCY.get(country)
+        parts.append(amount(match.total, currency, country))
     described = [match.customer_name or ""]
     if match.status is not None and match.status.value in strings.STATUS_SHORT:
         described.append(strings.STATUS_SHORT[match.status.value])

@@ -18,10 +18,10 @@ from bot.ui.search_modal import (
     QUERY_BLOCK,
     SEARCH_CALLBACK_ID,
 )
-from devkit.emulators import CUSTOMERS_ROUTE
+from devkit.emulators import CUENTA_CORRIENTE_ROUTE, CUSTOMERS_ROUTE
 from devkit.localslack import button_action, plain_text_value, radio_action
 from tests.conftest import AGENT, CHANNEL, SEED_LUMMY_ID, Bot
-from tests.e2e import lookups, lummy_values, resend, resends, says, shown
+from tests.e2e import lookups, lummy_values, resend, resends, says, shown, tf_values
 
 LUMMY_LINK = f"lummy|{SEED_LUMMY_ID}"
 
@@ -177,3 +177,70 @@ async def test_a_tax_id_after_another_providers_word_is_searched_where_it_belong
 ) -> None:
     view = await bot.open_modal("tf EDE010101AB1", empty_ack=True)
     assert "TusFacturas no busca por RFC: se busca en Lummy." in shown(view)
+
+
+# --- TusFacturas, by CUIT ----------------------------------------------------------
+
+FERRETERIA = "30-71234567-1"
+
+
+async def test_a_cuit_lists_the_customers_vouchers_newest_first(bot: Bot) -> None:
+    view = await bot.open_modal(FERRETERIA, empty_ack=True)
+
+    texts = [o["text"]["text"] for o in pick_options(view)]
+    assert [t.split(" · ")[0] for t in texts] == [
+        "Factura A 0002-00000131",
+        "Factura A 0003-00000045",
+        "Nota de crédito A 0002-00000009",
+        "Factura A 0002-00000118",
+        "Factura A 0002-00000101",
+    ]
+    assert texts[0] == "Factura A 0002-00000131 · 14/11/2026 · $ 76.300,00"
+    descriptions = [o["description"]["text"] for o in pick_options(view)]
+    assert descriptions[0] == "Ferretería Industrial Norte S.A. · impaga"
+    assert descriptions[3] == "Ferretería Industrial Norte S.A. · pago parcial"
+    assert "Cliente en TusFacturas: Ferretería Industrial Norte S.A. (CUIT 30-71234567-1)" in (
+        shown(view)
+    )
+    statements = [r for r in bot.tusfacturas.requests if r.route == CUENTA_CORRIENTE_ROUTE]
+    assert len(statements) == 1
+    assert statements[0].json["cliente"] == {
+        "documento_tipo": "CUIT",
+        "documento_nro": "30712345671",
+    }
+    assert resends(bot.tusfacturas) == []
+
+
+async def test_a_month_narrows_the_cuits_vouchers_without_asking_again(bot: Bot) -> None:
+    await bot.open_modal(FERRETERIA, empty_ack=True)
+    view = await bot.open_modal(f"{FERRETERIA} noviembre", empty_ack=True)
+
+    assert [o["value"] for o in pick_options(view)] == [
+        "tusfacturas|FACTURA A 0002-00000131",
+        "tusfacturas|FACTURA A 0003-00000045",
+    ]
+    assert len([r for r in bot.tusfacturas.requests if r.route == CUENTA_CORRIENTE_ROUTE]) == 1
+
+
+async def test_picking_a_voucher_then_submitting_resends_exactly_that_one(bot: Bot) -> None:
+    view = await bot.open_modal(FERRETERIA, empty_ack=True)
+    picked = "tusfacturas|FACTURA A 0002-00000131"
+    await bot.sender.block_actions(
+        user_id=AGENT,
+        view=view["id"],
+        actions=[radio_action(PICK_ACTION, picked, block_id=PICK_BLOCK)],
+    )
+    assert await bot.services.inflight.drain(5)
+    await bot.slack.wait_until(
+        lambda: bot.slack.views[view["id"]]["callback_id"] == MODAL_CALLBACK_ID,
+        timeout=5,
+        description="the re-send form",
+    )
+    response = await bot.sender.view_submission(
+        user_id=AGENT, view=view["id"], values=tf_values("FACTURA A", "0002", "00000131")
+    )
+    assert response.status == 200
+    (outcome,) = await bot.wait_for_outcome()
+    assert "pagos@ferreterianorte.com.ar" in shown(outcome)
+    (sent,) = resends(bot.tusfacturas)
+    assert sent.json["comprobante"]["numero"] == "131"
