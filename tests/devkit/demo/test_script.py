@@ -23,6 +23,7 @@ from devkit.demo.script import (
     run_script,
 )
 from devkit.demo.session import CHANNEL_ID, DEMO_NOTE, DemoSession
+from devkit.emulators import CUENTA_CORRIENTE_ROUTE
 from tests.e2e import resends
 
 pytestmark = pytest.mark.timeout(60)
@@ -200,6 +201,17 @@ async def test_escalation_shortcut_home_and_workflow_step(session: TranscribedSe
     (execution,) = session.slack.executions.values()
     assert execution.state == "completed"
     assert "Reenviada" in shown
+
+
+async def test_search_by_cuit_then_a_cuit_with_a_typo(session: TranscribedSession) -> None:
+    await run_bundled(session, "search-by-cuit")
+
+    assert session.tusfacturas is not None
+    (send,) = session.tusfacturas.sends
+    assert send.voucher == ("FACTURA A", "V", 2, 131)
+    # One account statement for the search; the CUIT with a typo asked nothing.
+    statements = [r for r in session.tusfacturas.requests if r.route == CUENTA_CORRIENTE_ROUTE]
+    assert len(statements) == 1
 
 
 # --- failures name the step --------------------------------------------------------
