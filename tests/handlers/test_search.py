@@ -18,7 +18,7 @@ from bot.ui.search_modal import (
     QUERY_BLOCK,
     SEARCH_CALLBACK_ID,
 )
-from devkit.emulators import CUENTA_CORRIENTE_ROUTE, CUSTOMERS_ROUTE
+from devkit.emulators import CONSULTA_AVANZADA_ROUTE, CUENTA_CORRIENTE_ROUTE, CUSTOMERS_ROUTE
 from devkit.localslack import button_action, plain_text_value, radio_action
 from tests.conftest import AGENT, CHANNEL, SEED_LUMMY_ID, Bot
 from tests.e2e import lookups, lummy_values, resend, resends, says, shown, tf_values
@@ -244,3 +244,14 @@ async def test_picking_a_voucher_then_submitting_resends_exactly_that_one(bot: B
     assert "pagos@ferreterianorte.com.ar" in shown(outcome)
     (sent,) = resends(bot.tusfacturas)
     assert sent.json["comprobante"]["numero"] == "131"
+
+
+async def test_a_date_lists_that_days_vouchers_from_the_advanced_search(bot: Bot) -> None:
+    view = await bot.open_modal("14/11/2026", empty_ack=True)
+
+    values = [o["value"] for o in pick_options(view)]
+    assert "tusfacturas|FACTURA A 0002-00000131" in values
+    searches = [r for r in bot.tusfacturas.requests if r.route == CONSULTA_AVANZADA_ROUTE]
+    assert searches
+    assert {r.json["busqueda_tipo"] for r in searches} == {"F"}
+    assert {r.json["comprobante"]["fecha"] for r in searches} == {"14/11/2026"}
