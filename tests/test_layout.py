@@ -117,7 +117,7 @@ def test_no_module_is_named_workflow_but_the_workflow_step() -> None:
 
 
 @pytest.mark.timeout(60)
-async def test_serve_never_imports_the_dev_kit(
+async def test_serve_never_imports_the_dev_kit_nor_on_sqlite_the_postgresql_path(
     fake_slack: FakeSlackWebAPI,
     lummy: LummyEmulator,
     tusfacturas: TusFacturasEmulator,
@@ -145,6 +145,10 @@ async def test_serve_never_imports_the_dev_kit(
     assert "bot.server" in imported  # the log is the serving process' own
     assert any(m.startswith("handlers.") for m in imported)
     assert sorted(m for m in imported if _top(m) in DEV_KIT) == []
+    # The history is on SQLite here: asyncpg and the asyncio extension (and the ORM it
+    # pulls in) stay unloaded.
+    postgres_path = ("asyncpg", "sqlalchemy.ext.asyncio", "sqlalchemy.orm", "bot.history.postgres")
+    assert sorted(m for m in imported if m.startswith(postgres_path)) == []
 
 
 @pytest.mark.timeout(180)

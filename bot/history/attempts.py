@@ -14,8 +14,6 @@ from datetime import date, datetime
 from typing import Any, Final
 
 from sqlalchemy import Connection, Executable, func, select
-from sqlalchemy.dialects import postgresql as postgresql_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from bot.history import claims, journal
 from bot.history.database import Database
@@ -194,8 +192,16 @@ class Attempts:
 def _build_upsert(backend: str) -> Any:
     """The insert of attempts rows: a row already there is replaced only when it is an
     `ORPHAN_DETAIL` guess."""
-    build = postgresql_dialect.insert if backend == "postgresql" else sqlite_dialect.insert
-    statement = build(attempts_table)
+    # Each dialect is imported for its own backend only (PostgreSQL's pulls in asyncpg's).
+    statement: Any
+    if backend == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        statement = postgresql.insert(attempts_table)
+    else:
+        from sqlalchemy.dialects import sqlite
+
+        statement = sqlite.insert(attempts_table)
     changed = [c.name for c in attempts_table.columns if c.name not in {"id", "attempt_id"}]
     return statement.on_conflict_do_update(
         index_elements=[attempts_table.c.attempt_id],

@@ -35,7 +35,7 @@ from bot import deadlines
 from bot.history import migrations, sqlitefile
 from bot.history.attempts import Attempts
 from bot.history.claims import Claims
-from bot.history.database import Database, PostgresDatabase, SQLiteDatabase
+from bot.history.database import Database, SQLiteDatabase
 from bot.history.failures import FailureGuard, StoreUnavailableError, is_corruption
 from bot.history.journal import InFlightJournal
 from bot.history.records import AttemptRecord, Claim, InFlightAttempt
@@ -81,6 +81,9 @@ class HistoryStore:
                 self._sqlite_file = Path(database)
             self._database = SQLiteDatabase(parsed)
         else:
+            # Imported only here: a bot on SQLite never loads asyncpg or the asyncio ORM.
+            from bot.history.postgres import PostgresDatabase
+
             self._database = PostgresDatabase(parsed, schema=schema, pool_timeout=pool_timeout)
         self._guard = FailureGuard(self.backend, self.failed)
         self._attempts = Attempts(
