@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
@@ -29,6 +30,9 @@ class ResendJob(BaseModel):
     #: The thread its messages go to (a message shortcut's), so a retry's fallbacks do too.
     origin_thread_ts: str | None = None
     idempotency_key: str = Field(default_factory=new_idempotency_key)
+    #: When the agent asked for it (the first attempt); a retry looks for newer sends from
+    #: then on. None on jobs from buttons posted before it was kept.
+    made_at: datetime | None = None
     attempt: int = Field(default=1, ge=1)
     #: Who pressed "Reintentar", on a retry.
     retried_by: str | None = None

@@ -111,6 +111,20 @@ class Attempts:
         )
         return await self._records(statement)
 
+    async def sends_since(self, invoice_key: str, since: datetime) -> list[AttemptRecord]:
+        """Every attempt to send one invoice since ``since`` (refusals and duplicate warnings
+        aside), whatever its outcome, oldest first."""
+        statement = (
+            select(attempts_table)
+            .where(
+                attempts_table.c.invoice_key == invoice_key,
+                attempts_table.c.outcome.not_in(NOT_SENDING),
+                attempts_table.c.created_at >= since,
+            )
+            .order_by(attempts_table.c.created_at, attempts_table.c.id)
+        )
+        return await self._records(statement)
+
     async def last_provider(self, user_id: str, since: datetime) -> str | None:
         """The provider of the user's latest attempt since ``since`` (refusals without an
         invoice aside), or None."""

@@ -16,6 +16,8 @@ class RecentSend:
     in_progress: bool = False
     #: The last attempt's outcome was unknown: it may or may not have gone out.
     uncertain: bool = False
+    #: The history row it was read from, when there is one (it names the send).
+    attempt_id: str | None = None
 
 
 @dataclass(frozen=True)

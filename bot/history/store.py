@@ -220,6 +220,11 @@ class HistoryStore:
         """Successful re-sends of one invoice since ``since``, oldest first."""
         return await self._attempts.successes_since(invoice_key, since)
 
+    async def sends_since(self, invoice_key: str, since: datetime) -> list[AttemptRecord]:
+        """Every attempt to send one invoice since ``since``, whatever its outcome, oldest
+        first (`Attempts.sends_since`)."""
+        return await self._attempts.sends_since(invoice_key, since)
+
     async def last_provider(self, user_id: str, since: datetime) -> str | None:
         """The provider of the user's latest attempt since ``since`` (refusals without an
         invoice aside), or None. ``since`` keeps the read on the time index."""

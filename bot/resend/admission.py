@@ -23,7 +23,7 @@ import structlog
 
 from bot import deadlines
 from bot.history.failures import StoreUnavailableError
-from bot.history.insight import Insight, QuotaUsage
+from bot.history.insight import Insight, QuotaUsage, RecentSend
 from bot.history.records import AttemptRecord
 from bot.jobs import ResendJob
 from bot.metrics import Metrics
@@ -65,7 +65,29 @@ class ConfirmDuplicate:
     insight: Insight
 
 
+@dataclass(frozen=True)
+class ConfirmRetry:
+    """The invoice was re-sent after the attempt a retry repeats (``newer``; None when the
+    history could not tell in time): the clicker must confirm, naming `mark`."""
+
+    newer: RecentSend | None
+
+    @property
+    def mark(self) -> str:
+        """Which newer send the agent is shown; a confirmation holds for that one only."""
+        if self.newer is None or self.newer.attempt_id is None:
+            return UNVERIFIED
+        return self.newer.attempt_id
+
+
 Decision = Proceed | Refuse | ConfirmDuplicate
+
+
+@dataclass(frozen=True)
+class _Retry:
+    """Reviewing a retry: the newer send the clicker confirmed, if any."""
+
+    seen: str | None
 
 
 @dataclass(frozen=True)
@@ -127,6 +149,23 @@ class Gatekeeper:
         answer in time asks the agent to confirm (a duplicate cannot be ruled out), and
         goes ahead once they have. Refusals and warnings are audited in the background.
         """
+        decision = await self._reviewed(job, request_by, confirmed=confirmed, retry=None)
+        assert not isinstance(decision, ConfirmRetry)  # only a retry is asked that
+        return decision
+
+    async def review_retry(
+        self, job: ResendJob, request_by: Requester, *, seen: str | None
+    ) -> Decision | ConfirmRetry:
+        """Whether a retry of ``job`` may go ahead: as `review`, confirmed (its button asked),
+        unless the invoice was re-sent after the attempt it repeats. Then the clicker must
+        confirm (`ConfirmRetry`), which holds while that is still the newest send
+        (``seen``: the `ConfirmRetry.mark` they confirmed). A history that cannot answer
+        asks too, and lets a retry already confirmed go ahead."""
+        return await self._reviewed(job, request_by, confirmed=True, retry=_Retry(seen))
+
+    async def _reviewed(
+        self, job: ResendJob, request_by: Requester, *, confirmed: bool, retry: _Retry | None
+    ) -> Decision | ConfirmRetry:
         started = time.monotonic()
         try:
             refusal = await self._within(self._permission(job, request_by), self._access_timeout)
@@ -140,10 +179,9 @@ class Gatekeeper:
         # Whatever the access check left of the budget, but never less than the store's own.
         budget = max(self._store_timeout, deadlines.PRE_ACK_BUDGET - (time.monotonic() - started))
         try:
-            decision: Decision = await self._within(
-                self._guard(job, request_by, confirmed=confirmed), budget
+            return await self._within(
+                self._guard(job, request_by, confirmed=confirmed, retry=retry), budget
             )
-            return decision
         except (TimeoutError, StoreUnavailableError) as exc:
             log.error(
                 "duplicate_guard_unavailable",
@@ -152,6 +190,8 @@ class Gatekeeper:
                 reference=job.request.reference,
                 confirmed=confirmed,
             )
+            if retry is not None and retry.seen is None:
+                return self._confirm_retry(job, request_by, ConfirmRetry(None))
             if confirmed:
                 self._metrics.guard_bypasses.inc()
                 return Proceed(claimed=False)
@@ -167,7 +207,9 @@ class Gatekeeper:
             )
         return refusal
 
-    async def _guard(self, job: ResendJob, request_by: Requester, *, confirmed: bool) -> Decision:
+    async def _guard(
+        self, job: ResendJob, request_by: Requester, *, confirmed: bool, retry: _Retry | None
+    ) -> Decision | ConfirmRetry:
         insight = await self._duplicates.read(job.request)
         if insight.quota is not None and insight.quota.exhausted:
             frees = insight.quota.frees_at
@@ -177,6 +219,10 @@ class Gatekeeper:
                 wait=format_wait(frees - self._clock() if frees else QUOTA_WINDOW),
             )
             return self._refuse(job, request_by, Refusal("quota_exhausted", message))
+        if retry is not None:
+            newer = await self._duplicates.sent_after(job)
+            if newer is not None and ConfirmRetry(newer).mark != retry.seen:
+                return self._confirm_retry(job, request_by, ConfirmRetry(newer))
         if insight.recent is not None and not confirmed:
             # The history knows a recent send even when no claim does (a claim lost to a
             # store hiccup, rows written by another replica): the agent must still confirm.
@@ -196,6 +242,15 @@ class Gatekeeper:
             _refusal_record(request_by, job, "duplicate_warning", self._clock(), detail=holder)
         )
         return ConfirmDuplicate(insight)
+
+    def _confirm_retry(
+        self, job: ResendJob, request_by: Requester, ask: ConfirmRetry
+    ) -> ConfirmRetry:
+        holder = ask.newer.user_id if ask.newer else None
+        self._auditor.attempt_later(
+            _refusal_record(request_by, job, "duplicate_warning", self._clock(), detail=holder)
+        )
+        return ask
 
     async def release(self, job: ResendJob, *, sent: bool) -> None:
         """Free (or, when sent, keep for the window) this job's duplicate claim."""
@@ -239,6 +294,8 @@ class Gatekeeper:
 
 #: `Refuse.field` for a refusal about the whole request rather than one field.
 WHOLE_REQUEST: Final = "request"
+#: `ConfirmRetry.mark` when the history could not say whether a newer send exists.
+UNVERIFIED: Final = "unverified"
 ALTERNATIVE_EMAIL_REFUSALS: Final = frozenset(
     {"alternative_email_off", "alternative_email_not_allowed", "alternative_email_domain"}
 )

@@ -2,7 +2,8 @@
 
 A surface (the modal, the Reintentar button, and any that follow) turns its
 payload into a typed request and an `Origin`, and asks `ResendCore.submit` (or
-`retry`): the answer is `Refuse`, `ConfirmDuplicate` or `Accepted`. The surface
+`retry`): the answer is `Refuse`, `ConfirmDuplicate` or `Accepted` (and, for a retry
+of an invoice re-sent since, `ConfirmRetry`). The surface
 answers Slack in its own way, and for `Accepted` acks first, then awaits
 ``run()``. Access rules, the quota, the duplicate guard, history and delivery are
 the same for all, because they all live behind this call.
@@ -10,13 +11,16 @@ the same for all, because they all live behind this call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from bot.history.insight import QuotaUsage
 from bot.jobs import ResendJob
 from bot.resend.admission import (
     WHOLE_REQUEST,
     ConfirmDuplicate,
+    ConfirmRetry,
     Gatekeeper,
     Proceed,
     Refuse,
@@ -87,6 +91,8 @@ class Accepted:
 
 
 Decision = Refuse | ConfirmDuplicate | Accepted
+#: A retry may also have to be confirmed over a newer send.
+RetryDecision = Decision | ConfirmRetry
 
 
 class ResendCore:
@@ -98,7 +104,9 @@ class ResendCore:
         providers: ConfiguredProviders,
         gatekeeper: Gatekeeper,
         pipeline: ResendPipeline,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self._clock = clock
         self._providers = providers
         self._gatekeeper = gatekeeper
         self._pipeline = pipeline
@@ -121,27 +129,39 @@ class ResendCore:
             requested_by=origin.user_id,
             origin_channel_id=origin.channel_id,
             origin_thread_ts=origin.thread_ts,
+            made_at=self._clock(),
         )
-        return await self._decide(job, origin, confirmed=confirmed, existing=None)
+        decision = await self._gatekeeper.review(job, origin.requester(), confirmed=confirmed)
+        return self._accepted(decision, job, origin, existing=None)
 
     async def retry(
-        self, job: ResendJob, origin: Origin, *, existing: MessageRef | None
-    ) -> Decision:
-        """Another attempt of ``job`` (same request, same idempotency key), shown in
-        ``existing``. The retry button's own confirmation counts as "send it again":
-        a duplicate is allowed, but not two runs of this retry at once."""
-        job = job.model_copy(update={"retried_by": origin.user_id})
-        return await self._decide(job, origin, confirmed=True, existing=existing)
-
-    async def _decide(
         self,
         job: ResendJob,
         origin: Origin,
         *,
-        confirmed: bool,
+        existing: MessageRef | None,
+        seen: str | None = None,
+    ) -> RetryDecision:
+        """Another attempt of ``job`` (same request, same idempotency key), shown in
+        ``existing``: a new decision, not a replay. If the invoice was re-sent after the
+        attempt it repeats, the clicker must confirm (`ConfirmRetry`); ``seen`` is the
+        newer send they confirmed, which holds while no even newer one appears. The retry
+        button's own dialog counts as "send it again": a duplicate inside the window is
+        allowed, but not two runs of this retry at once."""
+        job = job.model_copy(update={"retried_by": origin.user_id})
+        decision = await self._gatekeeper.review_retry(job, origin.requester(), seen=seen)
+        if isinstance(decision, ConfirmRetry):
+            return decision
+        return self._accepted(decision, job, origin, existing=existing)
+
+    def _accepted(
+        self,
+        decision: Proceed | Refuse | ConfirmDuplicate,
+        job: ResendJob,
+        origin: Origin,
+        *,
         existing: MessageRef | None,
     ) -> Decision:
-        decision = await self._gatekeeper.review(job, origin.requester(), confirmed=confirmed)
         if isinstance(decision, Proceed):
             return Accepted(
                 job=job,

@@ -30,6 +30,12 @@ from providers.registry import ProviderRegistry
 log = structlog.get_logger(__name__)
 
 QUOTA_WINDOW: Final = timedelta(hours=1)
+#: How far back a retry of a job that does not say when it was made looks for newer sends.
+RETRY_LOOKBACK: Final = timedelta(days=1)
+#: Clocks of replicas may differ: a retry reads the history from a little before its job.
+_CLOCK_SLACK: Final = timedelta(minutes=1)
+#: Outcomes after which the customer may have the e-mail.
+_MAY_HAVE_SENT: Final = frozenset({"success", "unknown"})
 
 
 class DuplicateGuard:
@@ -87,6 +93,36 @@ class DuplicateGuard:
             return None
         last = recent_ones[-1]
         return RecentSend(at=last.created_at, user_id=last.user_id, recipients=last.recipients)
+
+    async def sent_after(self, job: ResendJob) -> RecentSend | None:
+        """The latest send of the invoice (a success or an unknown outcome, by anyone, from
+        any surface) after the attempt ``job`` retries, or None (unbounded: the caller
+        bounds it).
+
+        ``job`` is the next attempt, as its button carries it: ``attempt - 1`` attempts of
+        it were made, and the history's rows with its key are those attempts, in order.
+        Whatever follows the last one of them it retries is newer, a later attempt of this
+        same job included (a stale copy of an already retried button).
+        """
+        assert self._store is not None
+        since = (job.made_at or self._clock() - RETRY_LOOKBACK) - _CLOCK_SLACK
+        rows = await self._store.sends_since(job.request.invoice_key, since)
+        own = [i for i, row in enumerate(rows) if row.idempotency_key == job.idempotency_key]
+        made = job.attempt - 1
+        if own and made >= 1:
+            # Rows the history lost (an outbox not flushed yet) leave the last one it has.
+            rows = rows[own[min(made, len(own)) - 1] + 1 :]
+        newer = [row for row in rows if row.outcome in _MAY_HAVE_SENT]
+        if not newer:
+            return None
+        last = newer[-1]
+        return RecentSend(
+            at=last.created_at,
+            user_id=last.user_id,
+            recipients=last.recipients,
+            uncertain=last.outcome != "success",
+            attempt_id=last.attempt_id,
+        )
 
     async def claim(
         self, job: ResendJob, user_id: str, *, confirmed: bool, recent: RecentSend | None

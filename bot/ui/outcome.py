@@ -187,12 +187,24 @@ def _technical_detail(label: str, message: str | None, codes: Sequence[str] = ()
     return strings.TECHNICAL_DETAIL.format(detail=escape(detail))
 
 
-def _retry_button(job: ResendJob, error: ProviderError) -> Block:
-    confirm_text = (
-        strings.RETRY_CONFIRM_UNKNOWN
-        if isinstance(error, OutcomeUnknownError)
-        else strings.RETRY_CONFIRM_SAFE
-    )
+def _retry_button(job: ResendJob, error: ProviderError, registry: ProviderRegistry) -> Block:
+    """Reintentar, with a dialog that says what the retry risks with this provider: nothing
+    after a failure that sent nothing; after an unknown outcome, nothing new where the
+    provider replays the reused key, else a second e-mail (and then no blind yes)."""
+    confirm: dict[str, Any] = {
+        "title": plain_text(strings.RETRY_CONFIRM_TITLE),
+        "text": plain_text(strings.RETRY_CONFIRM_SAFE),
+        "confirm": plain_text(strings.RETRY_CONFIRM_YES),
+        "deny": plain_text(strings.RETRY_CONFIRM_NO),
+    }
+    if isinstance(error, OutcomeUnknownError):
+        label = label_of(job.request.provider, registry)
+        if job.request.provider in strings.RETRY_REPLAYS:
+            confirm["text"] = plain_text(strings.RETRY_CONFIRM_REPLAYED.format(provider=label))
+        else:
+            confirm["text"] = plain_text(strings.RETRY_CONFIRM_UNKNOWN.format(provider=label))
+            confirm["confirm"] = plain_text(strings.RETRY_CONFIRM_RISKY_YES)
+            confirm["style"] = "danger"
     return {
         "type": "actions",
         "block_id": "retry",
@@ -202,24 +214,19 @@ def _retry_button(job: ResendJob, error: ProviderError) -> Block:
                 "action_id": RETRY_ACTION,
                 "text": plain_text(strings.RETRY_BUTTON),
                 "value": job.next_attempt().to_button_value(),
-                "confirm": {
-                    "title": plain_text(strings.RETRY_CONFIRM_TITLE),
-                    "text": plain_text(confirm_text),
-                    "confirm": plain_text(strings.RETRY_CONFIRM_YES),
-                    "deny": plain_text(strings.RETRY_CONFIRM_NO),
-                },
+                "confirm": confirm,
             }
         ],
     }
 
 
 def _next_steps(
-    job: ResendJob, error: ProviderError, facts: InvoiceFacts | None
+    job: ResendJob, error: ProviderError, facts: InvoiceFacts | None, registry: ProviderRegistry
 ) -> list[dict[str, Any]]:
     """The buttons that take the agent to the next step, if any."""
     buttons = []
     if error.offers_retry:
-        buttons.extend(_retry_button(job, error)["elements"])
+        buttons.extend(_retry_button(job, error, registry)["elements"])
     if isinstance(error, NotFoundError | InvalidRequestError):
         buttons.append(button_element(FIX_ACTION, strings.FIX_BUTTON, job.to_button_value()))
     pdf_url = _pdf_link(error, facts)
@@ -271,7 +278,7 @@ def failure_message(
     if error.request_id:
         notes.append(strings.REQUEST_ID.format(request_id=escape(error.request_id)))
     blocks.append(_small_print(notes))
-    buttons = _next_steps(job, error, facts)
+    buttons = _next_steps(job, error, facts, registry)
     if buttons:
         blocks.append({"type": "actions", "block_id": "next_steps", "elements": buttons})
     text = f"{_without_markup(headline)}. {explanation}"

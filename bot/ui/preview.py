@@ -13,7 +13,8 @@ from providers.base import InvoiceFacts, InvoiceStatus
 from providers.registry import AnyProvider
 
 
-def _ago(at: datetime, now: datetime) -> str:
+def time_ago(at: datetime, now: datetime) -> str:
+    """How long ago ``at`` was, as the agent reads it ("hace 3 min")."""
     minutes = max(0, int((now - at).total_seconds() // 60))
     return strings.JUST_NOW if minutes == 0 else strings.MINUTES_AGO.format(minutes=minutes)
 
@@ -29,11 +30,11 @@ def duplicate_warning(insight: Insight, now: datetime) -> str | None:
         return strings.DUPLICATE_IN_PROGRESS.format(user=f"<@{recent.user_id}>")
     if recent.uncertain:
         return strings.DUPLICATE_UNCERTAIN.format(
-            ago=_ago(recent.at, now), user=f"<@{recent.user_id}>"
+            ago=time_ago(recent.at, now), user=f"<@{recent.user_id}>"
         )
     to = ", ".join(escape(r) for r in recent.recipients[:3])
     template = strings.DUPLICATE_RECENT if to else strings.DUPLICATE_RECENT_TO_CUSTOMER
-    return template.format(ago=_ago(recent.at, now), user=f"<@{recent.user_id}>", recipients=to)
+    return template.format(ago=time_ago(recent.at, now), user=f"<@{recent.user_id}>", recipients=to)
 
 
 def quota_blocks(quota: QuotaUsage, provider: AnyProvider, agent_tz: str | None) -> list[Block]:

@@ -279,11 +279,41 @@ PDF_BUTTON: Final = "Descargar PDF"
 RETRY_BUTTON: Final = "Reintentar"
 RETRY_CONFIRM_TITLE: Final = "¿Reintentar el reenvío?"
 RETRY_CONFIRM_SAFE: Final = "No se envió nada la vez anterior. Se va a pedir el reenvío otra vez."
+#: After an unknown outcome, for a provider that gets no idempotency key (TusFacturas).
 RETRY_CONFIRM_UNKNOWN: Final = (
-    "El primer reenvío pudo haber salido: reintentar puede mandarle un segundo correo al cliente."
+    "{provider} no usa una clave de reenvío: si el intento anterior salió, reintentar le "
+    "manda un segundo correo al cliente. Antes, conviene preguntarle si ya le llegó."
 )
+#: After an unknown outcome, for a provider that replays a reused key (Lummy).
+RETRY_CONFIRM_REPLAYED: Final = (
+    "Se reintenta con la misma clave: si el intento anterior salió, {provider} repite su "
+    "respuesta y no manda otro correo."
+)
+#: Providers that answer a reused ``x-idempotency`` key with the first answer, sending nothing.
+RETRY_REPLAYS: Final = frozenset({"lummy"})
 RETRY_CONFIRM_YES: Final = "Reintentar"
+#: The dialog's confirm label when the retry may e-mail the customer again.
+RETRY_CONFIRM_RISKY_YES: Final = "Reintentar igual"
 RETRY_CONFIRM_NO: Final = "Cancelar"
+#: A retry pressed after the invoice was re-sent again, shown only to the clicker.
+RETRY_NEWER_SEND: Final = (
+    "Ya se reenvió después de este intento: {ago}, por {user}, a {recipients}."
+)
+RETRY_NEWER_SEND_ON_FILE: Final = (
+    "Ya se reenvió después de este intento: {ago}, por {user}, a los correos del cliente."
+)
+RETRY_NEWER_UNCERTAIN: Final = (
+    "Después de este intento, {user} la volvió a reenviar {ago} y el resultado quedó incierto: "
+    "el cliente pudo haberla recibido."
+)
+RETRY_NEWER_UNVERIFIED: Final = (
+    "No se pudo consultar el historial a tiempo: no se sabe si esta factura se reenvió "
+    "después de este intento."
+)
+RETRY_NEWER_RISK: Final = (
+    "Reintentar ahora puede mandarle otro correo al cliente. Revisar primero si ya le llegó."
+)
+RETRY_ANYWAY_BUTTON: Final = "Reintentar de todos modos"
 RETRY_EXPIRED: Final = "Este botón ya no sirve. Volver a pedir el reenvío con /reenviar."
 INTERNAL_ERROR: Final = (
     "Algo falló dentro del bot (error {error_id}); el reenvío puede no haberse completado. "

@@ -8,7 +8,7 @@ press opens ("Corregir y reenviar") is filled in like any other.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +21,9 @@ from devkit.localslack import button_action
 
 __all__ = ["ButtonPresser", "Pressable"]
 
-#: Answers to a confirmation dialog that mean yes (besides its own confirm label).
-_YES = frozenset({"", "s", "si", "y", "yes", "ok"})
+#: Answers to a confirmation dialog that mean yes (besides its own confirm label); Enter
+#: alone too, unless the dialog's confirm is styled ``danger`` (then Enter means no).
+_YES = frozenset({"s", "si", "y", "yes", "ok"})
 #: ... and no (besides its deny label).
 _NO = frozenset({"n", "no"})
 
@@ -54,7 +55,8 @@ class ButtonPresser(DemoPart):
         if self.confirming is None or self.confirming.button.confirm is None:
             return None
         yes, no = confirm_labels(self.confirming.button.confirm)
-        return f"¿{yes}? (s = {yes}, n = {no}) [s]: "
+        default = "n" if _risky(self.confirming.button.confirm) else "s"
+        return f"¿{yes}? (s = {yes}, n = {no}) [{default}]: "
 
     def find(self, typed: str) -> Pressable | None:
         """The newest visible button whose text is ``typed`` (brackets, case, accents aside)."""
@@ -102,6 +104,8 @@ class ButtonPresser(DemoPart):
         assert pressable.button.confirm is not None
         yes, no = confirm_labels(pressable.button.confirm)
         word = fold(text)
+        if not word:
+            word = "n" if _risky(pressable.button.confirm) else "s"
         if word in _YES or word == fold(yes):
             self.confirming = None
             await self._send(pressable)
@@ -155,3 +159,8 @@ class ButtonPresser(DemoPart):
             self.modal.open(opened()[-1])
         elif not settled:
             self.terminal.emit(STILL_WORKING)
+
+
+def _risky(confirm: Mapping[str, Any]) -> bool:
+    """A dialog whose confirm is styled ``danger``: Enter alone must not say yes."""
+    return confirm.get("style") == "danger"

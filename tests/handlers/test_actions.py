@@ -31,6 +31,9 @@ from tests.e2e import (
     tf_values,
 )
 
+#: The retry dialog after an unknown outcome at TusFacturas (it gets no key).
+TF_RETRY_RISK = strings.RETRY_CONFIRM_UNKNOWN.format(provider="TusFacturas")
+
 # --- helpers (file-local) ---------------------------------------------------------
 
 
@@ -143,8 +146,8 @@ async def test_outcome_unknown_after_a_hang_warns_and_the_retry_succeeds(
     assert "pudo haber salido de todos modos" in outcome.text
     button = retry_button(outcome)
     confirm = button["confirm"]["text"]["text"]
-    assert confirm == strings.RETRY_CONFIRM_UNKNOWN
-    assert "segundo correo" in confirm
+    assert confirm == strings.RETRY_CONFIRM_REPLAYED.format(provider="Lummy")
+    assert "no manda otro correo" in confirm
 
     await press(bot, outcome, button["value"])
     await wait_for(
@@ -169,7 +172,7 @@ async def test_outcome_unknown_retry_is_replayed_by_lummy_not_sent_twice(
     assert len(bot.lummy.sends) == 1, "the first attempt did reach the customer"
     assert "pudo haber salido de todos modos" in outcome.text
     button = retry_button(outcome)
-    assert "segundo correo" in button["confirm"]["text"]["text"]
+    assert "no manda otro correo" in button["confirm"]["text"]["text"]
 
     await press(bot, outcome, button["value"])
     await wait_for(
@@ -197,7 +200,8 @@ async def test_tusfacturas_5xx_is_uncertain_not_retried_automatically_but_the_bu
     # A gateway error may come after the e-mail left: uncertain, and the retry says so.
     assert "no confirmó el reenvío" in outcome.text
     button = retry_button(outcome)
-    assert button["confirm"]["text"]["text"] == strings.RETRY_CONFIRM_UNKNOWN
+    assert button["confirm"]["text"]["text"] == TF_RETRY_RISK
+    assert button["confirm"]["style"] == "danger"
 
     bot.tusfacturas.clear_faults()
     updates_before = len(bot.slack.calls_to("chat.update"))

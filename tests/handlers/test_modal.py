@@ -50,6 +50,9 @@ from tests.e2e import (
 UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
 REQUEST_ID_RE = re.compile(r"ID de solicitud: `([0-9a-f]{6}-[0-9a-f]{6})`")
 
+#: The retry dialog after an unknown outcome at TusFacturas (it gets no key).
+TF_RETRY_RISK = strings.RETRY_CONFIRM_UNKNOWN.format(provider="TusFacturas")
+
 # --- helpers -------------------------------------------------------------------------
 
 
@@ -633,7 +636,8 @@ async def test_tusfacturas_5xx_is_uncertain_and_its_retry_warns_about_a_second_e
     assert "<html>" not in text
     button = retry_button(outcome)
     assert button is not None
-    assert button["confirm"]["text"]["text"] == strings.RETRY_CONFIRM_UNKNOWN
+    assert button["confirm"]["text"]["text"] == TF_RETRY_RISK
+    assert button["confirm"]["style"] == "danger"
     assert len(resends(bot.tusfacturas)) == 1  # no idempotency: never retried blindly
 
 
@@ -656,8 +660,15 @@ async def test_provider_hang_is_outcome_unknown_with_a_warning_retry(
     assert "pudo haber salido" in text
     button = retry_button(outcome)
     assert button is not None
-    assert button["confirm"]["text"]["text"] == strings.RETRY_CONFIRM_UNKNOWN
-    assert "segundo correo" in button["confirm"]["text"]["text"]
+    confirm = button["confirm"]
+    if provider == "lummy":
+        # The same key: Lummy replays the first answer if it went out, nothing new is sent.
+        assert confirm["text"]["text"] == strings.RETRY_CONFIRM_REPLAYED.format(provider="Lummy")
+        assert "style" not in confirm
+    else:
+        assert confirm["text"]["text"] == TF_RETRY_RISK
+        assert "segundo correo" in confirm["text"]["text"]
+        assert confirm["style"] == "danger"
     emulator = bot.lummy if provider == "lummy" else bot.tusfacturas
     assert len(resends(emulator)) == 1  # a read timeout is never retried blindly
 

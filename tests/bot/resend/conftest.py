@@ -314,12 +314,14 @@ async def seed_send(
     ago: timedelta,
     outcome: str = "success",
     keep_claim: bool = True,
+    key: str | None = None,
 ) -> AttemptRecord:
     """A re-send that ended ``ago``, written as the pipeline writes it: a claim, then the
     row that ends it (kept as sent after a success or an unknown outcome).
-    ``keep_claim=False``: only the row (a claim lost, or written by another replica)."""
+    ``keep_claim=False``: only the row (a claim lost, or written by another replica);
+    ``key``: the job's idempotency key (a new one by default)."""
     store, at = decider.store, decider.now - ago
-    attempt = str(uuid4())
+    attempt = key or str(uuid4())
     if keep_claim:
         holder = await store.claim(
             request.invoice_key,

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from bot.history.insight import Insight, QuotaUsage, RecentSend
-from bot.resend.admission import WHOLE_REQUEST, ConfirmDuplicate, Refuse
-from bot.resend.core import Accepted, Decision, Origin
+from bot.resend.admission import WHOLE_REQUEST, ConfirmDuplicate, ConfirmRetry, Refuse
+from bot.resend.core import Accepted, Origin, RetryDecision
 from bot.slack.delivery import ChannelMessageRef
 from bot.ui import strings
 from providers.lummy.model import RESENDS_PER_HOUR
@@ -82,7 +82,7 @@ async def hour_used_up(decider: Decider) -> str | None:
 
 Seed = Callable[[Decider], Any]
 #: An expected decision: an `Accepted`'s fields (as from `accepted`), or the decision itself.
-Expect = Callable[[datetime], dict[str, Any] | Decision]
+Expect = Callable[[datetime], dict[str, Any] | RetryDecision]
 
 
 def in_progress(at: datetime, user: str) -> ConfirmDuplicate:
@@ -103,7 +103,10 @@ async def build(wire: Wire, tmp_path: Path, seed: Seed, overrides: dict[str, Any
 
 
 def assert_decision(
-    decision: Decision, expected: dict[str, Any] | Decision, decider: Decider, **accepted_as: Any
+    decision: RetryDecision,
+    expected: dict[str, Any] | RetryDecision,
+    decider: Decider,
+    **accepted_as: Any,
 ) -> None:
     """``decision`` is ``expected``; an `Accepted` also carries ``accepted_as`` (job and
     so on) and the pipeline it would run with."""
@@ -272,13 +275,16 @@ async def test_submit_of_a_provider_without_credentials(wire: Wire) -> None:
 
 #: The message with the outcome the "Reintentar" button was pressed on.
 EXISTING = ChannelMessageRef(channel_id=CHANNEL, ts="1700000000.000200")
-FIRST = job_of(lummy())
+#: The job as the first attempt's button carries it: its second attempt, made 10 minutes ago.
+FIRST = job_of(lummy()).next_attempt()
+MADE_AGO = timedelta(minutes=10)
 #: Another agent presses "Reintentar" on the first attempt's message.
 RETRIER = Origin(user_id=OTHER_AGENT, team_id=TEAM, channel_id=CHANNEL)
 
 
 async def first_attempt_sent(decider: Decider) -> str | None:
-    await seed_send(decider, lummy(), user=AGENT, ago=FIVE_MINUTES)
+    """The attempt the button repeats went out: that is no newer send."""
+    await seed_send(decider, lummy(), user=AGENT, ago=FIVE_MINUTES, key=FIRST.idempotency_key)
     return AGENT
 
 
@@ -309,7 +315,7 @@ async def same_retry_running(decider: Decider) -> str | None:
             lambda now: REFUSED_CHANNEL,
             id="channel-not-allowed",
         ),
-        # The button's own confirmation: a recent send does not stop a retry.
+        # The button's own confirmation: the attempt it repeats does not stop it.
         pytest.param(
             {},
             first_attempt_sent,
@@ -327,7 +333,8 @@ async def same_retry_running(decider: Decider) -> str | None:
             {}, running_by_other, lambda now: accepted(True, UNUSED), id="other-attempt-running"
         ),
         pytest.param({}, hour_used_up, lambda now: EXHAUSTED, id="quota-at-limit"),
-        pytest.param({}, store_down, lambda now: accepted(False, None), id="store-down"),
+        # No history to rule out a newer send: the clicker must confirm.
+        pytest.param({}, store_down, lambda now: ConfirmRetry(None), id="store-down"),
     ],
 )
 async def test_retry(
@@ -338,17 +345,89 @@ async def test_retry(
     decider = await build(wire, tmp_path, seed, overrides)
     claims_before = [] if seed is store_down else decider.claims()
 
-    decision = await decider.core.retry(FIRST, RETRIER, existing=EXISTING)
+    first = FIRST.model_copy(update={"made_at": decider.now - MADE_AGO})
+    decision = await decider.core.retry(first, RETRIER, existing=EXISTING)
 
-    retried = FIRST.model_copy(update={"retried_by": OTHER_AGENT})
+    retried = first.model_copy(update={"retried_by": OTHER_AGENT})
     assert_decision(
         decision, expect(decider.now), decider, job=retried, origin=RETRIER, existing=EXISTING
     )
     if seed is store_down:
-        assert await decider.queued() == []
-        assert decider.guard_bypasses() == 1
+        assert decider.guard_bypasses() == 0
         return
     holder = AGENT if seed is same_retry_running else None
     await assert_left_behind(
         decider, decision, retried, claims_before=claims_before, holder=holder, user=OTHER_AGENT
     )
+
+
+async def test_retry_after_a_newer_send_asks_and_a_confirmation_holds_for_that_send_only(
+    wire: Wire,
+) -> None:
+    decider = await wire()
+    first = FIRST.model_copy(update={"made_at": decider.now - MADE_AGO})
+    await seed_send(
+        decider,
+        lummy(),
+        user=AGENT,
+        ago=timedelta(minutes=9),
+        outcome="unknown",
+        key=first.idempotency_key,
+    )
+    newer = await seed_send(decider, lummy(), user=AGENT, ago=FIVE_MINUTES)
+
+    asked = await decider.core.retry(first, RETRIER, existing=EXISTING)
+
+    assert asked == ConfirmRetry(
+        RecentSend(
+            at=newer.created_at,
+            user_id=AGENT,
+            recipients=RECIPIENTS,
+            attempt_id=newer.attempt_id,
+        )
+    )
+    assert isinstance(asked, ConfirmRetry)
+    assert asked.mark == newer.attempt_id
+    # An even newer send before the confirmation is pressed: it asks again, naming it.
+    newest = await seed_send(decider, lummy(), user=OTHER_AGENT, ago=timedelta(minutes=1))
+    again = await decider.core.retry(first, RETRIER, existing=EXISTING, seen=asked.mark)
+    assert isinstance(again, ConfirmRetry)
+    assert again.mark == newest.attempt_id
+    assert again.newer is not None
+    assert again.newer.user_id == OTHER_AGENT
+
+    confirmed = await decider.core.retry(first, RETRIER, existing=EXISTING, seen=again.mark)
+
+    assert isinstance(confirmed, Accepted)
+    assert confirmed.job.idempotency_key == first.idempotency_key
+
+
+async def test_retry_after_a_newer_uncertain_attempt_asks(wire: Wire) -> None:
+    decider = await wire()
+    first = FIRST.model_copy(update={"made_at": decider.now - MADE_AGO})
+    await seed_send(decider, lummy(), user=OTHER_AGENT, ago=FIVE_MINUTES, outcome="unknown")
+
+    asked = await decider.core.retry(first, RETRIER, existing=EXISTING)
+
+    assert isinstance(asked, ConfirmRetry)
+    assert asked.newer is not None
+    assert asked.newer.uncertain
+
+
+async def test_retry_after_a_newer_failure_that_sent_nothing_goes_ahead(wire: Wire) -> None:
+    decider = await wire()
+    first = FIRST.model_copy(update={"made_at": decider.now - MADE_AGO})
+    await seed_send(decider, lummy(), user=OTHER_AGENT, ago=FIVE_MINUTES, outcome="unavailable")
+
+    assert isinstance(await decider.core.retry(first, RETRIER, existing=EXISTING), Accepted)
+
+
+async def test_a_retry_already_confirmed_goes_ahead_when_the_history_is_down(
+    wire: Wire, tmp_path: Path
+) -> None:
+    decider = await build(wire, tmp_path, store_down, {})
+
+    decision = await decider.core.retry(FIRST, RETRIER, existing=EXISTING, seen="unverified")
+
+    assert isinstance(decision, Accepted)
+    assert decider.guard_bypasses() == 1

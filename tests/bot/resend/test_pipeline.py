@@ -98,7 +98,7 @@ async def test_unexpected_exception_from_a_provider_client_reads_as_outcome_unkn
 
     assert MAYBE_SENT in blocks_text(outcome.blocks)
     assert strings.PROVIDER_ERRORS["unknown"].format(provider="Lummy") in outcome.text
-    assert strings.RETRY_CONFIRM_UNKNOWN in blocks_text(outcome.blocks)
+    assert strings.RETRY_CONFIRM_REPLAYED.format(provider="Lummy") in blocks_text(outcome.blocks)
     assert_readable(outcome)
     attempts = [e for e in logs if e["event"] == "resend_attempt"]
     assert [e["outcome"] for e in attempts] == ["unknown"]

@@ -322,7 +322,7 @@ FAILURES = [
         [
             "No se sabe si se reenvió la factura 550e8400",
             "pudo haber salido de todos modos",
-            strings.RETRY_CONFIRM_UNKNOWN,
+            strings.RETRY_CONFIRM_REPLAYED.format(provider="Lummy"),
         ],
         True,
         id="unknown",

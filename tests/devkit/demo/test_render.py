@@ -180,7 +180,7 @@ def test_unknown_outcome_warns_in_the_confirm_dialog() -> None:
     error = OutcomeUnknownError("timeout", provider="lummy")
     (button,) = buttons_in(failure_message(lummy_job(), error, REGISTRY).blocks)
     assert button.confirm is not None
-    assert strings.RETRY_CONFIRM_UNKNOWN in render_confirm(button.confirm)
+    assert strings.RETRY_CONFIRM_REPLAYED.format(provider="Lummy") in render_confirm(button.confirm)
 
 
 def test_section_text_help_and_progress() -> None:

@@ -283,7 +283,7 @@ async def test_a_hanging_provider_ends_in_an_uncertain_outcome(tmp_path: Path) -
         assert "[Reintentar]" in shown
         await demo.send_line("reintentar")
         assert demo.pending == "confirm"
-        assert "segundo correo" in demo.recent_output
+        assert "no manda otro correo" in demo.recent_output
         assert "no se envió nada al bot" in await demo.send_line("n")
         assert demo.pending is None
 
