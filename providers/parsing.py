@@ -49,6 +49,19 @@ def fold(text: str) -> str:
     return " ".join(strip_accents(_NUMBER_SIGN.sub(" ", text)).upper().split())
 
 
+def within_one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by at most one letter added, dropped or changed."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    for index, (mine, theirs) in enumerate(zip(a, b, strict=False)):
+        if mine != theirs:
+            tail = a[index + 1 :] if len(a) == len(b) else a[index:]
+            return tail == b[index + 1 :]
+    return True
+
+
 def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
     """The agent's text, trimmed, as a problem quotes it."""
     return text.strip()[:limit]

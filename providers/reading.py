@@ -30,7 +30,7 @@ from providers.customers import (
     SearchKind,
     read_customer_query,
 )
-from providers.registry import AnyProvider, ProviderRegistry
+from providers.registry import AnyProvider, ProviderRegistry, after_first_word
 
 
 @dataclass(frozen=True)
@@ -68,12 +68,10 @@ def read_agent_text(text: str, registry: ProviderRegistry, *, today: date) -> Ag
     stripped = text.strip()
     if not stripped:
         return ToResend("")
-    first, _, remainder = stripped.partition(" ")
-    named = registry.by_alias(first.rstrip(":,"))
-    rest = remainder.strip() if named is not None else stripped
-    if named is not None and named.recognizes(rest) is Recognition.SURE:
-        return ToResend(stripped)
-    if named is None and any(p.recognizes(rest) is Recognition.SURE for p in registry.values()):
+    word = registry.provider_word(stripped)
+    named = word[1] if word is not None else None
+    rest = after_first_word(stripped) if word is not None else stripped
+    if any(p.recognizes(rest) is Recognition.SURE for p in registry.values()):
         return ToResend(stripped)
     read = read_customer_query(rest, today=today)
     if isinstance(read, CustomerQuery):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import httpx
 import structlog
@@ -27,13 +27,17 @@ from providers.customers import CustomerQuery, SearchKind
 from providers.errors import Outcome, OutcomeUnknownError, ProviderError, ProviderNotConfiguredError
 from providers.http import HttpOptions
 from providers.lummy.provider import LUMMY
-from providers.parsing import EMPTY, NOT_A_REFERENCE, quote
+from providers.parsing import EMPTY, NOT_A_REFERENCE, quote, within_one_edit
 from providers.search import SearchClient, SearchResult
 from providers.tusfacturas.provider import TUSFACTURAS
 
 log = structlog.get_logger(__name__)
 
 AnyProvider = InvoiceProvider[Any, Any]
+
+
+#: The shortest word (and alias) a misspelling is forgiven in: ``tf`` must be exact.
+_FUZZY_MIN: Final = 4
 
 
 class ProviderRegistry(Mapping[str, AnyProvider]):
@@ -61,22 +65,53 @@ class ProviderRegistry(Mapping[str, AnyProvider]):
 
     def parse_reference(self, text: str) -> ResendRequest:
         """Whatever an agent typed after ``/reenviar``, for whichever provider it names or
-        looks like: an optional leading provider name decides; otherwise the provider
-        that recognizes the text most surely."""
+        looks like. A leading provider word (or a close misspelling of one, see
+        `provider_word`) decides, unless another provider surely recognizes the rest as
+        its own reference: the reference's shape wins over a mistaken word. Without a
+        word, the provider that recognizes the text most surely."""
         stripped = text.strip()
         if not stripped:
             raise InvalidReferenceError({WHOLE_INPUT: FieldProblem(EMPTY)})
-        first, *remainder = stripped.split(maxsplit=1)
-        named = self.by_alias(first.rstrip(":,"))
+        named = self.provider_word(stripped)
         if named is not None:
-            return cast(ResendRequest, named.parse(remainder[0] if remainder else ""))
-        # The surest recognition wins; on a tie, the provider shown first.
-        best = max(self.values(), key=lambda p: p.recognizes(stripped), default=None)
+            provider, rest = named[1], after_first_word(stripped)
+            if provider.recognizes(rest) is not Recognition.SURE:
+                surer = self._surest(rest)
+                if surer is not None and surer.recognizes(rest) is Recognition.SURE:
+                    provider = surer
+            return cast(ResendRequest, provider.parse(rest))
+        best = self._surest(stripped)
         if best is not None and best.recognizes(stripped) is not Recognition.NO:
             return cast(ResendRequest, best.parse(stripped))
         raise InvalidReferenceError(
             {WHOLE_INPUT: FieldProblem(NOT_A_REFERENCE, text=quote(stripped))}
         )
+
+    def _surest(self, text: str) -> AnyProvider | None:
+        """The provider that recognizes ``text`` most surely; on a tie, the one shown first."""
+        return max(self.values(), key=lambda p: p.recognizes(text), default=None)
+
+    def provider_word(self, text: str) -> tuple[str, AnyProvider] | None:
+        """The leading word of ``text`` when it names a provider, as typed, and that
+        provider: an alias (``lummy``, ``tf``), or one letter away from a long one
+        (``lumy``, ``tusfactura``); short aliases must be exact."""
+        words = text.split(maxsplit=1)
+        if not words:
+            return None
+        word = words[0].rstrip(":,")
+        named = self.by_alias(word)
+        if named is None and len(word) >= _FUZZY_MIN:
+            folded = word.lower()
+            named = next(
+                (
+                    p
+                    for p in self.values()
+                    for alias in p.aliases
+                    if len(alias) >= _FUZZY_MIN and within_one_edit(folded, alias)
+                ),
+                None,
+            )
+        return (word, named) if named is not None else None
 
     def by_alias(self, word: str) -> AnyProvider | None:
         """The provider a word names (``lummy``, ``tf``), case-insensitive, or None."""
@@ -239,6 +274,12 @@ class ConfiguredProviders:
         """Close every client's connection pool."""
         for client in self._clients.values():
             await client.aclose()
+
+
+def after_first_word(text: str) -> str:
+    """``text`` without its first word (a provider word), stripped."""
+    words = text.split(maxsplit=1)
+    return words[1].strip() if len(words) > 1 else ""
 
 
 def builtin_registry() -> ProviderRegistry:

@@ -34,13 +34,31 @@ def form_from_text(text: str, registry: ProviderRegistry) -> FormState:
         fields = {field.name for field in provider.form} if provider else set()
         problems = {name: problem_message(p) for name, p in exc.problems.items() if name in fields}
         rest = [problem_message(p) for name, p in exc.problems.items() if name not in fields]
+        notes = [_provider_word_note(text, exc.provider, registry)]
+        if rest:
+            notes.append(strings.PREFILL_NOTICE.format(problem=" ".join(rest)))
         return FormState(
             provider=exc.provider,
             values={k: v for k, v in exc.understood.items() if v},
-            notice=strings.PREFILL_NOTICE.format(problem=" ".join(rest)) if rest else None,
+            notice=" ".join(note for note in notes if note) or None,
             problems=problems,
         )
-    return form_for(request, registry)
+    form = form_for(request, registry)
+    return form.model_copy(update={"notice": _provider_word_note(text, request.provider, registry)})
+
+
+def _provider_word_note(text: str, provider: str | None, registry: ProviderRegistry) -> str | None:
+    """One line when the provider word was read loosely (``lumy``) or overruled by the
+    reference's own shape (``lummy FC B 2-6`` is TusFacturas')."""
+    word = registry.provider_word(text.strip())
+    if word is None or provider is None:
+        return None
+    typed, named = word
+    if named.key != provider:
+        return strings.PROVIDER_WORD_OVERRULED.format(word=typed, provider=registry[provider].label)
+    if typed.lower() not in named.aliases:
+        return strings.PROVIDER_WORD_READ_AS.format(word=typed, provider=named.label)
+    return None
 
 
 def message_choices(found: Sequence[FoundReference]) -> Choices:

@@ -148,6 +148,10 @@ PREFILL_NOTICE: Final = (
 )
 #: Under a prefilled field whose value has a problem (the modal refuses it until fixed).
 FIELD_PROBLEM: Final = ":warning: {problem}"
+PROVIDER_WORD_READ_AS: Final = ":information_source: Se tomó «{word}» como {provider}."
+PROVIDER_WORD_OVERRULED: Final = (
+    ":information_source: «{word}» no corresponde a este comprobante: es de {provider}."
+)
 MODAL_TITLE: Final = "Reenviar comprobante"
 MODAL_SUBMIT: Final = "Reenviar"
 MODAL_CLOSE: Final = "Cancelar"

@@ -53,15 +53,36 @@ _KIND_ABBREVIATIONS: Final[dict[str, tuple[str, ...]]] = {
 _FCE_WORDS: Final = ("ELECTRONICA", "MIPYME", "FCE")
 _LETTERS: Final = frozenset("ABCME")
 
+_LETTER_DASH = re.compile(r"(?<=[^\W\d_])-|-(?=[^\W\d_])")
+_LED_BY_KIND = re.compile(r"^[^\W\d_]{2,}\.?-")
+_GLUED_KIND = re.compile(r"^(FACTURA|FACT|FAC|FCE|FC|NC|ND)([ABCME])$")
+#: Words printed between a kind and its letter that name no type of their own
+#: (``Factura electrónica B``: every voucher is electronic; MiPyME ones say so).
+_FILLER_BEFORE_LETTER: Final = frozenset({"ELECTRONICA", "ELECTRONICO"})
+
 #: A folded token with the index of the whitespace-separated chunk of the agent's text
 #: it came from, so problems can quote the agent's own words.
 _Token = tuple[str, int]
 
 
 def _chunk_tokens(chunk: str) -> list[str]:
-    words = fold(chunk.replace("(", " ").replace(")", " ")).split()
+    # In a chunk led by a kind (``FC-B-0002-00000006``), a dash next to a letter
+    # separates words; between digits it stays: it joins punto de venta and number.
+    # (``A-1234`` is no voucher: it is a CFDI's serie-folio.)
+    chunk = chunk.replace("(", " ").replace(")", " ")
+    spaced = _LETTER_DASH.sub(" ", chunk) if _LED_BY_KIND.match(chunk) else chunk
+    words = fold(spaced).split()
     # "Fact." and "N.C." are "FACT" and "NC"; numbers keep their punctuation.
-    return [w.replace(".", "") if any(c.isalpha() for c in w) else w for w in words if w != "."]
+    tokens = [w.replace(".", "") if any(c.isalpha() for c in w) else w for w in words if w != "."]
+    return [part for token in tokens for part in _unglued(token)]
+
+
+def _unglued(token: str) -> tuple[str, ...]:
+    """A kind glued to its letter (``FCB``, ``Fact.B``, ``NCA``) as two words."""
+    if token in _KIND_ABBREVIATIONS:
+        return (token,)
+    glued = _GLUED_KIND.match(token)
+    return (glued[1], glued[2]) if glued else (token,)
 
 
 def _expand_kind(tokens: list[_Token]) -> list[_Token]:
@@ -85,7 +106,21 @@ def _source_tokens(text: str) -> list[_Token]:
     tokens = [
         (word, index) for index, chunk in enumerate(text.split()) for word in _chunk_tokens(chunk)
     ]
-    return _expand_kind(tokens)
+    return _without_filler(_expand_kind(tokens))
+
+
+def _without_filler(tokens: list[_Token]) -> list[_Token]:
+    """``FACTURA ELECTRONICA B`` is ``FACTURA B`` (not a MiPyME type, which says MIPYME)."""
+    return [
+        token
+        for position, token in enumerate(tokens)
+        if not (
+            token[0] in _FILLER_BEFORE_LETTER
+            and position > 0
+            and position + 1 < len(tokens)
+            and tokens[position + 1][0] in _LETTERS
+        )
+    ]
 
 
 def _tipo_tokens(text: str) -> tuple[str, ...]:

@@ -116,6 +116,9 @@ async def test_a_pasted_link_to_a_lummy_invoice_yields_its_id(bot: Bot, pasted: 
         ("NC B 0002-00000006", "NOTA DE CREDITO B", "0002", "00000006"),
         ("ND A 0001-00001534", "NOTA DE DEBITO A", "0001", "00001534"),
         ("tusfacturas B 0002-00000006", "FACTURA B", "0002", "00000006"),
+        ("FCB 0002-00000006", "FACTURA B", "0002", "00000006"),
+        ("FC-B-0002-00000006", "FACTURA B", "0002", "00000006"),
+        ("Factura electrónica B 0002-00000006", "FACTURA B", "0002", "00000006"),
     ],
 )
 async def test_common_abbreviations_prefill_the_voucher(
@@ -135,3 +138,21 @@ async def test_problems_quote_the_agent_as_typed_not_upper_cased(bot: Bot) -> No
     problem = under(view, "tipo")
     assert "«Factura Z»" in problem
     assert "FACTURA Z" not in problem
+
+
+async def test_a_mistyped_provider_word_is_read_as_that_provider_with_a_note(bot: Bot) -> None:
+    view = await bot.open_modal(f"lumy {SEED_LUMMY_ID}")
+
+    assert block(view, "invoice_id")["element"]["initial_value"] == SEED_LUMMY_ID
+    assert "Se tomó «lumy» como Lummy." in shown(view)
+
+
+async def test_the_references_shape_wins_over_the_other_providers_word_with_a_note(
+    bot: Bot,
+) -> None:
+    view = await bot.open_modal("lummy FC B 2-6")
+
+    assert block(view, "tipo")["element"]["initial_option"]["value"] == "FACTURA B"
+    assert block(view, "numero")["element"]["initial_value"] == "00000006"
+    assert "«lummy» no corresponde a este comprobante: es de TusFacturas." in shown(view)
+    assert resends(bot.lummy) == []

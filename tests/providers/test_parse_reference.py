@@ -49,12 +49,12 @@ def test_provider_name_prefix(text: str, expected: TusFacturasVoucher | LummyInv
     assert parse_reference(text) == expected
 
 
-def test_provider_name_prefix_decides_even_when_the_rest_is_wrong() -> None:
-    exc = errors_of("lummy FACTURA B 0002-00000006")
+def test_a_provider_word_decides_when_no_other_provider_recognises_the_rest() -> None:
+    exc = errors_of("lummy 12345")
     assert exc.provider == "lummy"
     assert "invoice_id" in exc.field_errors
 
-    exc = errors_of(f"tusfacturas {UUID_TEXT}")
+    exc = errors_of("tusfacturas hola")
     assert exc.provider == "tusfacturas"
     assert "tipo" in exc.field_errors
 
@@ -62,6 +62,69 @@ def test_provider_name_prefix_decides_even_when_the_rest_is_wrong() -> None:
         exc = errors_of(text)
         assert exc.field_errors == {"text": says("empty")}
         assert exc.provider is provider
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The reference's own shape wins over a provider word that names the other one.
+        ("lummy FACTURA B 0002-00000006", voucher()),
+        ("lummy FC B 2-6", voucher()),
+        (f"tusfacturas {UUID_TEXT}", LummyInvoice(invoice_id=UUID(UUID_TEXT))),
+        (
+            f"tf {UUID_TEXT} otro@cliente.com",
+            LummyInvoice(invoice_id=UUID(UUID_TEXT), email="otro@cliente.com"),
+        ),
+        # Close misspellings of a provider's name are that provider.
+        (f"lumy {UUID_TEXT}", LummyInvoice(invoice_id=UUID(UUID_TEXT))),
+        (f"Lumyy: {UUID_TEXT}", LummyInvoice(invoice_id=UUID(UUID_TEXT))),
+        ("tusfactura FC B 2-6", voucher()),
+        ("TusFacturs factura b 2-6", voucher()),
+    ],
+)
+def test_the_reference_decides_over_a_mistyped_or_mismatched_provider_word(
+    text: str, expected: TusFacturasVoucher | LummyInvoice
+) -> None:
+    assert parse_reference(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "provider"),
+    [
+        (f"lumy {UUID_TEXT}", "lumy", "lummy"),
+        ("lummy FC B 2-6", "lummy", "lummy"),
+        ("tusfactura FC B 2-6", "tusfactura", "tusfacturas"),
+        ("tf FC B 2-6", "tf", "tusfacturas"),
+    ],
+)
+def test_the_provider_word_as_typed_and_what_it_names(text: str, word: str, provider: str) -> None:
+    from providers.registry import builtin_registry
+
+    named = builtin_registry().provider_word(text)
+    assert named is not None
+    assert (named[0], named[1].key) == (word, provider)
+
+
+@pytest.mark.parametrize("text", ["fc B 2-6", "lu 2-6", "lummox FC B 2-6", "tff FC B 2-6"])
+def test_short_or_distant_words_are_no_provider(text: str) -> None:
+    from providers.registry import builtin_registry
+
+    assert builtin_registry().provider_word(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FCB 0002-00000006",
+        "FC-B-0002-00000006",
+        "FACTURA-B-0002-00000006",
+        "Factura electrónica B 0002-00000006",
+        "factura electronica b N° 0002-00000006",
+        "Fact.B 0002-00000006",
+    ],
+)
+def test_more_printed_forms_of_a_voucher(text: str) -> None:
+    assert parse_reference(text) == voucher()
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t ", "\xa0"])
