@@ -108,7 +108,7 @@ class TusFacturasClient(HttpProviderClient[TusFacturasConfig]):
 
         Sends nothing to anyone and is not billed; unknown vouchers are `NotFoundError`.
         """
-        response = await self._post(LOOKUP_PATH, json=self._body(voucher))
+        response = await self._post(LOOKUP_PATH, json=self._body(voucher), lookup=True)
         return _facts(voucher, self._answer(response))
 
     def _body(self, voucher: TusFacturasVoucher) -> dict[str, Any]:
