@@ -62,7 +62,10 @@ class Settings(EnvironmentSettings):
     provider_connect_timeout: float = Field(default=5.0, gt=0, le=60)
     provider_read_timeout: float = Field(default=20.0, gt=0, le=300)
     provider_max_retries: int = Field(default=2, ge=0, le=5)
-    provider_max_connections: int = Field(default=50, ge=1, le=1000)
+    # Re-sends only: lookups have a smaller pool of their own, so they never hold a
+    # connection a re-send waits for (README "Configuration").
+    provider_max_connections: int = Field(default=100, ge=1, le=1000)
+    provider_lookup_connections: int = Field(default=10, ge=1, le=1000)
     provider_retry_backoff: float = Field(
         default=0.5,
         ge=0,
@@ -197,6 +200,7 @@ class Settings(EnvironmentSettings):
             max_retries=self.provider_max_retries,
             retry_backoff=self.provider_retry_backoff,
             max_connections=self.provider_max_connections,
+            lookup_connections=self.provider_lookup_connections,
         )
 
     def secret_values(self) -> list[str]:

@@ -71,8 +71,12 @@ OUTBOX_FLUSH: Final = 30.0
 
 # -- after the ack: the providers -------------------------------------------------
 
-#: A lookup for the preview or the outcome; the bot goes on without it.
+#: A lookup for the preview; the bot goes on without it (the outcome never waits for a
+#: lookup past the re-send's own answer).
 LOOKUP: Final = 2.0
+#: Waiting for one of a provider's lookup slots: a lookup that cannot start within the
+#: preview's bound would show nothing, so it is skipped.
+LOOKUP_SLOT: Final = LOOKUP
 #: A search from what the customer said, once the modal is open (it shows what came
 #: in time, and typing a reference by hand never waits for it).
 SEARCH: Final = 3.0

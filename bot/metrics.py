@@ -100,6 +100,20 @@ class Metrics:
             "reenviar_orphans_recovered",
             "Re-sends left behind by a dead process and resolved as unknown.",
         )
+        #: 1 while a provider's lookups are paused after answering in a way the bot cannot
+        #: use, several times in a row (set by `bot.resend.lookup_health`).
+        self.lookups_paused = gauge(
+            "reenviar_lookups_paused",
+            "Whether a provider's invoice lookups are paused (1) or asked (0).",
+            ["provider"],
+        )
+        #: Lookups not made: ``paused``, ``failed_recently`` (that invoice's lookup failed a
+        #: few minutes ago) or ``busy`` (every lookup slot of the provider stayed taken).
+        self.lookups_skipped = counter(
+            "reenviar_lookups_skipped",
+            "Invoice lookups not made, by provider and reason.",
+            ["provider", "reason"],
+        )
         #: Work running after Slack's ack (set by `Services` from `InFlight`).
         self.inflight = gauge(
             "reenviar_inflight_work",

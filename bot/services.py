@@ -124,7 +124,9 @@ class Services:
             auditor=auditor,
         )
         directory = UserDirectory(client)
-        lookups = InvoiceLookups(providers)
+        lookups = InvoiceLookups(
+            providers, slots=settings.provider_lookup_connections, metrics=metrics
+        )
         pipeline = ResendPipeline(
             providers=providers,
             delivery=delivery,

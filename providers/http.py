@@ -38,14 +38,19 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True)
 class HttpOptions:
-    """Timeouts (seconds), pool size and retry policy for a provider client."""
+    """Timeouts (seconds), pool sizes and retry policy for a provider client.
+
+    ``max_connections`` is the re-sends' pool; lookups (optional, never worth delaying a
+    re-send for) have their own pool of ``lookup_connections``.
+    """
 
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
     max_retries: int = 2
     retry_backoff: float = 0.5
     max_backoff: float = 8.0
-    max_connections: int = 50
+    max_connections: int = 100
+    lookup_connections: int = 10
 
     def timeout(self) -> httpx.Timeout:
         """The httpx timeout: connects are short; reads, and waits for a pooled connection
@@ -94,10 +99,12 @@ ConfigT = TypeVar("ConfigT", bound=ProviderConfig)
 
 
 class HttpProviderClient(Generic[ConfigT]):
-    """A long-lived ``httpx.AsyncClient`` for one provider, with transport error mapping.
+    """Long-lived ``httpx.AsyncClient``s for one provider, with transport error mapping.
 
     A provider's client subclasses it with its own config, adds ``resend`` (and ``lookup``),
     and overrides `not_configured_for` when one credential set does not cover every request.
+    Lookups (``lookup=True``) go over a smaller pool of their own, so a slow lookup never
+    holds a connection a re-send is waiting for; an injected ``transport`` serves both.
     """
 
     provider: ClassVar[str]
@@ -111,15 +118,18 @@ class HttpProviderClient(Generic[ConfigT]):
     ) -> None:
         self._config = config
         self._options = options
-        self._client = httpx.AsyncClient(
+        self._client = self._http_client(config, options.max_connections, transport)
+        self._lookup_client = self._http_client(config, options.lookup_connections, transport)
+
+    def _http_client(
+        self, config: ConfigT, connections: int, transport: httpx.AsyncBaseTransport | None
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
             base_url=config.base_url.rstrip("/") + "/",
-            timeout=options.timeout(),
-            limits=httpx.Limits(
-                max_connections=options.max_connections,
-                max_keepalive_connections=options.max_connections,
-            ),
+            timeout=self._options.timeout(),
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
             headers={"Accept": "application/json", "User-Agent": "reenviar-bot"},
-            transport=transport or AiohttpTransport(max_connections=options.max_connections),
+            transport=transport or AiohttpTransport(max_connections=connections),
             follow_redirects=False,
         )
 
@@ -129,8 +139,9 @@ class HttpProviderClient(Generic[ConfigT]):
         return None
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
         await self._client.aclose()
+        await self._lookup_client.aclose()
 
     async def _post(
         self,
@@ -139,15 +150,24 @@ class HttpProviderClient(Generic[ConfigT]):
         json: dict[str, Any] | None,
         headers: dict[str, str] | None = None,
         retry_server_errors: bool = False,
+        lookup: bool = False,
     ) -> httpx.Response:
-        """POST with bounded retries; every transport failure becomes a provider error."""
+        """POST with bounded retries; every transport failure becomes a provider error.
+        ``lookup``: an optional call that sends nothing, over the lookups' own pool."""
         return await self._request(
-            "POST", path, json=json, headers=headers, retry_server_errors=retry_server_errors
+            "POST",
+            path,
+            json=json,
+            headers=headers,
+            retry_server_errors=retry_server_errors,
+            lookup=lookup,
         )
 
-    async def _get(self, path: str, *, headers: dict[str, str] | None = None) -> httpx.Response:
-        """GET (a lookup: it changes nothing), with the same error mapping as `_post`."""
-        return await self._request("GET", path, json=None, headers=headers)
+    async def _get(
+        self, path: str, *, headers: dict[str, str] | None = None, lookup: bool = False
+    ) -> httpx.Response:
+        """GET (it changes nothing), with the same error mapping as `_post`."""
+        return await self._request("GET", path, json=None, headers=headers, lookup=lookup)
 
     async def _request(
         self,
@@ -157,13 +177,15 @@ class HttpProviderClient(Generic[ConfigT]):
         json: dict[str, Any] | None,
         headers: dict[str, str] | None,
         retry_server_errors: bool = False,
+        lookup: bool = False,
     ) -> httpx.Response:
+        client = self._lookup_client if lookup else self._client
         attempt = 0
         while True:
             attempt += 1
             retries_left = attempt <= self._options.max_retries
             try:
-                response = await self._client.request(method, path, json=json, headers=headers)
+                response = await client.request(method, path, json=json, headers=headers)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # The request never left this process: retrying cannot send twice.
                 if retries_left:

@@ -2,7 +2,9 @@
 
 Post "re-sending", call the provider, replace the message with the outcome.
 What a lookup knows about the invoice (the addresses on file, the customer, the
-PDF), asked beside the provider call, completes the outcome within its bound.
+PDF) completes the outcome if it is known by the time the provider has answered:
+remembered from the modal, or asked beside the provider call. The outcome never
+waits for a lookup, and a lookup that failed is not asked again.
 Everything after Slack's ack happens here, so this is also where a surprise is
 caught, given an error id, logged, and still shown to the agent.
 """
@@ -37,7 +39,7 @@ from bot.ui.outcome import (
     sent_to,
     success_message,
 )
-from providers.base import InvoiceFacts, ResendRequest, ResendResult
+from providers.base import InvoiceFacts, ResendResult
 from providers.errors import Outcome, OutcomeUnknownError, ProviderError, RejectedError
 from providers.registry import ConfiguredProviders
 
@@ -67,7 +69,8 @@ class _Run:
     quota_before: QuotaUsage | None = None
     #: Posting "re-sending…": it runs beside the provider call, never before it.
     placeholder: asyncio.Task[MessageRef | None] | None = None
-    #: The lookup that completes the outcome, asked beside the provider call.
+    #: The lookup that completes the outcome, asked beside the provider call (never waited
+    #: for: only its answer, if there by then, is used).
     facts: asyncio.Future[InvoiceFacts | None] | None = None
     outcome: Outcome | None = None
     #: The outcome message, as soon as the provider answered (before any refinement).
@@ -183,9 +186,10 @@ class ResendPipeline:
         # is posted while the provider works, and the outcome waits for it only briefly.
         run.placeholder = asyncio.create_task(self._post_progress(run.ref, destination, progress))
         await self._write_down(run)
-        # What a lookup knows completes the outcome; asked now, a slow provider is
-        # waited for once rather than twice (usually the modal's answer is remembered).
-        run.facts = asyncio.ensure_future(self._facts(job.request))
+        # What a lookup knows completes the outcome if it is there when the provider has
+        # answered (usually the modal's answer is remembered); it holds nothing the
+        # re-send needs: lookups have slots and connections of their own.
+        run.facts = self._lookups.beside(job.request) if self._lookups is not None else None
         run.started = time.perf_counter()
         try:
             result = await self._providers.resend(job.request, idempotency_key=job.idempotency_key)
@@ -195,7 +199,7 @@ class ResendPipeline:
             run.message = failure_message(job, exc, self._registry)
             if isinstance(exc, RejectedError):
                 # A refusal may have a way around that a lookup knows (the PDF to attach).
-                facts = await run.facts
+                facts = _finished_facts(run)
                 run.message = failure_message(job, exc, self._registry, facts=facts)
             await self._show(run, run.message)
             await self._record(
@@ -208,7 +212,7 @@ class ResendPipeline:
         run.message = success_message(job, result, registry=self._registry, now=now)
         # The quota as the guard read it just before this send: no second store read.
         quota = run.quota_before
-        facts = await run.facts
+        facts = _finished_facts(run)
         run.message = success_message(
             job,
             result,
@@ -226,10 +230,6 @@ class ResendPipeline:
             request_id=result.request_id,
             recipients=sent_to(job.request, result, facts),
         )
-
-    async def _facts(self, request: ResendRequest) -> InvoiceFacts | None:
-        """What a lookup knows about the invoice (remembered, or asked within its bound)."""
-        return await self._lookups.facts(request) if self._lookups is not None else None
 
     async def _write_down(self, run: _Run) -> None:
         """Before the provider call, what a crash must not lose (`bot.resend.recovery`);

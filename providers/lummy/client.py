@@ -56,7 +56,9 @@ class LummyClient(HttpProviderClient[LummyConfig]):
 
     async def lookup(self, invoice: LummyInvoice) -> InvoiceFacts:
         """What Lummy says about the invoice (``GET invoices/{id}``); see the module notes."""
-        response = await self._get(f"invoices/{invoice.invoice_id}", headers=self._config.headers())
+        response = await self._get(
+            f"invoices/{invoice.invoice_id}", headers=self._config.headers(), lookup=True
+        )
         envelope = json_object(response)
         if not response.is_success:
             request_id = self._request_id(envelope, response)
@@ -71,7 +73,7 @@ class LummyClient(HttpProviderClient[LummyConfig]):
         """
         if query.kind not in LUMMY_SEARCHES:
             return empty_result(query)
-        response = await self._get(search_path(query), headers=self._config.headers())
+        response = await self._get(search_path(query), headers=self._config.headers(), lookup=True)
         envelope = json_object(response)
         if not response.is_success:
             error = self._status_error(response, envelope, self._request_id(envelope, response))

@@ -158,7 +158,7 @@ class TusFacturasClient(HttpProviderClient[TusFacturasConfig]):
 
         Sends nothing to anyone and is not billed; unknown vouchers are `NotFoundError`.
         """
-        response = await self._post(LOOKUP_PATH, json=self._body(voucher))
+        response = await self._post(LOOKUP_PATH, json=self._body(voucher), lookup=True)
         return voucher_facts(voucher, self._answer(response))
 
     async def search(self, query: CustomerQuery) -> SearchResult:
@@ -188,7 +188,7 @@ class TusFacturasClient(HttpProviderClient[TusFacturasConfig]):
             attempt += 1
             await pacer.wait()
             try:
-                response = await self._post(path, json=body)
+                response = await self._post(path, json=body, lookup=True)
             except OutcomeUnknownError as exc:
                 raise ProviderUnavailableError(exc.detail, provider=self.provider) from exc
             if response.status_code != 429 or attempt >= SEARCH_TRIES:
