@@ -152,6 +152,9 @@ def _interaction_problem(kind: str, body: dict[str, Any]) -> str | None:
     if kind == "block_actions":
         if container.get("type") == "message" and not _text(body.get("response_url")):
             return "block_actions in a message without response_url"
+        if body.get("view") is None and container.get("type") != "message":
+            # Every button and input the bot draws lives in a modal, the Home or a message.
+            return "block_actions from neither a view nor a message"
         actions = body.get("actions")
         if not isinstance(actions, list) or not actions:
             return "block_actions without actions"

@@ -164,6 +164,29 @@ MALFORMED: dict[str, Any] = {
     "click-without-user": (lambda bot: _payload(_retry_click(bot, user=...)), None),
     "click-user-without-id": (lambda bot: _payload(_retry_click(bot, user={})), None),
     "provider-switch-without-view": (lambda bot: _payload(_provider_switch(bot, view=...)), None),
+    # Neither a view nor a message: nothing a modal's or a message's listener can read.
+    "provider-switch-without-view-or-container": (
+        lambda bot: _payload(_provider_switch(bot, view=..., container=...)),
+        None,
+    ),
+    "search-pick-without-view-or-container": (
+        lambda bot: _payload(
+            _provider_switch(
+                bot,
+                view=...,
+                container=...,
+                actions=[
+                    {
+                        "type": "radio_buttons",
+                        "action_id": "search_pick",
+                        "block_id": "search_results",
+                        "selected_option": {"value": "lummy|x"},
+                    }
+                ],
+            )
+        ),
+        None,
+    ),
     "command-without-trigger-id": (lambda bot: _command(bot, trigger_id=None), None),
     "command-without-user-id": (lambda bot: _command(bot, user_id=None), None),
     "json-list": (lambda bot: b"[1, 2]", JSON_CONTENT_TYPE),
