@@ -401,6 +401,8 @@ QUOTA_NEARLY_USED: Final = (
     "(límite de {provider}). {left}."
 )
 QUOTA_LEFT: Final = ("Queda 1", "Quedan {n}")
+#: A quota refusal in `historial` and the Home tab.
+QUOTA_REFUSAL_LABEL: Final = "límite de {provider}"
 DUPLICATE_RECENT: Final = "Ya fue reenviada {ago} por {user} a {recipients}."
 DUPLICATE_RECENT_TO_CUSTOMER: Final = "Ya fue reenviada {ago} por {user} al cliente."
 DUPLICATE_UNCERTAIN: Final = (

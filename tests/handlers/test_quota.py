@@ -6,15 +6,18 @@ in the modal's main text near the limit; and named as Lummy's limit in the histo
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.history.records import AttemptRecord
+from bot.ui import strings
 from devkit.localslack.webapi import JsonDict
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot
-from tests.e2e import confirmed, lookups, lummy_values, resends, shown, submit, texts_in
+from tests.e2e import confirmed, eventually, lookups, lummy_values, resends, shown, submit, texts_in
+from tests.handlers.test_home import attempt_lines, open_home
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -143,3 +146,39 @@ async def test_the_count_moves_to_the_main_text_from_8_of_10(bot: Bot) -> None:
     assert response.body == ""
     await bot.wait_for_outcome()
     assert len(bot.lummy.sends) == 1
+
+
+# --- The history calls it Lummy's limit -----------------------------------------------------
+
+
+async def history_answer(bot: Bot, text: str) -> Any:
+    before = len(bot.slack.response_url_messages)
+    response = await bot.command(text)
+    assert response.status == 200
+    messages = await bot.slack.wait_for_response_url(count=before + 1)
+    return messages[-1]
+
+
+async def test_history_and_home_call_a_quota_refusal_lummys_limit(bot: Bot) -> None:
+    await used_up(bot)
+    view = await bot.open_modal(SEED_LUMMY_ID)
+    refused = await submit(bot, view, lummy_values())
+    assert refused.json is not None
+    assert refused.json["response_action"] == "errors"
+
+    async def refusal_recorded() -> bool:
+        rows = await bot.services.store.history(LUMMY_KEY, limit=20)
+        return any(r.outcome == "refused" for r in rows)
+
+    await eventually(refusal_recorded, what="the quota refusal in the history")
+
+    answer = await history_answer(bot, f"historial {SEED_LUMMY_ID}")
+    newest = answer.text.splitlines()[1]  # newest first, under the header
+    assert f"<@{AGENT}> · límite de Lummy" in newest
+    assert strings.OUTCOME_LABELS["refused"] not in answer.text
+
+    home = await open_home(bot)
+    latest = attempt_lines(home)[0]
+    assert "límite de Lummy" in latest
+    assert strings.OUTCOME_LABELS["refused"] not in latest
+    assert strings.REFUSAL_LABELS["quota_exhausted"] not in latest
