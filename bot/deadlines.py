@@ -36,6 +36,9 @@ ACCESS_CHECK: Final = 1.0
 #: One history read or claim before the ack (the duplicate guard). The guard gets
 #: whatever the access check left of `PRE_ACK_BUDGET`, never less than this.
 STORE_PRE_ACK: Final = 1.0
+#: The agent's time zone for a quota refusal at submit (Slack's users.info, usually
+#: cached by the modal's first look); past it the provider's zone is named instead.
+AGENT_TIMEZONE: Final = 0.3
 #: Finding the provider a blank modal starts on: it runs between the access check and
 #: ``views.open``, so both fit in the trigger's life with time to reach Slack.
 USUAL_PROVIDER: Final = 0.6

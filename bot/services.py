@@ -116,14 +116,15 @@ class Services:
                 + 60
             ),
         )
+        directory = UserDirectory(client)
         gatekeeper = Gatekeeper(
             registry=registry,
             access=AccessPolicy(settings.access_rules(), usergroups),
             metrics=metrics,
             duplicates=duplicates,
             auditor=auditor,
+            timezone_of=directory.timezone,
         )
-        directory = UserDirectory(client)
         lookups = InvoiceLookups(
             providers, slots=settings.provider_lookup_connections, metrics=metrics
         )

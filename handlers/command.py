@@ -99,7 +99,8 @@ async def _show_history(
         await respond(text=strings.HISTORY_UNAVAILABLE, response_type="ephemeral")
         return
     agent_tz = await services.directory.timezone(requester.user_id)
-    message = history_message(request, records, agent_tz=agent_tz)
+    label = services.registry.of(request).label
+    message = history_message(request, records, agent_tz=agent_tz, provider_label=label)
     await respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
 
 

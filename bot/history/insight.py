@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
+
+#: From how few re-sends left the modal says the count in its main text.
+NEARLY_EXHAUSTED_LEFT: Final = 2
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,16 @@ class QuotaUsage:
     def exhausted(self) -> bool:
         """No re-send left this hour."""
         return self.used >= self.limit
+
+    @property
+    def left(self) -> int:
+        """Re-sends still allowed this hour."""
+        return max(0, self.limit - self.used)
+
+    @property
+    def nearly_exhausted(self) -> bool:
+        """Few left (8 of 10 used, or more): worth more than the small print."""
+        return not self.exhausted and self.left <= NEARLY_EXHAUSTED_LEFT
 
 
 @dataclass(frozen=True)

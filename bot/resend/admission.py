@@ -29,9 +29,9 @@ from bot.jobs import ResendJob
 from bot.metrics import Metrics
 from bot.resend.access import AccessPolicy, Refusal
 from bot.resend.audit import Auditor
-from bot.resend.duplicates import QUOTA_WINDOW, DuplicateGuard
+from bot.resend.duplicates import DuplicateGuard
 from bot.ui import strings
-from bot.ui.wording import format_wait
+from bot.ui.wording import quota_refusal
 from providers.base import ResendRequest
 from providers.registry import ProviderRegistry
 
@@ -110,6 +110,7 @@ class Gatekeeper:
         duplicates: DuplicateGuard,
         auditor: Auditor,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        timezone_of: Callable[[str], Coroutine[Any, Any, str | None]] | None = None,
         store_timeout: float = deadlines.STORE_PRE_ACK,
         access_timeout: float = deadlines.ACCESS_CHECK,
         metrics: Metrics | None = None,
@@ -120,6 +121,7 @@ class Gatekeeper:
         self._duplicates = duplicates
         self._auditor = auditor
         self._clock = clock
+        self._timezone_of = timezone_of
         self._store_timeout = store_timeout
         self._access_timeout = access_timeout
         #: Pre-ack steps given up on, still finishing (kept so they are not collected).
@@ -212,12 +214,9 @@ class Gatekeeper:
     ) -> Decision | ConfirmRetry:
         insight = await self._duplicates.read(job.request)
         if insight.quota is not None and insight.quota.exhausted:
-            frees = insight.quota.frees_at
-            message = strings.QUOTA_EXHAUSTED.format(
-                limit=insight.quota.limit,
-                provider=self._registry.of(job.request).label,
-                wait=format_wait(frees - self._clock() if frees else QUOTA_WINDOW),
-            )
+            provider = self._registry.of(job.request)
+            agent_tz = await self._agent_timezone(request_by.user_id)
+            message = quota_refusal(insight.quota, provider, agent_tz)
             return self._refuse(job, request_by, Refusal("quota_exhausted", message))
         if retry is not None:
             newer = await self._duplicates.sent_after(job)
@@ -233,6 +232,16 @@ class Gatekeeper:
         if holder is None:
             return Proceed(claimed=True, quota=insight.quota)
         return self._confirm_duplicate(job, request_by, Insight(recent=holder, quota=insight.quota))
+
+    async def _agent_timezone(self, user_id: str) -> str | None:
+        """The agent's time zone (cached after the modal's first look), None if slow."""
+        if self._timezone_of is None:
+            return None
+        try:
+            return await self._within(self._timezone_of(user_id), deadlines.AGENT_TIMEZONE)
+        except TimeoutError:
+            log.info("agent_timezone_slow", user=user_id)
+            return None
 
     def _confirm_duplicate(
         self, job: ResendJob, request_by: Requester, insight: Insight

@@ -4,6 +4,7 @@ history reads (the Home tab and the audit line write rows the same way)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot.history.records import AttemptRecord
@@ -14,9 +15,14 @@ from providers.base import ResendRequest
 
 
 def history_message(
-    request: ResendRequest, records: Sequence[AttemptRecord], *, agent_tz: str | None
+    request: ResendRequest,
+    records: Sequence[AttemptRecord],
+    *,
+    agent_tz: str | None,
+    provider_label: str | None = None,
 ) -> SlackMessage:
-    """The last attempts for one invoice, shown only to the caller."""
+    """The last attempts for one invoice, shown only to the caller (``provider_label``:
+    the brand its refusals name, by default the provider's key)."""
     reference = invoice_title(request)
     if not records:
         text = strings.HISTORY_EMPTY.format(reference=escape(reference))
@@ -25,7 +31,7 @@ def history_message(
     lines = []
     for record in records:
         when = record.created_at.astimezone(zone).strftime("%d/%m/%Y %H:%M")
-        outcome = strings.OUTCOME_LABELS.get(record.outcome, record.outcome)
+        outcome = recorded_outcome(record, provider_label or request.provider)
         line = f"• {when} · <@{record.user_id}> · {outcome}"
         recipients = recorded_recipients(record)
         if recipients:
@@ -35,6 +41,18 @@ def history_message(
     zone_note = strings.HISTORY_ZONE.format(zone=zone_name(agent_tz or "UTC"))
     text = header + "\n" + "\n".join(lines)
     return SlackMessage(text=text, blocks=[section_block(text), context_block(zone_note)])
+
+
+def recorded_outcome(record: AttemptRecord, provider_label: str) -> str:
+    """How a history row's outcome reads; a quota refusal is the provider's limit, not a
+    permission."""
+    if record.outcome == "refused" and record.detail == QUOTA_REFUSAL:
+        return strings.QUOTA_REFUSAL_LABEL.format(provider=provider_label)
+    return strings.OUTCOME_LABELS.get(record.outcome, record.outcome)
+
+
+#: The `AttemptRecord.detail` of a refusal by the provider's hourly quota.
+QUOTA_REFUSAL: Final = "quota_exhausted"
 
 
 def recorded_reference(record: AttemptRecord) -> str:

@@ -9,7 +9,12 @@ from zoneinfo import ZoneInfo
 from bot.history.records import AttemptRecord
 from bot.ui import strings
 from bot.ui.blocks import Block, button_element, context_block, escape, plain_text, section_block
-from bot.ui.history_message import recorded_recipients, recorded_reference
+from bot.ui.history_message import (
+    QUOTA_REFUSAL,
+    recorded_outcome,
+    recorded_recipients,
+    recorded_reference,
+)
 from bot.ui.wording import label_of, zone_name, zone_of
 from providers.registry import ProviderRegistry
 
@@ -24,8 +29,8 @@ def _home_line(
     subject = recorded_reference(record)
     if record.provider:
         subject += f" ({label_of(record.provider, registry)})"
-    outcome = strings.OUTCOME_LABELS.get(record.outcome, record.outcome)
-    if record.outcome == "refused" and record.detail:
+    outcome = recorded_outcome(record, label_of(record.provider, registry))
+    if record.outcome == "refused" and record.detail and record.detail != QUOTA_REFUSAL:
         outcome += " · " + strings.REFUSAL_LABELS.get(record.detail, escape(record.detail))
     line = strings.HOME_LINE.format(when=when, subject=subject, outcome=outcome)
     recipients = recorded_recipients(record)

@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.history.insight import Insight, QuotaUsage
 from bot.ui import strings
 from bot.ui.blocks import Block, context_block, escape, section_block
-from bot.ui.wording import address_list, amount, clock_time, tax_id, zone_of
+from bot.ui.wording import address_list, amount, quota_left, quota_refusal, tax_id
 from providers.base import InvoiceFacts, InvoiceStatus
 from providers.registry import AnyProvider
 
@@ -38,13 +38,14 @@ def duplicate_warning(insight: Insight, now: datetime) -> str | None:
 
 
 def quota_blocks(quota: QuotaUsage, provider: AnyProvider, agent_tz: str | None) -> list[Block]:
-    """The hourly quota: how much is used, and, once exhausted, from when it can go again
-    (in the agent's time, else in the provider's, named)."""
-    if quota.exhausted and quota.frees_at:
-        at, zone = clock_time(quota.frees_at, agent_tz or provider.timezone)
-        time = at if zone_of(agent_tz) else strings.TIME_IN_ZONE.format(time=at, zone=zone)
-        text = strings.QUOTA_EXHAUSTED_UNTIL.format(
-            limit=quota.limit, provider=provider.label, time=time
+    """The hourly quota: once exhausted, that nothing can go and from when it can (in the
+    agent's time, the zone named: the modal shows it under the invoice); near the limit,
+    the count and what is left, in the main text; else the count in small print."""
+    if quota.exhausted:
+        return [section_block(strings.QUOTA_FULL_PREFIX + quota_refusal(quota, provider, agent_tz))]
+    if quota.nearly_exhausted:
+        text = strings.QUOTA_NEARLY_USED.format(
+            used=quota.used, limit=quota.limit, provider=provider.label, left=quota_left(quota)
         )
         return [section_block(text)]
     return [context_block(strings.QUOTA_USED.format(used=quota.used, limit=quota.limit))]

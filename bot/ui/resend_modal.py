@@ -183,6 +183,8 @@ def _insight_blocks(
     agent_tz: str | None,
 ) -> list[Block]:
     blocks: list[Block] = []
+    if insight.quota is not None and insight.quota.exhausted:
+        return blocks  # said under the invoice; nothing to confirm, it cannot go
     warning = duplicate_warning(insight, now)
     if warning is not None:
         blocks.append(section_block(":warning: " + warning))
@@ -310,6 +312,9 @@ def resend_modal(
         if problem:
             # It quotes what the agent typed: escape it so it is shown, not rendered.
             blocks.append(context_block(strings.FIELD_PROBLEM.format(problem=escape(problem))))
+        quota = insight.quota if insight is not None else None
+        if quota is not None and quota.exhausted and form_field.name == provider.reference_field:
+            blocks.extend(quota_blocks(quota, provider, agent_tz))
     if preview is not None and preview.provider == provider.key:
         blocks.extend(preview_blocks(preview, provider))
     if insight is not None:

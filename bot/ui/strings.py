@@ -388,6 +388,21 @@ QUOTA_EXHAUSTED_UNTIL: Final = (
 )
 #: A time with the zone it is in, when it is not the agent's own.
 TIME_IN_ZONE: Final = "{time} (hora {zone})"
+#: The quota used up, under the invoice in the modal and as the submit's error: from
+#: when the next re-send frees up, in the agent's time with the zone named.
+QUOTA_FULL_UNTIL: Final = (
+    "Ya se usaron los {limit} reenvíos por hora de esta factura en {provider}. "
+    "Se puede volver a reenviar desde las {time} (hora {zone})."
+)
+QUOTA_FULL_PREFIX: Final = ":no_entry: "
+#: Near the limit (`QuotaUsage.nearly_exhausted`): in the modal's main text.
+QUOTA_NEARLY_USED: Final = (
+    ":warning: Reenvíos de esta factura en la última hora: {used} de {limit} "
+    "(límite de {provider}). {left}."
+)
+QUOTA_LEFT: Final = ("Queda 1", "Quedan {n}")
+#: A quota refusal in `historial` and the Home tab.
+QUOTA_REFUSAL_LABEL: Final = "límite de {provider}"
 DUPLICATE_RECENT: Final = "Ya fue reenviada {ago} por {user} a {recipients}."
 DUPLICATE_RECENT_TO_CUSTOMER: Final = "Ya fue reenviada {ago} por {user} al cliente."
 DUPLICATE_UNCERTAIN: Final = (

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from bot.history.insight import QuotaUsage
 from bot.ui import strings
 from providers.base import FieldProblem, InvalidReferenceError, InvoiceFacts, ResendRequest
 from providers.errors import (
@@ -21,7 +22,7 @@ from providers.errors import (
     RateLimitedError,
     RejectedError,
 )
-from providers.registry import ProviderRegistry
+from providers.registry import AnyProvider, ProviderRegistry
 
 #: Thousands and decimal separators by country (ISO 3166-1 alpha-2); others as in Mexico.
 _SEPARATORS = {"AR": (".", ","), "MX": (",", ".")}
@@ -38,6 +39,25 @@ def format_wait(wait: timedelta) -> str:
     hours, rest = divmod(minutes, 60)
     text = _count(hours, strings.HOURS)
     return strings.HOURS_AND_MINUTES.format(hours=text, minutes=rest) if rest else text
+
+
+def quota_refusal(quota: QuotaUsage, provider: AnyProvider, agent_tz: str | None) -> str:
+    """Why the provider's hourly quota stops a re-send, and from when it can go again: in
+    the agent's time (else the provider's), the zone named. The modal and the submit's
+    error say it in the same words."""
+    if quota.frees_at is None:
+        return strings.QUOTA_EXHAUSTED.format(
+            limit=quota.limit, provider=provider.label, wait=format_wait(timedelta(hours=1))
+        )
+    at, zone = clock_time(quota.frees_at, agent_tz if zone_of(agent_tz) else provider.timezone)
+    return strings.QUOTA_FULL_UNTIL.format(
+        limit=quota.limit, provider=provider.label, time=at, zone=zone
+    )
+
+
+def quota_left(quota: QuotaUsage) -> str:
+    """``Queda 1``, ``Quedan 2``."""
+    return _count(quota.left, strings.QUOTA_LEFT)
 
 
 def _count(n: int, forms: tuple[str, str]) -> str:

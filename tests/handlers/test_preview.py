@@ -361,7 +361,7 @@ async def test_an_exhausted_lummy_quota_says_from_when_in_the_modal(bot: Bot) ->
     frees = (now + timedelta(minutes=10)).astimezone(ZoneInfo("America/Argentina/Buenos_Aires"))
     text = shown(view)
     assert "Ya se usaron los 10 reenvíos por hora de esta factura en Lummy" in text
-    assert f"desde las {frees:%H:%M}." in text
+    assert f"desde las {frees:%H:%M} (hora de Argentina)." in text
     response = await submit(bot, view, lummy_values())
     assert response.json is not None
     assert list(response.json["errors"]) == ["invoice_id"]

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from structlog.testing import capture_logs
@@ -476,11 +477,19 @@ async def test_duplicate_guard(
 
 #: Nine sends between 20 and 55 minutes ago: outside the duplicate window, inside the hour.
 NINE_IN_THE_HOUR = [minutes(55 - 4 * i) for i in range(9)]
-EXHAUSTED = Refuse(
-    field="invoice_id",
-    message=strings.QUOTA_EXHAUSTED.format(limit=10, provider="Lummy", wait="5 minutos"),
-    code="quota_exhausted",
-)
+
+
+def exhausted(now: datetime) -> Refuse:
+    """The quota refusal when the oldest of the hour's ten sends leaves it in 5 minutes:
+    at that time in the provider's zone, named (these tests know no agent's zone)."""
+    at = (now + timedelta(minutes=5)).astimezone(ZoneInfo("America/Mexico_City"))
+    return Refuse(
+        field="invoice_id",
+        message=strings.QUOTA_FULL_UNTIL.format(
+            limit=10, provider="Lummy", time=f"{at:%H:%M}", zone="del centro de México"
+        ),
+        code="quota_exhausted",
+    )
 
 
 @pytest.mark.parametrize("confirmed", CONFIRMED)
@@ -498,14 +507,14 @@ EXHAUSTED = Refuse(
         pytest.param(
             "lummy",
             [*NINE_IN_THE_HOUR, minutes(16)],
-            lambda now: EXHAUSTED,
+            exhausted,
             id="lummy-at-the-limit",
         ),
         # The quota is checked before the duplicate guard (a confirmation cannot lift it).
         pytest.param(
             "lummy",
             [*NINE_IN_THE_HOUR, minutes(5)],
-            lambda now: EXHAUSTED,
+            exhausted,
             id="lummy-at-the-limit-with-a-recent-send",
         ),
         pytest.param(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -35,11 +36,21 @@ RECIPIENTS = ("cliente@example.com",)
 UNUSED = QuotaUsage(used=0, limit=RESENDS_PER_HOUR, frees_at=None)
 #: Ten Lummy re-sends in the last hour, the oldest 55 minutes ago.
 FULL_HOUR = [timedelta(minutes=55 - 5 * i) for i in range(10)]
-EXHAUSTED = Refuse(
-    field="invoice_id",
-    message=strings.QUOTA_EXHAUSTED.format(limit=10, provider="Lummy", wait="5 minutos"),
-    code="quota_exhausted",
-)
+
+
+def exhausted(now: datetime) -> Refuse:
+    """The quota refusal when the oldest of the hour's ten sends leaves it in 5 minutes:
+    at that time in the provider's zone, named (these tests know no agent's zone)."""
+    at = (now + timedelta(minutes=5)).astimezone(ZoneInfo("America/Mexico_City"))
+    return Refuse(
+        field="invoice_id",
+        message=strings.QUOTA_FULL_UNTIL.format(
+            limit=10, provider="Lummy", time=f"{at:%H:%M}", zone="del centro de México"
+        ),
+        code="quota_exhausted",
+    )
+
+
 REFUSED_USER = Refuse(field=WHOLE_REQUEST, message=strings.REFUSED_USER, code="user_not_allowed")
 REFUSED_CHANNEL = Refuse(
     field=WHOLE_REQUEST, message=strings.REFUSED_CHANNEL, code="channel_not_allowed"
@@ -189,9 +200,7 @@ ORIGIN = Origin(
             lambda now: in_progress(now - timedelta(seconds=10), OTHER_AGENT),
             id="claim-in-flight-unconfirmed",
         ),
-        pytest.param(
-            "lummy", {}, hour_used_up, True, lambda now: EXHAUSTED, id="quota-at-limit-confirmed"
-        ),
+        pytest.param("lummy", {}, hour_used_up, True, exhausted, id="quota-at-limit-confirmed"),
         pytest.param(
             "lummy",
             {},
@@ -332,7 +341,7 @@ async def same_retry_running(decider: Decider) -> str | None:
         pytest.param(
             {}, running_by_other, lambda now: accepted(True, UNUSED), id="other-attempt-running"
         ),
-        pytest.param({}, hour_used_up, lambda now: EXHAUSTED, id="quota-at-limit"),
+        pytest.param({}, hour_used_up, exhausted, id="quota-at-limit"),
         # No history to rule out a newer send: the clicker must confirm.
         pytest.param({}, store_down, lambda now: ConfirmRetry(None), id="store-down"),
     ],

@@ -33,3 +33,11 @@ def test_history_without_attempts_says_so_in_one_line() -> None:
     check(message)
     assert message.text == "No hay intentos registrados de Factura 550e8400."
     assert len(message.blocks) == 1
+
+
+def test_a_quota_refusal_reads_as_the_providers_limit() -> None:
+    records = [attempt_record(5, outcome="refused", detail="quota_exhausted", recipients=())]
+    message = history_message(REQUEST, records, agent_tz=None, provider_label="Lummy")
+    check(message)
+    (line,) = message.blocks[0]["text"]["text"].split("\n")[1:]
+    assert line.endswith(f"<@{AGENT}> · límite de Lummy")

@@ -72,3 +72,12 @@ def test_home_with_twenty_attempts_is_valid() -> None:
     view = home_view([attempt_record(n) for n in range(20)], registry=REGISTRY)
     assert_valid_home(view)
     assert len(view["blocks"]) <= 100
+
+
+def test_a_quota_refusal_in_the_home_reads_as_the_providers_limit() -> None:
+    records = [attempt_record(5, outcome="refused", detail="quota_exhausted", recipients=())]
+    view = home_view(records, registry=REGISTRY)
+    assert_valid_home(view)
+    (line,) = [t for t in texts(view) if t.startswith("• ")]
+    assert "· límite de Lummy" in line
+    assert strings.OUTCOME_LABELS["refused"] not in line

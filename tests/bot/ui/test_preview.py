@@ -123,5 +123,5 @@ def test_an_exhausted_quota_says_from_when_in_the_agents_time() -> None:
         return json.dumps(modal, ensure_ascii=False)
 
     assert "Ya se usaron los 10 reenvíos por hora de esta factura en Lummy" in modal_text(None)
-    assert "desde las 11:40." in modal_text("America/Argentina/Buenos_Aires")
+    assert "desde las 11:40 (hora de Argentina)." in modal_text("America/Argentina/Buenos_Aires")
     assert "desde las 08:40 (hora del centro de México)." in modal_text(None)
