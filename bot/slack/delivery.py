@@ -102,8 +102,11 @@ class Delivery:
         if isinstance(ref, ChannelMessageRef):
             shown = with_dm_notice(message, destination.channel_id) if ref.via_dm else message
             try:
-                await self._client.chat_update(
-                    channel=ref.channel_id, ts=ref.ts, text=shown.text, blocks=shown.blocks
+                await asyncio.wait_for(
+                    self._client.chat_update(
+                        channel=ref.channel_id, ts=ref.ts, text=shown.text, blocks=shown.blocks
+                    ),
+                    deadlines.SLACK_DELIVERY,
                 )
                 return ref
             except SLACK_FAILURES as exc:
@@ -159,15 +162,23 @@ class Delivery:
         return False
 
     async def _post_to_channel(
-        self, channel_id: str, message: SlackMessage, *, thread_ts: str | None = None
+        self,
+        channel_id: str,
+        message: SlackMessage,
+        *,
+        thread_ts: str | None = None,
+        within: float = deadlines.SLACK_DELIVERY,
     ) -> MessageRef | None:
         try:
-            response = await self._client.chat_postMessage(
-                channel=channel_id,
-                text=message.text,
-                blocks=message.blocks,
-                unfurl_links=False,
-                thread_ts=thread_ts,
+            response = await asyncio.wait_for(
+                self._client.chat_postMessage(
+                    channel=channel_id,
+                    text=message.text,
+                    blocks=message.blocks,
+                    unfurl_links=False,
+                    thread_ts=thread_ts,
+                ),
+                within,
             )
         except SLACK_FAILURES as exc:
             error = slack_error(exc)
@@ -209,7 +220,10 @@ class Delivery:
         dm_only = destination.dm_only
         dm_message = message if dm_only else with_dm_notice(message, destination.channel_id)
         # Posting to a user id lands in the bot's DM with that user (needs only chat:write).
-        ref = await self._post_to_channel(destination.user_id, dm_message)
+        # The last route: it gets Slack's whole call time, retries included.
+        ref = await self._post_to_channel(
+            destination.user_id, dm_message, within=deadlines.SLACK_CALL
+        )
         if ref is None:
             self._metrics.delivery_losses.inc()
             log.error("slack_delivery_lost", user=destination.user_id, text=message.text[:200])

@@ -137,6 +137,48 @@ async def test_chat_update_failing_posts_the_outcome_anew(bot: Bot) -> None:
     assert bot.slack.dm_channel_id(AGENT) is None
 
 
+def is_outcome(text: str) -> bool:
+    return is_success_text(text)
+
+
+async def outcome_seen_within(bot: Bot, seconds: float) -> float:
+    """Seconds from now until the agent can read the outcome anywhere (channel,
+    response_url or DM), failing past ``seconds``."""
+    started = time.monotonic()
+
+    def shown() -> bool:
+        in_channel = any(is_outcome(m.text) for m in bot.slack.messages_in(CHANNEL))
+        by_url = any(is_outcome(m.text) for m in bot.slack.response_url_messages)
+        return in_channel or by_url
+
+    await bot.slack.wait_until(shown, timeout=seconds, description="the outcome, anywhere")
+    return time.monotonic() - started
+
+
+async def test_a_hung_chat_update_does_not_hold_the_outcome_back(bot: Bot) -> None:
+    bot.slack.set_latency("chat.update", 30)
+    view = await bot.open_modal()
+    started = time.monotonic()
+    response = await bot.sender.view_submission(user_id=AGENT, view=view, values=lummy_values())
+    assert response.status == 200
+    await outcome_seen_within(bot, 10)
+    assert time.monotonic() - started < 10
+    bot.slack.set_latency("chat.update", 0)
+
+
+async def test_slack_throttling_both_post_and_update_for_long_falls_back_in_time(
+    bot: Bot,
+) -> None:
+    view = await bot.open_modal()
+    for method in ("chat.postMessage", "chat.update"):
+        bot.slack.fail(method, "ratelimited", times=6, retry_after=10)
+    started = time.monotonic()
+    response = await bot.sender.view_submission(user_id=AGENT, view=view, values=lummy_values())
+    assert response.status == 200
+    await outcome_seen_within(bot, 10)
+    assert time.monotonic() - started < 10
+
+
 # --- Delivery, directly -----------------------------------------------------------
 
 
