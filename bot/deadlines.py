@@ -50,7 +50,7 @@ USUAL_PROVIDER: Final = 0.6
 VIEWS_OPEN: Final = TRIGGER_LIFETIME + 1.0
 #: Any other Web API call (slack-sdk's retries of a 429 come on top).
 SLACK_CALL: Final = 15.0
-#: Posting or updating a message in a channel, retries included: past it the next
+#: Posting or updating an outcome in a channel, retries included: past it the next
 #: route (the ``response_url``, then the DM) is taken, so a hung or long-throttled
 #: Slack delays an outcome by seconds, not by a 15 s call or a ``Retry-After: 10``.
 #: A short ``Retry-After`` (a second or two) is still waited for in place.

@@ -20,6 +20,7 @@ from uuid import uuid4
 
 import structlog
 
+from bot import deadlines
 from bot.history.insight import QuotaUsage
 from bot.history.invoices import invoice_columns
 from bot.history.records import AttemptRecord
@@ -290,7 +291,12 @@ class ResendPipeline:
     async def _show(self, run: _Run, message: SlackMessage) -> None:
         await self._settle_placeholder(run)
         previous = run.ref
-        run.ref = await self._delivery.replace(previous, run.destination, message)
+        # The agent waits for this one: a hung or long-throttled channel gives way to the
+        # next route within seconds. ("Re-sending…" gets Slack's whole call time: a post
+        # given up on could still land, and nothing would remove it.)
+        run.ref = await self._delivery.replace(
+            previous, run.destination, message, within=deadlines.SLACK_DELIVERY
+        )
         if previous is not None and run.ref != previous:
             # The outcome could not replace "re-sending…" and went elsewhere (response_url,
             # a new message, a DM): remove the stale placeholder, retrying for a while.

@@ -79,11 +79,19 @@ class Delivery:
         self._webhook_timeout = webhook_timeout
         self._metrics = metrics or Metrics()
 
-    async def post(self, destination: Destination, message: SlackMessage) -> MessageRef | None:
-        """Post a new message; returns where it landed, or None if every route failed."""
+    async def post(
+        self,
+        destination: Destination,
+        message: SlackMessage,
+        *,
+        within: float = deadlines.SLACK_CALL,
+    ) -> MessageRef | None:
+        """Post a new message; returns where it landed, or None if every route failed.
+        ``within``: how long the channel may take before the next route is tried (an
+        outcome the agent waits for: `deadlines.SLACK_DELIVERY`)."""
         if destination.channel_id:
             ref = await self._post_to_channel(
-                destination.channel_id, message, thread_ts=destination.thread_ts
+                destination.channel_id, message, thread_ts=destination.thread_ts, within=within
             )
             if ref is not None:
                 return ref
@@ -96,9 +104,15 @@ class Delivery:
         return await self._post_to_dm(destination, message)
 
     async def replace(
-        self, ref: MessageRef | None, destination: Destination, message: SlackMessage
+        self,
+        ref: MessageRef | None,
+        destination: Destination,
+        message: SlackMessage,
+        *,
+        within: float = deadlines.SLACK_CALL,
     ) -> MessageRef | None:
-        """Replace an earlier message in place; if that fails, post it anew."""
+        """Replace an earlier message in place; if that fails, post it anew (``within``:
+        as for `post`, for the update and the post alike)."""
         if isinstance(ref, ChannelMessageRef):
             shown = with_dm_notice(message, destination.channel_id) if ref.via_dm else message
             try:
@@ -106,7 +120,7 @@ class Delivery:
                     self._client.chat_update(
                         channel=ref.channel_id, ts=ref.ts, text=shown.text, blocks=shown.blocks
                     ),
-                    deadlines.SLACK_DELIVERY,
+                    within,
                 )
                 return ref
             except SLACK_FAILURES as exc:
@@ -126,7 +140,7 @@ class Delivery:
                 self._metrics.delivery_fallbacks.labels(route="response_url").inc()
                 return replaced
             destination = replace(destination, response_url=None)
-        return await self.post(destination, message)
+        return await self.post(destination, message, within=within)
 
     def _webhook(self, response_url: str) -> AsyncWebhookClient:
         """A response_url client on the Web API client's shared session, when it has one."""
@@ -167,7 +181,7 @@ class Delivery:
         message: SlackMessage,
         *,
         thread_ts: str | None = None,
-        within: float = deadlines.SLACK_DELIVERY,
+        within: float = deadlines.SLACK_CALL,
     ) -> MessageRef | None:
         try:
             response = await asyncio.wait_for(
@@ -221,9 +235,7 @@ class Delivery:
         dm_message = message if dm_only else with_dm_notice(message, destination.channel_id)
         # Posting to a user id lands in the bot's DM with that user (needs only chat:write).
         # The last route: it gets Slack's whole call time, retries included.
-        ref = await self._post_to_channel(
-            destination.user_id, dm_message, within=deadlines.SLACK_CALL
-        )
+        ref = await self._post_to_channel(destination.user_id, dm_message)
         if ref is None:
             self._metrics.delivery_losses.inc()
             log.error("slack_delivery_lost", user=destination.user_id, text=message.text[:200])
