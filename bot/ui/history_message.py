@@ -3,6 +3,7 @@ history reads (the Home tab and the audit line write rows the same way)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -11,7 +12,8 @@ from bot.history.records import AttemptRecord
 from bot.ui import strings
 from bot.ui.blocks import SlackMessage, context_block, escape, section_block
 from bot.ui.wording import default_recipients, invoice_title, zone_name, zone_of
-from providers.base import ResendRequest
+from providers.base import InvalidReferenceError, InvoiceFacts, ResendRequest
+from providers.registry import ProviderRegistry
 
 
 def history_message(
@@ -55,9 +57,31 @@ def recorded_outcome(record: AttemptRecord, provider_label: str) -> str:
 QUOTA_REFUSAL: Final = "quota_exhausted"
 
 
-def recorded_reference(record: AttemptRecord) -> str:
-    """The invoice of a history row, as typed (a refusal at command time may have none)."""
-    return f"`{escape(record.reference)}`" if record.reference else strings.NO_REFERENCE
+def recorded_reference(record: AttemptRecord, registry: ProviderRegistry) -> str:
+    """The invoice of a history row by its one name (`invoice_title`: ``Factura A-1234
+    (550e8400)``), with its customer when the lookup knew it; text that names no invoice
+    (a refusal at command time) quoted as typed."""
+    provider = registry.get(record.provider) if record.provider else None
+    request = None
+    if record.reference:
+        with contextlib.suppress(InvalidReferenceError):
+            # A refusal at command time knows only the text: read it like the command.
+            request = (
+                provider.parse(record.reference)
+                if provider is not None
+                else registry.parse_reference(record.reference)
+            )
+    if request is None:
+        return (
+            strings.TYPED_REFERENCE.format(text=escape(record.reference))
+            if record.reference
+            else strings.NO_REFERENCE
+        )
+    facts = InvoiceFacts(
+        provider=request.provider, reference=record.reference, display_number=record.display_number
+    )
+    name = escape(invoice_title(request, facts))
+    return f"{name} · {escape(record.customer_name)}" if record.customer_name else name
 
 
 def recorded_recipients(record: AttemptRecord) -> str | None:

@@ -26,7 +26,7 @@ def _home_line(
     record: AttemptRecord, zone: ZoneInfo, link: str | None, registry: ProviderRegistry
 ) -> str:
     when = record.created_at.astimezone(zone).strftime("%d/%m %H:%M")
-    subject = recorded_reference(record)
+    subject = recorded_reference(record, registry)
     if record.provider:
         subject += f" ({label_of(record.provider, registry)})"
     outcome = recorded_outcome(record, label_of(record.provider, registry))

@@ -321,7 +321,7 @@ def audit_line(
     """The compact audit-channel line for one attempt."""
     # Outcomes without their own icon are failures ("unknown" has its own).
     icon = strings.AUDIT_ICONS.get(record.outcome, ":x:")
-    subject = recorded_reference(record)
+    subject = recorded_reference(record, registry)
     provider = label_of(record.provider, registry) if record.provider else ""
     outcome = strings.OUTCOME_LABELS.get(record.outcome, record.outcome)
     text = strings.AUDIT_LINE.format(

@@ -419,6 +419,8 @@ DUPLICATE_CONFIRM_OPTION: Final = "Reenviar de todos modos (el cliente va a reci
 JUST_NOW: Final = "hace un momento"
 MINUTES_AGO: Final = "hace {minutes} min"
 HISTORY_HEADER: Final = "*Últimos intentos de {reference}* ({count}):"
+#: What the agent typed when it named no invoice (a refusal before one was known).
+TYPED_REFERENCE: Final = "«{text}»"
 HISTORY_EMPTY: Final = "No hay intentos registrados de {reference}."
 HISTORY_ZONE: Final = "Horario {zone}."
 HISTORY_USAGE: Final = (

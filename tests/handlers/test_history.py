@@ -408,21 +408,24 @@ async def test_audit_channel_gets_a_line_per_attempt(start_bot: Any) -> None:
     await bot.slack.wait_until(lambda: len(audit_lines()) == 4, timeout=5)
 
     texts = [m.text for m in audit_lines()]
+    # Each invoice by its one name, with its customer once a lookup knew it.
+    lummy_name = "Factura A-1234 (550e8400) · Empresa Demo S.A. de C.V."
+    tf_name = "Factura B 0002-00000006"
     assert texts[0] == (
-        f":white_check_mark: <@{AGENT}> · `{SEED_LUMMY_ID}` (Lummy) en <#{CHANNEL}> · enviada"
+        f":white_check_mark: <@{AGENT}> · {lummy_name} (Lummy) en <#{CHANNEL}> · enviada"
         f" · <{permalink(CHANNEL, success.ts)}|ver mensaje>"
     )
     assert texts[1] == (
-        f":grey_question: <@{AGENT}> · `{SEED_VOUCHER}` (TusFacturas) en <#{CHANNEL}>"
+        f":grey_question: <@{AGENT}> · {tf_name} · Panadería La Espiga S.R.L. (TusFacturas)"
+        f" en <#{CHANNEL}>"
         " · resultado incierto"
         f" · <{permalink(CHANNEL, failure.ts)}|ver mensaje>"
     )
     assert texts[2] == (
-        f":no_entry: <@{AGENT}> · `{SEED_VOUCHER}` en <#{ELSEWHERE}> · no permitido"
-        " · canal no habilitado"
+        f":no_entry: <@{AGENT}> · {tf_name} en <#{ELSEWHERE}> · no permitido · canal no habilitado"
     )
     assert texts[3].startswith(
-        f":warning: <@{OTHER_AGENT}> · `{SEED_LUMMY_ID}` (Lummy) en <#{CHANNEL}>"
+        f":warning: <@{OTHER_AGENT}> · Factura 550e8400 (Lummy) en <#{CHANNEL}>"
         f" · aviso de duplicado · ya reenviada por <@{AGENT}>"
     )
     assert "ver mensaje" not in texts[3]

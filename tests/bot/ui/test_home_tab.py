@@ -10,7 +10,7 @@ import pytest
 from bot.ui import strings
 from bot.ui.home_tab import HOME_OPEN_ACTION, home_view
 from tests.blockkit import assert_valid_home
-from tests.bot.ui.conftest import INVOICE_ID, LEAKS, attempt_record, texts
+from tests.bot.ui.conftest import LEAKS, attempt_record, texts
 from tests.conftest import REGISTRY
 
 
@@ -38,7 +38,7 @@ def test_home_lists_attempts_with_outcome_recipients_and_link() -> None:
         for b in view["blocks"]
         if b["type"] == "section" and b["text"]["text"].startswith("• ")
     ]
-    (sent,) = [line for line in lines if INVOICE_ID in line]
+    (sent,) = [line for line in lines if "Factura 550e8400" in line]
     assert sent.startswith("• 10/03 15:25 · ")  # in the agent's time zone
     assert "(Lummy) · enviada · cliente@empresa.com" in sent
     assert sent.endswith("|ver mensaje>")

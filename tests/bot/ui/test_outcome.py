@@ -491,7 +491,7 @@ def test_audit_line_names_who_what_where_and_links_the_message() -> None:
     sent = audit_line(attempt_record(5), link=link, registry=REGISTRY)
     check(sent)
     assert sent.text == (
-        f":white_check_mark: <@{AGENT}> · `{INVOICE_ID}` (Lummy) · enviada · <{link}|ver mensaje>"
+        f":white_check_mark: <@{AGENT}> · Factura 550e8400 (Lummy) · enviada · <{link}|ver mensaje>"
     )
     assert [block["type"] for block in sent.blocks] == ["context"]
 
@@ -505,7 +505,7 @@ def test_audit_line_explains_a_refusal_and_a_duplicate_warning_escaped() -> None
         detail="channel_not_allowed",
     )
     text = check(audit_line(refused, link=None, registry=REGISTRY))
-    assert "`FACTURA B 0002-00000006 &lt;script&gt;` (TusFacturas)" in text
+    assert "«FACTURA B 0002-00000006 &lt;script&gt;» (TusFacturas)" in text
     assert text.endswith("no permitido · canal no habilitado")
     warned = attempt_record(
         3, outcome="duplicate_warning", detail="U0OTHER", channel_id="C0SUPPORT"
