@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.history.insight import Insight
 from bot.ui import strings
 from bot.ui.blocks import Block, context_block, escape, option_object, plain_text, section_block
-from bot.ui.file_addresses import address_blocks, unsendable
+from bot.ui.file_addresses import address_blocks, file_only_note, unsendable
 from bot.ui.preview import duplicate_warning, preview_blocks, quota_blocks
 from bot.ui.wording import document_type_name, label_of
 from providers.base import FieldKind, FormField, InvoiceFacts
@@ -243,7 +243,11 @@ def _message_blocks(
         )
     if context.emails:
         emails = escape(", ".join(context.emails))
-        blocks.append(context_block(strings.MESSAGE_EMAILS.format(emails=emails)))
+        line = strings.MESSAGE_EMAILS.format(emails=emails)
+        provider = registry.get(form.provider or "")
+        if provider is not None and provider.alternative_email_field is None:
+            line += " " + file_only_note(provider)
+        blocks.append(context_block(line))
     return blocks
 
 

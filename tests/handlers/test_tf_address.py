@@ -2,7 +2,8 @@
 local Slack: TusFacturas sends only to the e-mails on the customer's file, so an address
 typed after a voucher is understood (never blamed on the number), the modal says where
 it will really go and offers the PDF link to forward, the send waits for the agent's
-confirmation, and the outcome's ready reply says so."""
+confirmation, and the outcome's ready reply says so. The message shortcut adds the same
+note next to the addresses it found."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from bot.ui.outcome import PDF_ACTION
 from bot.ui.resend_modal import VALUE_ACTION
 from devkit.emulators import LOOKUP_ROUTE, Fault, FaultKind
 from devkit.localslack import checkboxes_value
-from devkit.localslack.webapi import JsonDict
-from tests.conftest import Bot
+from devkit.localslack.webapi import JsonDict, Message
+from handlers.shortcut import SHORTCUT_CALLBACK_ID
+from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot
 from tests.e2e import SEED_VOUCHER, SENT, resends, shown, submit, tf_values
 
 pytestmark = pytest.mark.timeout(30)
@@ -123,3 +125,47 @@ async def test_without_an_address_nothing_changes(bot: Bot) -> None:
     assert (await submit(bot, view, tf_values())).body == ""
     (outcome,) = await bot.wait_for_outcome()
     assert strings.REPLY_FILE_ONLY.split("{")[0] not in shown(outcome)
+
+
+# --- the message shortcut -------------------------------------------------------------
+
+
+async def shortcut_on(bot: Bot, message: Message) -> JsonDict:
+    opened_before = len(bot.slack.calls_to("views.open"))
+    response = await bot.sender.message_shortcut(
+        SHORTCUT_CALLBACK_ID, user_id=AGENT, channel_id=message.channel, message=message.as_slack()
+    )
+    assert response.status == 200, response.body
+    await bot.slack.wait_for_call("views.open", count=opened_before + 1)
+    assert await bot.services.inflight.drain(5)
+    view = bot.slack.current_view(AGENT)
+    assert view is not None
+    return view
+
+
+async def test_the_shortcut_notes_beside_the_addresses_that_tusfacturas_sends_to_the_file(
+    bot: Bot,
+) -> None:
+    message = bot.slack.post_as(
+        CHANNEL,
+        f"Hola, ¿me reenvían la {SEED_VOUCHER} a compras2@cliente.com? Gracias",
+        user=OTHER_AGENT,
+    )
+
+    view = await shortcut_on(bot, message)
+
+    emails = strings.MESSAGE_EMAILS.format(emails="compras2@cliente.com")
+    (line,) = [t for t in shown(view).split("\n") if emails in t]
+    assert NOTE in line
+    assert fields(view)["provider"] == "tusfacturas"
+
+
+async def test_the_shortcut_adds_no_note_for_a_provider_that_sends_elsewhere(bot: Bot) -> None:
+    message = bot.slack.post_as(
+        CHANNEL, f"Mándenla a compras2@cliente.com, es la {SEED_LUMMY_ID}", user=OTHER_AGENT
+    )
+
+    view = await shortcut_on(bot, message)
+
+    assert strings.MESSAGE_EMAILS.format(emails="compras2@cliente.com") in shown(view)
+    assert "envía solo a los correos cargados" not in shown(view)
