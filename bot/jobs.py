@@ -36,6 +36,9 @@ class ResendJob(BaseModel):
     attempt: int = Field(default=1, ge=1)
     #: Who pressed "Reintentar", on a retry.
     retried_by: str | None = None
+    #: An address the agent asked for that the provider cannot send to (it sends to the
+    #: e-mails on the customer's file); the outcome says so.
+    asked_address: str | None = None
 
     def next_attempt(self) -> ResendJob:
         """The same request and key, one attempt later."""

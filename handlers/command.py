@@ -17,7 +17,7 @@ from bot.surfaces.modal import open_resend_modal, usual_provider_of
 from bot.surfaces.search import open_search, read_text
 from bot.ui import strings
 from bot.ui.blocks import escape
-from bot.ui.forms import form_from_text
+from bot.ui.forms import address_asked, form_from_text
 from bot.ui.history_message import history_message
 from bot.ui.outcome import help_message, notice_message
 from bot.ui.resend_modal import ModalContext
@@ -76,6 +76,8 @@ async def _open_modal(text: str, command: dict[str, Any], context: AsyncBoltCont
         await open_search(text, reading, modal_context, trigger_id=trigger_id, context=context)
         return
     form = form_from_text(reading.text, services.registry)
+    address = address_asked(reading.text, form, services.registry)
+    modal_context = modal_context.model_copy(update={"address": address})
     if form.provider is None:
         usual = await usual_provider_of(requester.user_id, services)
         form = form.model_copy(update={"provider": usual})

@@ -12,6 +12,7 @@ from bot.resend.admission import WHOLE_REQUEST, ConfirmDuplicate, Refuse
 from bot.resend.core import Origin
 from bot.services import services_of
 from bot.surfaces.modal import modal_for, redraw, show_what_is_known
+from bot.ui.file_addresses import confirmation_errors, unsendable
 from bot.ui.forms import form_from_choice, form_from_view_state, request_from_form
 from bot.ui.resend_modal import (
     MODAL_CALLBACK_ID,
@@ -68,6 +69,12 @@ async def submit_resend(
         await ack(response_action="errors", errors=problem_messages(exc))
         return
     modal_context = ModalContext.from_metadata(view.get("private_metadata"))
+    # Another address was asked for and the provider sends only to the file: say so first.
+    provider = services.registry.of(request)
+    unconfirmed = confirmation_errors(form.values, modal_context.address, provider)
+    if unconfirmed:
+        await ack(response_action="errors", errors=unconfirmed)
+        return
     origin = Origin(
         user_id=body["user"]["id"],
         team_id=(body.get("team") or {}).get("id"),
@@ -77,7 +84,12 @@ async def submit_resend(
     )
     # A ticked confirmation counts only for the invoice the warning was about.
     confirmed = form.duplicate_confirmed and modal_context.duplicate_of == request.invoice_key
-    decision = await services.core.submit(request, origin, confirmed=confirmed)
+    decision = await services.core.submit(
+        request,
+        origin,
+        confirmed=confirmed,
+        asked_address=unsendable(modal_context.address, provider),
+    )
     if isinstance(decision, Refuse):
         block = PROVIDER_BLOCK if decision.field == WHOLE_REQUEST else decision.field
         await ack(response_action="errors", errors={block: decision.message})

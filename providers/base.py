@@ -397,6 +397,12 @@ class InvoiceProvider(ABC, Generic[RequestT, SettingsT]):
     def form_values(self, request: RequestT) -> dict[str, str]:
         """The form's values for ``request`` (to prefill it)."""
 
+    def address_beside(self, text: str) -> str | None:
+        """An e-mail address typed beside the reference that the request cannot carry
+        (the provider sends only to the e-mails on the customer's file); None when there
+        is none, or when the request carries it (`alternative_email_field`)."""
+        return None
+
     def client(
         self,
         settings: SettingsT,

@@ -112,10 +112,16 @@ class ResendCore:
         self._pipeline = pipeline
 
     async def submit(
-        self, request: ResendRequest, origin: Origin, *, confirmed: bool = False
+        self,
+        request: ResendRequest,
+        origin: Origin,
+        *,
+        confirmed: bool = False,
+        asked_address: str | None = None,
     ) -> Decision:
         """A new re-send. ``confirmed``: the agent explicitly asked to send it again
-        after a duplicate warning about this same invoice."""
+        after a duplicate warning about this same invoice. ``asked_address``: the agent
+        asked for an address the provider cannot send to (the outcome says so)."""
         missing = self._providers.missing_configuration(request)
         if missing is not None:
             label = self._providers.registry.of(request).label
@@ -130,6 +136,7 @@ class ResendCore:
             origin_channel_id=origin.channel_id,
             origin_thread_ts=origin.thread_ts,
             made_at=self._clock(),
+            asked_address=asked_address,
         )
         decision = await self._gatekeeper.review(job, origin.requester(), confirmed=confirmed)
         return self._accepted(decision, job, origin, existing=None)

@@ -61,6 +61,12 @@ def _provider_word_note(text: str, provider: str | None, registry: ProviderRegis
     return None
 
 
+def address_asked(text: str, form: FormState, registry: ProviderRegistry) -> str | None:
+    """An address typed beside ``form``'s reference that its provider cannot send to."""
+    provider = registry.get(form.provider or "")
+    return provider.address_beside(text) if provider is not None else None
+
+
 def message_choices(found: Sequence[FoundReference]) -> Choices:
     """The references a message holds, as the modal carries them: (provider, words)."""
     return tuple((reference.request.provider, reference.text) for reference in found)

@@ -145,6 +145,8 @@ def success_message(
         recipients=address_list(recipients, limit=RECIPIENTS_SHOWN),
         time=time,
     )
+    aside, reply_more, pdf_url = _file_only(job, facts, label)
+    reply += reply_more
     notes = [strings.SENT_UTC.format(time=sent.astimezone(UTC).strftime("%d/%m/%Y %H:%M"))]
     if quota is not None:
         notes.append(strings.QUOTA_USED_SHORT.format(used=quota.used, limit=quota.limit))
@@ -156,15 +158,37 @@ def success_message(
     # Its first block finds it in the logs and the history, which keep it whole.
     notes.append(strings.IDEMPOTENCY_KEY.format(key=escape(job.idempotency_key.split("-")[0])))
     headline = strings.SUCCESS_HEADLINE.format(recipients=shown_recipients)
-    blocks: list[Block] = [
-        section_block(headline + "\n" + details),
-        section_block(_quote(reply)),
-        _small_print(notes),
-    ]
+    blocks: list[Block] = [section_block(headline + "\n" + details)]
+    if aside:
+        blocks.append(section_block(":information_source: " + escape(aside)))
+    blocks.extend([section_block(_quote(reply)), _small_print(notes)])
+    if pdf_url:
+        button = {**button_element(PDF_ACTION, strings.PDF_BUTTON, "pdf"), "url": pdf_url}
+        blocks.append({"type": "actions", "block_id": "next_steps", "elements": [button]})
     text = strings.SUCCESS_TEXT.format(
         invoice=escape(invoice_phrase(request, facts)), provider=label, recipients=shown_recipients
     )
     return SlackMessage(text=text, blocks=blocks)
+
+
+def _file_only(
+    job: ResendJob, facts: InvoiceFacts | None, label: str
+) -> tuple[str | None, str, str | None]:
+    """When the agent asked for an address the provider cannot send to: the line that
+    says it went to the file instead, what the ready reply adds, and the PDF link."""
+    address = job.asked_address
+    if not address:
+        return None, "", None
+    url = facts.pdf_url if facts is not None else None
+    url = url if url and len(url) <= 3000 else None
+    aside = strings.FILE_ONLY_SENT.format(address=address, provider=label) + " "
+    aside += (
+        strings.FILE_ONLY_SENT_PDF if url else strings.FILE_ONLY_SENT_NO_PDF.format(provider=label)
+    )
+    reply = " " + strings.REPLY_FILE_ONLY.format(address=address)
+    if url:
+        reply += " " + strings.REPLY_PDF_LINK.format(url=url)
+    return aside, reply, url
 
 
 def _small_print(notes: Sequence[str]) -> Block:

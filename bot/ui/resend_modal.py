@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.history.insight import Insight
 from bot.ui import strings
 from bot.ui.blocks import Block, context_block, escape, option_object, plain_text, section_block
+from bot.ui.file_addresses import address_blocks, file_only_note, unsendable
 from bot.ui.preview import duplicate_warning, preview_blocks, quota_blocks
 from bot.ui.wording import document_type_name, label_of
 from providers.base import FieldKind, FormField, InvoiceFacts
@@ -52,6 +53,8 @@ class ModalContext(BaseModel):
     choices: Choices = ()
     #: The e-mail addresses the message names.
     emails: tuple[str, ...] = ()
+    #: An address typed after the reference that the provider may not send to.
+    address: str | None = None
 
     def to_metadata(self) -> str:
         """Serialise for ``private_metadata`` (Slack allows 3000 characters)."""
@@ -242,7 +245,11 @@ def _message_blocks(
         )
     if context.emails:
         emails = escape(", ".join(context.emails))
-        blocks.append(context_block(strings.MESSAGE_EMAILS.format(emails=emails)))
+        line = strings.MESSAGE_EMAILS.format(emails=emails)
+        provider = registry.get(form.provider or "")
+        if provider is not None and provider.alternative_email_field is None:
+            line += " " + file_only_note(provider)
+        blocks.append(context_block(line))
     return blocks
 
 
@@ -315,8 +322,13 @@ def resend_modal(
         quota = insight.quota if insight is not None else None
         if quota is not None and quota.exhausted and form_field.name == provider.reference_field:
             blocks.extend(quota_blocks(quota, provider, agent_tz))
-    if preview is not None and preview.provider == provider.key:
+    if preview is not None and preview.provider != provider.key:
+        preview = None
+    if preview is not None:
         blocks.extend(preview_blocks(preview, provider))
+    address = unsendable(context.address, provider)
+    if address is not None:
+        blocks.extend(address_blocks(address, provider, preview, form.values))
     if insight is not None:
         blocks.extend(
             _insight_blocks(

@@ -182,6 +182,34 @@ FIELD_HINTS: Final[dict[str, str]] = {
         "solo en este envío."
     ),
 }
+# An address typed for a provider that sends only to the e-mails on the customer's file
+# (TusFacturas): the modal, the message shortcut, the outcome and its ready reply.
+#: One line, in the modal and beside the addresses a message names.
+FILE_ONLY_NOTE: Final = "{provider} envía solo a los correos cargados en el cliente."
+FILE_ONLY_PDF: Final = (
+    "Para que le llegue a {address}, descargar el PDF (el enlace vale solo por hoy) y reenviárselo."
+)
+FILE_ONLY_NO_PDF: Final = (
+    "Para que le llegue a {address}, descargar el PDF desde {provider} y reenviárselo."
+)
+FILE_CONFIRM_LABEL: Final = "Destinatarios"
+FILE_CONFIRM_OPTION: Final = "Reenviar a los correos cargados en el cliente"
+FILE_CONFIRM_REQUIRED: Final = (
+    "Marcar la casilla para reenviar a los correos cargados en el cliente, o cancelar."
+)
+FILE_ONLY_SENT: Final = (
+    "No fue a {address}: {provider} envía solo a los correos cargados en el cliente."
+)
+FILE_ONLY_SENT_PDF: Final = "La respuesta lleva el enlace al PDF (vale solo por hoy)."
+FILE_ONLY_SENT_NO_PDF: Final = (
+    "Para esa dirección, descargar el PDF desde {provider} y reenviárselo."
+)
+#: Added to the ready reply (usted).
+REPLY_FILE_ONLY: Final = (
+    "Nuestro sistema envía los comprobantes solo a los correos registrados en su cuenta, por "
+    "eso no salió a {address}."
+)
+REPLY_PDF_LINK: Final = "Puede descargar el PDF aquí (el enlace vale solo por hoy): {url}"
 #: Labels of choice values (``field`` → value → label); a value without one shows as is.
 CHOICE_LABELS: Final[dict[str, dict[str, str]]] = {
     "operacion": {"V": "Venta", "C": "Compra"},

@@ -6,7 +6,15 @@ import re
 from typing import Final
 
 from providers.base import WHOLE_INPUT, FieldProblem, InvalidReferenceError, Recognition
-from providers.parsing import EMPTY, REQUIRED, check_number, fold, is_blank, quote
+from providers.parsing import (
+    EMPTY,
+    REQUIRED,
+    check_number,
+    fold,
+    is_blank,
+    normalise_email,
+    quote,
+)
 from providers.tusfacturas.model import (
     KEY,
     NUMERO_MAX,
@@ -232,10 +240,26 @@ def _same_number(value: str | int | None, digits: str) -> bool:
     return text.isdigit() and int(text) == int(digits)
 
 
+def split_address(text: str) -> tuple[str, str | None]:
+    """``text`` without the e-mail address typed after the voucher, and that address
+    (normalised when valid, else as typed). TusFacturas sends only to the e-mails on the
+    customer's file, so the address is a fact to report, never a problem of the voucher."""
+    chunks = text.split()
+    at = [index for index, chunk in enumerate(chunks) if index > 0 and "@" in chunk]
+    if not at:
+        return text, None
+    typed = chunks[at[0]].rstrip(".,;:")
+    address = normalise_email(typed) or typed.strip("<>").removeprefix("mailto:")
+    rest = " ".join(chunk for index, chunk in enumerate(chunks) if index not in at)
+    return rest, address
+
+
 def parse_voucher(text: str) -> TusFacturasVoucher:
     """A voucher from its printed form, e.g. ``Factura B N° 0002-00000006``; short forms
-    (``FC B``, ``Fact. B``, ``NC B``, ``ND A``, ``B 0002-00000006``) are understood.
+    (``FC B``, ``Fact. B``, ``NC B``, ``ND A``, ``B 0002-00000006``) are understood, and
+    an e-mail address after it is left aside (see `split_address`).
     Problems quote the agent's words as typed."""
+    text, _ = split_address(text)
     source = _source_tokens(text)
     if not source:
         raise InvalidReferenceError({WHOLE_INPUT: FieldProblem(EMPTY)}, provider=KEY)
@@ -283,7 +307,9 @@ def parse_voucher(text: str) -> TusFacturasVoucher:
 
 
 def recognize_voucher(text: str) -> Recognition:
-    """Sure with a voucher type first; maybe with ``0002-00000006``-shaped numbers last."""
+    """Sure with a voucher type first; maybe with ``0002-00000006``-shaped numbers last
+    (an e-mail address after them aside)."""
+    text, _ = split_address(text)
     tipo, _ = _split_tipo(_tipo_tokens(text))
     if tipo is not None:
         return Recognition.SURE

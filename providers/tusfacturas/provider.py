@@ -15,7 +15,12 @@ from providers.tusfacturas.model import (
     TusFacturasSettings,
     TusFacturasVoucher,
 )
-from providers.tusfacturas.parser import build_voucher, parse_voucher, recognize_voucher
+from providers.tusfacturas.parser import (
+    build_voucher,
+    parse_voucher,
+    recognize_voucher,
+    split_address,
+)
 
 #: Choice groups of the tipo field, by the longest API-spelling prefix of each type.
 _TIPO_GROUP_PREFIXES: Final = (
@@ -72,6 +77,10 @@ class TusFacturas(InvoiceProvider[TusFacturasVoucher, TusFacturasSettings]):
     def parse(self, text: str) -> TusFacturasVoucher:
         """A voucher from its printed form, e.g. ``Factura B N° 0002-00000006``."""
         return parse_voucher(text)
+
+    def address_beside(self, text: str) -> str | None:
+        """An e-mail address typed after the voucher: TusFacturas cannot send to it."""
+        return split_address(text)[1]
 
     def build_request(self, values: Mapping[str, str]) -> TusFacturasVoucher:
         """A voucher from the form's fields, checking each one."""

@@ -18,7 +18,7 @@ from providers.tusfacturas.model import (
     Operacion,
     TusFacturasVoucher,
 )
-from providers.tusfacturas.parser import build_voucher, normalise_tipo, parse_voucher
+from providers.tusfacturas.parser import build_voucher, normalise_tipo, parse_voucher, split_address
 from providers.tusfacturas.provider import TUSFACTURAS
 from tests.e2e import says
 from tests.providers.conftest import errors_of, parse_reference, voucher
@@ -334,3 +334,48 @@ def test_printed_form_round_trips(
     # Unpadded numbers and a leading provider name read the same.
     suffix = " compra" if operacion is Operacion.COMPRA else ""
     assert parse_reference(f"tusfacturas {tipo} {punto_venta}-{numero}{suffix}") == original
+
+
+# --- an e-mail address typed after the voucher ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "address"),
+    [
+        ("FACTURA B 0002-00000006 compras2@cliente.com", "compras2@cliente.com"),
+        ("FC B 2-6 Compras2@Cliente.com", "Compras2@cliente.com"),
+        ("B 0002-00000006 otro@cliente.com", "otro@cliente.com"),
+        ("Factura B 0002-00000006 compra otro@cliente.com", "otro@cliente.com"),
+        ("Factura B 0002-00000006 otro@cliente.com compra", "otro@cliente.com"),
+        # Not a valid address: still an address the agent asked for, as typed.
+        ("FACTURA B 0002-00000006 compras2@", "compras2@"),
+    ],
+)
+def test_an_address_after_a_voucher_is_read_as_a_fact_not_a_problem(
+    typed: str, address: str
+) -> None:
+    rest, found = split_address(typed)
+    assert found == address
+    assert "@" not in rest
+    parsed = parse_voucher(typed)
+    assert (parsed.tipo, parsed.punto_venta, parsed.numero) == ("FACTURA B", 2, 6)
+    assert TUSFACTURAS.recognizes(typed) is TUSFACTURAS.recognizes(rest)
+    assert TUSFACTURAS.address_beside(typed) == address
+    # The request model stays the voucher: TusFacturas takes no address.
+    assert TUSFACTURAS.alternative_email_field is None
+    assert parsed.alternative_email is None
+
+
+def test_without_an_address_nothing_is_reported() -> None:
+    assert split_address("FACTURA B 0002-00000006") == ("FACTURA B 0002-00000006", None)
+    assert TUSFACTURAS.address_beside("FACTURA B 0002-00000006") is None
+
+
+def test_a_voucher_that_cannot_be_read_still_reports_the_address_and_blames_only_its_words() -> (
+    None
+):
+    typed = "FACTURA Z 0002-00000006 compras2@cliente.com"
+    assert TUSFACTURAS.address_beside(typed) == "compras2@cliente.com"
+    with pytest.raises(InvalidReferenceError) as caught:
+        parse_voucher(typed)
+    assert "compras2" not in str(caught.value.problems)
