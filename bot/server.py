@@ -204,6 +204,14 @@ def settle_startup_objects() -> None:
     gc.freeze()
 
 
+async def _started(services: Services, stop: asyncio.Event | None) -> asyncio.Event:
+    """Start the services; the event that stops serving, set by SIGTERM/SIGINT too."""
+    stop = stop or asyncio.Event()
+    await services.start()
+    _stop_on_signals(stop)
+    return stop
+
+
 async def serve_http(
     services: Services,
     *,
@@ -213,9 +221,7 @@ async def serve_http(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Serve Slack over HTTP until SIGTERM/SIGINT (or ``stop``)."""
-    stop = stop or asyncio.Event()
-    await services.start()
-    _stop_on_signals(stop)
+    stop = await _started(services, stop)
     readiness = Readiness(services)
     runner = await _start_site(create_web_app(services, readiness, build_app(services)), host, port)
     settle_startup_objects()
@@ -234,9 +240,7 @@ async def serve_socket_mode(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Serve Slack over Socket Mode; health routes stay on HTTP for the orchestrator."""
-    stop = stop or asyncio.Event()
-    await services.start()
-    _stop_on_signals(stop)
+    stop = await _started(services, stop)
     handler = CheckedSocketModeHandler(build_app(services), app_token, metrics=services.metrics)
     readiness = Readiness(services, socket_handler=handler)
     runner = await _start_site(create_web_app(services, readiness), host, port)

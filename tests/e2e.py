@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar, overload
+from typing import Any, Final, TypeVar, overload
 from uuid import uuid4
 
 from bot.history.records import AttemptRecord
@@ -132,7 +132,48 @@ async def resend(bot: Bot, text: str, values: JsonDict, *, user: str = AGENT) ->
     return messages[-1]
 
 
+def seeded_send(
+    *, ago: timedelta, user: str = AGENT, latency_ms: int | None = None
+) -> AttemptRecord:
+    """A history row: the seed Lummy invoice sent to its customer ``ago`` before now."""
+    return AttemptRecord(
+        attempt_id=str(uuid4()),
+        created_at=datetime.now(UTC) - ago,
+        team_id="T0001",
+        user_id=user,
+        channel_id=CHANNEL,
+        provider="lummy",
+        invoice_key=f"lummy:{SEED_LUMMY_ID}",
+        reference=SEED_LUMMY_ID,
+        outcome="success",
+        recipients=("cliente@empresa.com",),
+        idempotency_key=str(uuid4()),
+        latency_ms=latency_ms,
+    )
+
+
 # --- what a person reads -------------------------------------------------------------
+
+
+#: What the modal's fields show for the seed voucher, FACTURA B 0002-00000006.
+SEED_VOUCHER_FIELDS: Final = {
+    "provider": "tusfacturas",
+    "tipo": "FACTURA B",
+    "operacion": "V",
+    "punto_venta": "0002",
+    "numero": "00000006",
+}
+
+
+def field_values(view: JsonDict) -> dict[str, str]:
+    """What the modal's fields show, by block id (typed text or the chosen option)."""
+    values = {}
+    for block in view["blocks"]:
+        element = block.get("element") or {}
+        value = element.get("initial_value") or (element.get("initial_option") or {}).get("value")
+        if block.get("type") == "input" and value:
+            values[block["block_id"]] = value
+    return values
 
 
 def ack_text(response: SenderResponse) -> str:

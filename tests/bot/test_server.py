@@ -50,6 +50,11 @@ async def _get(url: str) -> httpx.Response:
 # -- /healthz and /readyz ------------------------------------------------------------
 
 
+def unready(reason: str) -> dict[str, object]:
+    """What /readyz answers when not ready for ``reason``, with a healthy history."""
+    return {"status": "unavailable", "reason": reason, "history": "ok", "history_queued": 0}
+
+
 async def test_healthz_is_ok(bot: Bot) -> None:
     response = await _get(_base(bot) + "/healthz")
     assert response.status_code == 200
@@ -80,12 +85,7 @@ async def test_readyz_reports_slack_auth_failure_then_recovers(
     ) as base:
         failed = await _get(base + "/readyz")
         assert failed.status_code == 503
-        assert failed.json() == {
-            "status": "unavailable",
-            "reason": "slack auth failed: invalid_auth",
-            "history": "ok",
-            "history_queued": 0,
-        }
+        assert failed.json() == unready("slack auth failed: invalid_auth")
         # Liveness is not readiness: the process is alive, it should not be restarted.
         assert (await _get(base + "/healthz")).status_code == 200
         # The failure was one-off; with no cache the next probe sees Slack working again.
@@ -128,12 +128,7 @@ async def test_shutting_down_refuses_readiness_and_slack_requests(bot: Bot) -> N
 
     readyz = await _get(_base(bot) + "/readyz")
     assert readyz.status_code == 503
-    assert readyz.json() == {
-        "status": "unavailable",
-        "reason": "shutting down",
-        "history": "ok",
-        "history_queued": 0,
-    }
+    assert readyz.json() == unready("shutting down")
     assert (await _get(_base(bot) + "/healthz")).status_code == 200
 
     response = await bot.command(SEED_LUMMY_ID)

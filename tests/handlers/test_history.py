@@ -12,7 +12,6 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -39,6 +38,7 @@ from tests.e2e import (
     lummy_values,
     resend,
     resends,
+    seeded_send,
     shown,
     texts_in,
     tf_values,
@@ -109,23 +109,6 @@ async def rows_with(bot: Bot, count: int) -> list[AttemptRecord]:
         return rows if len(rows) >= count else []
 
     return await eventually(fetch, what=f"{count} history row(s)")
-
-
-def seeded_success(*, ago: timedelta, user: str = AGENT) -> AttemptRecord:
-    return AttemptRecord(
-        attempt_id=str(uuid4()),
-        created_at=datetime.now(UTC) - ago,
-        team_id="T0001",
-        user_id=user,
-        channel_id=CHANNEL,
-        provider="lummy",
-        invoice_key=LUMMY_KEY,
-        reference=SEED_LUMMY_ID,
-        outcome="success",
-        recipients=(LUMMY_CUSTOMER,),
-        idempotency_key=str(uuid4()),
-        latency_ms=120,
-    )
 
 
 def attempt_lines(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -306,7 +289,7 @@ async def test_an_agent_typing_the_invoice_by_hand_is_warned_at_submit(
 ) -> None:
     """History says someone re-sent it 7 minutes ago (seeded, as from another replica)."""
     bot: Bot = await start_bot(**history_backend)
-    await bot.services.store.record(seeded_success(ago=timedelta(minutes=7)))
+    await bot.services.store.record(seeded_send(ago=timedelta(minutes=7), latency_ms=120))
 
     prefilled = await open_modal_with_insight(bot, SEED_LUMMY_ID, user=OTHER_AGENT)
     assert f"Ya fue reenviada hace 7 min por <@{AGENT}> a {LUMMY_CUSTOMER}." in shown(prefilled)
@@ -353,7 +336,7 @@ async def test_quota_exhausted_in_history_refuses_and_sends_nothing(
 ) -> None:
     bot: Bot = await start_bot(**history_backend)
     for minutes in range(55, 45, -1):  # 10 successes, the oldest 55 min ago
-        await bot.services.store.record(seeded_success(ago=timedelta(minutes=minutes)))
+        await bot.services.store.record(seeded_send(ago=timedelta(minutes=minutes), latency_ms=120))
 
     view = await open_modal_with_insight(bot, SEED_LUMMY_ID)
     # Said as soon as the invoice is known, with the time a re-send frees up (agent's time).

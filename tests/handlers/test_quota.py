@@ -5,9 +5,8 @@ in the modal's main text near the limit; and named as Lummy's limit in the histo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +15,17 @@ from bot.history.records import AttemptRecord
 from bot.ui import strings
 from devkit.localslack.webapi import JsonDict
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot
-from tests.e2e import confirmed, eventually, lookups, lummy_values, resends, shown, submit, texts_in
+from tests.e2e import (
+    confirmed,
+    eventually,
+    lookups,
+    lummy_values,
+    resends,
+    seeded_send,
+    shown,
+    submit,
+    texts_in,
+)
 from tests.handlers.test_home import attempt_lines, open_home
 
 pytestmark = pytest.mark.timeout(30)
@@ -30,23 +39,8 @@ ZONES = {
 }
 
 
-def success(ago: timedelta, *, user: str = AGENT) -> AttemptRecord:
-    return AttemptRecord(
-        attempt_id=str(uuid4()),
-        created_at=datetime.now(UTC) - ago,
-        team_id="T0001",
-        user_id=user,
-        channel_id=CHANNEL,
-        provider="lummy",
-        invoice_key=LUMMY_KEY,
-        reference=SEED_LUMMY_ID,
-        outcome="success",
-        recipients=("cliente@empresa.com",),
-    )
-
-
 async def seed(bot: Bot, minutes_ago: list[int]) -> list[AttemptRecord]:
-    rows = [success(timedelta(minutes=m)) for m in minutes_ago]
+    rows = [seeded_send(ago=timedelta(minutes=m)) for m in minutes_ago]
     for row in rows:
         await bot.services.store.record(row)
     return rows

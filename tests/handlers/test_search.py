@@ -35,8 +35,21 @@ def query_values(text: str) -> dict[str, Any]:
     return {QUERY_BLOCK: {QUERY_ACTION: plain_text_value(text)}}
 
 
-async def provider_calls(bot: Bot) -> int:
-    return len(bot.tusfacturas.requests) + len(bot.lummy.requests)
+async def pick(bot: Bot, view: dict[str, Any], value: str) -> dict[str, Any]:
+    """Pick the match ``value`` in the search modal; the re-send form that replaces it."""
+    await bot.sender.block_actions(
+        user_id=AGENT,
+        view=view["id"],
+        actions=[radio_action(PICK_ACTION, value, block_id=PICK_BLOCK)],
+    )
+    assert await bot.services.inflight.drain(5)
+    await bot.slack.wait_until(
+        lambda: bot.slack.views[view["id"]]["callback_id"] == MODAL_CALLBACK_ID,
+        timeout=5,
+        description="the re-send form in place of the search",
+    )
+    form: dict[str, Any] = bot.slack.views[view["id"]]
+    return form
 
 
 async def test_a_cuit_with_a_wrong_check_digit_is_an_inline_problem_and_calls_nothing(
@@ -66,18 +79,7 @@ async def test_a_serie_folio_finds_the_invoice_the_history_knows_and_picking_ope
     assert ":hourglass_flowing_sand:" in json.dumps(opened, ensure_ascii=False)
 
     lookups_before = len(lookups(bot.lummy))
-    await bot.sender.block_actions(
-        user_id=AGENT,
-        view=view["id"],
-        actions=[radio_action(PICK_ACTION, LUMMY_LINK, block_id=PICK_BLOCK)],
-    )
-    assert await bot.services.inflight.drain(5)
-    await bot.slack.wait_until(
-        lambda: bot.slack.views[view["id"]]["callback_id"] == MODAL_CALLBACK_ID,
-        timeout=5,
-        description="the re-send form in place of the search",
-    )
-    form = bot.slack.views[view["id"]]
+    form = await pick(bot, view, LUMMY_LINK)
     invoice = next(b for b in form["blocks"] if b.get("block_id") == "invoice_id")
     assert invoice["element"]["initial_value"] == SEED_LUMMY_ID
     # The form shows what is known about it (the lookup remembered from the re-send).
@@ -224,18 +226,7 @@ async def test_a_month_narrows_the_cuits_vouchers_without_asking_again(bot: Bot)
 
 async def test_picking_a_voucher_then_submitting_resends_exactly_that_one(bot: Bot) -> None:
     view = await bot.open_modal(FERRETERIA, empty_ack=True)
-    picked = "tusfacturas|FACTURA A 0002-00000131"
-    await bot.sender.block_actions(
-        user_id=AGENT,
-        view=view["id"],
-        actions=[radio_action(PICK_ACTION, picked, block_id=PICK_BLOCK)],
-    )
-    assert await bot.services.inflight.drain(5)
-    await bot.slack.wait_until(
-        lambda: bot.slack.views[view["id"]]["callback_id"] == MODAL_CALLBACK_ID,
-        timeout=5,
-        description="the re-send form",
-    )
+    await pick(bot, view, "tusfacturas|FACTURA A 0002-00000131")
     response = await bot.sender.view_submission(
         user_id=AGENT, view=view["id"], values=tf_values("FACTURA A", "0002", "00000131")
     )

@@ -20,7 +20,9 @@ from handlers.shortcut import SHORTCUT_CALLBACK_ID
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot, is_progress
 from tests.e2e import (
     SEED_VOUCHER,
+    SEED_VOUCHER_FIELDS,
     eventually,
+    field_values,
     history_rows,
     lummy_values,
     shown,
@@ -53,17 +55,6 @@ async def use_shortcut(
     return view
 
 
-def field_values(view: JsonDict) -> dict[str, str]:
-    """What the modal's fields show, by block id (typed text or the chosen option)."""
-    values = {}
-    for block in view["blocks"]:
-        element = block.get("element") or {}
-        value = element.get("initial_value") or (element.get("initial_option") or {}).get("value")
-        if block.get("type") == "input" and value:
-            values[block["block_id"]] = value
-    return values
-
-
 async def outcome_in_thread(bot: Bot, thread_ts: str, channel: str = CHANNEL) -> Message:
     """The bot's one reply in the thread once it shows an outcome (not "re-sending")."""
 
@@ -94,13 +85,7 @@ async def test_voucher_in_a_message_is_prefilled_and_its_outcome_goes_to_the_thr
 
     view = await use_shortcut(bot, customer)
     assert view is not None
-    assert field_values(view) == {
-        "provider": "tusfacturas",
-        "tipo": "FACTURA B",
-        "operacion": "V",
-        "punto_venta": "0002",
-        "numero": "00000006",
-    }
+    assert field_values(view) == SEED_VOUCHER_FIELDS
     assert REFERENCE_BLOCK not in json.dumps(view)  # one reference: nothing to choose
 
     response = await submit(bot, view, tf_values())

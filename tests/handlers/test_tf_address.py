@@ -18,24 +18,22 @@ from devkit.localslack import checkboxes_value
 from devkit.localslack.webapi import JsonDict, Message
 from handlers.shortcut import SHORTCUT_CALLBACK_ID
 from tests.conftest import AGENT, CHANNEL, OTHER_AGENT, SEED_LUMMY_ID, Bot
-from tests.e2e import SEED_VOUCHER, SENT, resends, shown, submit, tf_values
+from tests.e2e import (
+    SEED_VOUCHER,
+    SEED_VOUCHER_FIELDS,
+    SENT,
+    field_values,
+    resends,
+    shown,
+    submit,
+    tf_values,
+)
 
 pytestmark = pytest.mark.timeout(30)
 
 ON_FILE = "compras@panaderialaespiga.com.ar"
 ASKED = "otro@cliente.com"
 NOTE = strings.FILE_ONLY_NOTE.format(provider="TusFacturas")
-
-
-def fields(view: JsonDict) -> dict[str, str]:
-    """What the modal's fields show, by block id."""
-    values = {}
-    for block in view["blocks"]:
-        element = block.get("element") or {}
-        value = element.get("initial_value") or (element.get("initial_option") or {}).get("value")
-        if block.get("type") == "input" and value:
-            values[block["block_id"]] = value
-    return values
 
 
 def pdf_buttons(blocks: list[JsonDict]) -> list[JsonDict]:
@@ -57,13 +55,7 @@ async def test_an_address_after_a_voucher_opens_the_modal_with_the_note_and_the_
 ) -> None:
     view = await bot.open_modal(f"{SEED_VOUCHER} {ASKED}", empty_ack=True)
 
-    assert fields(view) == {
-        "provider": "tusfacturas",
-        "tipo": "FACTURA B",
-        "operacion": "V",
-        "punto_venta": "0002",
-        "numero": "00000006",
-    }
+    assert field_values(view) == SEED_VOUCHER_FIELDS
     text = shown(view)
     assert "No se entiende" not in text  # the number is not blamed
     assert NOTE in text
@@ -157,7 +149,7 @@ async def test_the_shortcut_notes_beside_the_addresses_that_tusfacturas_sends_to
     emails = strings.MESSAGE_EMAILS.format(emails="compras2@cliente.com")
     (line,) = [t for t in shown(view).split("\n") if emails in t]
     assert NOTE in line
-    assert fields(view)["provider"] == "tusfacturas"
+    assert field_values(view)["provider"] == "tusfacturas"
 
 
 async def test_the_shortcut_adds_no_note_for_a_provider_that_sends_elsewhere(bot: Bot) -> None:
