@@ -96,13 +96,16 @@ async def _show_history(
         return
     try:
         records = await services.store.history(request.invoice_key)
+        total = await services.store.attempt_count(request.invoice_key)
     except StoreUnavailableError as exc:
         log.error("history_read_failed", error=str(exc)[:200])
         await respond(text=strings.HISTORY_UNAVAILABLE, response_type="ephemeral")
         return
     agent_tz = await services.directory.timezone(requester.user_id)
     label = services.registry.of(request).label
-    message = history_message(request, records, agent_tz=agent_tz, provider_label=label)
+    message = history_message(
+        request, records, agent_tz=agent_tz, provider_label=label, total=total
+    )
     await respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
 
 

@@ -85,6 +85,13 @@ class Attempts:
         )
         return await self._records(statement)
 
+    async def count(self, invoice_key: str) -> int:
+        """How many attempts one invoice has, all of them."""
+        statement = select(func.count()).where(attempts_table.c.invoice_key == invoice_key)
+        async with self._guard:
+            rows = await self._database.rows(statement)
+        return int(rows[0][0]) if rows else 0
+
     async def attempts_by(self, user_id: str, *, limit: int) -> list[AttemptRecord]:
         """One agent's latest attempts, newest first, duplicate warnings left out."""
         statement = (

@@ -211,6 +211,10 @@ class HistoryStore:
         """The latest attempts for one invoice, newest first."""
         return await self._attempts.history(invoice_key, limit=limit)
 
+    async def attempt_count(self, invoice_key: str) -> int:
+        """How many attempts one invoice has (`history` shows the latest few)."""
+        return await self._attempts.count(invoice_key)
+
     async def attempts_by(self, user_id: str, *, limit: int = 20) -> list[AttemptRecord]:
         """One agent's latest attempts, newest first; duplicate warnings (shown in the
         modal, not attempts to send) are left out."""

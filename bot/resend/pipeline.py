@@ -41,7 +41,7 @@ from bot.ui.outcome import (
     success_message,
 )
 from providers.base import InvoiceFacts, ResendResult
-from providers.errors import Outcome, OutcomeUnknownError, ProviderError, RejectedError
+from providers.errors import Outcome, OutcomeUnknownError, ProviderError
 from providers.registry import ConfiguredProviders
 
 log = structlog.get_logger(__name__)
@@ -197,11 +197,9 @@ class ResendPipeline:
         except ProviderError as exc:
             run.outcome, run.error = exc.outcome, exc
             latency = _elapsed_ms(run.started)
-            run.message = failure_message(job, exc, self._registry)
-            if isinstance(exc, RejectedError):
-                # A refusal may have a way around that a lookup knows (the PDF to attach).
-                facts = _finished_facts(run)
-                run.message = failure_message(job, exc, self._registry, facts=facts)
+            # What a finished lookup knows names the invoice as the customer sees it (its
+            # serie-folio) and, for a refusal, may offer the way around (the PDF to attach).
+            run.message = failure_message(job, exc, self._registry, facts=_finished_facts(run))
             await self._show(run, run.message)
             await self._record(
                 run, latency_ms=latency, request_id=exc.request_id, detail=exc.detail

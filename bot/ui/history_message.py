@@ -22,9 +22,11 @@ def history_message(
     *,
     agent_tz: str | None,
     provider_label: str | None = None,
+    total: int | None = None,
 ) -> SlackMessage:
     """The last attempts for one invoice, shown only to the caller (``provider_label``:
-    the brand its refusals name, by default the provider's key)."""
+    the brand its refusals name, by default the provider's key; ``total``: how many
+    attempts there are in all, when more than those shown)."""
     reference = invoice_title(request)
     if not records:
         text = strings.HISTORY_EMPTY.format(reference=escape(reference))
@@ -39,7 +41,12 @@ def history_message(
         if recipients:
             line += " · " + recipients
         lines.append(line)
-    header = strings.HISTORY_HEADER.format(reference=escape(reference), count=len(records))
+    count = (
+        strings.HISTORY_SHOWN_OF.format(shown=len(records), total=total)
+        if total is not None and total > len(records)
+        else str(len(records))
+    )
+    header = strings.HISTORY_HEADER.format(reference=escape(reference), count=count)
     zone_note = strings.HISTORY_ZONE.format(zone=zone_name(agent_tz or "UTC"))
     text = header + "\n" + "\n".join(lines)
     return SlackMessage(text=text, blocks=[section_block(text), context_block(zone_note)])

@@ -51,9 +51,12 @@ def quota_blocks(quota: QuotaUsage, provider: AnyProvider, agent_tz: str | None)
     return [context_block(strings.QUOTA_USED.format(used=quota.used, limit=quota.limit))]
 
 
-def preview_blocks(facts: InvoiceFacts, provider: AnyProvider) -> list[Block]:
+def preview_blocks(
+    facts: InvoiceFacts, provider: AnyProvider, *, alternative: str | None = None
+) -> list[Block]:
     """What the provider says about the invoice: who the customer is, the document, where
-    the re-send goes, and a warning when it cannot reach anyone or is not issued."""
+    the re-send goes (``alternative``: the address the agent filled in, instead of the
+    customer's), and a warning when it cannot reach anyone or is not issued."""
     if not facts.exists:
         return [section_block(strings.PREVIEW_NOT_FOUND.format(provider=provider.label))]
     lines = []
@@ -72,12 +75,16 @@ def preview_blocks(facts: InvoiceFacts, provider: AnyProvider) -> list[Block]:
     if document:
         lines.append(" · ".join(document))
     if facts.recipients:
-        template = (
-            strings.PREVIEW_RECIPIENTS_OR_ALTERNATIVE
-            if provider.alternative_email_field
-            else strings.PREVIEW_RECIPIENTS
-        )
-        lines.append(template.format(recipients=escape(address_list(facts.recipients))))
+        recipients = escape(address_list(facts.recipients))
+        if alternative and provider.alternative_email_field:
+            line = strings.PREVIEW_TO_ALTERNATIVE.format(
+                alternative=escape(alternative), recipients=recipients
+            )
+        elif provider.alternative_email_field:
+            line = strings.PREVIEW_RECIPIENTS_OR_ALTERNATIVE.format(recipients=recipients)
+        else:
+            line = strings.PREVIEW_RECIPIENTS.format(recipients=recipients)
+        lines.append(line)
     blocks = [section_block("\n".join(lines))] if lines else []
     if facts.recipients == ():
         blocks.append(section_block(strings.PREVIEW_NO_EMAIL.format(provider=provider.label)))

@@ -325,7 +325,12 @@ def resend_modal(
     if preview is not None and preview.provider != provider.key:
         preview = None
     if preview is not None:
-        blocks.extend(preview_blocks(preview, provider))
+        alternative = (
+            form.values.get(provider.alternative_email_field)
+            if provider.alternative_email_field
+            else None
+        )
+        blocks.extend(preview_blocks(preview, provider, alternative=alternative))
     address = unsendable(context.address, provider)
     if address is not None:
         blocks.extend(address_blocks(address, provider, preview, form.values))

@@ -447,6 +447,7 @@ DUPLICATE_CONFIRM_OPTION: Final = "Reenviar de todos modos (el cliente va a reci
 JUST_NOW: Final = "hace un momento"
 MINUTES_AGO: Final = "hace {minutes} min"
 HISTORY_HEADER: Final = "*Últimos intentos de {reference}* ({count}):"
+HISTORY_SHOWN_OF: Final = "los {shown} más recientes de {total}"
 #: What the agent typed when it named no invoice (a refusal before one was known).
 TYPED_REFERENCE: Final = "«{text}»"
 HISTORY_EMPTY: Final = "No hay intentos registrados de {reference}."
@@ -464,7 +465,7 @@ OUTCOME_LABELS: Final[dict[str, str]] = {
     "authentication_failed": "credenciales rechazadas",
     "invalid_request": "datos inválidos",
     "not_found": "no encontrada",
-    "rate_limited": "límite alcanzado",
+    "rate_limited": "frenada por exceso de solicitudes",
     "rejected": "rechazada",
     "unavailable": "proveedor no disponible",
     "unknown": "resultado incierto",
@@ -492,6 +493,9 @@ PREVIEW_TOTAL: Final = "Total {amount}"
 PREVIEW_RECIPIENTS: Final = "Se va a enviar a {recipients}."
 PREVIEW_RECIPIENTS_OR_ALTERNATIVE: Final = (
     "Se va a enviar a {recipients} (o al correo alternativo, si se completa)."
+)
+PREVIEW_TO_ALTERNATIVE: Final = (
+    "Se va a enviar a {alternative}, el correo alternativo (no a {recipients})."
 )
 PREVIEW_NO_EMAIL: Final = (
     ":warning: El cliente no tiene ningún correo cargado en {provider}: el reenvío no va a "

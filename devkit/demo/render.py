@@ -652,7 +652,7 @@ def parse_answer(prompt: Prompt, line: str, current: Value) -> Answer:
     if prompt.is_multi:
         return _parse_multi(prompt, typed)
     if prompt.element_type == "email_text_input" and not _EMAIL_SHAPE.fullmatch(typed):
-        return Answer(error="Escribir una dirección de e-mail válida.")
+        return Answer(error="Escribir un correo válido.")
     if prompt.min_length is not None and len(typed) < prompt.min_length:
         return Answer(error=f"Escribir al menos {prompt.min_length} caracteres.")
     if prompt.max_length is not None and len(typed) > prompt.max_length:

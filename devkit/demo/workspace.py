@@ -206,11 +206,11 @@ class DemoWorkspace:
         """The invoices and vouchers the emulators know, as a short table."""
         lines: list[str] = []
         if self.lummy is not None:
-            lines.append("Lummy (México): ID de la factura → e-mail del cliente")
+            lines.append("Lummy (México): ID de la factura → correo del cliente")
             width = max((len(k) for k in self.lummy.invoices), default=0)
             lines.extend(f"  {k:<{width}}  {v}" for k, v in self.lummy.invoices.items())
         if self.tusfacturas is not None:
-            lines.append("TusFacturas (Argentina): comprobante → e-mails de la ficha del cliente")
+            lines.append("TusFacturas (Argentina): comprobante → correos de la ficha del cliente")
             rows: list[tuple[str, str]] = []
             for (tipo, operacion, pv, numero), record in self.tusfacturas.vouchers.items():
                 printed = format_voucher(tipo, pv, numero)
@@ -218,7 +218,7 @@ class DemoWorkspace:
                     printed += " compra"
                 emails = ", ".join(record.customer_emails)
                 if not record.email_enabled:
-                    emails += " (sin envío por e-mail: TusFacturas lo rechaza)"
+                    emails += " (sin envío por correo: TusFacturas lo rechaza)"
                 rows.append((printed, emails))
             width = max((len(p) for p, _ in rows), default=0)
             lines.extend(f"  {p:<{width}}  {e}" for p, e in rows)

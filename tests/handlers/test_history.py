@@ -146,7 +146,7 @@ async def test_history_lists_attempts_newest_first_only_to_the_caller(
     assert answer.text.splitlines() == [
         "*Últimos intentos de Factura B 0002-00000006* (2):",
         f"• {local(newest)} · <@{AGENT}> · enviada · compras@panaderialaespiga.com.ar",
-        f"• {local(oldest)} · <@{OTHER_AGENT}> · límite alcanzado",
+        f"• {local(oldest)} · <@{OTHER_AGENT}> · frenada por exceso de solicitudes",
     ]
     assert "Horario de Argentina." in "\n".join(texts_in(answer.blocks))
 
@@ -170,6 +170,16 @@ async def test_history_unknown_invoice_usage_and_unreadable_reference(bot: Bot) 
     assert bot.slack.calls_to("views.open") == []
     assert bot.slack.messages_in(CHANNEL) == []
     assert resends(bot.lummy) == resends(bot.tusfacturas) == []
+
+
+async def test_history_counts_every_attempt_not_only_those_shown(bot: Bot) -> None:
+    for minutes in range(13):
+        await bot.services.store.record(seeded_send(ago=timedelta(minutes=30 + minutes)))
+
+    answer = await history_answer(bot, f"historial {SEED_LUMMY_ID}")
+
+    assert "(los 10 más recientes de 13)" in answer.text
+    assert answer.text.count("\n•") == 10
 
 
 # --- the duplicate guard -------------------------------------------------------------

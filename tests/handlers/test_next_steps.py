@@ -15,7 +15,7 @@ from bot.ui.outcome import FIX_ACTION, PDF_ACTION, RETRY_ACTION
 from devkit.emulators import LOOKUP_ROUTE, Fault, FaultKind
 from devkit.localslack import button_action
 from devkit.localslack.webapi import JsonDict, Message
-from tests.conftest import AGENT, CHANNEL, Bot
+from tests.conftest import AGENT, CHANNEL, SEED_LUMMY_ID, Bot
 from tests.e2e import (
     NOT_SENT,
     SEED_VOUCHER,
@@ -167,3 +167,12 @@ async def test_email_sending_off_without_a_lookup_says_where_to_get_the_pdf(bot:
 
     assert strings.PDF_ELSEWHERE.format(provider="TusFacturas") in shown(outcome)
     assert PDF_ACTION not in str(outcome.blocks)
+
+
+async def test_a_failure_names_the_invoice_as_its_lookup_knew_it(bot: Bot) -> None:
+    # The preview's lookup knew the serie-folio: the failure says it, like a success.
+    bot.lummy.inject(Fault(FaultKind.SERVER_ERROR, status=503, times=10))
+
+    outcome = await resend(bot, SEED_LUMMY_ID, lummy_values())
+
+    assert "la factura A-1234 (550e8400)" in shown(outcome)

@@ -156,3 +156,14 @@ async def test_the_references_shape_wins_over_the_other_providers_word_with_a_no
     assert block(view, "numero")["element"]["initial_value"] == "00000006"
     assert "«lummy» no corresponde a este comprobante: es de TusFacturas." in shown(view)
     assert resends(bot.lummy) == []
+
+
+async def test_with_an_alternative_address_the_preview_says_where_it_goes(bot: Bot) -> None:
+    view = await bot.open_modal(f"{SEED_LUMMY_ID} otro@cliente.com")
+
+    text = shown(view)
+    assert (
+        "Se va a enviar a otro@cliente.com, el correo alternativo (no a cliente@empresa.com)."
+        in (text)
+    )
+    assert "si se completa" not in text

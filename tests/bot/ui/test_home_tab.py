@@ -81,3 +81,19 @@ def test_a_quota_refusal_in_the_home_reads_as_the_providers_limit() -> None:
     (line,) = [t for t in texts(view) if t.startswith("• ")]
     assert "· límite de Lummy" in line
     assert strings.OUTCOME_LABELS["refused"] not in line
+
+
+def test_a_tusfacturas_throttle_is_not_called_a_limit() -> None:
+    records = [
+        attempt_record(
+            5,
+            provider="tusfacturas",
+            reference="FACTURA B 0002-00000006",
+            outcome="rate_limited",
+            recipients=(),
+        )
+    ]
+    view = home_view(records, registry=REGISTRY)
+    (line,) = [t for t in texts(view) if t.startswith("• ")]
+    assert "frenada por exceso de solicitudes" in line
+    assert "límite" not in line
