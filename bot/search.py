@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Final
 
 import structlog
@@ -24,11 +23,12 @@ from bot import deadlines
 from bot.history.failures import StoreUnavailableError
 from bot.history.records import AttemptRecord
 from bot.history.store import HistoryStore
-from providers.base import InvalidReferenceError, InvoiceFacts, InvoiceStatus, PaymentStatus
+from bot.search_results import Match, ProviderFailure, SearchOutcome
+from providers.base import InvalidReferenceError, InvoiceFacts
 from providers.customers import CustomerQuery
 from providers.errors import ProviderError
 from providers.registry import ConfiguredProviders
-from providers.search import Customer, SearchResult
+from providers.search import SearchResult
 
 log = structlog.get_logger(__name__)
 
@@ -39,70 +39,6 @@ REMEMBERED_SECONDS: Final = 300.0
 _MAX_REMEMBERED: Final = 500
 #: Outcomes after which a history row means the invoice was (or may have been) e-mailed.
 _SENT: Final = frozenset({"success", "unknown"})
-
-
-@dataclass(frozen=True)
-class Match:
-    """One invoice a search found, with what is known about it."""
-
-    provider: str
-    #: The provider's reference, as its parser reads it back into a re-send request.
-    reference: str
-    invoice_key: str
-    issued_on: date | None = None
-    total: Decimal | None = None
-    currency: str | None = None
-    customer_name: str | None = None
-    customer_tax_id: str | None = None
-    status: InvoiceStatus | None = None
-    payment: PaymentStatus | None = None
-    display_number: str | None = None
-    recipients: tuple[str, ...] = ()
-    #: From the history: the last re-send of it, who asked and when.
-    last_sent_by: str | None = None
-    last_sent_at: datetime | None = None
-
-    @property
-    def newest_first(self) -> tuple[date, datetime]:
-        """The sort key: issue date, then the last re-send."""
-        sent = self.last_sent_at or datetime.min
-        return (self.issued_on or (sent.date() if self.last_sent_at else date.min), sent)
-
-
-@dataclass(frozen=True)
-class ProviderFailure:
-    """A provider whose search failed or did not answer in time."""
-
-    provider: str
-    error: ProviderError | None = None
-
-    @property
-    def timed_out(self) -> bool:
-        """It did not answer in time (no error to tell)."""
-        return self.error is None
-
-
-@dataclass(frozen=True)
-class SearchOutcome:
-    """What a search found, and where it looked, for the modal to tell."""
-
-    query: CustomerQuery
-    #: The provider searched in; None: every one that could, and the history.
-    provider: str | None
-    matches: tuple[Match, ...] = ()
-    #: More matches than `SHOWN`: the agent should narrow the search.
-    more: bool = False
-    customers: tuple[Customer, ...] = ()
-    #: The providers asked, with where each looked (puntos de venta).
-    searched: tuple[SearchResult, ...] = ()
-    failures: tuple[ProviderFailure, ...] = ()
-    #: The history could not answer.
-    history_unavailable: bool = False
-
-    @property
-    def without_invoice_lists(self) -> tuple[str, ...]:
-        """Providers that recognised customers but list no invoices (Lummy)."""
-        return tuple(r.provider for r in self.searched if not r.lists_invoices)
 
 
 @dataclass

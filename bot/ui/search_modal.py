@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from bot.search import Match, ProviderFailure, SearchOutcome
+from bot.search_results import Match, ProviderFailure, SearchOutcome
 from bot.ui import strings
 from bot.ui.blocks import (
     Block,

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.search import Match, ProviderFailure, SearchOutcome
+from bot.search_results import Match, ProviderFailure, SearchOutcome
 from bot.ui import strings
 from bot.ui.resend_modal import ModalContext
 from bot.ui.search_modal import (
